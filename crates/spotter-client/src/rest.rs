@@ -1,0 +1,358 @@
+//! The REST half: one method per endpoint, typed answers, and the contract's errors as
+//! [`Error::Api`] with status and JSON body.
+
+use reqwest::{Method, StatusCode};
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+
+use crate::model::*;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The server answered with an error status.
+    #[error("HTTP {status}: {body}")]
+    Api { status: StatusCode, body: Value },
+    #[error("transport: {0}")]
+    Transport(#[from] reqwest::Error),
+    #[error("bad URL: {0}")]
+    Url(#[from] url::ParseError),
+}
+
+impl Error {
+    pub fn status(&self) -> Option<StatusCode> {
+        match self {
+            Self::Api { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    pub fn body(&self) -> Option<&Value> {
+        match self {
+            Self::Api { body, .. } => Some(body),
+            _ => None,
+        }
+    }
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// A raw answer: status and JSON body (`Null` when empty or not JSON).
+#[derive(Debug, Clone)]
+pub struct Raw {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+}
+
+/// A client of one Spotter server, optionally authenticated.
+#[derive(Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    base: url::Url,
+    token: Option<String>,
+}
+
+impl Client {
+    /// `base` is the server's root, e.g. `http://127.0.0.1:8000/`.
+    pub fn new(base: &str) -> Result<Self> {
+        let mut base = url::Url::parse(base)?;
+        if !base.path().ends_with('/') {
+            base.set_path(&format!("{}/", base.path()));
+        }
+        Ok(Self {
+            http: reqwest::Client::new(),
+            base,
+            token: None,
+        })
+    }
+
+    /// The same server, as the holder of this access token.
+    pub fn with_token(&self, access: impl Into<String>) -> Self {
+        Self {
+            token: Some(access.into()),
+            ..self.clone()
+        }
+    }
+
+    pub fn token(&self) -> Option<&str> {
+        self.token.as_deref()
+    }
+
+    pub fn base(&self) -> &url::Url {
+        &self.base
+    }
+
+    /// Any request, answered raw: for tests of error paths and endpoints not wrapped here.
+    pub async fn raw(&self, method: Method, path: &str, body: Option<&Value>) -> Result<Raw> {
+        let url = self.base.join(path.trim_start_matches('/'))?;
+        let mut req = self.http.request(method, url);
+        if let Some(t) = &self.token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        let resp = req.send().await?;
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let bytes = resp.bytes().await?;
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Ok(Raw {
+            status,
+            headers,
+            body,
+        })
+    }
+
+    async fn call<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<(StatusCode, T)> {
+        let raw = self.raw(method, path, body).await?;
+        if !raw.status.is_success() {
+            return Err(Error::Api {
+                status: raw.status,
+                body: raw.body,
+            });
+        }
+        let value = serde_json::from_value(raw.body.clone()).map_err(|e| Error::Api {
+            status: raw.status,
+            body: json!({"client_decode_error": e.to_string(), "body": raw.body}),
+        })?;
+        Ok((raw.status, value))
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> Result<Tokens> {
+        Ok(self
+            .call(
+                Method::POST,
+                "api/auth/jwt/create/",
+                Some(&json!({"email": email, "password": password})),
+            )
+            .await?
+            .1)
+    }
+
+    /// Logs in and returns a client holding the access token.
+    pub async fn logged_in(&self, email: &str, password: &str) -> Result<Self> {
+        Ok(self.with_token(self.login(email, password).await?.access))
+    }
+
+    pub async fn refresh(&self, refresh: &str) -> Result<Tokens> {
+        Ok(self
+            .call(
+                Method::POST,
+                "api/auth/jwt/refresh/",
+                Some(&json!({"refresh": refresh})),
+            )
+            .await?
+            .1)
+    }
+
+    pub async fn me(&self) -> Result<User> {
+        Ok(self.call(Method::GET, "api/auth/users/me/", None).await?.1)
+    }
+
+    pub async fn conversations(&self, page: u32) -> Result<Page<Conversation>> {
+        Ok(self
+            .call(
+                Method::GET,
+                &format!("api/messaging/conversations/?page={page}"),
+                None,
+            )
+            .await?
+            .1)
+    }
+
+    pub async fn archived_conversations(&self) -> Result<Page<Conversation>> {
+        Ok(self
+            .call(
+                Method::GET,
+                "api/messaging/conversations/?archived=true",
+                None,
+            )
+            .await?
+            .1)
+    }
+
+    pub async fn messages(&self, conversation: i64, page: u32) -> Result<Page<Message>> {
+        Ok(self
+            .call(
+                Method::GET,
+                &format!("api/messaging/conversations/{conversation}/messages/?page={page}"),
+                None,
+            )
+            .await?
+            .1)
+    }
+
+    /// Messages older than `before` (or the newest), newest first.
+    pub async fn messages_before(
+        &self,
+        conversation: i64,
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<CursorPage> {
+        let before = before.map(|b| b.to_string()).unwrap_or_default();
+        let path = format!(
+            "api/messaging/conversations/{conversation}/messages/?before={before}&limit={limit}"
+        );
+        Ok(self.call(Method::GET, &path, None).await?.1)
+    }
+
+    /// Messages newer than `after`, oldest first.
+    pub async fn messages_after(
+        &self,
+        conversation: i64,
+        after: i64,
+        limit: u32,
+    ) -> Result<CursorPage> {
+        let path = format!(
+            "api/messaging/conversations/{conversation}/messages/?after={after}&limit={limit}"
+        );
+        Ok(self.call(Method::GET, &path, None).await?.1)
+    }
+
+    /// Sends; the status tells a new message (201) from an idempotent replay (200).
+    pub async fn send(
+        &self,
+        conversation: i64,
+        content: &str,
+        client_message_id: Option<&str>,
+    ) -> Result<(StatusCode, Message)> {
+        let mut body = json!({"content": content});
+        if let Some(id) = client_message_id {
+            body["client_message_id"] = json!(id);
+        }
+        self.call(
+            Method::POST,
+            &format!("api/messaging/conversations/{conversation}/send/"),
+            Some(&body),
+        )
+        .await
+    }
+
+    pub async fn start(
+        &self,
+        trainee_id: i64,
+        content: &str,
+        client_message_id: Option<&str>,
+    ) -> Result<(StatusCode, Started)> {
+        let mut body = json!({"trainee_id": trainee_id, "content": content});
+        if let Some(id) = client_message_id {
+            body["client_message_id"] = json!(id);
+        }
+        self.call(
+            Method::POST,
+            "api/messaging/conversations/start/",
+            Some(&body),
+        )
+        .await
+    }
+
+    pub async fn mark_read(&self, conversation: i64) -> Result<MarkedRead> {
+        Ok(self
+            .call(
+                Method::POST,
+                &format!("api/messaging/conversations/{conversation}/read/"),
+                None,
+            )
+            .await?
+            .1)
+    }
+
+    pub async fn unread_count(&self) -> Result<i64> {
+        let (_, v): (_, Value) = self
+            .call(Method::GET, "api/messaging/unread-count/", None)
+            .await?;
+        Ok(v["unread_count"].as_i64().unwrap_or_default())
+    }
+
+    pub async fn trainees(&self, search: Option<&str>) -> Result<Page<User>> {
+        let path = match search {
+            Some(s) => format!(
+                "api/trainer/trainees/?search={}",
+                url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>()
+            ),
+            None => "api/trainer/trainees/".to_owned(),
+        };
+        Ok(self.call(Method::GET, &path, None).await?.1)
+    }
+
+    pub async fn trainee(&self, id: i64) -> Result<User> {
+        Ok(self
+            .call(Method::GET, &format!("api/trainer/trainees/{id}/"), None)
+            .await?
+            .1)
+    }
+
+    pub async fn remove_trainee(&self, id: i64) -> Result<Value> {
+        Ok(self
+            .call(
+                Method::POST,
+                &format!("api/trainer/trainees/{id}/remove/"),
+                None,
+            )
+            .await?
+            .1)
+    }
+
+    pub async fn impersonate_trainee(&self, id: i64) -> Result<Impersonation> {
+        Ok(self
+            .call(
+                Method::POST,
+                &format!("api/trainer/impersonate/{id}/start/"),
+                None,
+            )
+            .await?
+            .1)
+    }
+
+    pub async fn end_trainee_impersonation(&self) -> Result<Impersonation> {
+        Ok(self
+            .call(Method::POST, "api/trainer/impersonate/end/", None)
+            .await?
+            .1)
+    }
+
+    pub async fn admin_impersonate(&self, trainer_id: i64) -> Result<Impersonation> {
+        Ok(self
+            .call(
+                Method::POST,
+                &format!("api/admin/impersonate/{trainer_id}/"),
+                None,
+            )
+            .await?
+            .1)
+    }
+
+    pub async fn end_admin_impersonation(&self) -> Result<Impersonation> {
+        Ok(self
+            .call(Method::POST, "api/admin/impersonate/end/", None)
+            .await?
+            .1)
+    }
+
+    pub async fn register_device(&self, body: &Value) -> Result<Value> {
+        Ok(self
+            .call(Method::POST, "api/users/device-token/", Some(body))
+            .await?
+            .1)
+    }
+
+    pub async fn unregister_device(&self, body: &Value) -> Result<StatusCode> {
+        let raw = self
+            .raw(Method::DELETE, "api/users/device-token/", Some(body))
+            .await?;
+        if raw.status.is_success() {
+            Ok(raw.status)
+        } else {
+            Err(Error::Api {
+                status: raw.status,
+                body: raw.body,
+            })
+        }
+    }
+}

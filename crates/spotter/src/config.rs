@@ -1,0 +1,82 @@
+//! Server configuration: defaults, overridden by `SPOTTER_*` environment variables or flags.
+//! Secrets are wrapped so they never print in `Debug` or logs.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// A string that must not appear in logs.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(pub String);
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(****)")
+    }
+}
+
+impl std::str::FromStr for Secret {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Self(s.to_owned()))
+    }
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct Config {
+    /// Address to listen on; port 0 picks a free port (the real one is printed).
+    #[arg(long, env = "SPOTTER_BIND", default_value = "127.0.0.1:8000")]
+    pub bind: SocketAddr,
+
+    /// Folder for the SQLite database and generated secrets.
+    #[arg(long, env = "SPOTTER_DATA_DIR", default_value = "spotter-data")]
+    pub data_dir: PathBuf,
+
+    /// `sqlite://…` or `postgres://…`; by default `<data dir>/spotter.db`.
+    #[arg(long, env = "SPOTTER_DATABASE_URL")]
+    pub database_url: Option<String>,
+
+    /// HS256 key for JWTs (the host platform's Django `SECRET_KEY` to share its tokens); by
+    /// default generated once and kept in the data folder.
+    #[arg(long, env = "SPOTTER_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<Secret>,
+
+    /// Sends and conversation starts allowed per user per minute (the contract says 30).
+    /// Raise it only for load tests.
+    #[arg(long, env = "SPOTTER_SEND_RATE_PER_MINUTE", default_value_t = 30)]
+    pub send_rate_per_minute: u32,
+
+    /// Login and refresh attempts allowed per client address per minute.
+    #[arg(long, env = "SPOTTER_AUTH_RATE_PER_MINUTE", default_value_t = 30)]
+    pub auth_rate_per_minute: u32,
+
+    /// Most database connections in the pool.
+    #[arg(long, env = "SPOTTER_DB_MAX_CONNECTIONS", default_value_t = 16)]
+    pub db_max_connections: u32,
+}
+
+impl Config {
+    /// The database URL in force: the configured one, else a SQLite file in the data folder.
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("spotter.db").display()
+            ),
+        }
+    }
+
+    /// A configuration for tests and embedding: everything default, port 0, the given data.
+    pub fn for_data_dir(data_dir: PathBuf) -> Self {
+        Self {
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            data_dir,
+            database_url: None,
+            jwt_secret: None,
+            send_rate_per_minute: 30,
+            auth_rate_per_minute: 30,
+            db_max_connections: 16,
+        }
+    }
+}

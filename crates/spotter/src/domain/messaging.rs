@@ -1,0 +1,378 @@
+//! Conversations and messages: start, send, read, list, count. Checks run in the contract's
+//! order (impersonation, content, existence, participation, archive), and each write is one
+//! transaction: once it commits, the message is durable and only then acknowledged.
+
+use serde_json::Value;
+
+use crate::clock::{Micros, now_micros};
+use crate::domain::Actor;
+use crate::domain::input::{ClientMessageId, Fields, MessageBody, required_id};
+use crate::domain::model::{
+    Conversation, ConversationId, ConversationRef, Message, MessageId, Role, UserId,
+};
+use crate::error::{Error, Result, msg};
+use crate::state::AppState;
+use crate::store::{conversations, messages, users};
+
+/// A send as it arrives (REST body or socket frame), validated inside [`send`] so the order of
+/// checks is the contract's.
+pub struct Draft<'a> {
+    pub content: Option<&'a Value>,
+    pub client_message_id: Option<&'a Value>,
+}
+
+impl<'a> Draft<'a> {
+    pub fn from_json(v: &'a Value) -> Self {
+        Self {
+            content: v.get("content"),
+            client_message_id: v.get("client_message_id"),
+        }
+    }
+
+    fn parse(&self, fields: &mut Fields) -> (Option<MessageBody>, Option<ClientMessageId>) {
+        let body = fields.take("content", MessageBody::from_json(self.content));
+        let cmid = fields
+            .take(
+                "client_message_id",
+                ClientMessageId::from_json(self.client_message_id),
+            )
+            .flatten();
+        (body, cmid)
+    }
+}
+
+/// A stored message, and whether this call created it (false: an idempotent replay).
+pub struct Sent {
+    pub message: Message,
+    pub created: bool,
+    pub conversation: ConversationRef,
+}
+
+/// Finds a conversation the actor may see; `for_reading` applies the archive rule for reads
+/// (the trainer keeps the history, the trainee loses it).
+pub async fn visible(
+    state: &AppState,
+    actor: &Actor,
+    id: ConversationId,
+    for_reading: bool,
+) -> Result<ConversationRef> {
+    let conv = conversations::get_ref(state.db.pool(), id)
+        .await?
+        .ok_or(Error::NotFound(msg::CONVERSATION_NOT_FOUND))?;
+    if !conv.is_participant(actor.id()) {
+        return Err(Error::Forbidden(msg::NO_ACCESS));
+    }
+    if for_reading && conv.is_archived() && conv.trainer_id != actor.id() {
+        return Err(Error::Forbidden(msg::ARCHIVED_READ));
+    }
+    Ok(conv)
+}
+
+pub async fn send(
+    state: &AppState,
+    actor: &Actor,
+    id: ConversationId,
+    draft: &Draft<'_>,
+) -> Result<Sent> {
+    state.limits.send.check(&actor.id())?;
+    if actor.impersonating {
+        return Err(Error::Forbidden(msg::IMPERSONATION_SEND));
+    }
+    let mut fields = Fields::default();
+    let (body, cmid) = draft.parse(&mut fields);
+    fields.finish()?;
+    let body = body.ok_or_else(|| Error::field("content", msg::REQUIRED))?;
+    let conv = conversations::get_ref(state.db.pool(), id)
+        .await?
+        .ok_or(Error::NotFound(msg::CONVERSATION_NOT_FOUND))?;
+    if !conv.is_participant(actor.id()) {
+        return Err(Error::Forbidden(msg::NO_ACCESS));
+    }
+    if conv.is_archived() {
+        return Err(Error::Rejected(msg::ARCHIVED_SEND));
+    }
+    if let Some(cmid) = &cmid
+        && let Some(message) =
+            messages::by_client_id(state.db.pool(), id, actor.id(), cmid.as_str()).await?
+    {
+        return Ok(Sent {
+            message,
+            created: false,
+            conversation: conv,
+        });
+    }
+    let sender_is_trainer = conv.trainer_id == actor.id();
+    match append(
+        state,
+        id,
+        actor.id(),
+        sender_is_trainer,
+        &body,
+        cmid.as_ref(),
+    )
+    .await?
+    {
+        Appended::New(message) => Ok(Sent {
+            message,
+            created: true,
+            conversation: conv,
+        }),
+        Appended::Replay(message) => Ok(Sent {
+            message,
+            created: false,
+            conversation: conv,
+        }),
+        Appended::Archived => Err(Error::Rejected(msg::ARCHIVED_SEND)),
+    }
+}
+
+enum Appended {
+    New(Message),
+    Replay(Message),
+    Archived,
+}
+
+/// The send transaction: lock and bump the conversation, then insert the message (its id is
+/// drawn under the lock, so ids commit in order), then commit.
+async fn append(
+    state: &AppState,
+    id: ConversationId,
+    sender: UserId,
+    sender_is_trainer: bool,
+    body: &MessageBody,
+    cmid: Option<&ClientMessageId>,
+) -> Result<Appended> {
+    let mut w = state.db.begin_write().await?;
+    let Some(created_at) = conversations::bump_for_send(
+        &mut w.tx,
+        id,
+        sender_is_trainer,
+        now_micros(),
+        &body.preview(),
+    )
+    .await?
+    else {
+        return Ok(Appended::Archived);
+    };
+    let cmid = cmid.map(ClientMessageId::as_str);
+    let Some(message_id) =
+        messages::insert(&mut w.tx, id, sender, body.as_str(), cmid, created_at).await?
+    else {
+        // A concurrent retry with the same key won the race: undo our bump, answer with theirs.
+        drop(w);
+        let existing =
+            messages::by_client_id(state.db.pool(), id, sender, cmid.unwrap_or_default()).await?;
+        return existing
+            .map(Appended::Replay)
+            .ok_or_else(|| anyhow::anyhow!("idempotent message vanished").into());
+    };
+    let message = messages::get(&mut w.tx, message_id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("inserted message missing"))?;
+    w.commit().await?;
+    Ok(Appended::New(message))
+}
+
+/// A start request as it arrives.
+pub struct StartDraft<'a> {
+    pub trainee_id: Option<&'a Value>,
+    pub send: Draft<'a>,
+}
+
+pub struct Started {
+    pub conversation_id: ConversationId,
+    pub message: Message,
+    pub is_new_conversation: bool,
+    pub created: bool,
+}
+
+pub async fn start(state: &AppState, actor: &Actor, draft: &StartDraft<'_>) -> Result<Started> {
+    state.limits.send.check(&actor.id())?;
+    if actor.role() != Role::Trainer {
+        return Err(Error::Forbidden(msg::ONLY_TRAINERS));
+    }
+    if actor.impersonating {
+        return Err(Error::Forbidden(msg::IMPERSONATION_START));
+    }
+    let mut fields = Fields::default();
+    let trainee_id = fields.take("trainee_id", required_id(draft.trainee_id));
+    let (body, cmid) = draft.send.parse(&mut fields);
+    fields.finish()?;
+    let (Some(trainee_id), Some(body)) = (trainee_id, body) else {
+        return Err(Error::field("content", msg::REQUIRED));
+    };
+    let trainee = users::by_id(state.db.pool(), trainee_id).await?;
+    let assigned = trainee.is_some_and(|t| {
+        t.role == Role::Trainee && t.is_active && t.parent_trainer_id == Some(actor.id())
+    });
+    if !assigned {
+        return Err(Error::Rejected(msg::TRAINEE_NOT_ASSIGNED));
+    }
+
+    let mut w = state.db.begin_write().await?;
+    let now = now_micros();
+    let conversation_id =
+        conversations::upsert_pair(&mut w.tx, actor.id(), trainee_id, now).await?;
+    if let Some(cmid) = &cmid
+        && let Some(message) =
+            messages::by_client_id(state.db.pool(), conversation_id, actor.id(), cmid.as_str())
+                .await?
+    {
+        drop(w);
+        let is_first = messages::before(state.db.pool(), conversation_id, Some(message.id), 1)
+            .await?
+            .is_empty();
+        return Ok(Started {
+            conversation_id,
+            message,
+            is_new_conversation: is_first,
+            created: false,
+        });
+    }
+    conversations::unarchive(&mut w.tx, conversation_id).await?;
+    let before = conversations::get(&mut w.tx, conversation_id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("conversation vanished"))?;
+    let created_at =
+        conversations::bump_for_send(&mut w.tx, conversation_id, true, now, &body.preview())
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("conversation archived inside its own transaction"))?;
+    let cmid_str = cmid.as_ref().map(ClientMessageId::as_str);
+    let Some(message_id) = messages::insert(
+        &mut w.tx,
+        conversation_id,
+        actor.id(),
+        body.as_str(),
+        cmid_str,
+        created_at,
+    )
+    .await?
+    else {
+        drop(w);
+        let message = messages::by_client_id(
+            state.db.pool(),
+            conversation_id,
+            actor.id(),
+            cmid_str.unwrap_or_default(),
+        )
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("idempotent message vanished"))?;
+        return Ok(Started {
+            conversation_id,
+            message,
+            is_new_conversation: false,
+            created: false,
+        });
+    };
+    let message = messages::get(&mut w.tx, message_id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("inserted message missing"))?;
+    w.commit().await?;
+    Ok(Started {
+        conversation_id,
+        message,
+        is_new_conversation: before.message_count == 0,
+        created: true,
+    })
+}
+
+pub struct MarkedRead {
+    pub conversation: ConversationRef,
+    pub messages_marked: u64,
+    pub read_at: Micros,
+}
+
+pub async fn mark_read(state: &AppState, actor: &Actor, id: ConversationId) -> Result<MarkedRead> {
+    let conversation = visible(state, actor, id, true).await?;
+    let now = now_micros();
+    let mut w = state.db.begin_write().await?;
+    let marked = messages::mark_read(&mut w.tx, id, actor.id(), now).await?;
+    conversations::clear_unread(&mut w.tx, id, conversation.trainer_id == actor.id()).await?;
+    w.commit().await?;
+    Ok(MarkedRead {
+        conversation,
+        messages_marked: marked,
+        read_at: now,
+    })
+}
+
+/// How to page through a conversation's messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Paging {
+    /// The original page-number paging: 20 a page, newest first.
+    Page { page: i64, size: i64 },
+    /// Older than a message (or the newest), newest first.
+    Before {
+        before: Option<MessageId>,
+        limit: i64,
+    },
+    /// Newer than a message, oldest first.
+    After { after: MessageId, limit: i64 },
+}
+
+pub struct MessagePage {
+    pub messages: Vec<Message>,
+    /// Total messages in the conversation (for page-number paging).
+    pub total: i64,
+    pub has_more: bool,
+}
+
+pub async fn list_messages(
+    state: &AppState,
+    actor: &Actor,
+    id: ConversationId,
+    paging: Paging,
+) -> Result<MessagePage> {
+    visible(state, actor, id, true).await?;
+    let pool = state.db.pool();
+    match paging {
+        Paging::Page { page, size } => {
+            let mut conn = pool.acquire().await?;
+            let total = conversations::get(&mut conn, id)
+                .await?
+                .map(|c| c.message_count)
+                .unwrap_or(0);
+            drop(conn);
+            let messages = messages::page(pool, id, size, (page - 1) * size).await?;
+            Ok(MessagePage {
+                has_more: page * size < total,
+                messages,
+                total,
+            })
+        }
+        Paging::Before { before, limit } => {
+            let mut messages = messages::before(pool, id, before, limit + 1).await?;
+            let has_more = messages.len() as i64 > limit;
+            messages.truncate(limit as usize);
+            Ok(MessagePage {
+                messages,
+                total: 0,
+                has_more,
+            })
+        }
+        Paging::After { after, limit } => {
+            let mut messages = messages::after(pool, id, after, limit + 1).await?;
+            let has_more = messages.len() as i64 > limit;
+            messages.truncate(limit as usize);
+            Ok(MessagePage {
+                messages,
+                total: 0,
+                has_more,
+            })
+        }
+    }
+}
+
+pub async fn list_conversations(
+    state: &AppState,
+    actor: &Actor,
+    archived: bool,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<Conversation>, i64)> {
+    Ok(conversations::list_for(state.db.pool(), actor.id(), archived, limit, offset).await?)
+}
+
+pub async fn unread_count(state: &AppState, user: UserId) -> Result<i64> {
+    Ok(conversations::unread_total(state.db.pool(), user).await?)
+}

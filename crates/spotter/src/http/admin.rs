@@ -1,0 +1,49 @@
+//! `/api/admin/`: an admin impersonating a trainer (read-only for messaging).
+
+use axum::extract::State;
+use axum::routing::post;
+use axum::{Json, Router};
+
+use crate::domain::accounts;
+use crate::domain::model::Role;
+use crate::error::Result;
+use crate::http::extract::{Auth, PathId};
+use crate::http::trainer::ImpersonationJson;
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/admin/impersonate/end/", post(end))
+        .route("/api/admin/impersonate/{id}/", post(start))
+}
+
+/// Read-only tokens acting as a trainer.
+#[utoipa::path(post, path = "/api/admin/impersonate/{id}/", tag = "admin",
+    params(("id" = i64, Path, description = "Trainer id")),
+    responses((status = 200, description = "Impersonation tokens", body = ImpersonationJson),
+              (status = 403, description = "Not an admin, or already impersonating", body = crate::http::openapi::DetailBody),
+              (status = 404, description = "No such trainer", body = crate::http::openapi::DetailBody)),
+    security(("jwt" = [])))]
+async fn start(
+    Auth(actor): Auth,
+    PathId(id): PathId,
+    State(state): State<AppState>,
+) -> Result<Json<ImpersonationJson>> {
+    accounts::require_role(&actor, Role::Admin)?;
+    Ok(Json(
+        accounts::impersonate(&state, &actor, id).await?.into(),
+    ))
+}
+
+/// Ends an admin's impersonation: the admin's own tokens.
+#[utoipa::path(post, path = "/api/admin/impersonate/end/", tag = "admin",
+    responses((status = 200, description = "The admin's tokens", body = ImpersonationJson),
+              (status = 403, description = "Not impersonating a trainer", body = crate::http::openapi::DetailBody)),
+    security(("jwt" = [])))]
+async fn end(Auth(actor): Auth, State(state): State<AppState>) -> Result<Json<ImpersonationJson>> {
+    Ok(Json(
+        accounts::end_impersonation(&state, &actor, Role::Admin)
+            .await?
+            .into(),
+    ))
+}

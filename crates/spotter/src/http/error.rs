@@ -1,0 +1,62 @@
+//! [`Error`] as an HTTP answer: the contract's status and JSON body. Server-side failures are
+//! logged here, once, with their cause; the client sees an opaque message.
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use crate::error::Error;
+
+impl Error {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) | Self::PermissionDenied(_) => StatusCode::FORBIDDEN,
+            Self::NotFound(_) | Self::NotFoundDetail | Self::InvalidPage => StatusCode::NOT_FOUND,
+            Self::Rejected(_) | Self::Invalid(_) | Self::Malformed(_) => StatusCode::BAD_REQUEST,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn body(&self) -> serde_json::Value {
+        match self {
+            Self::Unauthorized(f) => json!({"detail": f.detail(), "code": f.code()}),
+            Self::Forbidden(m) | Self::NotFound(m) | Self::Rejected(m) => json!({"error": m}),
+            Self::Invalid(fields) => json!(fields),
+            _ => json!({"detail": self.detail()}),
+        }
+    }
+}
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        match &self {
+            Self::Internal(e) => tracing::error!(error = ?e, "request failed"),
+            Self::Unavailable(e) => tracing::warn!(error = %e, "database unavailable"),
+            _ => {}
+        }
+        let mut response = (self.status(), Json(self.body())).into_response();
+        let headers = response.headers_mut();
+        match &self {
+            Self::Throttled { wait_secs } => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(*wait_secs));
+            }
+            Self::Unauthorized(_) => {
+                headers.insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer realm=\"api\""),
+                );
+            }
+            Self::Unavailable(_) => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            }
+            _ => {}
+        }
+        response
+    }
+}

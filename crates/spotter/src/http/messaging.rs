@@ -1,0 +1,309 @@
+//! `/api/messaging/`: the six endpoints of the original API, plus cursor paging and idempotent
+//! send. Handlers parse, call `domain::messaging`, and shape the answer.
+
+use std::collections::HashMap;
+
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::clock::to_wire;
+use crate::domain::messaging::{self, Draft, Paging, StartDraft};
+use crate::error::{Error, Result};
+use crate::http::extract::{Auth, JsonBody, Origin, PathId};
+use crate::http::paging::{Page, page, page_number};
+use crate::state::AppState;
+use crate::wire::{ConversationJson, MessageJson};
+
+pub const CONVERSATIONS_PER_PAGE: i64 = 50;
+pub const MESSAGES_PER_PAGE: i64 = 20;
+pub const MAX_CURSOR_LIMIT: i64 = 100;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/messaging/conversations/", get(list_conversations))
+        .route("/api/messaging/conversations/start/", post(start))
+        .route(
+            "/api/messaging/conversations/{id}/messages/",
+            get(list_messages),
+        )
+        .route("/api/messaging/conversations/{id}/send/", post(send))
+        .route("/api/messaging/conversations/{id}/read/", post(mark_read))
+        .route("/api/messaging/unread-count/", get(unread_count))
+}
+
+/// The user's conversations, newest activity first, 50 a page. `?archived=true` lists the
+/// archived ones instead (a trainer's history).
+#[utoipa::path(get, path = "/api/messaging/conversations/", tag = "messaging",
+    params(("page" = Option<i64>, Query, description = "Page number, from 1"),
+           ("archived" = Option<bool>, Query, description = "List archived conversations (trainer only)")),
+    responses((status = 200, description = "A page of conversations", body = Page<ConversationJson>),
+              (status = 404, description = "No such page", body = crate::http::openapi::DetailBody)),
+    security(("jwt" = [])))]
+async fn list_conversations(
+    Auth(actor): Auth,
+    State(state): State<AppState>,
+    Origin(origin): Origin,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Json<Page<ConversationJson>>> {
+    let number = page_number(&query)?;
+    let archived = matches!(
+        query.get("archived").map(String::as_str),
+        Some("true" | "1" | "True")
+    );
+    let size = CONVERSATIONS_PER_PAGE;
+    let (rows, count) =
+        messaging::list_conversations(&state, &actor, archived, size, (number - 1) * size).await?;
+    let results = rows
+        .iter()
+        .map(|c| ConversationJson::new(c, actor.id()))
+        .collect();
+    Ok(Json(page(
+        &origin,
+        "/api/messaging/conversations/",
+        &query,
+        number,
+        size,
+        count,
+        results,
+    )?))
+}
+
+/// Cursor paging's answer: `before` pages come newest first, `after` pages oldest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CursorPage {
+    pub results: Vec<MessageJson>,
+    /// More messages lie beyond this page in the same direction.
+    pub has_more: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum MessagesAnswer {
+    Page(Page<MessageJson>),
+    Cursor(CursorPage),
+}
+
+fn cursor_id(query: &HashMap<String, String>, name: &'static str) -> Result<Option<Option<i64>>> {
+    match query.get(name).map(|s| s.trim()) {
+        None => Ok(None),
+        Some("") => Ok(Some(None)),
+        Some(s) => match s.parse::<i64>() {
+            Ok(id) if id >= 0 => Ok(Some(Some(id))),
+            _ => Err(Error::field(name, crate::error::msg::NOT_AN_INTEGER)),
+        },
+    }
+}
+
+fn paging(query: &HashMap<String, String>) -> Result<Paging> {
+    let before = cursor_id(query, "before")?;
+    let after = cursor_id(query, "after")?;
+    let limit = match query.get("limit") {
+        None => None,
+        Some(l) => match l.trim().parse::<i64>() {
+            Ok(n) if (1..=MAX_CURSOR_LIMIT).contains(&n) => Some(n),
+            _ => {
+                return Err(Error::field(
+                    "limit",
+                    format!("Ensure this value is an integer from 1 to {MAX_CURSOR_LIMIT}."),
+                ));
+            }
+        },
+    };
+    let n = limit.unwrap_or(MESSAGES_PER_PAGE);
+    match (before, after) {
+        (Some(_), Some(_)) => Err(Error::Malformed(
+            "Use either before or after, not both.".to_owned(),
+        )),
+        (Some(before), None) => Ok(Paging::Before { before, limit: n }),
+        (None, Some(after)) => Ok(Paging::After {
+            after: after.unwrap_or(0),
+            limit: n,
+        }),
+        (None, None) if limit.is_some() => Ok(Paging::Before {
+            before: None,
+            limit: n,
+        }),
+        (None, None) => Ok(Paging::Page {
+            page: page_number(query)?,
+            size: MESSAGES_PER_PAGE,
+        }),
+    }
+}
+
+/// A conversation's messages: 20 a page, newest first; or with `before`/`after`/`limit`, by
+/// cursor, stable while new messages arrive.
+#[utoipa::path(get, path = "/api/messaging/conversations/{id}/messages/", tag = "messaging",
+    params(("id" = i64, Path, description = "Conversation id"),
+           ("page" = Option<i64>, Query, description = "Page number (page-number paging)"),
+           ("before" = Option<i64>, Query, description = "Messages older than this id, newest first"),
+           ("after" = Option<i64>, Query, description = "Messages newer than this id, oldest first"),
+           ("limit" = Option<i64>, Query, description = "Cursor page size, 1 to 100 (default 20)")),
+    responses((status = 200, description = "A page of messages", body = MessagesAnswer),
+              (status = 400, description = "Bad cursor or limit", body = crate::http::openapi::BadRequestBody),
+              (status = 403, description = "Not a participant, or archived (trainee)", body = crate::http::openapi::ErrorBody),
+              (status = 404, description = "No such conversation or page", body = crate::http::openapi::ErrorOrDetailBody)),
+    security(("jwt" = [])))]
+async fn list_messages(
+    Auth(actor): Auth,
+    PathId(id): PathId,
+    State(state): State<AppState>,
+    Origin(origin): Origin,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Json<MessagesAnswer>> {
+    let paging = paging(&query)?;
+    let found = messaging::list_messages(&state, &actor, id, paging).await?;
+    let results: Vec<MessageJson> = found.messages.iter().map(MessageJson::from).collect();
+    Ok(Json(match paging {
+        Paging::Page { page: number, size } => {
+            let path = format!("/api/messaging/conversations/{id}/messages/");
+            MessagesAnswer::Page(page(
+                &origin,
+                &path,
+                &query,
+                number,
+                size,
+                found.total,
+                results,
+            )?)
+        }
+        _ => MessagesAnswer::Cursor(CursorPage {
+            results,
+            has_more: found.has_more,
+        }),
+    }))
+}
+
+/// The body of a send.
+#[derive(Deserialize, ToSchema)]
+#[allow(dead_code)]
+pub struct SendBody {
+    /// Trimmed; 1 to 2000 characters.
+    content: String,
+    /// Optional idempotency key, 1 to 64 characters: a retry returns the first message (200).
+    client_message_id: Option<String>,
+}
+
+/// Sends a message. 201 with the new message; 200 with the original on an idempotent retry.
+#[utoipa::path(post, path = "/api/messaging/conversations/{id}/send/", tag = "messaging",
+    params(("id" = i64, Path, description = "Conversation id")),
+    request_body = SendBody,
+    responses((status = 201, description = "Sent", body = MessageJson),
+              (status = 200, description = "Idempotent retry: the message first sent with this client_message_id", body = MessageJson),
+              (status = 400, description = "Invalid content, or archived conversation", body = crate::http::openapi::BadRequestBody),
+              (status = 403, description = "Impersonating, or not a participant", body = crate::http::openapi::ErrorBody),
+              (status = 404, description = "No such conversation", body = crate::http::openapi::ErrorOrDetailBody),
+              (status = 429, description = "Over 30 sends a minute", body = crate::http::openapi::DetailBody)),
+    security(("jwt" = [])))]
+async fn send(
+    Auth(actor): Auth,
+    PathId(id): PathId,
+    State(state): State<AppState>,
+    JsonBody(body): JsonBody,
+) -> Result<(StatusCode, Json<MessageJson>)> {
+    let sent = messaging::send(&state, &actor, id, &Draft::from_json(&body)).await?;
+    let status = if sent.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(MessageJson::from(&sent.message))))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[allow(dead_code)]
+pub struct StartBody {
+    trainee_id: i64,
+    content: String,
+    client_message_id: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct StartAnswer {
+    conversation_id: i64,
+    message: MessageJson,
+    /// True only when the conversation had no message before.
+    is_new_conversation: bool,
+}
+
+/// A trainer starts (or resumes) the conversation with one of their trainees.
+#[utoipa::path(post, path = "/api/messaging/conversations/start/", tag = "messaging",
+    request_body = StartBody,
+    responses((status = 201, description = "Started, with the first message", body = StartAnswer),
+              (status = 200, description = "Idempotent retry", body = StartAnswer),
+              (status = 400, description = "Invalid fields, or trainee not assigned", body = crate::http::openapi::BadRequestBody),
+              (status = 403, description = "Not a trainer, or impersonating", body = crate::http::openapi::ErrorBody),
+              (status = 429, description = "Over 30 sends a minute", body = crate::http::openapi::DetailBody)),
+    security(("jwt" = [])))]
+async fn start(
+    Auth(actor): Auth,
+    State(state): State<AppState>,
+    JsonBody(body): JsonBody,
+) -> Result<(StatusCode, Json<StartAnswer>)> {
+    let draft = StartDraft {
+        trainee_id: body.get("trainee_id"),
+        send: Draft::from_json(&body),
+    };
+    let started = messaging::start(&state, &actor, &draft).await?;
+    let status = if started.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((
+        status,
+        Json(StartAnswer {
+            conversation_id: started.conversation_id,
+            message: MessageJson::from(&started.message),
+            is_new_conversation: started.is_new_conversation,
+        }),
+    ))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ReadAnswer {
+    conversation_id: i64,
+    messages_marked: u64,
+    read_at: String,
+}
+
+/// Marks every message from the other party read.
+#[utoipa::path(post, path = "/api/messaging/conversations/{id}/read/", tag = "messaging",
+    params(("id" = i64, Path, description = "Conversation id")),
+    responses((status = 200, description = "Marked", body = ReadAnswer),
+              (status = 403, description = "Not a participant, or archived (trainee)", body = crate::http::openapi::ErrorBody),
+              (status = 404, description = "No such conversation", body = crate::http::openapi::ErrorOrDetailBody)),
+    security(("jwt" = [])))]
+async fn mark_read(
+    Auth(actor): Auth,
+    PathId(id): PathId,
+    State(state): State<AppState>,
+) -> Result<Json<ReadAnswer>> {
+    let r = messaging::mark_read(&state, &actor, id).await?;
+    Ok(Json(ReadAnswer {
+        conversation_id: id,
+        messages_marked: r.messages_marked,
+        read_at: to_wire(r.read_at),
+    }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct UnreadAnswer {
+    unread_count: i64,
+}
+
+/// Unread messages over the user's non-archived conversations (the navigation badge).
+#[utoipa::path(get, path = "/api/messaging/unread-count/", tag = "messaging",
+    responses((status = 200, description = "The count", body = UnreadAnswer)),
+    security(("jwt" = [])))]
+async fn unread_count(
+    Auth(actor): Auth,
+    State(state): State<AppState>,
+) -> Result<Json<UnreadAnswer>> {
+    Ok(Json(UnreadAnswer {
+        unread_count: messaging::unread_count(&state, actor.id()).await?,
+    }))
+}

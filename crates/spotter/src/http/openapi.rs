@@ -1,0 +1,129 @@
+//! `/api/openapi.json`, generated from the handlers' annotations. Answers that every operation
+//! shares (401 without a valid token, 413 for an oversized body, 503 while the database is
+//! away) are added here once rather than on each handler.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use utoipa::openapi::path::HttpMethod;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, OpenApi as Doc, Ref, ResponseBuilder};
+use utoipa::{Modify, OpenApi, ToSchema};
+
+use crate::http::{admin, auth, devices, messaging, ops, trainer};
+
+/// `{"detail": "..."}`: authentication, throttling, malformed bodies, platform errors.
+#[derive(Serialize, ToSchema)]
+pub struct DetailBody {
+    pub detail: String,
+    /// Present on authentication failures (SimpleJWT's code).
+    pub code: Option<String>,
+}
+
+/// `{"error": "..."}`: the messaging rules.
+#[derive(Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: String,
+}
+
+/// `{"field": ["message", ...]}`: validation, one entry per bad field.
+#[derive(Serialize, ToSchema)]
+pub struct FieldErrorsBody(pub BTreeMap<String, Vec<String>>);
+
+/// A 400: bad fields, a broken rule, or a body that is not a JSON object.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum BadRequestBody {
+    Fields(FieldErrorsBody),
+    Error(ErrorBody),
+    Detail(DetailBody),
+}
+
+/// A 403 or 404 of the messaging endpoints: the rule's `{"error"}`, or `{"detail"}` for a
+/// path that names no resource at all.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum ErrorOrDetailBody {
+    Error(ErrorBody),
+    Detail(DetailBody),
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Spotter", description = "1:1 messaging between trainers and trainees. Part A is the original platform's API, to the letter; Part B adds idempotent send, cursor paging, resume and more. See the wire contract."),
+    paths(
+        auth::login, auth::refresh, auth::me,
+        messaging::list_conversations, messaging::start, messaging::list_messages, messaging::send,
+        messaging::mark_read, messaging::unread_count,
+        trainer::list, trainer::detail, trainer::remove, trainer::impersonate, trainer::end,
+        admin::start, admin::end,
+        devices::register, devices::unregister,
+        ops::healthz, ops::readyz,
+    ),
+    components(schemas(DetailBody, ErrorBody, FieldErrorsBody, BadRequestBody, ErrorOrDetailBody)),
+    modifiers(&Shared)
+)]
+pub struct ApiDoc;
+
+struct Shared;
+
+fn json_response(description: &str, schema: &str) -> utoipa::openapi::Response {
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            "application/json",
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name(schema)))
+                .build(),
+        )
+        .build()
+}
+
+impl Modify for Shared {
+    fn modify(&self, doc: &mut Doc) {
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "jwt",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+        for item in doc.paths.paths.values_mut() {
+            let ops = [
+                (HttpMethod::Get, item.get.as_mut()),
+                (HttpMethod::Post, item.post.as_mut()),
+                (HttpMethod::Delete, item.delete.as_mut()),
+            ];
+            for (method, op) in ops {
+                let Some(op) = op else { continue };
+                let responses = &mut op.responses.responses;
+                let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
+                if secured {
+                    responses.entry("401".into()).or_insert_with(|| {
+                        json_response(
+                            "Missing, invalid or expired token, or inactive user",
+                            "DetailBody",
+                        )
+                        .into()
+                    });
+                }
+                if method != HttpMethod::Get {
+                    responses.entry("400".into()).or_insert_with(|| {
+                        json_response("The body is not a JSON object", "BadRequestBody").into()
+                    });
+                    responses.entry("413".into()).or_insert_with(|| {
+                        json_response("The body is over 64 KiB", "DetailBody").into()
+                    });
+                }
+                if secured || method != HttpMethod::Get {
+                    responses.entry("503".into()).or_insert_with(|| {
+                        json_response("The database is unreachable; retry", "DetailBody").into()
+                    });
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,151 @@
+//! `/api/trainer/`: a trainer's roster (list, detail, remove) and impersonation of a trainee.
+
+use std::collections::HashMap;
+
+use axum::extract::{Query, State};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::domain::accounts::{self, Impersonation};
+use crate::domain::model::Role;
+use crate::error::Result;
+use crate::http::extract::{Auth, Origin, PathId};
+use crate::http::paging::{Page, page, page_number};
+use crate::state::AppState;
+use crate::wire::UserJson;
+
+pub const TRAINEES_PER_PAGE: i64 = 20;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/trainer/trainees/", get(list))
+        .route("/api/trainer/trainees/{id}/", get(detail))
+        .route("/api/trainer/trainees/{id}/remove/", post(remove))
+        .route("/api/trainer/impersonate/{id}/start/", post(impersonate))
+        .route("/api/trainer/impersonate/end/", post(end))
+}
+
+/// The trainer's own trainees, 20 a page; `?search=` matches names and email.
+#[utoipa::path(get, path = "/api/trainer/trainees/", tag = "trainer",
+    params(("search" = Option<String>, Query, description = "Case-insensitive match on name or email"),
+           ("page" = Option<i64>, Query, description = "Page number, from 1")),
+    responses((status = 200, description = "A page of trainees", body = Page<UserJson>),
+              (status = 403, description = "Not a trainer", body = crate::http::openapi::DetailBody),
+              (status = 404, description = "No such page", body = crate::http::openapi::DetailBody)),
+    security(("jwt" = [])))]
+async fn list(
+    Auth(actor): Auth,
+    State(state): State<AppState>,
+    Origin(origin): Origin,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Json<Page<UserJson>>> {
+    let number = page_number(&query)?;
+    let size = TRAINEES_PER_PAGE;
+    let search = query.get("search").map(String::as_str);
+    let (rows, count) =
+        accounts::trainees(&state, &actor, search, size, (number - 1) * size).await?;
+    let results = rows.iter().map(UserJson::from).collect();
+    Ok(Json(page(
+        &origin,
+        "/api/trainer/trainees/",
+        &query,
+        number,
+        size,
+        count,
+        results,
+    )?))
+}
+
+/// One of the trainer's trainees.
+#[utoipa::path(get, path = "/api/trainer/trainees/{id}/", tag = "trainer",
+    params(("id" = i64, Path, description = "Trainee id")),
+    responses((status = 200, description = "The trainee", body = UserJson),
+              (status = 403, description = "Not a trainer", body = crate::http::openapi::DetailBody),
+              (status = 404, description = "Not one of this trainer's trainees", body = crate::http::openapi::DetailBody)),
+    security(("jwt" = [])))]
+async fn detail(
+    Auth(actor): Auth,
+    PathId(id): PathId,
+    State(state): State<AppState>,
+) -> Result<Json<UserJson>> {
+    Ok(Json(UserJson::from(
+        &accounts::own_trainee(&state, &actor, id).await?,
+    )))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RemovedJson {
+    detail: String,
+    /// The conversation that was archived, if there was one.
+    archived_conversation_id: Option<i64>,
+}
+
+/// Unlinks a trainee; their conversation is archived, its history kept.
+#[utoipa::path(post, path = "/api/trainer/trainees/{id}/remove/", tag = "trainer",
+    params(("id" = i64, Path, description = "Trainee id")),
+    responses((status = 200, description = "Removed", body = RemovedJson),
+              (status = 403, description = "Not a trainer, or impersonating", body = crate::http::openapi::DetailBody),
+              (status = 404, description = "Not one of this trainer's trainees", body = crate::http::openapi::DetailBody)),
+    security(("jwt" = [])))]
+async fn remove(
+    Auth(actor): Auth,
+    PathId(id): PathId,
+    State(state): State<AppState>,
+) -> Result<Json<RemovedJson>> {
+    let archived = accounts::remove_trainee(&state, &actor, id).await?;
+    Ok(Json(RemovedJson {
+        detail: "Trainee removed.".to_owned(),
+        archived_conversation_id: archived,
+    }))
+}
+
+/// Tokens of an impersonation, and who they act as.
+#[derive(Serialize, ToSchema)]
+pub struct ImpersonationJson {
+    pub access: String,
+    pub refresh: String,
+    pub user: UserJson,
+}
+
+impl From<Impersonation> for ImpersonationJson {
+    fn from(i: Impersonation) -> Self {
+        Self {
+            access: i.tokens.access,
+            refresh: i.tokens.refresh,
+            user: UserJson::from(&i.user),
+        }
+    }
+}
+
+/// Read-only tokens acting as one of the trainer's trainees.
+#[utoipa::path(post, path = "/api/trainer/impersonate/{id}/start/", tag = "trainer",
+    params(("id" = i64, Path, description = "Trainee id")),
+    responses((status = 200, description = "Impersonation tokens (impersonating: true)", body = ImpersonationJson),
+              (status = 403, description = "Not a trainer, or already impersonating", body = crate::http::openapi::DetailBody),
+              (status = 404, description = "Not one of this trainer's trainees", body = crate::http::openapi::DetailBody)),
+    security(("jwt" = [])))]
+async fn impersonate(
+    Auth(actor): Auth,
+    PathId(id): PathId,
+    State(state): State<AppState>,
+) -> Result<Json<ImpersonationJson>> {
+    accounts::require_role(&actor, Role::Trainer)?;
+    Ok(Json(
+        accounts::impersonate(&state, &actor, id).await?.into(),
+    ))
+}
+
+/// Ends an impersonation (call it with the impersonation token): the trainer's own tokens.
+#[utoipa::path(post, path = "/api/trainer/impersonate/end/", tag = "trainer",
+    responses((status = 200, description = "The trainer's tokens", body = ImpersonationJson),
+              (status = 403, description = "Not impersonating a trainee", body = crate::http::openapi::DetailBody)),
+    security(("jwt" = [])))]
+async fn end(Auth(actor): Auth, State(state): State<AppState>) -> Result<Json<ImpersonationJson>> {
+    Ok(Json(
+        accounts::end_impersonation(&state, &actor, Role::Trainer)
+            .await?
+            .into(),
+    ))
+}

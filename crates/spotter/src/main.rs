@@ -1,0 +1,163 @@
+//! The `spotter` command: parses the command line and calls the library.
+
+use clap::{Parser, Subcommand};
+use spotter::domain::accounts::{self, NewAccount};
+use spotter::domain::model::Role;
+use spotter::{Application, Config, demo, startup};
+
+#[derive(Parser)]
+#[command(
+    name = "spotter",
+    version,
+    about = "1:1 messaging between trainers and trainees"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server (REST, WebSocket and the web dashboard).
+    Serve {
+        #[command(flatten)]
+        config: Config,
+        /// Create the demo users when absent, and print them.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply database migrations and exit.
+    Migrate {
+        #[command(flatten)]
+        config: Config,
+    },
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a user and print its id.
+    Add {
+        #[command(flatten)]
+        config: Config,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        password: String,
+        #[arg(long, value_parser = ["admin", "trainer", "trainee"])]
+        role: String,
+        #[arg(long, default_value = "")]
+        first_name: String,
+        #[arg(long, default_value = "")]
+        last_name: String,
+        /// A trainee's trainer.
+        #[arg(long)]
+        trainer_email: Option<String>,
+    },
+    /// Assign (or re-assign) a trainee to a trainer.
+    Assign {
+        #[command(flatten)]
+        config: Config,
+        #[arg(long)]
+        trainee_email: String,
+        #[arg(long)]
+        trainer_email: String,
+    },
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("spotter=info,tower_http=warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    init_tracing();
+    match Cli::parse().command {
+        Command::Serve { config, demo } => serve(config, demo).await,
+        Command::Migrate { config } => {
+            startup::state(config).await?;
+            println!("Database migrated.");
+            Ok(())
+        }
+        Command::User { command } => user(command).await,
+    }
+}
+
+async fn serve(config: Config, with_demo: bool) -> anyhow::Result<()> {
+    let app = Application::build(config).await?;
+    if with_demo {
+        demo::seed(app.state()).await?;
+    }
+    let url = app.url();
+    println!("Spotter is running at {url}");
+    if with_demo {
+        println!("Demo users (password \"{}\"):", demo::PASSWORD);
+        for (email, role, first, last) in demo::USERS {
+            println!("  {email:<20} {:<8} {first} {last}", role.as_str());
+        }
+    }
+    if !spotter::http::web::bundle_present() {
+        println!(
+            "(web dashboard not built: scripts/web-build.sh builds it; the API works without it)"
+        );
+    }
+    app.run_until_stopped(startup::shutdown_signal()).await
+}
+
+async fn user(command: UserCommand) -> anyhow::Result<()> {
+    match command {
+        UserCommand::Add {
+            config,
+            email,
+            password,
+            role,
+            first_name,
+            last_name,
+            trainer_email,
+        } => {
+            let state = startup::state(config).await?;
+            let role = Role::parse(&role).ok_or_else(|| anyhow::anyhow!("unknown role {role}"))?;
+            let account = NewAccount {
+                email: &email,
+                password: &password,
+                role,
+                first_name: &first_name,
+                last_name: &last_name,
+                trainer_email: trainer_email.as_deref(),
+            };
+            let id = accounts::create_user(&state, &account)
+                .await
+                .map_err(|e| anyhow::anyhow!(e.detail()))?;
+            println!("{id}");
+        }
+        UserCommand::Assign {
+            config,
+            trainee_email,
+            trainer_email,
+        } => {
+            let state = startup::state(config).await?;
+            let pool = state.db.pool();
+            let find = |e: String| async move {
+                spotter::store::users::by_email(pool, &e)
+                    .await?
+                    .ok_or_else(|| anyhow::anyhow!("no user with email {e}"))
+            };
+            let trainee = find(trainee_email).await?;
+            let trainer = find(trainer_email).await?;
+            accounts::assign(&state, &trainee, &trainer)
+                .await
+                .map_err(|e| anyhow::anyhow!(e.detail()))?;
+            println!("Assigned {} to {}.", trainee.email, trainer.email);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,155 @@
+//! Building and running the server: `Application::build` → `port()` → `run_until_stopped`, so
+//! `main` and the tests start it the same way (tests bind port 0 and read the port back).
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::Path;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+
+use crate::auth::Tokens;
+use crate::config::Config;
+use crate::state::AppState;
+use crate::store::Db;
+
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+}
+
+/// Reads the JWT secret from the configuration, else from the data folder, generating it there
+/// on first start so tokens survive a restart.
+async fn jwt_secret(config: &Config) -> anyhow::Result<Vec<u8>> {
+    if let Some(secret) = &config.jwt_secret {
+        return Ok(secret.0.as_bytes().to_vec());
+    }
+    let path = config.data_dir.join("jwt-secret");
+    match tokio::fs::read_to_string(&path).await {
+        Ok(s) if !s.trim().is_empty() => return Ok(s.trim().as_bytes().to_vec()),
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+    }
+    let secret = hex::encode(rand::random::<[u8; 32]>());
+    write_private(&path, &secret).await?;
+    Ok(secret.into_bytes())
+}
+
+async fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
+    tokio::fs::write(path, contents)
+        .await
+        .with_context(|| format!("writing {}", path.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tokio::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).await?;
+    }
+    Ok(())
+}
+
+/// Connects the database (migrating it) and assembles the shared state, without listening:
+/// what `serve` and the operator commands both need.
+pub async fn state(config: Config) -> anyhow::Result<AppState> {
+    tokio::fs::create_dir_all(&config.data_dir)
+        .await
+        .with_context(|| format!("creating the data folder {}", config.data_dir.display()))?;
+    let secret = jwt_secret(&config).await?;
+    let db = Db::connect(&config.database_url(), config.db_max_connections).await?;
+    Ok(AppState::new(config, db, Tokens::new(&secret)))
+}
+
+impl Application {
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let bind = config.bind;
+        let state = state(config).await?;
+        let listener = TcpListener::bind(bind)
+            .await
+            .with_context(|| format!("binding {bind}"))?;
+        Ok(Self { listener, state })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    pub fn port(&self) -> u16 {
+        self.local_addr().port()
+    }
+
+    /// The URL a browser on this machine would use.
+    pub fn url(&self) -> String {
+        let addr = self.local_addr();
+        let host = if addr.ip().is_unspecified() {
+            "127.0.0.1".to_owned()
+        } else {
+            addr.ip().to_string()
+        };
+        let host = if addr.is_ipv6() && !addr.ip().is_unspecified() {
+            format!("[{host}]")
+        } else {
+            host
+        };
+        format!("http://{host}:{}/", addr.port())
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` resolves, then stops accepting, lets requests in flight finish
+    /// and returns.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let state = self.state.clone();
+        let janitor = tokio::spawn(janitor(state.clone()));
+        let app = crate::http::router(state.clone());
+        axum::serve(
+            self.listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await
+        .context("serving")?;
+        janitor.abort();
+        state.db.close().await;
+        Ok(())
+    }
+}
+
+/// Periodic housekeeping: forget idle rate-limit keys so their memory stays bounded.
+async fn janitor(state: AppState) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+    loop {
+        tick.tick().await;
+        state.limits.send.forget_idle();
+        state.limits.auth_addr.forget_idle();
+        state.limits.login_email.forget_idle();
+    }
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+}

@@ -1,0 +1,188 @@
+//! Messages: append-only rows, read by conversation in id order. Within a conversation ids
+//! increase in commit order (see `conversations::bump_for_send`), which is what makes
+//! "everything after id N" a complete answer for resume.
+
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, AnyPool, Row};
+
+use crate::clock::Micros;
+use crate::domain::model::{ConversationId, Message, MessageId, Sender, UserId};
+
+const SELECT: &str = "SELECT m.id, m.conversation_id, m.sender_id, m.content, m.client_message_id, \
+    m.created_at, m.delivered_at, m.read_at, u.first_name, u.last_name, u.profile_image \
+    FROM messages m LEFT JOIN users u ON u.id = m.sender_id";
+
+fn from_row(row: &AnyRow) -> Result<Message, sqlx::Error> {
+    let sender_id: Option<UserId> = row.try_get("sender_id")?;
+    let sender = match sender_id {
+        Some(id) => Some(Sender {
+            id,
+            first_name: row.try_get("first_name")?,
+            last_name: row.try_get("last_name")?,
+            profile_image: row.try_get("profile_image")?,
+        }),
+        None => None,
+    };
+    Ok(Message {
+        id: row.try_get("id")?,
+        conversation_id: row.try_get("conversation_id")?,
+        sender,
+        content: row.try_get("content")?,
+        client_message_id: row.try_get("client_message_id")?,
+        created_at: row.try_get("created_at")?,
+        delivered_at: row.try_get("delivered_at")?,
+        read_at: row.try_get("read_at")?,
+    })
+}
+
+fn all(rows: Vec<AnyRow>) -> Result<Vec<Message>, sqlx::Error> {
+    rows.iter().map(from_row).collect()
+}
+
+/// Inserts a message; `None` when the sender already used this `client_message_id` here.
+pub async fn insert(
+    conn: &mut AnyConnection,
+    conversation: ConversationId,
+    sender: UserId,
+    content: &str,
+    client_message_id: Option<&str>,
+    created_at: Micros,
+) -> Result<Option<MessageId>, sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO messages (conversation_id, sender_id, content, client_message_id, created_at) \
+         VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (conversation_id, sender_id, client_message_id) DO NOTHING RETURNING id",
+    )
+    .bind(conversation)
+    .bind(sender)
+    .bind(content)
+    .bind(client_message_id)
+    .bind(created_at)
+    .fetch_optional(conn)
+    .await?
+    .map(|r| r.try_get("id"))
+    .transpose()
+}
+
+pub async fn get(conn: &mut AnyConnection, id: MessageId) -> Result<Option<Message>, sqlx::Error> {
+    let sql = format!("{SELECT} WHERE m.id = $1");
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?
+        .as_ref()
+        .map(from_row)
+        .transpose()
+}
+
+/// The message a sender already sent with this idempotency key, if any.
+pub async fn by_client_id(
+    pool: &AnyPool,
+    conversation: ConversationId,
+    sender: UserId,
+    client_message_id: &str,
+) -> Result<Option<Message>, sqlx::Error> {
+    let sql = format!(
+        "{SELECT} WHERE m.conversation_id = $1 AND m.sender_id = $2 AND m.client_message_id = $3"
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(conversation)
+        .bind(sender)
+        .bind(client_message_id)
+        .fetch_optional(pool)
+        .await?
+        .as_ref()
+        .map(from_row)
+        .transpose()
+}
+
+/// Newest first, by offset (the original page-number paging).
+pub async fn page(
+    pool: &AnyPool,
+    conversation: ConversationId,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<Message>, sqlx::Error> {
+    let sql =
+        format!("{SELECT} WHERE m.conversation_id = $1 ORDER BY m.id DESC LIMIT $2 OFFSET $3");
+    all(sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(conversation)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(pool)
+        .await?)
+}
+
+/// Newest first, strictly older than `before` (or the newest, when `None`).
+pub async fn before(
+    pool: &AnyPool,
+    conversation: ConversationId,
+    before: Option<MessageId>,
+    limit: i64,
+) -> Result<Vec<Message>, sqlx::Error> {
+    let sql =
+        format!("{SELECT} WHERE m.conversation_id = $1 AND m.id < $2 ORDER BY m.id DESC LIMIT $3");
+    all(sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(conversation)
+        .bind(before.unwrap_or(i64::MAX))
+        .bind(limit)
+        .fetch_all(pool)
+        .await?)
+}
+
+/// Oldest first, strictly newer than `after`: what resume replays.
+pub async fn after(
+    pool: &AnyPool,
+    conversation: ConversationId,
+    after: MessageId,
+    limit: i64,
+) -> Result<Vec<Message>, sqlx::Error> {
+    let sql =
+        format!("{SELECT} WHERE m.conversation_id = $1 AND m.id > $2 ORDER BY m.id ASC LIMIT $3");
+    all(sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(conversation)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(pool)
+        .await?)
+}
+
+/// Marks every unread message from the other party read; returns how many.
+pub async fn mark_read(
+    conn: &mut AnyConnection,
+    conversation: ConversationId,
+    reader: UserId,
+    now: Micros,
+) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query(
+        "UPDATE messages SET read_at = $3, delivered_at = COALESCE(delivered_at, $3) \
+         WHERE conversation_id = $1 AND read_at IS NULL AND (sender_id IS NULL OR sender_id <> $2)",
+    )
+    .bind(conversation)
+    .bind(reader)
+    .bind(now)
+    .execute(conn)
+    .await?
+    .rows_affected())
+}
+
+/// Marks the recipient's undelivered messages up to `up_to` delivered; returns how many.
+pub async fn mark_delivered(
+    conn: &mut AnyConnection,
+    conversation: ConversationId,
+    recipient: UserId,
+    up_to: MessageId,
+    now: Micros,
+) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query(
+        "UPDATE messages SET delivered_at = $4 WHERE conversation_id = $1 AND delivered_at IS NULL \
+         AND id <= $3 AND (sender_id IS NULL OR sender_id <> $2)",
+    )
+    .bind(conversation)
+    .bind(recipient)
+    .bind(up_to)
+    .bind(now)
+    .execute(conn)
+    .await?
+    .rows_affected())
+}

@@ -1,0 +1,146 @@
+//! The JSON shapes of the contract, shared by REST answers and socket frames, with their
+//! OpenAPI schemas. Field names and nullability follow `spec/wire-contract.md` to the letter.
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::clock::{to_wire, to_wire_opt};
+use crate::domain::model::{Conversation, Message, Sender, User, UserSummary};
+
+/// A participant inside a conversation.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserSummaryJson {
+    pub id: i64,
+    pub first_name: String,
+    pub last_name: String,
+    pub email: String,
+    /// Absolute URL, or null.
+    pub profile_image: Option<String>,
+}
+
+impl From<&UserSummary> for UserSummaryJson {
+    fn from(u: &UserSummary) -> Self {
+        Self {
+            id: u.id,
+            first_name: u.first_name.clone(),
+            last_name: u.last_name.clone(),
+            email: u.email.clone(),
+            profile_image: u.profile_image.clone(),
+        }
+    }
+}
+
+/// A message's author.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SenderJson {
+    pub id: i64,
+    pub first_name: String,
+    pub last_name: String,
+    pub profile_image: Option<String>,
+}
+
+impl From<&Sender> for SenderJson {
+    fn from(s: &Sender) -> Self {
+        Self {
+            id: s.id,
+            first_name: s.first_name.clone(),
+            last_name: s.last_name.clone(),
+            profile_image: s.profile_image.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MessageJson {
+    pub id: i64,
+    pub conversation_id: i64,
+    /// Null only if the author's account was deleted.
+    pub sender: Option<SenderJson>,
+    pub content: String,
+    pub is_read: bool,
+    /// ISO 8601 UTC with microseconds; null until the other party reads it.
+    pub read_at: Option<String>,
+    pub created_at: String,
+    /// Part B: the idempotency key the sender chose, or null.
+    pub client_message_id: Option<String>,
+    /// Part B: when a live socket of the recipient received it; null until then.
+    pub delivered_at: Option<String>,
+}
+
+impl From<&Message> for MessageJson {
+    fn from(m: &Message) -> Self {
+        Self {
+            id: m.id,
+            conversation_id: m.conversation_id,
+            sender: m.sender.as_ref().map(SenderJson::from),
+            content: m.content.clone(),
+            is_read: m.read_at.is_some(),
+            read_at: to_wire_opt(m.read_at),
+            created_at: to_wire(m.created_at),
+            client_message_id: m.client_message_id.clone(),
+            delivered_at: to_wire_opt(m.delivered_at),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConversationJson {
+    pub id: i64,
+    pub trainer: UserSummaryJson,
+    /// Null if the trainee's account was deleted.
+    pub trainee: Option<UserSummaryJson>,
+    pub last_message_at: Option<String>,
+    /// The first 100 characters of the latest message, or null.
+    pub last_message_preview: Option<String>,
+    /// Messages from the other party not yet read by the viewer.
+    pub unread_count: i64,
+    pub is_archived: bool,
+    pub created_at: String,
+}
+
+impl ConversationJson {
+    pub fn new(c: &Conversation, viewer: i64) -> Self {
+        Self {
+            id: c.id,
+            trainer: (&c.trainer).into(),
+            trainee: c.trainee.as_ref().map(UserSummaryJson::from),
+            last_message_at: to_wire_opt(c.last_message_at),
+            last_message_preview: c.last_message_preview.clone(),
+            unread_count: c.unread_for(viewer),
+            is_archived: c.archived_at.is_some(),
+            created_at: to_wire(c.created_at),
+        }
+    }
+}
+
+/// A user as the platform endpoints show one (`users/me/`, the trainee list).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserJson {
+    pub id: i64,
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    /// `admin`, `trainer` or `trainee`.
+    pub role: String,
+    pub profile_image: Option<String>,
+    pub is_active: bool,
+    /// A trainee's trainer, or null.
+    pub parent_trainer: Option<i64>,
+    pub date_joined: String,
+}
+
+impl From<&User> for UserJson {
+    fn from(u: &User) -> Self {
+        Self {
+            id: u.id,
+            email: u.email.clone(),
+            first_name: u.first_name.clone(),
+            last_name: u.last_name.clone(),
+            role: u.role.as_str().to_owned(),
+            profile_image: u.profile_image.clone(),
+            is_active: u.is_active,
+            parent_trainer: u.parent_trainer_id,
+            date_joined: to_wire(u.created_at),
+        }
+    }
+}

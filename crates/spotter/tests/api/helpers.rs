@@ -1,0 +1,250 @@
+//! The test harness: a real Spotter on a random port, over a fresh SQLite file or a fresh
+//! PostgreSQL schema, with a cast of users logged in through the real API.
+
+use std::sync::OnceLock;
+
+use spotter::domain::model::Role;
+use spotter::state::AppState;
+use spotter::store::users::{self, NewUser};
+use spotter::{Application, Config};
+use spotter_client::Client;
+use sqlx::Connection;
+
+pub const PASSWORD: &str = "correct-horse-battery";
+pub const JWT_SECRET: &str = "test-secret-shared-with-the-host-platform";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs each named `async fn(TestApp)` once on SQLite and once on PostgreSQL.
+#[macro_export]
+macro_rules! both_backends {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name($crate::helpers::TestApp::spawn($crate::helpers::Backend::Sqlite).await).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$name($crate::helpers::TestApp::spawn($crate::helpers::Backend::Postgres).await).await
+            }
+        }
+    )*};
+}
+
+/// Someone who uses Spotter in a test.
+#[derive(Clone)]
+pub struct Person {
+    pub id: i64,
+    pub email: String,
+    pub client: Client,
+}
+
+/// A fresh PostgreSQL schema, dropped when the test ends.
+struct PgSchema {
+    admin_url: String,
+    name: String,
+}
+
+impl Drop for PgSchema {
+    fn drop(&mut self) {
+        let (url, name) = (self.admin_url.clone(), self.name.clone());
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
+            rt.block_on(async {
+                let mut c = sqlx::PgConnection::connect(&url).await.ok()?;
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "DROP SCHEMA IF EXISTS {name} CASCADE"
+                )))
+                .execute(&mut c)
+                .await
+                .ok()
+            })
+        })
+        .join();
+    }
+}
+
+pub fn pg_url() -> String {
+    std::env::var("SPOTTER_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
+}
+
+/// A fresh schema on the test PostgreSQL; fails loudly when PostgreSQL is not there.
+async fn fresh_pg_schema() -> (String, PgSchema) {
+    let admin_url = pg_url();
+    let name = format!("t_{}", uuid::Uuid::new_v4().simple());
+    let mut c = sqlx::PgConnection::connect(&admin_url)
+        .await
+        .unwrap_or_else(|e| {
+            panic!("PostgreSQL must be reachable at {admin_url} for the test suite: {e}")
+        });
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {name}")))
+        .execute(&mut c)
+        .await
+        .expect("create schema");
+    let sep = if admin_url.contains('?') { '&' } else { '?' };
+    let url = format!("{admin_url}{sep}options=-c%20search_path%3D{name}");
+    (url, PgSchema { admin_url, name })
+}
+
+pub struct TestApp {
+    pub url: String,
+    pub state: AppState,
+    pub anon: Client,
+    pub admin: Person,
+    /// Trainer of `trainee` and `trainee2`.
+    pub trainer: Person,
+    pub trainee: Person,
+    pub trainee2: Person,
+    /// Another trainer, with a trainee of their own.
+    pub other_trainer: Person,
+    pub other_trainee: Person,
+    server: Option<tokio::task::JoinHandle<()>>,
+    _dir: tempfile::TempDir,
+    _pg: Option<PgSchema>,
+}
+
+/// One Argon2 hash for every test user: hashing is the slow part of making users.
+fn password_hash() -> &'static str {
+    static HASH: OnceLock<String> = OnceLock::new();
+    HASH.get_or_init(|| {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime")
+            .block_on(spotter::auth::password::hash(PASSWORD.to_owned()))
+            .expect("hash")
+    })
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> Self {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    /// Spawns with a configuration tweak (rate limits, …).
+    pub async fn spawn_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut config = Config::for_data_dir(dir.path().to_path_buf());
+        config.jwt_secret = Some(spotter::config::Secret(JWT_SECRET.to_owned()));
+        let pg = match backend {
+            Backend::Sqlite => None,
+            Backend::Postgres => {
+                let (url, guard) = fresh_pg_schema().await;
+                config.database_url = Some(url);
+                config.db_max_connections = 5;
+                Some(guard)
+            }
+        };
+        tweak(&mut config);
+        let hash = tokio::task::spawn_blocking(password_hash)
+            .await
+            .expect("hash");
+        let app = Application::build(config).await.expect("build app");
+        let state = app.state().clone();
+        let url = app.url();
+        let server = tokio::spawn(async move {
+            let _ = app.run_until_stopped(std::future::pending()).await;
+        });
+        let anon = Client::new(&url).expect("client");
+
+        let add = |email: &'static str, role: Role, first: &'static str, parent: Option<i64>| {
+            let state = state.clone();
+            async move {
+                let new = NewUser {
+                    email,
+                    password_hash: hash,
+                    first_name: first,
+                    last_name: "Test",
+                    role,
+                    parent_trainer_id: parent,
+                };
+                users::insert(state.db.pool(), &new)
+                    .await
+                    .expect("insert user")
+            }
+        };
+        let admin = add("admin@test.io", Role::Admin, "Ada", None).await;
+        let trainer = add("trainer@test.io", Role::Trainer, "Tess", None).await;
+        let other_trainer = add("other.trainer@test.io", Role::Trainer, "Omar", None).await;
+        let trainee = add("trainee@test.io", Role::Trainee, "Tia", Some(trainer)).await;
+        let trainee2 = add("trainee2@test.io", Role::Trainee, "Theo", Some(trainer)).await;
+        let other_trainee = add(
+            "other.trainee@test.io",
+            Role::Trainee,
+            "Olga",
+            Some(other_trainer),
+        )
+        .await;
+
+        let person = |id: i64, email: &'static str| {
+            let anon = anon.clone();
+            async move {
+                let client = anon.logged_in(email, PASSWORD).await.expect("login");
+                Person {
+                    id,
+                    email: email.to_owned(),
+                    client,
+                }
+            }
+        };
+        Self {
+            admin: person(admin, "admin@test.io").await,
+            trainer: person(trainer, "trainer@test.io").await,
+            trainee: person(trainee, "trainee@test.io").await,
+            trainee2: person(trainee2, "trainee2@test.io").await,
+            other_trainer: person(other_trainer, "other.trainer@test.io").await,
+            other_trainee: person(other_trainee, "other.trainee@test.io").await,
+            url,
+            state,
+            anon,
+            server: Some(server),
+            _dir: dir,
+            _pg: pg,
+        }
+    }
+
+    /// Adds a user straight into the store (for bulk fixtures) and returns its id.
+    pub async fn add_user(&self, email: &str, role: Role, parent: Option<i64>) -> i64 {
+        let hash = tokio::task::spawn_blocking(password_hash)
+            .await
+            .expect("hash");
+        let new = NewUser {
+            email,
+            password_hash: hash,
+            first_name: "Bulk",
+            last_name: email,
+            role,
+            parent_trainer_id: parent,
+        };
+        users::insert(self.state.db.pool(), &new)
+            .await
+            .expect("insert user")
+    }
+
+    /// Starts the trainer ↔ trainee conversation with a first message; returns its id.
+    pub async fn conversation(&self) -> i64 {
+        self.trainer
+            .client
+            .start(self.trainee.id, "Welcome!", None)
+            .await
+            .expect("start")
+            .1
+            .conversation_id
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(s) = self.server.take() {
+            s.abort();
+        }
+    }
+}

@@ -1,0 +1,13 @@
+//! REST integration tests: a real server per test, through HTTP, each on SQLite and PostgreSQL.
+
+mod helpers;
+
+mod access;
+mod auth;
+mod devices;
+mod hostile;
+mod messaging;
+mod ops;
+mod paging;
+mod rules;
+mod trainer;
