@@ -39,6 +39,9 @@ pub struct Message {
     pub client_message_id: Option<String>,
     #[serde(default)]
     pub delivered_at: Option<String>,
+    /// Position in the conversation (Part B; absent from the original server).
+    #[serde(default)]
+    pub seq: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]

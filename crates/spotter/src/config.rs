@@ -50,6 +50,30 @@ pub struct Config {
     #[arg(long, env = "SPOTTER_AUTH_RATE_PER_MINUTE", default_value_t = 30)]
     pub auth_rate_per_minute: u32,
 
+    /// Redis for several nodes (`redis://127.0.0.1:6379`); unset, events stay in this process.
+    #[arg(long, env = "SPOTTER_REDIS_URL")]
+    pub redis_url: Option<String>,
+
+    /// The Redis pub/sub channel; nodes of one deployment share it, other deployments must not.
+    #[arg(long, env = "SPOTTER_REDIS_CHANNEL", default_value = "spotter:events")]
+    pub redis_channel: String,
+
+    /// Events queued for one socket before it counts as too slow and is closed (1013).
+    #[arg(long, env = "SPOTTER_WS_QUEUE", default_value_t = 256)]
+    pub ws_queue: usize,
+
+    /// A typing indicator not refreshed within this many milliseconds is cleared.
+    #[arg(long, env = "SPOTTER_TYPING_TTL_MS", default_value_t = 6000)]
+    pub typing_ttl_ms: u64,
+
+    /// The server pings each socket this often (seconds) …
+    #[arg(long, env = "SPOTTER_WS_PING_SECS", default_value_t = 30)]
+    pub ws_ping_secs: u64,
+
+    /// … and drops a peer silent for this long (seconds).
+    #[arg(long, env = "SPOTTER_WS_IDLE_SECS", default_value_t = 60)]
+    pub ws_idle_secs: u64,
+
     /// Most database connections in the pool.
     #[arg(long, env = "SPOTTER_DB_MAX_CONNECTIONS", default_value_t = 16)]
     pub db_max_connections: u32,
@@ -77,6 +101,12 @@ impl Config {
             send_rate_per_minute: 30,
             auth_rate_per_minute: 30,
             db_max_connections: 16,
+            redis_url: None,
+            redis_channel: "spotter:events".to_owned(),
+            ws_queue: 256,
+            typing_ttl_ms: 6000,
+            ws_ping_secs: 30,
+            ws_idle_secs: 60,
         }
     }
 }

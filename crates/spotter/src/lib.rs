@@ -10,6 +10,10 @@
 //!   `ops`), thin handlers; extractors for auth, JSON bodies and ids; the web dashboard.
 //! - [`domain`]: the contract's rules as plain functions (`messaging`, `accounts`, `devices`),
 //!   shared by REST and the socket; [`domain::input`] validates raw input into newtypes.
+//! - [`ws`]: the sockets (per conversation, Part A; per user, Part B 4): auth, resume, live
+//!   events, commands (send, read, typing) through the same domain functions as REST.
+//! - [`bus`]: events after commit, to this node's sockets ([`bus::Hub`]) and, with Redis, to
+//!   every node's.
 //! - [`store`]: all SQL, one set of statements for SQLite and PostgreSQL (sqlx `Any`).
 //! - [`auth`]: SimpleJWT-compatible tokens and Argon2id passwords.
 //! - [`error`]: the one error type; `http::error` maps it to status and JSON.
@@ -17,6 +21,7 @@
 //! - [`startup`]: build → port → run-until-stopped, used by `main` and the tests alike.
 
 pub mod auth;
+pub mod bus;
 pub mod clock;
 pub mod config;
 pub mod demo;
@@ -28,6 +33,7 @@ pub mod startup;
 pub mod state;
 pub mod store;
 pub mod wire;
+pub mod ws;
 
 pub use config::Config;
 pub use startup::Application;

@@ -9,7 +9,9 @@ use anyhow::Context;
 use tokio::net::TcpListener;
 
 use crate::auth::Tokens;
+use crate::bus::Bus;
 use crate::config::Config;
+use crate::domain::delivery::DeliveryQueue;
 use crate::state::AppState;
 use crate::store::Db;
 
@@ -56,7 +58,14 @@ pub async fn state(config: Config) -> anyhow::Result<AppState> {
         .with_context(|| format!("creating the data folder {}", config.data_dir.display()))?;
     let secret = jwt_secret(&config).await?;
     let db = Db::connect(&config.database_url(), config.db_max_connections).await?;
-    Ok(AppState::new(config, db, Tokens::new(&secret)))
+    let bus = match &config.redis_url {
+        Some(url) => Bus::with_redis(url, &config.redis_channel)?,
+        None => Bus::local(),
+    };
+    let (delivery, deliveries) = DeliveryQueue::new();
+    let state = AppState::new(config, db, Tokens::new(&secret), bus, delivery);
+    tokio::spawn(crate::domain::delivery::run(state.clone(), deliveries));
+    Ok(state)
 }
 
 impl Application {
@@ -108,6 +117,12 @@ impl Application {
         let state = self.state.clone();
         let janitor = tokio::spawn(janitor(state.clone()));
         let app = crate::http::router(state.clone());
+        let stopping = state.clone();
+        let shutdown = async move {
+            shutdown.await;
+            // Sockets are upgraded connections the HTTP server no longer tracks: tell them.
+            stopping.shutdown.send_replace(true);
+        };
         axum::serve(
             self.listener,
             app.into_make_service_with_connect_info::<SocketAddr>(),
@@ -115,6 +130,11 @@ impl Application {
         .with_graceful_shutdown(shutdown)
         .await
         .context("serving")?;
+        // Let sockets write their 1001 close before the process goes.
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+        while state.bus.hub().socket_count() > 0 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
         janitor.abort();
         state.db.close().await;
         Ok(())

@@ -5,8 +5,12 @@ use std::net::IpAddr;
 use std::ops::Deref;
 use std::sync::Arc;
 
+use tokio::sync::watch;
+
 use crate::auth::Tokens;
+use crate::bus::Bus;
 use crate::config::Config;
+use crate::domain::delivery::DeliveryQueue;
 use crate::domain::model::UserId;
 use crate::ratelimit::Limiter;
 use crate::store::Db;
@@ -25,23 +29,31 @@ pub struct Shared {
     pub db: Db,
     pub tokens: Tokens,
     pub limits: Limits,
+    pub bus: Bus,
+    pub delivery: DeliveryQueue,
+    /// Flips to `true` when the server begins to stop: sockets close with 1001.
+    pub shutdown: watch::Sender<bool>,
 }
 
 #[derive(Clone)]
 pub struct AppState(Arc<Shared>);
 
 impl AppState {
-    pub fn new(config: Config, db: Db, tokens: Tokens) -> Self {
+    pub fn new(config: Config, db: Db, tokens: Tokens, bus: Bus, delivery: DeliveryQueue) -> Self {
         let limits = Limits {
             send: Limiter::per_minute(config.send_rate_per_minute),
             auth_addr: Limiter::per_minute(config.auth_rate_per_minute),
             login_email: Limiter::per_minute(10),
         };
+        let (shutdown, _) = watch::channel(false);
         Self(Arc::new(Shared {
             config,
             db,
             tokens,
             limits,
+            bus,
+            delivery,
+            shutdown,
         }))
     }
 }

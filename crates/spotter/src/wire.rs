@@ -65,6 +65,8 @@ pub struct MessageJson {
     pub client_message_id: Option<String>,
     /// Part B: when a live socket of the recipient received it; null until then.
     pub delivered_at: Option<String>,
+    /// Part B: position in the conversation (1, 2, 3, … without gaps).
+    pub seq: i64,
 }
 
 impl From<&Message> for MessageJson {
@@ -79,6 +81,7 @@ impl From<&Message> for MessageJson {
             created_at: to_wire(m.created_at),
             client_message_id: m.client_message_id.clone(),
             delivered_at: to_wire_opt(m.delivered_at),
+            seq: m.seq,
         }
     }
 }

@@ -44,6 +44,9 @@ CREATE INDEX conversations_trainee_activity ON conversations (trainee_id, last_a
 CREATE TABLE messages (
     id                INTEGER PRIMARY KEY AUTOINCREMENT,
     conversation_id   INTEGER NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+    -- Position in the conversation (1, 2, 3, …), assigned under the conversation's row lock:
+    -- contiguous, so a socket that sees 12 after 10 knows 11 exists and is committed.
+    seq               INTEGER NOT NULL,
     sender_id         INTEGER REFERENCES users (id) ON DELETE SET NULL,
     content           TEXT    NOT NULL,
     -- Idempotency key chosen by the client (Part B 1); unique per sender and conversation.
@@ -53,6 +56,7 @@ CREATE TABLE messages (
     read_at           INTEGER
 );
 CREATE INDEX messages_conversation ON messages (conversation_id, id);
+CREATE UNIQUE INDEX messages_seq ON messages (conversation_id, seq);
 CREATE UNIQUE INDEX messages_idempotency ON messages (conversation_id, sender_id, client_message_id);
 -- Mark-read and delivery receipts touch only the not-yet-read / not-yet-delivered tail, so a
 -- conversation with 100,000 messages costs no more to mark read than a new one.

@@ -7,8 +7,8 @@ use std::net::IpAddr;
 use crate::auth::jwt::Subject;
 use crate::auth::{TokenKind, TokenPair, password};
 use crate::clock::now_micros;
-use crate::domain::Actor;
-use crate::domain::model::{ConversationId, Role, User, UserId};
+use crate::domain::model::{ConversationId, ConversationRef, Role, User, UserId};
+use crate::domain::{Actor, events};
 use crate::error::{AuthFailure, Error, Result};
 use crate::state::AppState;
 use crate::store::{self, conversations, tokens, users};
@@ -152,6 +152,15 @@ pub async fn remove_trainee(
     let archived =
         conversations::archive_pair(&mut w.tx, trainer.id(), trainee.id, now_micros()).await?;
     w.commit().await?;
+    if let Some(id) = archived {
+        let conv = ConversationRef {
+            id,
+            trainer_id: trainer.id(),
+            trainee_id: Some(trainee.id),
+            archived_at: Some(now_micros()),
+        };
+        state.bus.publish(events::archived(&conv));
+    }
     Ok(archived)
 }
 

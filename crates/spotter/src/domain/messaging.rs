@@ -5,14 +5,15 @@
 use serde_json::Value;
 
 use crate::clock::{Micros, now_micros};
-use crate::domain::Actor;
 use crate::domain::input::{ClientMessageId, Fields, MessageBody, required_id};
 use crate::domain::model::{
     Conversation, ConversationId, ConversationRef, Message, MessageId, Role, UserId,
 };
+use crate::domain::{Actor, events};
 use crate::error::{Error, Result, msg};
 use crate::state::AppState;
-use crate::store::{conversations, messages, users};
+use crate::store::messages::NewMessage;
+use crate::store::{WriteTx, conversations, messages, users};
 
 /// A send as it arrives (REST body or socket frame), validated inside [`send`] so the order of
 /// checks is the contract's.
@@ -102,8 +103,9 @@ pub async fn send(
         });
     }
     let sender_is_trainer = conv.trainer_id == actor.id();
+    let mut w = state.db.begin_write().await?;
     match append(
-        state,
+        &mut w,
         id,
         actor.id(),
         sender_is_trainer,
@@ -112,65 +114,85 @@ pub async fn send(
     )
     .await?
     {
-        Appended::New(message) => Ok(Sent {
-            message,
-            created: true,
-            conversation: conv,
-        }),
-        Appended::Replay(message) => Ok(Sent {
-            message,
-            created: false,
-            conversation: conv,
-        }),
+        Appended::New(message) => {
+            w.commit().await?;
+            state.bus.publish(events::new_message(&conv, &message));
+            Ok(Sent {
+                message,
+                created: true,
+                conversation: conv,
+            })
+        }
+        Appended::Duplicate => {
+            drop(w);
+            let message = replayed(state, id, actor.id(), cmid.as_ref()).await?;
+            Ok(Sent {
+                message,
+                created: false,
+                conversation: conv,
+            })
+        }
         Appended::Archived => Err(Error::Rejected(msg::ARCHIVED_SEND)),
     }
 }
 
 enum Appended {
     New(Message),
-    Replay(Message),
+    /// The sender already used this `client_message_id` here (a concurrent retry won).
+    Duplicate,
     Archived,
 }
 
-/// The send transaction: lock and bump the conversation, then insert the message (its id is
-/// drawn under the lock, so ids commit in order), then commit.
+/// The heart of a send, inside the caller's write transaction: lock and bump the conversation,
+/// then insert the message (its id and `seq` are drawn under the lock, so within a conversation
+/// they commit in order).
 async fn append(
-    state: &AppState,
+    w: &mut WriteTx,
     id: ConversationId,
     sender: UserId,
     sender_is_trainer: bool,
     body: &MessageBody,
     cmid: Option<&ClientMessageId>,
 ) -> Result<Appended> {
-    let mut w = state.db.begin_write().await?;
-    let Some(created_at) = conversations::bump_for_send(
+    let bumped = conversations::bump_for_send(
         &mut w.tx,
         id,
         sender_is_trainer,
         now_micros(),
         &body.preview(),
     )
-    .await?
-    else {
+    .await?;
+    let Some((created_at, seq)) = bumped else {
         return Ok(Appended::Archived);
     };
-    let cmid = cmid.map(ClientMessageId::as_str);
-    let Some(message_id) =
-        messages::insert(&mut w.tx, id, sender, body.as_str(), cmid, created_at).await?
-    else {
-        // A concurrent retry with the same key won the race: undo our bump, answer with theirs.
-        drop(w);
-        let existing =
-            messages::by_client_id(state.db.pool(), id, sender, cmid.unwrap_or_default()).await?;
-        return existing
-            .map(Appended::Replay)
-            .ok_or_else(|| anyhow::anyhow!("idempotent message vanished").into());
+    let new = NewMessage {
+        conversation_id: id,
+        seq,
+        sender,
+        content: body.as_str(),
+        client_message_id: cmid.map(ClientMessageId::as_str),
+        created_at,
+    };
+    let Some(message_id) = messages::insert(&mut w.tx, &new).await? else {
+        return Ok(Appended::Duplicate);
     };
     let message = messages::get(&mut w.tx, message_id)
         .await?
         .ok_or_else(|| anyhow::anyhow!("inserted message missing"))?;
-    w.commit().await?;
     Ok(Appended::New(message))
+}
+
+/// The message first sent with this idempotency key.
+async fn replayed(
+    state: &AppState,
+    id: ConversationId,
+    sender: UserId,
+    cmid: Option<&ClientMessageId>,
+) -> Result<Message> {
+    let cmid = cmid.map(ClientMessageId::as_str).unwrap_or_default();
+    messages::by_client_id(state.db.pool(), id, sender, cmid)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("idempotent message vanished").into())
 }
 
 /// A start request as it arrives.
@@ -233,47 +255,42 @@ pub async fn start(state: &AppState, actor: &Actor, draft: &StartDraft<'_>) -> R
     let before = conversations::get(&mut w.tx, conversation_id)
         .await?
         .ok_or_else(|| anyhow::anyhow!("conversation vanished"))?;
-    let created_at =
-        conversations::bump_for_send(&mut w.tx, conversation_id, true, now, &body.preview())
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("conversation archived inside its own transaction"))?;
-    let cmid_str = cmid.as_ref().map(ClientMessageId::as_str);
-    let Some(message_id) = messages::insert(
-        &mut w.tx,
+    match append(
+        &mut w,
         conversation_id,
         actor.id(),
-        body.as_str(),
-        cmid_str,
-        created_at,
+        true,
+        &body,
+        cmid.as_ref(),
     )
     .await?
-    else {
-        drop(w);
-        let message = messages::by_client_id(
-            state.db.pool(),
-            conversation_id,
-            actor.id(),
-            cmid_str.unwrap_or_default(),
-        )
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("idempotent message vanished"))?;
-        return Ok(Started {
-            conversation_id,
-            message,
-            is_new_conversation: false,
-            created: false,
-        });
-    };
-    let message = messages::get(&mut w.tx, message_id)
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("inserted message missing"))?;
-    w.commit().await?;
-    Ok(Started {
-        conversation_id,
-        message,
-        is_new_conversation: before.message_count == 0,
-        created: true,
-    })
+    {
+        Appended::New(message) => {
+            w.commit().await?;
+            let mut conv = before.as_ref();
+            conv.archived_at = None;
+            state.bus.publish(events::new_message(&conv, &message));
+            Ok(Started {
+                conversation_id,
+                message,
+                is_new_conversation: before.message_count == 0,
+                created: true,
+            })
+        }
+        Appended::Duplicate => {
+            drop(w);
+            let message = replayed(state, conversation_id, actor.id(), cmid.as_ref()).await?;
+            Ok(Started {
+                conversation_id,
+                message,
+                is_new_conversation: false,
+                created: false,
+            })
+        }
+        Appended::Archived => {
+            Err(anyhow::anyhow!("conversation archived inside its own transaction").into())
+        }
+    }
 }
 
 pub struct MarkedRead {
@@ -289,6 +306,9 @@ pub async fn mark_read(state: &AppState, actor: &Actor, id: ConversationId) -> R
     let marked = messages::mark_read(&mut w.tx, id, actor.id(), now).await?;
     conversations::clear_unread(&mut w.tx, id, conversation.trainer_id == actor.id()).await?;
     w.commit().await?;
+    state
+        .bus
+        .publish(events::read_receipt(&conversation, actor.id(), now));
     Ok(MarkedRead {
         conversation,
         messages_marked: marked,

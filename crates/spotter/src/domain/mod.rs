@@ -3,7 +3,9 @@
 //! counts as unread) is written once.
 
 pub mod accounts;
+pub mod delivery;
 pub mod devices;
+pub mod events;
 pub mod input;
 pub mod messaging;
 pub mod model;

@@ -145,6 +145,8 @@ pub struct Sender {
 pub struct Message {
     pub id: MessageId,
     pub conversation_id: ConversationId,
+    /// Position in the conversation: 1, 2, 3, … without gaps.
+    pub seq: i64,
     /// `None` if the author's account was deleted.
     pub sender: Option<Sender>,
     pub content: String,

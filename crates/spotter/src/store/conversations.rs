@@ -182,8 +182,8 @@ pub async fn unread_total(pool: &AnyPool, user: UserId) -> Result<i64, sqlx::Err
     .try_get("n")
 }
 
-/// Records a new message on its conversation and returns the message's timestamp; `None` if
-/// the conversation is archived. On PostgreSQL this takes the row lock that orders the
+/// Records a new message on its conversation and returns the message's timestamp and position
+/// (`seq`); `None` if the conversation is archived. On PostgreSQL this takes the row lock that orders the
 /// conversation's messages: ids are drawn after it, so they commit in id order.
 pub async fn bump_for_send(
     conn: &mut AnyConnection,
@@ -191,7 +191,7 @@ pub async fn bump_for_send(
     sender_is_trainer: bool,
     now: Micros,
     preview: &str,
-) -> Result<Option<Micros>, sqlx::Error> {
+) -> Result<Option<(Micros, i64)>, sqlx::Error> {
     // created_at never goes backwards within a conversation, even if clocks of two nodes differ.
     sqlx::query(
         "UPDATE conversations SET \
@@ -203,7 +203,7 @@ pub async fn bump_for_send(
            message_count = message_count + 1, \
            trainer_unread = trainer_unread + $4, \
            trainee_unread = trainee_unread + $5 \
-         WHERE id = $1 AND archived_at IS NULL RETURNING last_message_at",
+         WHERE id = $1 AND archived_at IS NULL RETURNING last_message_at, message_count",
     )
     .bind(id)
     .bind(now)
@@ -212,7 +212,7 @@ pub async fn bump_for_send(
     .bind(i64::from(sender_is_trainer))
     .fetch_optional(conn)
     .await?
-    .map(|r| r.try_get("last_message_at"))
+    .map(|r| Ok((r.try_get("last_message_at")?, r.try_get("message_count")?)))
     .transpose()
 }
 
@@ -230,13 +230,32 @@ pub async fn clear_unread(
     sqlx::query(sql).bind(id).execute(conn).await.map(|_| ())
 }
 
-/// Ids of the user's live conversations, for subscribing a per-user socket.
-pub async fn ids_for(pool: &AnyPool, user: UserId) -> Result<Vec<ConversationId>, sqlx::Error> {
-    sqlx::query("SELECT id FROM conversations WHERE (trainer_id = $1 OR trainee_id = $1) AND archived_at IS NULL")
-        .bind(user)
-        .fetch_all(pool)
-        .await?
-        .iter()
-        .map(|r| r.try_get("id"))
-        .collect()
+/// How many messages each of the user's live conversations has: where a per-user socket's
+/// cursors start.
+pub async fn message_counts_for(
+    pool: &AnyPool,
+    user: UserId,
+) -> Result<Vec<(ConversationId, i64)>, sqlx::Error> {
+    sqlx::query(
+        "SELECT id, message_count FROM conversations \
+         WHERE (trainer_id = $1 OR trainee_id = $1) AND archived_at IS NULL",
+    )
+    .bind(user)
+    .fetch_all(pool)
+    .await?
+    .iter()
+    .map(|r| Ok((r.try_get("id")?, r.try_get("message_count")?)))
+    .collect()
+}
+
+pub async fn message_count(pool: &AnyPool, id: ConversationId) -> Result<i64, sqlx::Error> {
+    Ok(
+        sqlx::query("SELECT message_count FROM conversations WHERE id = $1")
+            .bind(id)
+            .fetch_optional(pool)
+            .await?
+            .map(|r| r.try_get("message_count"))
+            .transpose()?
+            .unwrap_or(0),
+    )
 }

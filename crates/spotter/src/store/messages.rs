@@ -8,7 +8,7 @@ use sqlx::{AnyConnection, AnyPool, Row};
 use crate::clock::Micros;
 use crate::domain::model::{ConversationId, Message, MessageId, Sender, UserId};
 
-const SELECT: &str = "SELECT m.id, m.conversation_id, m.sender_id, m.content, m.client_message_id, \
+const SELECT: &str = "SELECT m.id, m.conversation_id, m.seq, m.sender_id, m.content, m.client_message_id, \
     m.created_at, m.delivered_at, m.read_at, u.first_name, u.last_name, u.profile_image \
     FROM messages m LEFT JOIN users u ON u.id = m.sender_id";
 
@@ -26,6 +26,7 @@ fn from_row(row: &AnyRow) -> Result<Message, sqlx::Error> {
     Ok(Message {
         id: row.try_get("id")?,
         conversation_id: row.try_get("conversation_id")?,
+        seq: row.try_get("seq")?,
         sender,
         content: row.try_get("content")?,
         client_message_id: row.try_get("client_message_id")?,
@@ -39,25 +40,33 @@ fn all(rows: Vec<AnyRow>) -> Result<Vec<Message>, sqlx::Error> {
     rows.iter().map(from_row).collect()
 }
 
+/// A message about to be stored.
+pub struct NewMessage<'a> {
+    pub conversation_id: ConversationId,
+    /// Its position, from `conversations::bump_for_send`.
+    pub seq: i64,
+    pub sender: UserId,
+    pub content: &'a str,
+    pub client_message_id: Option<&'a str>,
+    pub created_at: Micros,
+}
+
 /// Inserts a message; `None` when the sender already used this `client_message_id` here.
 pub async fn insert(
     conn: &mut AnyConnection,
-    conversation: ConversationId,
-    sender: UserId,
-    content: &str,
-    client_message_id: Option<&str>,
-    created_at: Micros,
+    m: &NewMessage<'_>,
 ) -> Result<Option<MessageId>, sqlx::Error> {
     sqlx::query(
-        "INSERT INTO messages (conversation_id, sender_id, content, client_message_id, created_at) \
-         VALUES ($1, $2, $3, $4, $5) \
+        "INSERT INTO messages (conversation_id, seq, sender_id, content, client_message_id, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) \
          ON CONFLICT (conversation_id, sender_id, client_message_id) DO NOTHING RETURNING id",
     )
-    .bind(conversation)
-    .bind(sender)
-    .bind(content)
-    .bind(client_message_id)
-    .bind(created_at)
+    .bind(m.conversation_id)
+    .bind(m.seq)
+    .bind(m.sender)
+    .bind(m.content)
+    .bind(m.client_message_id)
+    .bind(m.created_at)
     .fetch_optional(conn)
     .await?
     .map(|r| r.try_get("id"))
@@ -185,4 +194,39 @@ pub async fn mark_delivered(
     .execute(conn)
     .await?
     .rows_affected())
+}
+
+/// Oldest first, after position `seq`: what a socket reads to fill a gap in live events.
+pub async fn after_seq(
+    pool: &AnyPool,
+    conversation: ConversationId,
+    seq: i64,
+    limit: i64,
+) -> Result<Vec<Message>, sqlx::Error> {
+    let sql =
+        format!("{SELECT} WHERE m.conversation_id = $1 AND m.seq > $2 ORDER BY m.seq ASC LIMIT $3");
+    all(sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(conversation)
+        .bind(seq)
+        .bind(limit)
+        .fetch_all(pool)
+        .await?)
+}
+
+/// The position of a message in its conversation (0 for none), where a resume's cursor starts.
+pub async fn seq_of(
+    pool: &AnyPool,
+    conversation: ConversationId,
+    id: MessageId,
+) -> Result<i64, sqlx::Error> {
+    Ok(sqlx::query(
+        "SELECT seq FROM messages WHERE conversation_id = $1 AND id <= $2 ORDER BY id DESC LIMIT 1",
+    )
+    .bind(conversation)
+    .bind(id)
+    .fetch_optional(pool)
+    .await?
+    .map(|r| r.try_get("seq"))
+    .transpose()?
+    .unwrap_or(0))
 }

@@ -1,3 +1,4 @@
+#![allow(dead_code)] // shared by two test binaries, each using part of it
 //! The test harness: a real Spotter on a random port, over a fresh SQLite file or a fresh
 //! PostgreSQL schema, with a cast of users logged in through the real API.
 
@@ -97,6 +98,8 @@ async fn fresh_pg_schema() -> (String, PgSchema) {
 
 pub struct TestApp {
     pub url: String,
+    /// The configuration it runs with (a second node can share it).
+    pub config: Config,
     pub state: AppState,
     pub anon: Client,
     pub admin: Person,
@@ -147,7 +150,7 @@ impl TestApp {
         let hash = tokio::task::spawn_blocking(password_hash)
             .await
             .expect("hash");
-        let app = Application::build(config).await.expect("build app");
+        let app = Application::build(config.clone()).await.expect("build app");
         let state = app.state().clone();
         let url = app.url();
         let server = tokio::spawn(async move {
@@ -205,6 +208,7 @@ impl TestApp {
             url,
             state,
             anon,
+            config,
             server: Some(server),
             _dir: dir,
             _pg: pg,
@@ -238,6 +242,46 @@ impl TestApp {
             .expect("start")
             .1
             .conversation_id
+    }
+}
+
+/// Another server on the same configuration (same database, same secret, same Redis): what a
+/// second node of a deployment is.
+pub struct Node {
+    pub url: String,
+    pub state: AppState,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Node {
+    /// Stops it as SIGTERM would (sockets closed with 1001) and waits until it is gone.
+    pub async fn stop(mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        let _ = (&mut self.task).await;
+    }
+}
+
+pub async fn spawn_node(mut config: Config) -> Node {
+    config.bind = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+    let app = Application::build(config).await.expect("build node");
+    let url = app.url();
+    let state = app.state().clone();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        let _ = app
+            .run_until_stopped(async {
+                let _ = stopped.await;
+            })
+            .await;
+    });
+    Node {
+        url,
+        state,
+        stop: Some(stop),
+        task,
     }
 }
 

@@ -1,0 +1,110 @@
+//! Events after a commit: what happened (a message, a receipt, typing, an archive), to which
+//! topics, serialised once. [`Hub`] hands them to this node's sockets; [`Bus`] adds Redis
+//! pub/sub so every node's hub sees every event. Nothing reads the bus for data: the store has
+//! it all, and a client that missed an event resumes from the store.
+
+pub mod hub;
+pub mod redis;
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::model::{ConversationId, MessageId, UserId};
+pub use hub::{Hub, Subscription};
+
+/// Who listens: the sockets of one conversation (Part A) or all sockets of one user (Part B 4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Topic {
+    Conversation(ConversationId),
+    User(UserId),
+}
+
+/// What an event is about, for the sockets' own bookkeeping (dedupe on resume, receipts,
+/// typing expiry, unread badges).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Kind {
+    NewMessage {
+        conversation_id: ConversationId,
+        message_id: MessageId,
+        seq: i64,
+        sender_id: UserId,
+    },
+    ReadReceipt {
+        conversation_id: ConversationId,
+        reader_id: UserId,
+    },
+    DeliveryReceipt {
+        conversation_id: ConversationId,
+    },
+    Typing {
+        conversation_id: ConversationId,
+        user_id: UserId,
+        is_typing: bool,
+    },
+    Archived {
+        conversation_id: ConversationId,
+    },
+}
+
+/// One event, ready to send: its frame is serialised once, whatever the number of sockets.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Event {
+    pub topics: Vec<Topic>,
+    /// Sockets of this user do not get it (typing is never echoed to the typist).
+    pub exclude_user: Option<UserId>,
+    pub kind: Kind,
+    /// The JSON frame as the client receives it.
+    pub frame: Arc<str>,
+}
+
+/// Publishes events to every node's sockets.
+#[derive(Clone)]
+pub struct Bus {
+    hub: Arc<Hub>,
+    redis: Option<redis::RedisBus>,
+}
+
+impl Bus {
+    /// A single node: events go straight to this node's hub.
+    pub fn local() -> Self {
+        Self {
+            hub: Arc::new(Hub::default()),
+            redis: None,
+        }
+    }
+
+    /// Several nodes: this node's hub, plus Redis to and from the others.
+    pub fn with_redis(url: &str, channel: &str) -> anyhow::Result<Self> {
+        let hub = Arc::new(Hub::default());
+        let redis = redis::RedisBus::start(url, channel, hub.clone())?;
+        Ok(Self {
+            hub,
+            redis: Some(redis),
+        })
+    }
+
+    pub fn hub(&self) -> &Arc<Hub> {
+        &self.hub
+    }
+
+    /// Delivers to this node's sockets at once, and to other nodes through Redis when set. Never
+    /// waits on Redis: if it is away, other nodes' clients catch up by resuming.
+    pub fn publish(&self, event: Event) {
+        let event = Arc::new(event);
+        self.hub.dispatch(&event);
+        if let Some(r) = &self.redis {
+            r.publish(event);
+        }
+    }
+
+    /// How many times the Redis subscriber has (re)subscribed; 0 for a single node.
+    pub fn link_generation(&self) -> u64 {
+        self.redis.as_ref().map_or(0, redis::RedisBus::generation)
+    }
+
+    /// Whether the Redis link is up (always true for a single node).
+    pub fn connected(&self) -> bool {
+        self.redis.as_ref().is_none_or(redis::RedisBus::connected)
+    }
+}

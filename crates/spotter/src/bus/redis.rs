@@ -1,0 +1,161 @@
+//! The cross-node link: events go out on one Redis pub/sub channel and come back in on every
+//! node, each dropping its own. Redis is an accelerator, not the source of truth: when it is
+//! away, publishing drops events (counted in logs), the subscriber reconnects with backoff, and
+//! clients recover what they missed by resuming from the store.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use serde::{Deserialize, Serialize};
+use tokio::sync::mpsc;
+
+use super::{Event, Hub};
+
+/// Events waiting for Redis; past this, new ones are dropped rather than held in memory.
+const OUTBOX: usize = 16_384;
+
+#[derive(Serialize, Deserialize)]
+struct Envelope<'a> {
+    node: &'a str,
+    event: Event,
+}
+
+#[derive(Clone)]
+pub struct RedisBus {
+    tx: mpsc::Sender<Arc<Event>>,
+    connected: Arc<AtomicBool>,
+    /// Counts successful subscriptions: a reconnect shows as a new generation.
+    generation: Arc<AtomicU64>,
+}
+
+fn backoff(attempt: u32) -> Duration {
+    let base = 100u64.saturating_mul(1 << attempt.min(6));
+    let jitter = rand::random::<u64>() % (base / 2 + 1);
+    Duration::from_millis(base.min(5_000) + jitter)
+}
+
+impl RedisBus {
+    pub fn start(url: &str, channel: &str, hub: Arc<Hub>) -> anyhow::Result<Self> {
+        let client = ::redis::Client::open(url)?;
+        let channel: Arc<str> = Arc::from(channel);
+        let node: Arc<str> = Arc::from(uuid::Uuid::new_v4().simple().to_string());
+        let (tx, rx) = mpsc::channel(OUTBOX);
+        let connected = Arc::new(AtomicBool::new(false));
+        let generation = Arc::new(AtomicU64::new(0));
+        tokio::spawn(publisher(client.clone(), channel.clone(), node.clone(), rx));
+        let link = Link {
+            connected: connected.clone(),
+            generation: generation.clone(),
+        };
+        tokio::spawn(subscriber(client, channel, node, hub, link));
+        Ok(Self {
+            tx,
+            connected,
+            generation,
+        })
+    }
+
+    pub fn publish(&self, event: Arc<Event>) {
+        if self.tx.try_send(event).is_err() {
+            tracing::warn!("redis outbox full: event not sent to other nodes");
+        }
+    }
+
+    pub fn connected(&self) -> bool {
+        self.connected.load(Ordering::Relaxed)
+    }
+
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Relaxed)
+    }
+}
+
+/// The subscriber's state, as the rest of the node sees it.
+struct Link {
+    connected: Arc<AtomicBool>,
+    generation: Arc<AtomicU64>,
+}
+
+async fn publisher(
+    client: ::redis::Client,
+    channel: Arc<str>,
+    node: Arc<str>,
+    mut rx: mpsc::Receiver<Arc<Event>>,
+) {
+    let mut attempt = 0;
+    let mut conn = loop {
+        match ::redis::aio::ConnectionManager::new(client.clone()).await {
+            Ok(c) => break c,
+            Err(e) => {
+                tracing::warn!(error = %e, "redis publisher: connecting");
+                tokio::time::sleep(backoff(attempt)).await;
+                attempt += 1;
+            }
+        }
+    };
+    let mut batch = Vec::with_capacity(256);
+    while rx.recv_many(&mut batch, 256).await > 0 {
+        let mut pipe = ::redis::pipe();
+        for event in batch.drain(..) {
+            let env = Envelope {
+                node: &node,
+                event: (*event).clone(),
+            };
+            match serde_json::to_string(&env) {
+                Ok(payload) => {
+                    pipe.cmd("PUBLISH").arg(&*channel).arg(payload).ignore();
+                }
+                Err(e) => tracing::error!(error = %e, "serialising an event"),
+            }
+        }
+        // The connection manager reconnects by itself; a batch that fails is lost to the other
+        // nodes only (their clients resume from the store).
+        if let Err(e) = pipe.query_async::<()>(&mut conn).await {
+            tracing::warn!(error = %e, "redis publish failed");
+        }
+    }
+}
+
+async fn subscriber(
+    client: ::redis::Client,
+    channel: Arc<str>,
+    node: Arc<str>,
+    hub: Arc<Hub>,
+    link: Link,
+) {
+    let mut attempt = 0;
+    loop {
+        match client.get_async_pubsub().await {
+            Ok(mut pubsub) => {
+                if let Err(e) = pubsub.subscribe(&*channel).await {
+                    tracing::warn!(error = %e, "redis subscribe failed");
+                } else {
+                    link.connected.store(true, Ordering::Relaxed);
+                    link.generation.fetch_add(1, Ordering::Relaxed);
+                    if attempt > 0 {
+                        tracing::info!("redis subscriber reconnected");
+                    }
+                    attempt = 0;
+                    let mut messages = pubsub.on_message();
+                    while let Some(msg) = messages.next().await {
+                        let Ok(bytes) = msg.get_payload::<Vec<u8>>() else {
+                            continue;
+                        };
+                        match serde_json::from_slice::<Envelope<'_>>(&bytes) {
+                            Ok(env) if env.node != &*node => hub.dispatch(&Arc::new(env.event)),
+                            Ok(_) => {}
+                            Err(e) => tracing::warn!(error = %e, "undecodable event on redis"),
+                        }
+                    }
+                    tracing::warn!("redis subscription lost; reconnecting");
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "redis subscriber: connecting"),
+        }
+        link.connected.store(false, Ordering::Relaxed);
+        tokio::time::sleep(backoff(attempt)).await;
+        attempt += 1;
+    }
+}

@@ -1,0 +1,81 @@
+//! Delivered receipts: when a socket of the recipient has written a message, the message is
+//! marked delivered and the sender told. Marks are batched (one transaction for everything that
+//! arrived meanwhile), so a busy node writes receipts in bulk, not one round trip per message.
+
+use std::collections::HashMap;
+
+use tokio::sync::mpsc;
+
+use crate::clock::now_micros;
+use crate::domain::events;
+use crate::domain::model::{ConversationId, MessageId, UserId};
+use crate::state::AppState;
+use crate::store::messages;
+
+/// A message that reached a socket of its recipient.
+#[derive(Debug, Clone, Copy)]
+pub struct Delivered {
+    pub conversation_id: ConversationId,
+    pub recipient: UserId,
+    pub sender: UserId,
+    pub message_id: MessageId,
+}
+
+/// The queue in front of the batching writer.
+#[derive(Clone)]
+pub struct DeliveryQueue(mpsc::Sender<Delivered>);
+
+impl DeliveryQueue {
+    pub fn new() -> (Self, mpsc::Receiver<Delivered>) {
+        let (tx, rx) = mpsc::channel(65_536);
+        (Self(tx), rx)
+    }
+
+    /// Records a delivery; if the writer is far behind, the receipt is skipped (the message
+    /// itself is unaffected, and a later delivery in the conversation covers it).
+    pub fn record(&self, d: Delivered) {
+        let _ = self.0.try_send(d);
+    }
+}
+
+/// Runs until the queue closes: marks batches delivered and publishes the receipts.
+pub async fn run(state: AppState, mut rx: mpsc::Receiver<Delivered>) {
+    let mut batch = Vec::with_capacity(1024);
+    while rx.recv_many(&mut batch, 1024).await > 0 {
+        let mut latest: HashMap<(ConversationId, UserId), Delivered> = HashMap::new();
+        for d in batch.drain(..) {
+            let e = latest.entry((d.conversation_id, d.recipient)).or_insert(d);
+            if d.message_id > e.message_id {
+                *e = d;
+            }
+        }
+        if let Err(e) = write(&state, latest.into_values().collect()).await {
+            tracing::warn!(error = %e, "marking messages delivered");
+        }
+    }
+}
+
+async fn write(state: &AppState, marks: Vec<Delivered>) -> Result<(), sqlx::Error> {
+    let now = now_micros();
+    let mut w = state.db.begin_write().await?;
+    let mut changed = Vec::new();
+    for d in marks {
+        if messages::mark_delivered(&mut w.tx, d.conversation_id, d.recipient, d.message_id, now)
+            .await?
+            > 0
+        {
+            changed.push(d);
+        }
+    }
+    w.commit().await?;
+    for d in changed {
+        state.bus.publish(events::delivery_receipt(
+            d.conversation_id,
+            d.recipient,
+            d.sender,
+            d.message_id,
+            now,
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,49 @@
+//! The WebSocket surface: `ws/messaging/<conversation_id>/` (Part A, plus `?after=` resume) and
+//! `ws/messaging/` (one socket per user, Part B 4). Authentication and authorization happen after
+//! the upgrade so a browser can read the close code (4001, 4003); see [`session`].
+
+pub mod commands;
+pub mod session;
+pub mod typing;
+
+use std::collections::HashMap;
+
+use axum::Router;
+use axum::extract::{Path, Query, State, WebSocketUpgrade};
+use axum::response::Response;
+use axum::routing::get;
+
+use crate::state::AppState;
+
+/// Frames over this many bytes close the socket with 1009.
+pub const MAX_FRAME_BYTES: usize = 16 * 1024;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/ws/messaging/", get(user_socket))
+        .route("/ws/messaging/{id}/", get(conversation_socket))
+}
+
+fn upgrade(ws: WebSocketUpgrade) -> WebSocketUpgrade {
+    ws.max_message_size(MAX_FRAME_BYTES)
+        .max_frame_size(MAX_FRAME_BYTES)
+}
+
+async fn user_socket(
+    ws: WebSocketUpgrade,
+    State(state): State<AppState>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    upgrade(ws).on_upgrade(move |socket| session::run(state, socket, session::Target::User, q))
+}
+
+async fn conversation_socket(
+    ws: WebSocketUpgrade,
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    upgrade(ws).on_upgrade(move |socket| {
+        session::run(state, socket, session::Target::Conversation(raw), q)
+    })
+}

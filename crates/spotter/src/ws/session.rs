@@ -1,0 +1,463 @@
+//! One socket's life: authenticate (4001), authorize (4003), subscribe, replay what the client
+//! missed, then live. A reader task takes the client's frames; the writer owns the socket's
+//! sending half and everything time-driven (pings, typing expiry, the 1013 / 1001 closes).
+//!
+//! Replay then live without a gap or a duplicate: the hub subscription is made *before* the
+//! store is read, so a message committed during the replay is either in the replay or queued on
+//! the subscription (or both: then its id is at most the last replayed, and it is skipped).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
+use futures_util::stream::{SplitSink, SplitStream};
+use futures_util::{SinkExt, StreamExt};
+use serde_json::json;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+use super::MAX_FRAME_BYTES;
+use super::commands::{Commands, error_frame};
+use super::typing::TypingTracker;
+use crate::bus::hub::Lag;
+use crate::bus::{Event, Kind, Subscription, Topic};
+use crate::domain::delivery::Delivered;
+use crate::domain::model::{ConversationId, ConversationRef, MessageId, UserId};
+use crate::domain::{Actor, accounts, events};
+use crate::error::Error;
+use crate::state::AppState;
+use crate::store::{conversations, messages};
+
+pub enum Target {
+    /// `ws/messaging/<id>/`: the raw path segment, validated after the upgrade.
+    Conversation(String),
+    /// `ws/messaging/`: every conversation of the user.
+    User,
+}
+
+pub mod close {
+    pub const GOING_AWAY: u16 = 1001;
+    pub const TOO_BIG: u16 = 1009;
+    pub const INTERNAL: u16 = 1011;
+    pub const TRY_AGAIN_LATER: u16 = 1013;
+    pub const UNAUTHORIZED: u16 = 4001;
+    pub const FORBIDDEN: u16 = 4003;
+}
+
+/// How long one write may take before the peer counts as stuck.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Replay reads the store in pages of this many messages.
+const REPLAY_PAGE: i64 = 100;
+
+type Sink = SplitSink<WebSocket, Message>;
+
+/// What the reader asks the writer to send.
+enum Out {
+    Frame(String),
+    Close(u16, &'static str),
+}
+
+async fn close_now(sink: &mut Sink, code: u16, reason: &'static str) {
+    let frame = CloseFrame {
+        code,
+        reason: Utf8Bytes::from_static(reason),
+    };
+    let _ = tokio::time::timeout(
+        Duration::from_secs(5),
+        sink.send(Message::Close(Some(frame))),
+    )
+    .await;
+}
+
+pub async fn run(
+    state: AppState,
+    socket: WebSocket,
+    target: Target,
+    params: HashMap<String, String>,
+) {
+    let (mut sink, stream) = socket.split();
+    let actor = match params.get("token") {
+        None => return close_now(&mut sink, close::UNAUTHORIZED, "token missing").await,
+        Some(token) => match accounts::authenticate(&state, token).await {
+            Ok(actor) => actor,
+            Err(Error::Unauthorized(_)) => {
+                return close_now(&mut sink, close::UNAUTHORIZED, "token invalid or expired").await;
+            }
+            Err(_) => return close_now(&mut sink, close::INTERNAL, "try again").await,
+        },
+    };
+    let fixed = match target {
+        Target::User => None,
+        Target::Conversation(raw) => match authorize(&state, &actor, &raw).await {
+            Ok(c) => Some(c),
+            Err(code) => {
+                let reason = if code == close::FORBIDDEN {
+                    "no access to this conversation"
+                } else {
+                    "try again"
+                };
+                return close_now(&mut sink, code, reason).await;
+            }
+        },
+    };
+    let topic = fixed.map_or(Topic::User(actor.id()), |c| Topic::Conversation(c.id));
+    // Subscribe before reading the store: see the module doc.
+    let sub = state
+        .bus
+        .hub()
+        .subscribe(topic, actor.id(), state.config.ws_queue);
+    let after = match (fixed, params.get("after")) {
+        (Some(_), Some(raw)) => match raw.parse::<MessageId>() {
+            Ok(id) if id >= 0 => Some(id),
+            _ => {
+                let _ = sink
+                    .send(Message::Text(
+                        error_frame("invalid", "after must be a message id", None).into(),
+                    ))
+                    .await;
+                None
+            }
+        },
+        _ => None,
+    };
+
+    let last_seen = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let (out_tx, out_rx) = mpsc::channel(32);
+    let mut commands = Commands::new(state.clone(), actor.clone(), fixed);
+    let writer = Writer {
+        state: state.clone(),
+        me: actor.id(),
+        fixed,
+        sink,
+        typing: TypingTracker::new(Duration::from_millis(state.config.typing_ttl_ms)),
+        cursors: HashMap::new(),
+        unread_dirty: fixed.is_none(),
+        last_seen: last_seen.clone(),
+        started,
+        lag: sub.lag.clone(),
+    };
+    let mut writer = tokio::spawn(writer.run(sub, out_rx, after));
+    tokio::select! {
+        () = read(stream, &mut commands, out_tx, last_seen, started) => {
+            // The reader ended (client closed, or a bad frame): the writer sees its queue close.
+            let _ = tokio::time::timeout(Duration::from_secs(3), &mut writer).await;
+        }
+        _ = &mut writer => {}
+    }
+    commands.stop_typing().await;
+}
+
+/// The conversation a socket may follow: it exists, the user takes part, it is not archived.
+async fn authorize(state: &AppState, actor: &Actor, raw: &str) -> Result<ConversationRef, u16> {
+    let Ok(id) = raw.parse::<i64>() else {
+        return Err(close::FORBIDDEN);
+    };
+    match conversations::get_ref(state.db.pool(), id).await {
+        Ok(Some(c)) if c.is_participant(actor.id()) && !c.is_archived() => Ok(c),
+        Ok(_) => Err(close::FORBIDDEN),
+        Err(_) => Err(close::INTERNAL),
+    }
+}
+
+fn is_too_big(e: axum::Error) -> bool {
+    e.into_inner()
+        .downcast::<tungstenite::Error>()
+        .is_ok_and(|e| matches!(*e, tungstenite::Error::Capacity(_)))
+}
+
+async fn read(
+    mut stream: SplitStream<WebSocket>,
+    commands: &mut Commands,
+    out: mpsc::Sender<Out>,
+    last_seen: Arc<AtomicU64>,
+    started: Instant,
+) {
+    while let Some(msg) = stream.next().await {
+        last_seen.store(started.elapsed().as_millis() as u64, Ordering::Relaxed);
+        match msg {
+            Ok(Message::Text(text)) => {
+                if text.len() > MAX_FRAME_BYTES {
+                    let _ = out
+                        .send(Out::Close(close::TOO_BIG, "frame too large"))
+                        .await;
+                    return;
+                }
+                if let Some(reply) = commands.handle(text.as_str()).await
+                    && out.send(Out::Frame(reply)).await.is_err()
+                {
+                    return;
+                }
+            }
+            Ok(Message::Binary(_)) => {
+                let reply = error_frame(
+                    "malformed",
+                    "Binary frames are not supported; send JSON text.",
+                    None,
+                );
+                if out.send(Out::Frame(reply)).await.is_err() {
+                    return;
+                }
+            }
+            Ok(Message::Close(_)) => return,
+            Ok(Message::Ping(_) | Message::Pong(_)) => {}
+            Err(e) => {
+                if is_too_big(e) {
+                    let _ = out
+                        .send(Out::Close(close::TOO_BIG, "frame too large"))
+                        .await;
+                }
+                return;
+            }
+        }
+    }
+}
+
+struct Writer {
+    state: AppState,
+    me: UserId,
+    fixed: Option<ConversationRef>,
+    sink: Sink,
+    typing: TypingTracker,
+    /// Per conversation, the `seq` of the last message this socket has: live copies at or
+    /// below it are duplicates, and one beyond the next means a gap to read from the store.
+    cursors: HashMap<ConversationId, i64>,
+    /// A user socket's unread badge needs recounting.
+    unread_dirty: bool,
+    last_seen: Arc<AtomicU64>,
+    started: Instant,
+    /// Raised by the hub when this socket's queue overflows.
+    lag: Arc<Lag>,
+}
+
+/// Why the writer stopped.
+enum Stop {
+    Close(u16, &'static str),
+    /// The peer is gone or stuck: nothing more can be written.
+    Gone,
+}
+
+impl Writer {
+    async fn run(
+        mut self,
+        mut sub: Subscription,
+        mut out: mpsc::Receiver<Out>,
+        after: Option<MessageId>,
+    ) {
+        let stop = self.serve(&mut sub, &mut out, after).await;
+        // Stop taking events first: a lagging socket must not hold its queue while its close
+        // frame waits behind a full TCP buffer.
+        drop(sub);
+        if let Stop::Close(code, reason) = stop {
+            close_now(&mut self.sink, code, reason).await;
+        }
+    }
+
+    /// Writes one frame. A write blocked on a peer that does not read ends as soon as the queue
+    /// behind it overflows (1013), or after `WRITE_TIMEOUT` at the latest.
+    async fn write(&mut self, text: String) -> Result<(), Stop> {
+        let lag = self.lag.clone();
+        tokio::select! {
+            written = tokio::time::timeout(WRITE_TIMEOUT, self.sink.send(Message::Text(text.into()))) => match written {
+                Ok(Ok(())) => Ok(()),
+                _ => Err(Stop::Gone),
+            },
+            () = lag.raised() => Err(Stop::Close(close::TRY_AGAIN_LATER, "too slow; resume with ?after=")),
+        }
+    }
+
+    async fn serve(
+        &mut self,
+        sub: &mut Subscription,
+        out: &mut mpsc::Receiver<Out>,
+        after: Option<MessageId>,
+    ) -> Stop {
+        if let Err(stop) = self.start_cursors(after).await {
+            return stop;
+        }
+        let mut shutdown = self.state.shutdown.subscribe();
+        let ping_every = Duration::from_secs(self.state.config.ws_ping_secs.max(1));
+        let idle_limit = Duration::from_secs(self.state.config.ws_idle_secs.max(1));
+        let mut ping = tokio::time::interval_at(Instant::now() + ping_every, ping_every);
+        loop {
+            if self.unread_dirty && sub.rx.is_empty() {
+                self.unread_dirty = false;
+                if let Ok(n) = crate::domain::messaging::unread_count(&self.state, self.me).await
+                    && let Err(stop) = self
+                        .write(json!({"type": "unread_count", "unread_count": n}).to_string())
+                        .await
+                {
+                    return stop;
+                }
+            }
+            let typing_deadline = self.typing.next_deadline();
+            let result = tokio::select! {
+                biased;
+                () = stopping(&mut shutdown) => return Stop::Close(close::GOING_AWAY, "server shutting down"),
+                () = sub.lag.raised() => return Stop::Close(close::TRY_AGAIN_LATER, "too slow; resume with ?after="),
+                cmd = out.recv() => match cmd {
+                    Some(Out::Frame(text)) => self.write(text).await,
+                    Some(Out::Close(code, reason)) => return Stop::Close(code, reason),
+                    None => return Stop::Gone,
+                },
+                Some(event) = sub.rx.recv() => self.event(&event).await,
+                () = sleep_until_opt(typing_deadline) => self.expire_typing().await,
+                _ = ping.tick() => {
+                    let silent = self.started.elapsed().saturating_sub(Duration::from_millis(self.last_seen.load(Ordering::Relaxed)));
+                    if silent >= idle_limit {
+                        return Stop::Close(close::GOING_AWAY, "no heartbeat");
+                    }
+                    match tokio::time::timeout(WRITE_TIMEOUT, self.sink.send(Message::Ping(Default::default()))).await {
+                        Ok(Ok(())) => Ok(()),
+                        _ => Err(Stop::Gone),
+                    }
+                }
+            };
+            if let Err(stop) = result {
+                return stop;
+            }
+        }
+    }
+
+    /// Where this socket starts: after a resume's replay, at the conversation's current end
+    /// (a plain conversation socket), or at each conversation's end (a user socket).
+    async fn start_cursors(&mut self, after: Option<MessageId>) -> Result<(), Stop> {
+        let pool = self.state.db.pool().clone();
+        let failed = |_| Stop::Close(close::INTERNAL, "try again");
+        match (self.fixed, after) {
+            (Some(conv), Some(after)) => {
+                let seq = messages::seq_of(&pool, conv.id, after)
+                    .await
+                    .map_err(failed)?;
+                self.cursors.insert(conv.id, seq);
+                self.fill(conv.id, i64::MAX).await
+            }
+            (Some(conv), None) => {
+                let count = conversations::message_count(&pool, conv.id)
+                    .await
+                    .map_err(failed)?;
+                self.cursors.insert(conv.id, count);
+                Ok(())
+            }
+            (None, _) => {
+                let counts = conversations::message_counts_for(&pool, self.me)
+                    .await
+                    .map_err(failed)?;
+                self.cursors.extend(counts);
+                Ok(())
+            }
+        }
+    }
+
+    /// Writes, in order, the stored messages of `conversation` after this socket's cursor, up to
+    /// position `up_to`: the replay of a resume, and the filling of a gap in live events (the
+    /// missing message is committed already: positions commit in order).
+    async fn fill(&mut self, conversation: ConversationId, up_to: i64) -> Result<(), Stop> {
+        loop {
+            let from = self.cursors.get(&conversation).copied().unwrap_or(0);
+            if from >= up_to {
+                return Ok(());
+            }
+            let page = messages::after_seq(self.state.db.pool(), conversation, from, REPLAY_PAGE)
+                .await
+                .map_err(|_| Stop::Close(close::INTERNAL, "try again"))?;
+            for m in page.iter().filter(|m| m.seq <= up_to) {
+                let kind = Kind::NewMessage {
+                    conversation_id: conversation,
+                    message_id: m.id,
+                    seq: m.seq,
+                    sender_id: m.sender.as_ref().map_or(0, |s| s.id),
+                };
+                self.deliver_hook(&kind);
+                self.write(events::new_message_frame(conversation, m).to_string())
+                    .await?;
+                self.cursors.insert(conversation, m.seq);
+            }
+            if (page.len() as i64) < REPLAY_PAGE {
+                return Ok(());
+            }
+        }
+    }
+
+    /// A message from someone else reached this socket: it is delivered.
+    fn deliver_hook(&mut self, kind: &Kind) {
+        if let Kind::NewMessage {
+            conversation_id,
+            message_id,
+            sender_id,
+            ..
+        } = *kind
+            && sender_id != self.me
+        {
+            self.state.delivery.record(Delivered {
+                conversation_id,
+                recipient: self.me,
+                sender: sender_id,
+                message_id,
+            });
+            self.typing.forget(conversation_id, sender_id);
+            if self.fixed.is_none() {
+                self.unread_dirty = true;
+            }
+        }
+    }
+
+    async fn event(&mut self, event: &Arc<Event>) -> Result<(), Stop> {
+        match event.kind {
+            Kind::NewMessage {
+                conversation_id,
+                seq,
+                ..
+            } => {
+                // A conversation this socket had no cursor for (started or resumed since it
+                // connected) begins at this event.
+                let cursor = *self.cursors.entry(conversation_id).or_insert(seq - 1);
+                if seq <= cursor {
+                    return Ok(());
+                }
+                if seq > cursor + 1 {
+                    return self.fill(conversation_id, seq).await;
+                }
+                self.deliver_hook(&event.kind);
+                self.cursors.insert(conversation_id, seq);
+            }
+            Kind::Typing {
+                conversation_id,
+                user_id,
+                is_typing,
+            } => self.typing.saw(conversation_id, user_id, is_typing),
+            Kind::ReadReceipt { reader_id, .. } if reader_id == self.me && self.fixed.is_none() => {
+                self.unread_dirty = true
+            }
+            Kind::Archived { .. } if self.fixed.is_some() => {
+                self.write(event.frame.to_string()).await?;
+                return Err(Stop::Close(close::FORBIDDEN, "conversation archived"));
+            }
+            Kind::Archived { .. } => self.unread_dirty = true,
+            _ => {}
+        }
+        self.write(event.frame.to_string()).await
+    }
+
+    async fn expire_typing(&mut self) -> Result<(), Stop> {
+        for (conversation, user) in self.typing.expire(Instant::now()) {
+            self.write(events::typing_frame(conversation, user, false).to_string())
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+async fn stopping(rx: &mut tokio::sync::watch::Receiver<bool>) {
+    // A closed channel means the state is gone: stop as well.
+    let _ = rx.wait_for(|stopping| *stopping).await;
+}
+
+async fn sleep_until_opt(deadline: Option<Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d).await,
+        None => std::future::pending().await,
+    }
+}

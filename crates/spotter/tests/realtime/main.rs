@@ -1,0 +1,67 @@
+//! Real-time tests through real sockets: a real WebSocket client against a real server (two
+//! real nodes and the real Redis for the cross-node cases).
+
+#[path = "../api/helpers.rs"]
+mod helpers;
+
+mod frames;
+mod nodes;
+mod resume;
+mod sockets;
+
+use std::time::Duration;
+
+use spotter_client::{Incoming, ServerFrame, Socket};
+
+/// The next frame matching `pred`, skipping others; panics after 5 s.
+pub async fn until(sock: &mut Socket, mut pred: impl FnMut(&ServerFrame) -> bool) -> ServerFrame {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let next = tokio::time::timeout_at(deadline, sock.next())
+            .await
+            .expect("timed out waiting for a frame");
+        match next {
+            Some(Incoming::Frame(f)) if pred(&f) => return f,
+            Some(Incoming::Frame(_) | Incoming::Unknown(_)) => continue,
+            other => panic!("socket ended while waiting: {other:?}"),
+        }
+    }
+}
+
+/// The close code, skipping frames before it; panics after 5 s.
+pub async fn closed(sock: &mut Socket) -> u16 {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        match tokio::time::timeout_at(deadline, sock.next())
+            .await
+            .expect("timed out waiting for close")
+        {
+            Some(Incoming::Closed(code, _)) => return code,
+            Some(_) => continue,
+            None => panic!("connection dropped without a close frame"),
+        }
+    }
+}
+
+/// Asserts nothing matching `pred` arrives within `ms`.
+pub async fn silent(sock: &mut Socket, ms: u64, mut pred: impl FnMut(&ServerFrame) -> bool) {
+    let deadline = tokio::time::Instant::now() + Duration::from_millis(ms);
+    while let Ok(next) = tokio::time::timeout_at(deadline, sock.next()).await {
+        match next {
+            Some(Incoming::Frame(f)) => assert!(!pred(&f), "unexpected frame {f:?}"),
+            Some(_) => {}
+            None => return,
+        }
+    }
+}
+
+/// A conversation (or user) socket that is surely subscribed: connect, then a ping round trip
+/// (the server reads frames only once the socket is subscribed).
+pub async fn live(client: &spotter_client::Client, conversation: Option<i64>) -> Socket {
+    let mut s = client.socket(conversation, None).await.unwrap();
+    s.send_json(&serde_json::json!({"type": "ping"}))
+        .await
+        .unwrap();
+    until(&mut s, |f| *f == ServerFrame::Pong).await;
+    s
+}

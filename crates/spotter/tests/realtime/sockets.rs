@@ -1,0 +1,327 @@
+//! Part A's socket to the letter: close codes, ping/pong, typing, new_message, read_receipt.
+
+use serde_json::json;
+use spotter_client::ServerFrame;
+
+use crate::helpers::{Backend, TestApp};
+use crate::{closed, silent, until};
+
+#[tokio::test]
+async fn bad_tokens_close_4001_and_strangers_close_4003() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let conv = app.conversation().await;
+    let no_token = app.anon.socket(Some(conv), None).await.unwrap();
+    let bad = app
+        .anon
+        .with_token("garbage")
+        .socket(Some(conv), None)
+        .await
+        .unwrap();
+    let user_bad = app
+        .anon
+        .with_token("garbage")
+        .socket(None, None)
+        .await
+        .unwrap();
+    for mut s in [no_token, bad, user_bad] {
+        assert_eq!(closed(&mut s).await, 4001);
+    }
+    let refresh = app
+        .anon
+        .login("trainee@test.io", crate::helpers::PASSWORD)
+        .await
+        .unwrap()
+        .refresh;
+    assert_eq!(
+        closed(
+            &mut app
+                .anon
+                .with_token(refresh)
+                .socket(Some(conv), None)
+                .await
+                .unwrap()
+        )
+        .await,
+        4001,
+        "a refresh token is no access token"
+    );
+    assert_eq!(
+        closed(
+            &mut app
+                .other_trainer
+                .client
+                .socket(Some(conv), None)
+                .await
+                .unwrap()
+        )
+        .await,
+        4003
+    );
+    assert_eq!(
+        closed(
+            &mut app
+                .trainer
+                .client
+                .socket(Some(999_999), None)
+                .await
+                .unwrap()
+        )
+        .await,
+        4003
+    );
+    let junk = app
+        .trainer
+        .client
+        .socket_url(None, None)
+        .unwrap()
+        .as_str()
+        .replace("/ws/messaging/?", "/ws/messaging/abc/?");
+    assert_eq!(
+        closed(&mut spotter_client::Socket::connect(&junk).await.unwrap()).await,
+        4003
+    );
+    app.trainer
+        .client
+        .remove_trainee(app.trainee.id)
+        .await
+        .unwrap();
+    assert_eq!(
+        closed(&mut app.trainer.client.socket(Some(conv), None).await.unwrap()).await,
+        4003,
+        "archived"
+    );
+}
+
+#[tokio::test]
+async fn ping_typing_messages_and_receipts_flow_both_ways() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let conv = app.conversation().await;
+    let mut coach = app.trainer.client.socket(Some(conv), None).await.unwrap();
+    let mut client = app.trainee.client.socket(Some(conv), None).await.unwrap();
+
+    coach.send_json(&json!({"type": "ping"})).await.unwrap();
+    assert_eq!(until(&mut coach, |_| true).await, ServerFrame::Pong);
+
+    client
+        .send_json(&json!({"type": "typing", "is_typing": true}))
+        .await
+        .unwrap();
+    let f = until(&mut coach, |f| {
+        matches!(f, ServerFrame::TypingIndicator { .. })
+    })
+    .await;
+    assert_eq!(
+        f,
+        ServerFrame::TypingIndicator {
+            user_id: app.trainee.id,
+            is_typing: true,
+            conversation_id: Some(conv)
+        }
+    );
+    silent(&mut client, 300, |f| {
+        matches!(f, ServerFrame::TypingIndicator { .. })
+    })
+    .await;
+
+    // REST send fires new_message to both participants, the sender too.
+    let (_, sent) = app
+        .trainee
+        .client
+        .send(conv, "on my way", None)
+        .await
+        .unwrap();
+    for s in [&mut coach, &mut client] {
+        match until(s, |f| matches!(f, ServerFrame::NewMessage { .. })).await {
+            ServerFrame::NewMessage { message, .. } => assert_eq!(message.id, sent.id),
+            _ => unreachable!(),
+        }
+    }
+    // The coach's socket got it: the sender hears it was delivered.
+    match until(&mut client, |f| {
+        matches!(f, ServerFrame::DeliveryReceipt { .. })
+    })
+    .await
+    {
+        ServerFrame::DeliveryReceipt {
+            up_to_message_id,
+            conversation_id,
+            ..
+        } => assert_eq!((up_to_message_id, conversation_id), (sent.id, conv)),
+        _ => unreachable!(),
+    }
+    let stored = app.trainee.client.messages(conv, 1).await.unwrap().results;
+    assert!(
+        stored
+            .iter()
+            .find(|m| m.id == sent.id)
+            .unwrap()
+            .delivered_at
+            .is_some(),
+        "delivered_at is stored"
+    );
+    // REST read fires read_receipt.
+    app.trainer.client.mark_read(conv).await.unwrap();
+    match until(&mut client, |f| {
+        matches!(f, ServerFrame::ReadReceipt { .. })
+    })
+    .await
+    {
+        ServerFrame::ReadReceipt { reader_id, .. } => assert_eq!(reader_id, app.trainer.id),
+        _ => unreachable!(),
+    }
+    // Socket send: ack to the sender, new_message to both.
+    coach
+        .send_json(&json!({"type": "send", "content": " see you ", "client_message_id": "s-1"}))
+        .await
+        .unwrap();
+    match until(&mut coach, |f| matches!(f, ServerFrame::Ack { .. })).await {
+        ServerFrame::Ack {
+            client_message_id,
+            message,
+        } => assert_eq!(
+            (client_message_id.as_deref(), message.content.as_str()),
+            (Some("s-1"), "see you")
+        ),
+        _ => unreachable!(),
+    }
+    until(
+        &mut client,
+        |f| matches!(f, ServerFrame::NewMessage { message, .. } if message.content == "see you"),
+    )
+    .await;
+    // Socket read marks read like REST.
+    client.send_json(&json!({"type": "read"})).await.unwrap();
+    until(
+        &mut coach,
+        |f| matches!(f, ServerFrame::ReadReceipt { reader_id, .. } if *reader_id == app.trainee.id),
+    )
+    .await;
+    assert_eq!(app.trainee.client.unread_count().await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn typing_expires_without_refresh_and_clears_when_the_typist_leaves() {
+    let app = TestApp::spawn_with(Backend::Sqlite, |c| c.typing_ttl_ms = 400).await;
+    let conv = app.conversation().await;
+    let mut coach = crate::live(&app.trainer.client, Some(conv)).await;
+    let mut client = crate::live(&app.trainee.client, Some(conv)).await;
+    client
+        .send_json(&json!({"type": "typing", "is_typing": true}))
+        .await
+        .unwrap();
+    until(&mut coach, |f| {
+        matches!(
+            f,
+            ServerFrame::TypingIndicator {
+                is_typing: true,
+                ..
+            }
+        )
+    })
+    .await;
+    let started = tokio::time::Instant::now();
+    until(&mut coach, |f| {
+        matches!(
+            f,
+            ServerFrame::TypingIndicator {
+                is_typing: false,
+                ..
+            }
+        )
+    })
+    .await;
+    assert!(
+        started.elapsed() >= std::time::Duration::from_millis(300),
+        "cleared by the TTL, not at once"
+    );
+
+    client
+        .send_json(&json!({"type": "typing", "is_typing": true}))
+        .await
+        .unwrap();
+    until(&mut coach, |f| {
+        matches!(
+            f,
+            ServerFrame::TypingIndicator {
+                is_typing: true,
+                ..
+            }
+        )
+    })
+    .await;
+    client.close().await;
+    let started = tokio::time::Instant::now();
+    until(&mut coach, |f| {
+        matches!(
+            f,
+            ServerFrame::TypingIndicator {
+                is_typing: false,
+                ..
+            }
+        )
+    })
+    .await;
+    assert!(
+        started.elapsed() < std::time::Duration::from_millis(300),
+        "cleared by the close, before the TTL"
+    );
+}
+
+#[tokio::test]
+async fn the_user_socket_carries_every_conversation_with_unread_counts_and_archives() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let a = app.conversation().await;
+    let (_, b) = app
+        .trainer
+        .client
+        .start(app.trainee2.id, "hi Theo", None)
+        .await
+        .unwrap();
+    let mut coach = app.trainer.client.socket(None, None).await.unwrap();
+    assert_eq!(
+        until(&mut coach, |f| matches!(f, ServerFrame::UnreadCount { .. })).await,
+        ServerFrame::UnreadCount { unread_count: 0 }
+    );
+    app.trainee.client.send(a, "from Tia", None).await.unwrap();
+    until(
+        &mut coach,
+        |f| matches!(f, ServerFrame::NewMessage { conversation_id: Some(c), .. } if *c == a),
+    )
+    .await;
+    assert_eq!(
+        until(&mut coach, |f| matches!(f, ServerFrame::UnreadCount { .. })).await,
+        ServerFrame::UnreadCount { unread_count: 1 }
+    );
+    app.trainee2
+        .client
+        .send(b.conversation_id, "from Theo", None)
+        .await
+        .unwrap();
+    until(&mut coach, |f| matches!(f, ServerFrame::NewMessage { conversation_id: Some(c), .. } if *c == b.conversation_id)).await;
+    assert_eq!(
+        until(&mut coach, |f| matches!(f, ServerFrame::UnreadCount { .. })).await,
+        ServerFrame::UnreadCount { unread_count: 2 }
+    );
+    // Typing from the user socket names its conversation.
+    let mut tia = app.trainee.client.socket(None, None).await.unwrap();
+    tia.send_json(&json!({"type": "typing", "conversation_id": a, "is_typing": true}))
+        .await
+        .unwrap();
+    until(&mut coach, |f| matches!(f, ServerFrame::TypingIndicator { conversation_id: Some(c), is_typing: true, .. } if *c == a)).await;
+    // Reading on another device updates this one's badge.
+    app.trainer.client.mark_read(a).await.unwrap();
+    assert_eq!(
+        until(&mut coach, |f| matches!(f, ServerFrame::UnreadCount { .. })).await,
+        ServerFrame::UnreadCount { unread_count: 1 }
+    );
+    app.trainer
+        .client
+        .remove_trainee(app.trainee2.id)
+        .await
+        .unwrap();
+    until(&mut coach, |f| matches!(f, ServerFrame::ConversationArchived { conversation_id } if *conversation_id == b.conversation_id)).await;
+    assert_eq!(
+        until(&mut coach, |f| matches!(f, ServerFrame::UnreadCount { .. })).await,
+        ServerFrame::UnreadCount { unread_count: 0 }
+    );
+}

@@ -1,0 +1,204 @@
+import { QueryClient, QueryClientProvider, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useEffect, useState, useSyncExternalStore } from 'react';
+import { ApiError, setAuthLostHandler } from './api/client';
+import { endImpersonation, fetchMe } from './api/endpoints';
+import { tokens } from './api/tokens';
+import type { Me } from './api/types';
+import { Avatar } from './components/Avatar';
+import { ChatIcon, UsersIcon } from './components/icons';
+import { onAnnounce } from './data/announcer';
+import { useUnreadCount } from './data/hooks';
+import { keys } from './data/keys';
+import { MeContext } from './data/me';
+import { LoginPage } from './pages/LoginPage';
+import { MessagesPage } from './pages/MessagesPage';
+import { TraineeDetailPage } from './pages/TraineeDetailPage';
+import { TraineesPage } from './pages/TraineesPage';
+import { RealtimeProvider } from './realtime/RealtimeProvider';
+import { Link, match, navigate, usePath } from './router';
+import { fullName } from './lib/users';
+
+export function makeQueryClient() {
+  return new QueryClient({
+    defaultOptions: {
+      queries: {
+        retry: (n, e) => n < 2 && !(e instanceof ApiError && e.status < 500),
+        refetchOnWindowFocus: true,
+      },
+    },
+  });
+}
+
+function NavLink({ to, children, label }: { to: string; children: React.ReactNode; label?: string }) {
+  const path = usePath();
+  const current = path === to || path.startsWith(`${to}/`);
+  return (
+    <Link to={to} className={`nav-link${current ? ' current' : ''}`} aria-current={current ? 'page' : undefined} aria-label={label}>
+      {children}
+    </Link>
+  );
+}
+
+function TopBar({ me }: { me: Me }) {
+  const qc = useQueryClient();
+  const unread = useUnreadCount().data?.unread_count ?? 0;
+  useEffect(() => {
+    document.title = unread > 0 ? `(${unread}) Spotter` : 'Spotter';
+  }, [unread]);
+  const logout = () => {
+    tokens.clear();
+    qc.clear();
+    navigate('/login', { replace: true });
+  };
+  return (
+    <header className="topbar">
+      <Link to="/messages" className="brand" aria-label="Spotter home">
+        <img src="/icon.svg" alt="" width={28} height={28} />
+        <span>Spotter</span>
+      </Link>
+      <nav aria-label="Main" className="main-nav">
+        <NavLink to="/messages" label={unread > 0 ? `Messages, ${unread} unread` : 'Messages'}>
+          <ChatIcon />
+          <span className="nav-text">Messages</span>
+          {unread > 0 && (
+            <span className="badge nav-badge" data-testid="unread-badge" aria-hidden="true">
+              {unread > 99 ? '99+' : unread}
+            </span>
+          )}
+        </NavLink>
+        {me.role === 'trainer' && !me.is_impersonating && (
+          <NavLink to="/trainees">
+            <UsersIcon />
+            <span className="nav-text">Trainees</span>
+          </NavLink>
+        )}
+      </nav>
+      <div className="user-menu">
+        <Avatar user={me} size={30} />
+        <span className="user-name">{fullName(me)}</span>
+        <button type="button" className="button ghost small" onClick={logout}>
+          Sign out
+        </button>
+      </div>
+    </header>
+  );
+}
+
+function ImpersonationBanner({ me }: { me: Me }) {
+  const qc = useQueryClient();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  if (!me.is_impersonating) return null;
+  const end = async () => {
+    setBusy(true);
+    try {
+      const pair = await endImpersonation();
+      tokens.set(pair);
+      qc.clear();
+      // A different identity: start from a clean page (socket, caches).
+      window.location.assign(`/trainees/${me.id}`);
+    } catch (e) {
+      setError((e as Error).message);
+      setBusy(false);
+    }
+  };
+  return (
+    <div className="impersonation-banner" role="status" data-testid="impersonation-banner">
+      <span>
+        <strong>Viewing as {fullName(me)}.</strong> Impersonation is read-only: messages cannot be sent.
+      </span>
+      <button type="button" className="button small" onClick={() => void end()} disabled={busy}>
+        {busy ? 'Ending…' : 'End impersonation'}
+      </button>
+      {error && <span role="alert">{error}</span>}
+    </div>
+  );
+}
+
+function Announcer() {
+  const [text, setText] = useState('');
+  useEffect(() => onAnnounce((t) => setText(t)), []);
+  return (
+    <div className="visually-hidden" aria-live="polite" aria-atomic="true">
+      {text}
+    </div>
+  );
+}
+
+function Redirect({ to }: { to: string }) {
+  useEffect(() => navigate(to, { replace: true }), [to]);
+  return null;
+}
+
+function Routes() {
+  const path = usePath();
+  let m: Record<string, string> | null;
+  if (path === '/' || path === '/login') return <Redirect to="/messages" />;
+  if (path === '/messages') return <MessagesPage conversationId={null} newTraineeId={null} />;
+  if ((m = match('/messages/new/:traineeId', path))) return <MessagesPage conversationId={null} newTraineeId={Number(m.traineeId)} />;
+  if ((m = match('/messages/:id', path))) return <MessagesPage conversationId={Number(m.id)} newTraineeId={null} />;
+  if (path === '/trainees') return <TraineesPage />;
+  if ((m = match('/trainees/:id', path))) return <TraineeDetailPage key={m.id} traineeId={Number(m.id)} />;
+  return (
+    <main className="page">
+      <h1>Page not found</h1>
+      <Link to="/messages">Go to messages</Link>
+    </main>
+  );
+}
+
+function Authenticated() {
+  const me = useQuery({ queryKey: keys.me, queryFn: fetchMe, staleTime: Infinity });
+  if (me.isLoading) return <div className="splash" aria-busy="true">Loading…</div>;
+  if (me.error || !me.data)
+    return (
+      <div className="splash" role="alert">
+        <p>Could not load your account: {(me.error as Error | null)?.message}</p>
+        <button type="button" className="button secondary" onClick={() => void me.refetch()}>
+          Try again
+        </button>
+      </div>
+    );
+  return (
+    <MeContext.Provider value={me.data}>
+      <RealtimeProvider me={me.data}>
+        <div className={`app${me.data.is_impersonating ? ' impersonating' : ''}`}>
+          <TopBar me={me.data} />
+          <ImpersonationBanner me={me.data} />
+          <div className="app-body">
+            <Routes />
+          </div>
+          <Announcer />
+        </div>
+      </RealtimeProvider>
+    </MeContext.Provider>
+  );
+}
+
+function AuthGate() {
+  const loggedIn = useSyncExternalStore(tokens.subscribe, () => !!tokens.access());
+  const path = usePath();
+  const qc = useQueryClient();
+  useEffect(() => {
+    setAuthLostHandler(() => {
+      qc.clear();
+    });
+  }, [qc]);
+  useEffect(() => {
+    if (!loggedIn && path !== '/login') {
+      const next = path === '/' ? '' : `?next=${encodeURIComponent(path + window.location.search)}`;
+      navigate(`/login${next}`, { replace: true });
+    }
+  }, [loggedIn, path]);
+  if (!loggedIn) return <LoginPage />;
+  return <Authenticated />;
+}
+
+export function App({ client }: { client?: QueryClient }) {
+  const [qc] = useState(() => client ?? makeQueryClient());
+  return (
+    <QueryClientProvider client={qc}>
+      <AuthGate />
+    </QueryClientProvider>
+  );
+}

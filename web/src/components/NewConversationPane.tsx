@@ -1,0 +1,67 @@
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { useState } from 'react';
+import { fetchTrainee, startConversation } from '../api/endpoints';
+import type { Me } from '../api/types';
+import { keys } from '../data/keys';
+import { newClientMessageId } from '../lib/ids';
+import type { MessagesState } from '../lib/merge';
+import { fullName } from '../lib/users';
+import { navigate } from '../router';
+import { ChatHeader, readOnlyReason } from './ChatPane';
+import { ChatInput } from './ChatInput';
+import { ChatIcon } from './icons';
+
+/** No conversation with this trainee yet: the first message sent here starts it. */
+export function NewConversationPane({ traineeId, me, backTo }: { traineeId: number; me: Me; backTo: string }) {
+  const qc = useQueryClient();
+  const trainee = useQuery({ queryKey: keys.trainee(traineeId), queryFn: () => fetchTrainee(traineeId) });
+  const [error, setError] = useState<string | null>(null);
+  const reason = me.role !== 'trainer' ? 'Only trainers can start conversations.' : readOnlyReason(me, false, null);
+
+  const onSend = async (text: string): Promise<boolean> => {
+    setError(null);
+    try {
+      const res = await startConversation(traineeId, text, newClientMessageId());
+      if (res.is_new_conversation) {
+        qc.setQueryData<MessagesState>(keys.messages(res.conversation_id), { messages: [res.message], hasMore: false });
+      }
+      await qc.invalidateQueries({ queryKey: keys.allConversations });
+      navigate(`/messages/${res.conversation_id}`, { replace: true });
+      return true;
+    } catch (e) {
+      setError((e as Error).message);
+      return false;
+    }
+  };
+
+  const name = trainee.data ? fullName(trainee.data) : '…';
+  return (
+    <section className="chat-pane" aria-label={`New conversation with ${name}`}>
+      <ChatHeader user={trainee.data ?? null} backTo={backTo} subtitle="New conversation" />
+      <div className="chat-empty">
+        <ChatIcon />
+        {trainee.error ? (
+          <p role="alert">{(trainee.error as Error).message}</p>
+        ) : (
+          <p>
+            No messages with {name} yet.
+            <br />
+            Your first message starts the conversation.
+          </p>
+        )}
+        {error && (
+          <p className="form-error" role="alert">
+            {error}
+          </p>
+        )}
+      </div>
+      <ChatInput
+        onSend={onSend}
+        disabled={!!reason || !!trainee.error}
+        disabledReason={reason ?? undefined}
+        placeholder={trainee.data ? `Message ${trainee.data.first_name || name}…` : undefined}
+        autoFocus
+      />
+    </section>
+  );
+}

@@ -1,0 +1,81 @@
+/** Inline SVG icons (stroke = currentColor), hidden from assistive technology. */
+const base = {
+  width: 20,
+  height: 20,
+  viewBox: '0 0 24 24',
+  fill: 'none',
+  stroke: 'currentColor',
+  strokeWidth: 2,
+  strokeLinecap: 'round' as const,
+  strokeLinejoin: 'round' as const,
+  'aria-hidden': true,
+  focusable: false,
+};
+
+export const SendIcon = () => (
+  <svg {...base}>
+    <path d="M22 2 11 13" />
+    <path d="M22 2 15 22l-4-9-9-4 20-7z" />
+  </svg>
+);
+export const BackIcon = () => (
+  <svg {...base}>
+    <path d="M15 18l-6-6 6-6" />
+  </svg>
+);
+export const ChatIcon = () => (
+  <svg {...base}>
+    <path d="M21 15a2 2 0 0 1-2 2H7l-4 4V5a2 2 0 0 1 2-2h14a2 2 0 0 1 2 2z" />
+  </svg>
+);
+export const UsersIcon = () => (
+  <svg {...base}>
+    <path d="M17 21v-2a4 4 0 0 0-4-4H5a4 4 0 0 0-4 4v2" />
+    <circle cx="9" cy="7" r="4" />
+    <path d="M23 21v-2a4 4 0 0 0-3-3.87M16 3.13a4 4 0 0 1 0 7.75" />
+  </svg>
+);
+export const SearchIcon = () => (
+  <svg {...base} width={18} height={18}>
+    <circle cx="11" cy="11" r="7" />
+    <path d="m21 21-4.3-4.3" />
+  </svg>
+);
+export const LockIcon = () => (
+  <svg {...base} width={16} height={16}>
+    <rect x="3" y="11" width="18" height="11" rx="2" />
+    <path d="M7 11V7a5 5 0 0 1 10 0v4" />
+  </svg>
+);
+export const ArchiveIcon = () => (
+  <svg {...base} width={16} height={16}>
+    <rect x="2" y="3" width="20" height="5" rx="1" />
+    <path d="M4 8v11a2 2 0 0 0 2 2h12a2 2 0 0 0 2-2V8M10 12h4" />
+  </svg>
+);
+export const ChevronIcon = () => (
+  <svg {...base} width={18} height={18}>
+    <path d="m9 18 6-6-6-6" />
+  </svg>
+);
+export const ArrowDownIcon = () => (
+  <svg {...base} width={16} height={16}>
+    <path d="M12 5v14M19 12l-7 7-7-7" />
+  </svg>
+);
+
+/** Receipt ticks: one for sent, two for delivered/read. */
+export const Tick = ({ double }: { double?: boolean }) => (
+  <svg width={double ? 18 : 13} height={12} viewBox={double ? '0 0 18 12' : '0 0 13 12'} aria-hidden="true" focusable="false">
+    <path d="M1 6.5 4.5 10 12 2" fill="none" stroke="currentColor" strokeWidth={1.8} strokeLinecap="round" strokeLinejoin="round" />
+    {double && (
+      <path d="M7.5 9.2 8.3 10 15.8 2" fill="none" stroke="currentColor" strokeWidth={1.8} strokeLinecap="round" strokeLinejoin="round" />
+    )}
+  </svg>
+);
+export const ClockIcon = () => (
+  <svg width={12} height={12} viewBox="0 0 24 24" fill="none" stroke="currentColor" strokeWidth={2.4} aria-hidden="true" focusable="false">
+    <circle cx="12" cy="12" r="9" />
+    <path d="M12 7v5l3 2" />
+  </svg>
+);

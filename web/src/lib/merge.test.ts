@@ -1,0 +1,137 @@
+import { describe, expect, it } from 'vitest';
+import type { ChatMessage } from '../api/types';
+import { ana, conv, msg } from '../test/fixtures';
+import {
+  addLocal,
+  applyDeliveryReceipt,
+  applyNewMessageToList,
+  applyReadReceipt,
+  firstServerId,
+  lastServerId,
+  mergeMessages,
+  receiptOf,
+  sortConversations,
+  updateLocal,
+} from './merge';
+
+const local = (cmid: string, content = 'hi'): ChatMessage => ({
+  ...msg(-1, { content, client_message_id: cmid }),
+  local: { status: 'sending' },
+});
+
+describe('mergeMessages', () => {
+  it('de-duplicates by id and orders by id', () => {
+    const a = msg(1);
+    const b = msg(2);
+    const c = msg(3);
+    const merged = mergeMessages([a, c], [b, c, a]);
+    expect(merged.map((m) => m.id)).toEqual([1, 2, 3]);
+  });
+
+  it('returns the same array when nothing changes', () => {
+    const list = [msg(1), msg(2)];
+    expect(mergeMessages(list, [list[0]])).toBe(list);
+    expect(mergeMessages(list, [])).toBe(list);
+  });
+
+  it('replaces an optimistic message with its server copy (same client_message_id)', () => {
+    const pending = local('abc', 'hello');
+    const list = addLocal([msg(1)], pending);
+    expect(list).toHaveLength(2);
+    const server = msg(5, { content: 'hello', client_message_id: 'abc' });
+    const merged = mergeMessages(list, [server]);
+    expect(merged.map((m) => m.id)).toEqual([1, 5]);
+    expect(merged[1].local).toBeUndefined();
+    // The socket echo of the same message changes nothing.
+    expect(mergeMessages(merged, [server])).toBe(merged);
+  });
+
+  it('keeps local messages after server ones', () => {
+    const list = addLocal([msg(1)], local('x'));
+    const merged = mergeMessages(list, [msg(9)]);
+    expect(merged.map((m) => (m.local ? 'local' : m.id))).toEqual([1, 9, 'local']);
+  });
+
+  it('never moves receipts backwards', () => {
+    const read = msg(1, { is_read: true, read_at: '2026-02-19T11:00:00.000000Z', delivered_at: '2026-02-19T10:30:00.000000Z' });
+    const stale = { ...read, is_read: false, read_at: null, delivered_at: null };
+    const merged = mergeMessages([read], [stale]);
+    expect(merged[0].is_read).toBe(true);
+    expect(merged[0].read_at).toBe(read.read_at);
+    expect(merged[0].delivered_at).toBe(read.delivered_at);
+  });
+
+  it('marks failed and retries a local message', () => {
+    const list = addLocal([], local('k'));
+    const failed = updateLocal(list, 'k', { status: 'failed', error: 'offline', retryable: true });
+    expect(receiptOf(failed[0])).toBe('failed');
+    expect(receiptOf(updateLocal(failed, 'k', { status: 'sending' })[0])).toBe('sending');
+  });
+
+  it('finds the cursors, ignoring local messages', () => {
+    const list = addLocal([msg(4), msg(7)], local('z'));
+    expect(firstServerId(list)).toBe(4);
+    expect(lastServerId(list)).toBe(7);
+    expect(lastServerId([])).toBeNull();
+  });
+});
+
+describe('receipts', () => {
+  it('sent, delivered, read', () => {
+    const m = msg(1);
+    expect(receiptOf(m)).toBe('sent');
+    const [d] = applyDeliveryReceipt([m], m.sender.id, 1, '2026-02-19T12:00:00Z');
+    expect(receiptOf(d)).toBe('delivered');
+    const [r] = applyReadReceipt([d], ana.id, '2099-01-01T00:00:00Z');
+    expect(receiptOf(r)).toBe('read');
+    expect(r.read_at).toBe('2099-01-01T00:00:00Z');
+  });
+
+  it('delivery receipts stop at up_to_message_id and only touch my messages', () => {
+    const mine1 = msg(1);
+    const mine2 = msg(3);
+    const theirs = msg(2, { sender: ana });
+    const out = applyDeliveryReceipt([mine1, theirs, mine2], mine1.sender.id, 2, '2026-02-19T12:00:00Z');
+    expect(out.map((m) => !!m.delivered_at)).toEqual([true, false, false]);
+  });
+
+  it('a read receipt does not mark the reader’s own messages, nor later ones', () => {
+    const mine = msg(1);
+    const theirs = msg(2, { sender: ana });
+    const later = msg(3, { created_at: '2100-01-01T00:00:00Z' });
+    const out = applyReadReceipt([mine, theirs, later], ana.id, '2099-01-01T00:00:00Z');
+    expect(out.map((m) => m.is_read)).toEqual([true, false, false]);
+  });
+});
+
+describe('conversation list', () => {
+  it('sorts by latest activity', () => {
+    const a = conv(1, ana, { last_message_at: '2026-02-19T09:00:00Z' });
+    const b = conv(2, ana, { last_message_at: '2026-02-19T11:00:00Z' });
+    const c = conv(3, ana, { last_message_at: null, created_at: '2026-02-19T10:00:00Z' });
+    expect(sortConversations([a, b, c]).map((x) => x.id)).toEqual([2, 3, 1]);
+  });
+
+  it('a new message moves its conversation up, updates the preview, counts unread once', () => {
+    const list = [conv(1, ana, { last_message_at: '2026-02-19T11:00:00Z' }), conv(2, ana, { last_message_at: '2026-02-19T09:00:00Z' })];
+    const m = msg(50, { conversation_id: 2, sender: ana, content: 'x'.repeat(150), created_at: '2026-02-19T12:00:00Z' });
+    const next = applyNewMessageToList(list, 2, m, 2, false)!;
+    expect(next.map((c) => c.id)).toEqual([2, 1]);
+    expect(next[0].last_message_preview).toHaveLength(100);
+    expect(next[0].unread_count).toBe(1);
+    // The same message again (socket + REST) counts nothing more.
+    expect(applyNewMessageToList(next, 2, m, 2, false)).toBe(next);
+  });
+
+  it('does not count my own messages or the conversation I am reading', () => {
+    const list = [conv(1)];
+    const mine = msg(51, { created_at: '2026-02-19T12:00:00Z' });
+    expect(applyNewMessageToList(list, 1, mine, mine.sender.id, false)![0].unread_count).toBe(0);
+    const theirs = msg(52, { sender: ana, created_at: '2026-02-19T12:01:00Z' });
+    expect(applyNewMessageToList(list, 1, theirs, 2, true)![0].unread_count).toBe(0);
+  });
+
+  it('answers null for an unknown conversation (caller refetches)', () => {
+    expect(applyNewMessageToList([conv(1)], 9, msg(1), 2, false)).toBeNull();
+  });
+});

@@ -1,0 +1,35 @@
+import { ChatPane } from '../components/ChatPane';
+import { ConversationList } from '../components/ConversationList';
+import { ChatIcon } from '../components/icons';
+import { NewConversationPane } from '../components/NewConversationPane';
+import { useMeUser } from '../data/me';
+import { useSearch } from '../router';
+
+/**
+ * `/messages`, `/messages/:id`, `/messages/new/:traineeId`. Desktop: list (320 px) beside the
+ * chat. Phone width: the list, or the chat with a back button.
+ */
+export function MessagesPage({ conversationId, newTraineeId }: { conversationId: number | null; newTraineeId: number | null }) {
+  const me = useMeUser();
+  const search = useSearch();
+  const archived = new URLSearchParams(search).get('view') === 'archived';
+  const backTo = archived ? '/messages?view=archived' : '/messages';
+  const hasChat = conversationId != null || newTraineeId != null;
+  return (
+    <div className={`messages-layout${hasChat ? ' has-chat' : ''}`}>
+      <ConversationList me={me} selectedId={conversationId} archived={archived} />
+      {conversationId != null ? (
+        <ChatPane key={conversationId} conversationId={conversationId} me={me} backTo={backTo} />
+      ) : newTraineeId != null ? (
+        <NewConversationPane key={`new-${newTraineeId}`} traineeId={newTraineeId} me={me} backTo={backTo} />
+      ) : (
+        <section className="chat-pane chat-placeholder" aria-label="No conversation selected">
+          <div className="chat-empty">
+            <ChatIcon />
+            <p>Select a conversation to start chatting.</p>
+          </div>
+        </section>
+      )}
+    </div>
+  );
+}

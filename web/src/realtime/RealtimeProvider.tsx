@@ -1,0 +1,126 @@
+import { useQueryClient, type QueryClient } from '@tanstack/react-query';
+import { createContext, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
+import { refreshTokens } from '../api/client';
+import { tokens } from '../api/tokens';
+import type { Conversation, Me, ServerFrame } from '../api/types';
+import { catchUp, ingestMessages } from '../data/actions';
+import { announce } from '../data/announcer';
+import { keys } from '../data/keys';
+import {
+  applyDeliveryReceipt,
+  applyReadReceipt,
+  markOthersRead,
+  type MessagesState,
+} from '../lib/merge';
+import { fullName } from '../lib/users';
+import { RealtimeClient, userSocketUrl, type SocketStatus } from './socket';
+import { typingStore } from './typing';
+
+interface RealtimeValue {
+  client: RealtimeClient | null;
+  status: SocketStatus;
+}
+
+const Ctx = createContext<RealtimeValue>({ client: null, status: 'stopped' });
+
+export const useRealtime = () => useContext(Ctx);
+
+/** Apply one socket frame to the query cache. Exported for tests. */
+export function applyFrame(qc: QueryClient, me: Me, f: ServerFrame): void {
+  switch (f.type) {
+    case 'new_message': {
+      const m = f.message;
+      const cid = f.conversation_id ?? m.conversation_id;
+      ingestMessages(qc, me, cid, [m]);
+      typingStore.set(cid, m.sender.id, false);
+      if (m.sender.id !== me.id) announce(`New message from ${fullName(m.sender)}: ${m.content.slice(0, 140)}`);
+      break;
+    }
+    case 'typing_indicator':
+      if (f.user_id !== me.id) typingStore.set(f.conversation_id, f.user_id, f.is_typing);
+      break;
+    case 'read_receipt':
+      if (f.reader_id !== me.id) {
+        qc.setQueryData<MessagesState>(keys.messages(f.conversation_id), (s) =>
+          s ? { ...s, messages: applyReadReceipt(s.messages, f.reader_id, f.read_at) } : s,
+        );
+      } else {
+        // I read it elsewhere (another tab).
+        qc.setQueryData<MessagesState>(keys.messages(f.conversation_id), (s) =>
+          s ? { ...s, messages: markOthersRead(s.messages, me.id, f.read_at) } : s,
+        );
+        qc.setQueryData<Conversation[]>(keys.conversations(false), (list) =>
+          list?.map((c) => (c.id === f.conversation_id ? { ...c, unread_count: 0 } : c)),
+        );
+      }
+      break;
+    case 'delivery_receipt':
+      qc.setQueryData<MessagesState>(keys.messages(f.conversation_id), (s) =>
+        s ? { ...s, messages: applyDeliveryReceipt(s.messages, me.id, f.up_to_message_id, f.delivered_at) } : s,
+      );
+      break;
+    case 'unread_count':
+      qc.setQueryData(keys.unread, { unread_count: f.unread_count });
+      break;
+    case 'conversation_archived':
+      qc.setQueryData(keys.archivedFlag(f.conversation_id), true);
+      qc.setQueryData<Conversation[]>(keys.conversations(false), (list) =>
+        list?.filter((c) => c.id !== f.conversation_id),
+      );
+      void qc.invalidateQueries({ queryKey: keys.allConversations });
+      void qc.invalidateQueries({ queryKey: keys.unread });
+      break;
+    default:
+      break; // pong, ack, error: nothing to do (sends go over REST)
+  }
+}
+
+/** Owns the per-user socket while a user is logged in, and feeds its frames into the cache. */
+export function RealtimeProvider({ me, children }: { me: Me; children: ReactNode }) {
+  const qc = useQueryClient();
+  const [value, setValue] = useState<RealtimeValue>({ client: null, status: 'connecting' });
+
+  useEffect(() => {
+    const client = new RealtimeClient({
+      url: () => {
+        const a = tokens.access();
+        return a ? userSocketUrl(a) : null;
+      },
+      refreshToken: refreshTokens,
+      onAuthLost: () => {
+        tokens.clear();
+      },
+    });
+    const offs = [
+      client.onFrame((f) => applyFrame(qc, me, f)),
+      client.onStatus((status) => {
+        setValue({ client, status });
+        if (status !== 'open') typingStore.clearAll();
+      }),
+      client.onOpen((reconnected) => {
+        if (reconnected) announce('Connection restored.');
+        // Anything sent between the first REST load (or the drop) and now: fetch it.
+        void catchUp(qc, me);
+      }),
+    ];
+    setValue({ client, status: 'connecting' });
+    client.start();
+    return () => {
+      offs.forEach((off) => off());
+      client.stop();
+    };
+    // One socket per logged-in identity.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [qc, me.id, me.is_impersonating]);
+
+  // No socket could ever connect: poll over REST until one does.
+  useEffect(() => {
+    if (value.status !== 'polling') return;
+    const t = setInterval(() => void catchUp(qc, me), 5000);
+    return () => clearInterval(t);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [value.status, qc, me.id]);
+
+  const v = useMemo(() => value, [value]);
+  return <Ctx.Provider value={v}>{children}</Ctx.Provider>;
+}

@@ -1,0 +1,39 @@
+import type { Conversation, Me, Message } from '../api/types';
+
+export const trainer = { id: 2, first_name: 'Sam', last_name: 'Rivera', email: 'coach@example.com', profile_image: null };
+export const ana = { id: 3, first_name: 'Ana', last_name: 'Lima', email: 'ana@example.com', profile_image: null };
+export const ben = { id: 4, first_name: 'Ben', last_name: 'Okafor', email: 'ben@example.com', profile_image: null };
+
+export const meTrainer: Me = { ...trainer, role: 'trainer', is_impersonating: false, original_user_id: null };
+export const meAna: Me = { ...ana, role: 'trainee', is_impersonating: false, original_user_id: null };
+
+let t = Date.parse('2026-02-19T10:00:00.000Z');
+export function msg(id: number, over: Partial<Message> = {}): Message {
+  t += 1000;
+  return {
+    id,
+    conversation_id: 1,
+    sender: trainer,
+    content: `message ${id}`,
+    is_read: false,
+    read_at: null,
+    created_at: new Date(t).toISOString(),
+    client_message_id: null,
+    delivered_at: null,
+    ...over,
+  };
+}
+
+export function conv(id: number, trainee = ana, over: Partial<Conversation> = {}): Conversation {
+  return {
+    id,
+    trainer,
+    trainee,
+    last_message_at: '2026-02-19T10:00:00.000000Z',
+    last_message_preview: 'hello',
+    unread_count: 0,
+    is_archived: false,
+    created_at: '2026-02-18T10:00:00.000000Z',
+    ...over,
+  };
+}
