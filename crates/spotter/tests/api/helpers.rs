@@ -52,24 +52,39 @@ struct PgSchema {
 }
 
 impl Drop for PgSchema {
+    /// Drops the schema on a thread of its own. It must not block this runtime for long: a
+    /// transaction of the server being torn down (on this runtime) may hold a lock the DROP
+    /// waits for, and it can only finish if the runtime runs. So wait briefly, then let the
+    /// drop finish in the background.
     fn drop(&mut self) {
         let (url, name) = (self.admin_url.clone(), self.name.clone());
-        let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
+        let (done, finished) = std::sync::mpsc::channel::<()>();
+        std::thread::spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
-                .ok()?;
+            else {
+                return;
+            };
             rt.block_on(async {
-                let mut c = sqlx::PgConnection::connect(&url).await.ok()?;
-                sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "DROP SCHEMA IF EXISTS {name} CASCADE"
-                )))
-                .execute(&mut c)
-                .await
-                .ok()
-            })
-        })
-        .join();
+                for _ in 0..5 {
+                    let Ok(mut c) = sqlx::PgConnection::connect(&url).await else {
+                        continue;
+                    };
+                    let _ = sqlx::query("SET lock_timeout = '5s'").execute(&mut c).await;
+                    let sql = format!("DROP SCHEMA IF EXISTS {name} CASCADE");
+                    if sqlx::query(sqlx::AssertSqlSafe(sql))
+                        .execute(&mut c)
+                        .await
+                        .is_ok()
+                    {
+                        break;
+                    }
+                }
+            });
+            let _ = done.send(());
+        });
+        let _ = finished.recv_timeout(std::time::Duration::from_secs(2));
     }
 }
 

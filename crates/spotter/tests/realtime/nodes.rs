@@ -1,12 +1,167 @@
-//! Slow consumers and shutdown.
+//! Several nodes through the real Redis, Redis connections killed, slow consumers, shutdown.
 
 use std::time::Duration;
 
 use serde_json::json;
+use spotter::Config;
+use spotter::state::AppState;
 use spotter_client::{ServerFrame, Socket};
 
 use crate::helpers::{Backend, TestApp, spawn_node};
 use crate::{closed, until};
+
+/// Tests that touch Redis connections run one at a time (killing connections is server-wide).
+pub static REDIS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+pub fn redis_url() -> String {
+    std::env::var("SPOTTER_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
+}
+
+/// Turns Redis on, on a channel of this test's own.
+pub fn with_redis(c: &mut Config) {
+    c.redis_url = Some(redis_url());
+    c.redis_channel = format!("spotter-test:{}", uuid::Uuid::new_v4().simple());
+}
+
+/// Waits until every node's Redis subscriber is connected; fails loudly when Redis is not there.
+pub async fn wait_linked(nodes: &[&AppState]) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !nodes.iter().all(|s| s.bus.connected()) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "Redis must be reachable at {} for the suite",
+            redis_url()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+async fn redis_cmd(args: &[&str]) -> redis::Value {
+    let client = redis::Client::open(redis_url()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let mut cmd = redis::cmd(args[0]);
+    for a in &args[1..] {
+        cmd.arg(*a);
+    }
+    cmd.query_async(&mut conn).await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_deliver_to_each_others_sockets() {
+    let _redis = REDIS.lock().await;
+    let app = TestApp::spawn_with(Backend::Postgres, with_redis).await;
+    let node = spawn_node(app.config.clone()).await;
+    wait_linked(&[&app.state, &node.state]).await;
+    let conv = app.conversation().await;
+    let on_b = spotter_client::Client::new(&node.url)
+        .unwrap()
+        .with_token(app.trainee.client.token().unwrap());
+    let mut trainee_b = crate::live(&on_b, Some(conv)).await;
+    let mut trainer_a = crate::live(&app.trainer.client, Some(conv)).await;
+    // REST on A → socket on B.
+    let (_, m) = app
+        .trainer
+        .client
+        .send(conv, "across nodes", None)
+        .await
+        .unwrap();
+    until(
+        &mut trainee_b,
+        |f| matches!(f, ServerFrame::NewMessage { message, .. } if message.id == m.id),
+    )
+    .await;
+    // The receipt travels back: B's socket delivered it, A's socket tells the sender.
+    until(&mut trainer_a, |f| matches!(f, ServerFrame::DeliveryReceipt { up_to_message_id, .. } if *up_to_message_id == m.id)).await;
+    // Socket on B → socket on A, typing and sends alike.
+    trainee_b
+        .send_json(&json!({"type": "typing", "is_typing": true}))
+        .await
+        .unwrap();
+    until(&mut trainer_a, |f| {
+        matches!(
+            f,
+            ServerFrame::TypingIndicator {
+                is_typing: true,
+                ..
+            }
+        )
+    })
+    .await;
+    trainee_b
+        .send_json(&json!({"type": "send", "content": "back at you", "client_message_id": "b1"}))
+        .await
+        .unwrap();
+    until(&mut trainer_a, |f| matches!(f, ServerFrame::NewMessage { message, .. } if message.content == "back at you")).await;
+    node.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_redis_connection_loses_nothing() {
+    let _redis = REDIS.lock().await;
+    let app = TestApp::spawn_with(Backend::Postgres, with_redis).await;
+    let node = spawn_node(app.config.clone()).await;
+    wait_linked(&[&app.state, &node.state]).await;
+    let conv = app.conversation().await;
+    let on_b = spotter_client::Client::new(&node.url)
+        .unwrap()
+        .with_token(app.trainee.client.token().unwrap());
+    let mut trainee_b = crate::live(&on_b, Some(conv)).await;
+    let (_, first) = app
+        .trainer
+        .client
+        .send(conv, "before the cut", None)
+        .await
+        .unwrap();
+    until(
+        &mut trainee_b,
+        |f| matches!(f, ServerFrame::NewMessage { message, .. } if message.id == first.id),
+    )
+    .await;
+
+    // Cut every subscriber's connection; sends go on and persist meanwhile.
+    let generations = [
+        app.state.bus.link_generation(),
+        node.state.bus.link_generation(),
+    ];
+    redis_cmd(&["CLIENT", "KILL", "TYPE", "pubsub"]).await;
+    let (status, during) = app
+        .trainer
+        .client
+        .send(conv, "during the cut", None)
+        .await
+        .unwrap();
+    assert_eq!(status, reqwest::StatusCode::CREATED);
+    // Both nodes resubscribe by themselves.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while app.state.bus.link_generation() <= generations[0]
+        || node.state.bus.link_generation() <= generations[1]
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the nodes did not resubscribe"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let (_, after) = app
+        .trainer
+        .client
+        .send(conv, "after the cut", None)
+        .await
+        .unwrap();
+    // The live socket fills any gap from the store before the next message: in order, once.
+    let mut got = Vec::new();
+    while got.last() != Some(&after.id) {
+        if let ServerFrame::NewMessage { message, .. } = until(&mut trainee_b, |f| {
+            matches!(f, ServerFrame::NewMessage { .. })
+        })
+        .await
+        {
+            got.push(message.id);
+        }
+    }
+    assert_eq!(got, vec![during.id, after.id]);
+    node.stop().await;
+}
 
 #[tokio::test]
 async fn a_slow_consumer_is_closed_with_1013_and_recovers_by_resuming() {
@@ -105,4 +260,191 @@ async fn shutdown_closes_sockets_with_1001() {
         .await
         .expect("the node stopped")
         .unwrap();
+}
+
+/// A Redis of this test's own, on a free port, that the test may stop and start again.
+struct OwnRedis {
+    port: u16,
+    child: std::process::Child,
+}
+
+impl OwnRedis {
+    fn start_on(port: u16) -> Self {
+        let child = std::process::Command::new("redis-server")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("redis-server must be installed for the suite");
+        Self { port, child }
+    }
+
+    fn start() -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        Self::start_on(port)
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    fn stop(mut self) -> u16 {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.port
+    }
+}
+
+impl Drop for OwnRedis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_restarted_mid_conversation_loses_nothing() {
+    let redis = OwnRedis::start();
+    let url = redis.url();
+    let app = TestApp::spawn_with(Backend::Postgres, |c| {
+        c.redis_url = Some(url.clone());
+        c.redis_channel = "restart-test".to_owned();
+    })
+    .await;
+    let node = spawn_node(app.config.clone()).await;
+    wait_linked(&[&app.state, &node.state]).await;
+    let conv = app.conversation().await;
+    let on_b = spotter_client::Client::new(&node.url)
+        .unwrap()
+        .with_token(app.trainee.client.token().unwrap());
+    let mut trainee_b = crate::live(&on_b, Some(conv)).await;
+
+    // Redis goes away: sends still succeed and persist.
+    let port = redis.stop();
+    let mut during = Vec::new();
+    for i in 0..3 {
+        let (status, m) = app
+            .trainer
+            .client
+            .send(conv, &format!("while redis is down {i}"), None)
+            .await
+            .unwrap();
+        assert_eq!(status, reqwest::StatusCode::CREATED);
+        during.push(m.id);
+    }
+    // It comes back; the nodes reconnect with backoff by themselves.
+    let _redis = OwnRedis::start_on(port);
+    let generations = [
+        app.state.bus.link_generation(),
+        node.state.bus.link_generation(),
+    ];
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while app.state.bus.link_generation() <= generations[0]
+        || node.state.bus.link_generation() <= generations[1]
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the nodes did not reconnect"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let (_, after) = app
+        .trainer
+        .client
+        .send(conv, "redis is back", None)
+        .await
+        .unwrap();
+    let mut got = Vec::new();
+    while got.last() != Some(&after.id) {
+        if let ServerFrame::NewMessage { message, .. } = until(&mut trainee_b, |f| {
+            matches!(f, ServerFrame::NewMessage { .. })
+        })
+        .await
+        {
+            got.push(message.id);
+        }
+    }
+    during.push(after.id);
+    assert_eq!(
+        got, during,
+        "the socket filled the gap from the store: every message once, in order"
+    );
+    node.stop().await;
+}
+
+#[tokio::test]
+async fn a_silent_peer_is_dropped() {
+    let app = TestApp::spawn_with(Backend::Sqlite, |c| {
+        c.ws_ping_secs = 1;
+        c.ws_idle_secs = 2;
+    })
+    .await;
+    let conv = app.conversation().await;
+    let mut sock = crate::live(&app.trainee.client, Some(conv)).await;
+    // Read nothing (so no pong goes back) for longer than the idle limit.
+    tokio::time::sleep(Duration::from_millis(3500)).await;
+    assert_eq!(closed(&mut sock).await, 1001);
+}
+
+#[tokio::test]
+async fn sigterm_closes_sockets_with_1001_and_exits_0() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let conv = app.conversation().await;
+    // The real binary, on the same SQLite file and secret as the test app.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_spotter"))
+        .arg("serve")
+        .env("SPOTTER_BIND", format!("127.0.0.1:{port}"))
+        .env("SPOTTER_DATA_DIR", app.config.data_dir.as_os_str())
+        .env("SPOTTER_JWT_SECRET", crate::helpers::JWT_SECRET)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}/");
+    let client = spotter_client::Client::new(&base)
+        .unwrap()
+        .with_token(app.trainee.client.token().unwrap());
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let mut sock = loop {
+        match client.socket(Some(conv), None).await {
+            Ok(s) => break s,
+            Err(_) if tokio::time::Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(50)).await
+            }
+            Err(e) => panic!("the binary did not start: {e}"),
+        }
+    };
+    sock.send_json(&json!({"type": "ping"})).await.unwrap();
+    until(&mut sock, |f| *f == ServerFrame::Pong).await;
+    let pid = child.id().to_string();
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    assert_eq!(closed(&mut sock).await, 1001);
+    let status = tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(status.code(), Some(0), "exit 0 after SIGTERM");
 }

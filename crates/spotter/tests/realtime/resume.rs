@@ -4,10 +4,10 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use spotter_client::ServerFrame;
+use spotter_client::{LiveConversation, ServerFrame, Update};
 
 use crate::both_backends;
-use crate::helpers::TestApp;
+use crate::helpers::{Backend, TestApp, spawn_node};
 
 use crate::until;
 
@@ -79,4 +79,97 @@ async fn resume_during_concurrent_sends_is_exactly_the_persisted_tail(app: TestA
             "no duplicate"
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_conversation_sees_every_message_once_across_a_server_restart() {
+    let _redis = crate::nodes::REDIS.lock().await;
+    let app = TestApp::spawn_with(Backend::Postgres, crate::nodes::with_redis).await;
+    let conv = app.conversation().await;
+    // A second node on the same database and Redis: the one the client follows, and restarts.
+    let node = spawn_node(app.config.clone()).await;
+    crate::nodes::wait_linked(&[&app.state, &node.state]).await;
+    let url = node.url.clone();
+    let follower = spotter_client::Client::new(&url)
+        .unwrap()
+        .with_token(app.trainee.client.token().unwrap());
+    let mut live = LiveConversation::open(follower, conv, None).await.unwrap();
+    assert_eq!(live.next().await, Some(Update::Connected));
+    let mine = live.send("optimistic hello");
+    let mut seen = Vec::new();
+    let mut acked = false;
+    let mut collect = |u: Update, seen: &mut Vec<i64>| match u {
+        Update::Message(m) => seen.push(m.id),
+        Update::Acked {
+            client_message_id, ..
+        } => acked |= client_message_id == mine,
+        _ => {}
+    };
+    for i in 0..5 {
+        app.trainer
+            .client
+            .send(conv, &format!("before {i}"), None)
+            .await
+            .unwrap();
+    }
+    while seen.len() < 6 {
+        let u = tokio::time::timeout(Duration::from_secs(5), live.next())
+            .await
+            .unwrap()
+            .unwrap();
+        collect(u, &mut seen);
+    }
+    // The follower's node stops (its sockets close with 1001); messages go on via the other.
+    node.stop().await;
+    for i in 0..5 {
+        app.trainer
+            .client
+            .send(conv, &format!("during {i}"), None)
+            .await
+            .unwrap();
+    }
+    let port = url
+        .trim_end_matches('/')
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .parse::<u16>()
+        .unwrap();
+    let mut config = app.config.clone();
+    config.bind = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    let restarted = spotter::Application::build(config)
+        .await
+        .expect("rebind the same port");
+    let restarted_state = restarted.state().clone();
+    let server = tokio::spawn(async move {
+        let _ = restarted.run_until_stopped(std::future::pending()).await;
+    });
+    crate::nodes::wait_linked(&[&restarted_state]).await;
+    for i in 0..3 {
+        app.trainer
+            .client
+            .send(conv, &format!("after {i}"), None)
+            .await
+            .unwrap();
+    }
+    let stored: Vec<i64> = app
+        .trainer
+        .client
+        .messages_after(conv, 0, 100)
+        .await
+        .unwrap()
+        .results
+        .iter()
+        .map(|m| m.id)
+        .collect();
+    while seen.last() != stored.last() {
+        let u = tokio::time::timeout(Duration::from_secs(15), live.next())
+            .await
+            .expect("resumed in time")
+            .unwrap();
+        collect(u, &mut seen);
+    }
+    assert_eq!(seen, stored[1..].to_vec(), "every message once, in order");
+    assert!(acked, "the optimistic send was acknowledged");
+    server.abort();
 }
