@@ -4,7 +4,7 @@
 use crate::domain::accounts::{self, NewAccount};
 use crate::domain::model::Role;
 use crate::state::AppState;
-use crate::store::users;
+use crate::store::users::{self, NewUser};
 
 pub const PASSWORD: &str = "spotter-demo";
 
@@ -37,4 +37,78 @@ pub async fn seed(state: &AppState) -> anyhow::Result<()> {
             .map_err(|e| anyhow::anyhow!("creating {email}: {}", e.detail()))?;
     }
     Ok(())
+}
+
+/// What `spotter user bulk` makes.
+pub struct Bulk<'a> {
+    pub trainers: u32,
+    pub trainees_per_trainer: u32,
+    pub prefix: &'a str,
+    pub password: &'a str,
+}
+
+#[derive(Debug, serde::Serialize)]
+pub struct BulkUser {
+    pub id: i64,
+    pub email: String,
+}
+
+#[derive(Debug, serde::Serialize)]
+pub struct BulkTrainer {
+    #[serde(flatten)]
+    pub user: BulkUser,
+    pub trainees: Vec<BulkUser>,
+}
+
+/// Creates (or finds) the users of a load test. The password is hashed once for all of them:
+/// Argon2 per user would take minutes for thousands.
+pub async fn bulk(state: &AppState, spec: &Bulk<'_>) -> anyhow::Result<Vec<BulkTrainer>> {
+    let hash = crate::auth::password::hash(spec.password.to_owned()).await?;
+    let pool = state.db.pool();
+    let find_or_add = |email: String, role: Role, first: String, parent: Option<i64>| {
+        let hash = hash.clone();
+        async move {
+            if let Some(u) = users::by_email(pool, &email).await? {
+                return anyhow::Ok(BulkUser { id: u.id, email });
+            }
+            let new = NewUser {
+                email: &email,
+                password_hash: &hash,
+                first_name: &first,
+                last_name: "Load",
+                role,
+                parent_trainer_id: parent,
+            };
+            let id = users::insert(pool, &new).await?;
+            anyhow::Ok(BulkUser { id, email })
+        }
+    };
+    let mut out = Vec::new();
+    for i in 0..spec.trainers {
+        let trainer = find_or_add(
+            format!("{}-trainer-{i}@load.test", spec.prefix),
+            Role::Trainer,
+            format!("Trainer{i}"),
+            None,
+        )
+        .await?;
+        let mut trainees = Vec::new();
+        for j in 0..spec.trainees_per_trainer {
+            let email = format!("{}-trainee-{i}-{j}@load.test", spec.prefix);
+            trainees.push(
+                find_or_add(
+                    email,
+                    Role::Trainee,
+                    format!("Trainee{i}x{j}"),
+                    Some(trainer.id),
+                )
+                .await?,
+            );
+        }
+        out.push(BulkTrainer {
+            user: trainer,
+            trainees,
+        });
+    }
+    Ok(out)
 }

@@ -58,6 +58,21 @@ enum UserCommand {
         #[arg(long)]
         trainer_email: Option<String>,
     },
+    /// Create many trainers, each with trainees, for load tests; prints them as JSON. Users that
+    /// exist already are reused, so it can run again on the same database.
+    Bulk {
+        #[command(flatten)]
+        config: Config,
+        #[arg(long, default_value_t = 1)]
+        trainers: u32,
+        #[arg(long, default_value_t = 1)]
+        trainees_per_trainer: u32,
+        /// Emails are `<prefix>-trainer-<i>@load.test` and `<prefix>-trainee-<i>-<j>@load.test`.
+        #[arg(long, default_value = "load")]
+        prefix: String,
+        #[arg(long)]
+        password: String,
+    },
     /// Assign (or re-assign) a trainee to a trainer.
     Assign {
         #[command(flatten)]
@@ -138,6 +153,23 @@ async fn user(command: UserCommand) -> anyhow::Result<()> {
                 .await
                 .map_err(|e| anyhow::anyhow!(e.detail()))?;
             println!("{id}");
+        }
+        UserCommand::Bulk {
+            config,
+            trainers,
+            trainees_per_trainer,
+            prefix,
+            password,
+        } => {
+            let state = startup::state(config).await?;
+            let spec = spotter::demo::Bulk {
+                trainers,
+                trainees_per_trainer,
+                prefix: &prefix,
+                password: &password,
+            };
+            let made = spotter::demo::bulk(&state, &spec).await?;
+            println!("{}", serde_json::to_string(&made)?);
         }
         UserCommand::Assign {
             config,
