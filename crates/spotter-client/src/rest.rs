@@ -55,6 +55,8 @@ pub struct Client {
 impl Client {
     /// `base` is the server's root, e.g. `http://127.0.0.1:8000/`.
     pub fn new(base: &str) -> Result<Self> {
+        // reqwest is built without a TLS provider of its own; an app that installed one keeps it.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let mut base = url::Url::parse(base)?;
         if !base.path().ends_with('/') {
             base.set_path(&format!("{}/", base.path()));

@@ -74,6 +74,60 @@ pub struct Config {
     #[arg(long, env = "SPOTTER_WS_IDLE_SECS", default_value_t = 60)]
     pub ws_idle_secs: u64,
 
+    /// VAPID private key for Web Push (base64url of the 32-byte P-256 scalar); by default
+    /// generated once and kept in the data folder. Give every node the same one.
+    #[arg(long, env = "SPOTTER_VAPID_PRIVATE_KEY", hide_env_values = true)]
+    pub vapid_private_key: Option<Secret>,
+
+    /// Contact for push services, `mailto:` or `https:` (RFC 8292 `sub`).
+    #[arg(
+        long,
+        env = "SPOTTER_VAPID_SUBJECT",
+        default_value = "mailto:admin@example.com"
+    )]
+    pub vapid_subject: String,
+
+    /// Path to a Google service-account JSON for FCM HTTP v1; unset, phones get no push.
+    #[arg(long, env = "SPOTTER_FCM_SERVICE_ACCOUNT")]
+    pub fcm_service_account: Option<PathBuf>,
+
+    /// FCM's base URL.
+    #[arg(
+        long,
+        env = "SPOTTER_FCM_ENDPOINT",
+        default_value = "https://fcm.googleapis.com"
+    )]
+    pub fcm_endpoint: String,
+
+    /// `off`: notifications say "New message", with no name and no content.
+    #[arg(long, env = "SPOTTER_PUSH_PREVIEW", default_value = "on", value_parser = on_off)]
+    pub push_preview: bool,
+
+    /// `on` lets Web Push endpoints be plain http or private addresses (tests on loopback).
+    /// Off, an endpoint must be https and resolve to public addresses only.
+    #[arg(long, env = "SPOTTER_PUSH_ALLOW_PRIVATE_ENDPOINTS", default_value = "off", value_parser = on_off)]
+    pub push_allow_private_endpoints: bool,
+
+    /// Messages of one conversation within this many milliseconds become one notification.
+    #[arg(long, env = "SPOTTER_PUSH_COALESCE_MS", default_value_t = 2000)]
+    pub push_coalesce_ms: u64,
+
+    /// How often the push worker looks for work (milliseconds).
+    #[arg(long, env = "SPOTTER_PUSH_TICK_MS", default_value_t = 250)]
+    pub push_tick_ms: u64,
+
+    /// A claimed push not finished within this many seconds is taken up again (crash recovery).
+    #[arg(long, env = "SPOTTER_PUSH_LEASE_SECS", default_value_t = 60)]
+    pub push_lease_secs: u64,
+
+    /// Delivery attempts per device before a notification is dead-lettered.
+    #[arg(long, env = "SPOTTER_PUSH_MAX_ATTEMPTS", default_value_t = 5)]
+    pub push_max_attempts: u32,
+
+    /// First retry delay (milliseconds), doubled each attempt; a `Retry-After` wins when longer.
+    #[arg(long, env = "SPOTTER_PUSH_BACKOFF_MS", default_value_t = 1000)]
+    pub push_backoff_ms: u64,
+
     /// Most database connections in the pool.
     #[arg(long, env = "SPOTTER_DB_MAX_CONNECTIONS", default_value_t = 16)]
     pub db_max_connections: u32,
@@ -107,6 +161,26 @@ impl Config {
             typing_ttl_ms: 6000,
             ws_ping_secs: 30,
             ws_idle_secs: 60,
+            vapid_private_key: None,
+            vapid_subject: "mailto:admin@example.com".to_owned(),
+            fcm_service_account: None,
+            fcm_endpoint: "https://fcm.googleapis.com".to_owned(),
+            push_preview: true,
+            push_allow_private_endpoints: false,
+            push_coalesce_ms: 2000,
+            push_tick_ms: 250,
+            push_lease_secs: 60,
+            push_max_attempts: 5,
+            push_backoff_ms: 1000,
         }
+    }
+}
+
+/// `on`/`off` (also `true`/`false`, `1`/`0`).
+fn on_off(s: &str) -> Result<bool, String> {
+    match s.to_ascii_lowercase().as_str() {
+        "on" | "true" | "1" | "yes" => Ok(true),
+        "off" | "false" | "0" | "no" => Ok(false),
+        _ => Err(format!("expected on or off, got {s}")),
     }
 }

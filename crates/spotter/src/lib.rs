@@ -14,6 +14,7 @@
 //!   events, commands (send, read, typing) through the same domain functions as REST.
 //! - [`bus`]: events after commit, to this node's sockets ([`bus::Hub`]) and, with Redis, to
 //!   every node's.
+//! - [`push`]: the outbox worker; FCM HTTP v1 and Web Push (RFC 8291/8292) providers.
 //! - [`store`]: all SQL, one set of statements for SQLite and PostgreSQL (sqlx `Any`).
 //! - [`auth`]: SimpleJWT-compatible tokens and Argon2id passwords.
 //! - [`error`]: the one error type; `http::error` maps it to status and JSON.
@@ -28,6 +29,7 @@ pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod http;
+pub mod push;
 pub mod ratelimit;
 pub mod startup;
 pub mod state;

@@ -36,6 +36,22 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Push notifications.
+    Push {
+        #[command(subcommand)]
+        command: PushCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum PushCommand {
+    /// Send a test notification to every active device of a user and print each outcome.
+    Test {
+        #[command(flatten)]
+        config: Config,
+        #[arg(long)]
+        email: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -104,6 +120,19 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::User { command } => user(command).await,
+        Command::Push {
+            command: PushCommand::Test { config, email },
+        } => {
+            let state = startup::state(config).await?;
+            let outcomes = spotter::push::test(&state, &email).await?;
+            if outcomes.is_empty() {
+                println!("{email} has no active device.");
+            }
+            for (device, outcome) in outcomes {
+                println!("device {} ({}): {outcome:?}", device.id, device.platform);
+            }
+            Ok(())
+        }
     }
 }
 

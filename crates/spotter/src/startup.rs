@@ -63,7 +63,8 @@ pub async fn state(config: Config) -> anyhow::Result<AppState> {
         None => Bus::local(),
     };
     let (delivery, deliveries) = DeliveryQueue::new();
-    let state = AppState::new(config, db, Tokens::new(&secret), bus, delivery);
+    let push = crate::push::Push::from_config(&config)?;
+    let state = AppState::new(config, db, Tokens::new(&secret), bus, delivery, push);
     tokio::spawn(crate::domain::delivery::run(state.clone(), deliveries));
     Ok(state)
 }
@@ -116,6 +117,7 @@ impl Application {
     ) -> anyhow::Result<()> {
         let state = self.state.clone();
         let janitor = tokio::spawn(janitor(state.clone()));
+        let pusher = tokio::spawn(crate::push::run(state.clone()));
         let app = crate::http::router(state.clone());
         let stopping = state.clone();
         let shutdown = async move {
@@ -136,6 +138,7 @@ impl Application {
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
         janitor.abort();
+        pusher.abort();
         state.db.close().await;
         Ok(())
     }

@@ -31,6 +31,7 @@ pub struct Shared {
     pub limits: Limits,
     pub bus: Bus,
     pub delivery: DeliveryQueue,
+    pub push: crate::push::Push,
     /// Flips to `true` when the server begins to stop: sockets close with 1001.
     pub shutdown: watch::Sender<bool>,
 }
@@ -39,7 +40,14 @@ pub struct Shared {
 pub struct AppState(Arc<Shared>);
 
 impl AppState {
-    pub fn new(config: Config, db: Db, tokens: Tokens, bus: Bus, delivery: DeliveryQueue) -> Self {
+    pub fn new(
+        config: Config,
+        db: Db,
+        tokens: Tokens,
+        bus: Bus,
+        delivery: DeliveryQueue,
+        push: crate::push::Push,
+    ) -> Self {
         let limits = Limits {
             send: Limiter::per_minute(config.send_rate_per_minute),
             auth_addr: Limiter::per_minute(config.auth_rate_per_minute),
@@ -53,6 +61,7 @@ impl AppState {
             limits,
             bus,
             delivery,
+            push,
             shutdown,
         }))
     }

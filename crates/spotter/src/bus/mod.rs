@@ -98,6 +98,39 @@ impl Bus {
         }
     }
 
+    /// Whether `user` has `conversation` open on a live socket, on this node or (with Redis)
+    /// any other.
+    pub async fn is_reading(&self, user: UserId, conversation: ConversationId) -> bool {
+        if self
+            .hub
+            .has_listener(Topic::Conversation(conversation), user)
+        {
+            return true;
+        }
+        match &self.redis {
+            Some(r) => r.is_reading(user, conversation).await,
+            None => false,
+        }
+    }
+
+    /// Tells other nodes that socket `socket` shows `conversation` to `user` (for the next
+    /// `ttl`), or no longer does. A no-op on a single node, where the hub knows.
+    pub fn set_reading(
+        &self,
+        user: UserId,
+        conversation: ConversationId,
+        socket: &str,
+        ttl: Option<std::time::Duration>,
+    ) {
+        if let Some(r) = self.redis.clone() {
+            let socket = socket.to_owned();
+            let until = ttl.map(|t| {
+                time::OffsetDateTime::now_utc().unix_timestamp() * 1000 + t.as_millis() as i64
+            });
+            tokio::spawn(async move { r.set_reading(user, conversation, &socket, until).await });
+        }
+    }
+
     /// How many times the Redis subscriber has (re)subscribed; 0 for a single node.
     pub fn link_generation(&self) -> u64 {
         self.redis.as_ref().map_or(0, redis::RedisBus::generation)

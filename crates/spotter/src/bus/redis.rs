@@ -24,6 +24,10 @@ struct Envelope<'a> {
 
 #[derive(Clone)]
 pub struct RedisBus {
+    client: ::redis::Client,
+    channel: Arc<str>,
+    /// Commands (presence), on a connection of their own, made on first use.
+    commands: Arc<tokio::sync::OnceCell<::redis::aio::ConnectionManager>>,
     tx: mpsc::Sender<Arc<Event>>,
     connected: Arc<AtomicBool>,
     /// Counts successful subscriptions: a reconnect shows as a new generation.
@@ -49,8 +53,11 @@ impl RedisBus {
             connected: connected.clone(),
             generation: generation.clone(),
         };
-        tokio::spawn(subscriber(client, channel, node, hub, link));
+        tokio::spawn(subscriber(client.clone(), channel.clone(), node, hub, link));
         Ok(Self {
+            client,
+            channel,
+            commands: Arc::new(tokio::sync::OnceCell::new()),
             tx,
             connected,
             generation,
@@ -69,6 +76,69 @@ impl RedisBus {
 
     pub fn generation(&self) -> u64 {
         self.generation.load(Ordering::Relaxed)
+    }
+
+    async fn commands(&self) -> Option<::redis::aio::ConnectionManager> {
+        let connect = || async {
+            tokio::time::timeout(
+                Duration::from_secs(2),
+                ::redis::aio::ConnectionManager::new(self.client.clone()),
+            )
+            .await
+            .map_err(|_| ::redis::RedisError::from((::redis::ErrorKind::Io, "connect timed out")))?
+        };
+        self.commands.get_or_try_init(connect).await.ok().cloned()
+    }
+
+    fn reading_key(&self, user: i64, conversation: i64) -> String {
+        format!("{}:reading:{user}:{conversation}", self.channel)
+    }
+
+    /// Notes (until `until_ms`, unix ms) or forgets that socket `socket` shows `conversation` to
+    /// `user`: what stops a push to someone already reading, whichever node holds the socket.
+    pub async fn set_reading(
+        &self,
+        user: i64,
+        conversation: i64,
+        socket: &str,
+        until_ms: Option<i64>,
+    ) {
+        let Some(mut c) = self.commands().await else {
+            return;
+        };
+        let key = self.reading_key(user, conversation);
+        let mut pipe = ::redis::pipe();
+        match until_ms {
+            Some(until) => pipe
+                .cmd("ZADD")
+                .arg(&key)
+                .arg(until)
+                .arg(socket)
+                .ignore()
+                .cmd("PEXPIRE")
+                .arg(&key)
+                .arg(120_000)
+                .ignore(),
+            None => pipe.cmd("ZREM").arg(&key).arg(socket).ignore(),
+        };
+        if let Err(e) = pipe.query_async::<()>(&mut c).await {
+            tracing::debug!(error = %e, "redis presence update failed");
+        }
+    }
+
+    /// Whether a live socket on any node shows `conversation` to `user`.
+    pub async fn is_reading(&self, user: i64, conversation: i64) -> bool {
+        let Some(mut c) = self.commands().await else {
+            return false;
+        };
+        let now_ms = time::OffsetDateTime::now_utc().unix_timestamp() * 1000;
+        ::redis::cmd("ZCOUNT")
+            .arg(self.reading_key(user, conversation))
+            .arg(now_ms)
+            .arg("+inf")
+            .query_async::<i64>(&mut c)
+            .await
+            .is_ok_and(|n| n > 0)
     }
 }
 

@@ -13,7 +13,7 @@ use crate::domain::{Actor, events};
 use crate::error::{Error, Result, msg};
 use crate::state::AppState;
 use crate::store::messages::NewMessage;
-use crate::store::{WriteTx, conversations, messages, users};
+use crate::store::{WriteTx, conversations, messages, outbox, users};
 
 /// A send as it arrives (REST body or socket frame), validated inside [`send`] so the order of
 /// checks is the contract's.
@@ -103,11 +103,13 @@ pub async fn send(
         });
     }
     let sender_is_trainer = conv.trainer_id == actor.id();
+    let recipient = conv.other_party(actor.id());
     let mut w = state.db.begin_write().await?;
     match append(
         &mut w,
         id,
         actor.id(),
+        recipient,
         sender_is_trainer,
         &body,
         cmid.as_ref(),
@@ -145,11 +147,12 @@ enum Appended {
 
 /// The heart of a send, inside the caller's write transaction: lock and bump the conversation,
 /// then insert the message (its id and `seq` are drawn under the lock, so within a conversation
-/// they commit in order).
+/// they commit in order), then enqueue the recipient's push in the same transaction.
 async fn append(
     w: &mut WriteTx,
     id: ConversationId,
     sender: UserId,
+    recipient: Option<UserId>,
     sender_is_trainer: bool,
     body: &MessageBody,
     cmid: Option<&ClientMessageId>,
@@ -179,6 +182,9 @@ async fn append(
     let message = messages::get(&mut w.tx, message_id)
         .await?
         .ok_or_else(|| anyhow::anyhow!("inserted message missing"))?;
+    if let Some(recipient) = recipient {
+        outbox::enqueue(&mut w.tx, message_id, id, recipient, message.created_at).await?;
+    }
     Ok(Appended::New(message))
 }
 
@@ -259,6 +265,7 @@ pub async fn start(state: &AppState, actor: &Actor, draft: &StartDraft<'_>) -> R
         &mut w,
         conversation_id,
         actor.id(),
+        Some(trainee_id),
         true,
         &body,
         cmid.as_ref(),

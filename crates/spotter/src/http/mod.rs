@@ -11,6 +11,7 @@ pub mod messaging;
 pub mod openapi;
 pub mod ops;
 pub mod paging;
+pub mod push;
 pub mod trainer;
 pub mod web;
 
@@ -37,6 +38,7 @@ pub fn router(state: AppState) -> Router {
         .merge(trainer::router())
         .merge(admin::router())
         .merge(devices::router())
+        .merge(push::router())
         .merge(ops::router())
         .method_not_allowed_fallback(|| async { Error::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

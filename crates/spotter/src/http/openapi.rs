@@ -10,7 +10,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, OpenApi as Doc, Ref, ResponseBuilder};
 use utoipa::{Modify, OpenApi, ToSchema};
 
-use crate::http::{admin, auth, devices, messaging, ops, trainer};
+use crate::http::{admin, auth, devices, messaging, ops, push, trainer};
 
 /// `{"detail": "..."}`: authentication, throttling, malformed bodies, platform errors.
 #[derive(Serialize, ToSchema)]
@@ -57,7 +57,7 @@ pub enum ErrorOrDetailBody {
         messaging::mark_read, messaging::unread_count,
         trainer::list, trainer::detail, trainer::remove, trainer::impersonate, trainer::end,
         admin::start, admin::end,
-        devices::register, devices::unregister,
+        devices::register, devices::unregister, push::vapid_public_key,
         ops::healthz, ops::readyz,
     ),
     components(schemas(DetailBody, ErrorBody, FieldErrorsBody, BadRequestBody, ErrorOrDetailBody)),

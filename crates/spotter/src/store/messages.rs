@@ -230,3 +230,21 @@ pub async fn seq_of(
     .transpose()?
     .unwrap_or(0))
 }
+
+/// The unread messages of a conversation with ids from `lo` to `hi`, oldest first.
+pub async fn unread_between(
+    pool: &AnyPool,
+    conversation: ConversationId,
+    lo: MessageId,
+    hi: MessageId,
+) -> Result<Vec<Message>, sqlx::Error> {
+    let sql = format!(
+        "{SELECT} WHERE m.conversation_id = $1 AND m.id >= $2 AND m.id <= $3 AND m.read_at IS NULL ORDER BY m.id"
+    );
+    all(sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(conversation)
+        .bind(lo)
+        .bind(hi)
+        .fetch_all(pool)
+        .await?)
+}

@@ -9,6 +9,7 @@
 pub mod conversations;
 pub mod devices;
 pub mod messages;
+pub mod outbox;
 pub mod tokens;
 pub mod users;
 
@@ -92,18 +93,45 @@ impl Db {
     }
 
     async fn migrate(&self) -> anyhow::Result<()> {
-        let sql = match self.backend {
-            Backend::Sqlite => include_str!("../../migrations/sqlite/0001_initial.sql"),
-            Backend::Postgres => include_str!("../../migrations/postgres/0001_initial.sql"),
+        let files: [(i64, &str, &str); 2] = match self.backend {
+            Backend::Sqlite => [
+                (
+                    1,
+                    "initial",
+                    include_str!("../../migrations/sqlite/0001_initial.sql"),
+                ),
+                (
+                    2,
+                    "push",
+                    include_str!("../../migrations/sqlite/0002_push.sql"),
+                ),
+            ],
+            Backend::Postgres => [
+                (
+                    1,
+                    "initial",
+                    include_str!("../../migrations/postgres/0001_initial.sql"),
+                ),
+                (
+                    2,
+                    "push",
+                    include_str!("../../migrations/postgres/0002_push.sql"),
+                ),
+            ],
         };
-        let migrator = Migrator::with_migrations(vec![Migration::new(
-            1,
-            "initial".into(),
-            MigrationType::Simple,
-            sql.into_sql_str(),
-            false,
-        )]);
-        migrator
+        let migrations = files
+            .into_iter()
+            .map(|(version, name, sql)| {
+                Migration::new(
+                    version,
+                    name.into(),
+                    MigrationType::Simple,
+                    sql.into_sql_str(),
+                    false,
+                )
+            })
+            .collect();
+        Migrator::with_migrations(migrations)
             .run(&self.pool)
             .await
             .context("applying migrations")?;

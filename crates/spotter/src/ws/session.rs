@@ -108,6 +108,13 @@ pub async fn run(
         .bus
         .hub()
         .subscribe(topic, actor.id(), state.config.ws_queue);
+    let socket_id = uuid::Uuid::new_v4().simple().to_string();
+    let presence_ttl = Duration::from_secs(state.config.ws_ping_secs.max(1) * 3);
+    if let Some(c) = fixed {
+        state
+            .bus
+            .set_reading(actor.id(), c.id, &socket_id, Some(presence_ttl));
+    }
     let after = match (fixed, params.get("after")) {
         (Some(_), Some(raw)) => match raw.parse::<MessageId>() {
             Ok(id) if id >= 0 => Some(id),
@@ -138,6 +145,8 @@ pub async fn run(
         last_seen: last_seen.clone(),
         started,
         lag: sub.lag.clone(),
+        socket_id: socket_id.clone(),
+        presence_ttl,
     };
     let mut writer = tokio::spawn(writer.run(sub, out_rx, after));
     tokio::select! {
@@ -148,6 +157,9 @@ pub async fn run(
         _ = &mut writer => {}
     }
     commands.stop_typing().await;
+    if let Some(c) = fixed {
+        state.bus.set_reading(actor.id(), c.id, &socket_id, None);
+    }
 }
 
 /// The conversation a socket may follow: it exists, the user takes part, it is not archived.
@@ -230,6 +242,9 @@ struct Writer {
     started: Instant,
     /// Raised by the hub when this socket's queue overflows.
     lag: Arc<Lag>,
+    /// This socket's name in the cross-node presence set, refreshed with each ping.
+    socket_id: String,
+    presence_ttl: Duration,
 }
 
 /// Why the writer stopped.
@@ -308,6 +323,9 @@ impl Writer {
                     let silent = self.started.elapsed().saturating_sub(Duration::from_millis(self.last_seen.load(Ordering::Relaxed)));
                     if silent >= idle_limit {
                         return Stop::Close(close::GOING_AWAY, "no heartbeat");
+                    }
+                    if let Some(c) = self.fixed {
+                        self.state.bus.set_reading(self.me, c.id, &self.socket_id, Some(self.presence_ttl));
                     }
                     match tokio::time::timeout(WRITE_TIMEOUT, self.sink.send(Message::Ping(Default::default()))).await {
                         Ok(Ok(())) => Ok(()),
@@ -418,7 +436,17 @@ impl Writer {
                     return Ok(());
                 }
                 if seq > cursor + 1 {
-                    return self.fill(conversation_id, seq).await;
+                    self.fill(conversation_id, seq).await?;
+                    if self
+                        .cursors
+                        .get(&conversation_id)
+                        .is_some_and(|c| *c >= seq)
+                    {
+                        return Ok(());
+                    }
+                    // The store did not show the gap (it always should: positions commit in
+                    // order). Never drop what we hold: write this event as it came.
+                    tracing::warn!(conversation_id, seq, "gap not found in the store");
                 }
                 self.deliver_hook(&event.kind);
                 self.cursors.insert(conversation_id, seq);

@@ -13,9 +13,10 @@ use std::time::Duration;
 
 use spotter_client::{Incoming, ServerFrame, Socket};
 
-/// The next frame matching `pred`, skipping others; panics after 5 s.
+/// The next frame matching `pred`, skipping others; panics after 10 s (generous: CI machines
+/// are loaded; a frame normally comes in milliseconds).
 pub async fn until(sock: &mut Socket, mut pred: impl FnMut(&ServerFrame) -> bool) -> ServerFrame {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     loop {
         let next = tokio::time::timeout_at(deadline, sock.next())
             .await
