@@ -29,6 +29,7 @@ pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod http;
+pub mod metrics;
 pub mod push;
 pub mod ratelimit;
 pub mod startup;

@@ -62,6 +62,7 @@ pub async fn state(config: Config) -> anyhow::Result<AppState> {
         Some(url) => Bus::with_redis(url, &config.redis_channel)?,
         None => Bus::local(),
     };
+    crate::metrics::handle();
     let (delivery, deliveries) = DeliveryQueue::new();
     let push = crate::push::Push::from_config(&config)?;
     let state = AppState::new(config, db, Tokens::new(&secret), bus, delivery, push);

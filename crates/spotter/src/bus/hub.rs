@@ -63,6 +63,7 @@ pub struct Subscription {
 impl Drop for Subscription {
     fn drop(&mut self) {
         self.hub.sockets.fetch_sub(1, Ordering::Relaxed);
+        metrics::gauge!(crate::metrics::OPEN_SOCKETS).decrement(1.0);
         if let dashmap::Entry::Occupied(mut e) = self.hub.topics.entry(self.topic) {
             e.get_mut().retain(|s| s.id != self.id);
             if e.get().is_empty() {
@@ -90,6 +91,7 @@ impl Hub {
             lagging: lag.clone(),
         });
         self.sockets.fetch_add(1, Ordering::Relaxed);
+        metrics::gauge!(crate::metrics::OPEN_SOCKETS).increment(1.0);
         Subscription {
             hub: self.clone(),
             topic,
@@ -139,6 +141,7 @@ mod tests {
             exclude_user: exclude,
             kind: Kind::Archived { conversation_id: 1 },
             frame: Arc::from("{}"),
+            published_at: 0,
         })
     }
 

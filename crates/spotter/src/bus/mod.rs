@@ -29,6 +29,8 @@ pub enum Kind {
         message_id: MessageId,
         seq: i64,
         sender_id: UserId,
+        /// The message's commit timestamp (for the send→deliver latency).
+        created_at: crate::clock::Micros,
     },
     ReadReceipt {
         conversation_id: ConversationId,
@@ -56,6 +58,9 @@ pub struct Event {
     pub kind: Kind,
     /// The JSON frame as the client receives it.
     pub frame: Arc<str>,
+    /// When it was published (microseconds), for the cross-node lag.
+    #[serde(default)]
+    pub published_at: crate::clock::Micros,
 }
 
 /// Publishes events to every node's sockets.
@@ -90,7 +95,8 @@ impl Bus {
 
     /// Delivers to this node's sockets at once, and to other nodes through Redis when set. Never
     /// waits on Redis: if it is away, other nodes' clients catch up by resuming.
-    pub fn publish(&self, event: Event) {
+    pub fn publish(&self, mut event: Event) {
+        event.published_at = crate::clock::now_micros();
         let event = Arc::new(event);
         self.hub.dispatch(&event);
         if let Some(r) = &self.redis {

@@ -66,6 +66,7 @@ impl RedisBus {
 
     pub fn publish(&self, event: Arc<Event>) {
         if self.tx.try_send(event).is_err() {
+            metrics::counter!(crate::metrics::BUS_DROPPED).increment(1);
             tracing::warn!("redis outbox full: event not sent to other nodes");
         }
     }
@@ -214,7 +215,13 @@ async fn subscriber(
                             continue;
                         };
                         match serde_json::from_slice::<Envelope<'_>>(&bytes) {
-                            Ok(env) if env.node != &*node => hub.dispatch(&Arc::new(env.event)),
+                            Ok(env) if env.node != &*node => {
+                                let lag = (crate::clock::now_micros() - env.event.published_at)
+                                    .max(0) as f64
+                                    / 1e6;
+                                metrics::histogram!(crate::metrics::BUS_LAG).record(lag);
+                                hub.dispatch(&Arc::new(env.event));
+                            }
                             Ok(_) => {}
                             Err(e) => tracing::warn!(error = %e, "undecodable event on redis"),
                         }

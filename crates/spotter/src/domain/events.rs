@@ -32,7 +32,9 @@ pub fn new_message(c: &ConversationRef, m: &Message) -> Event {
             message_id: m.id,
             seq: m.seq,
             sender_id: m.sender.as_ref().map_or(0, |s| s.id),
+            created_at: m.created_at,
         },
+        published_at: 0,
         frame: new_message_frame(c.id, m),
     }
 }
@@ -51,6 +53,7 @@ pub fn read_receipt(c: &ConversationRef, reader: UserId, read_at: Micros) -> Eve
             conversation_id: c.id,
             reader_id: reader,
         },
+        published_at: 0,
         frame: frame(
             json!({"type": "read_receipt", "conversation_id": c.id, "reader_id": reader, "read_at": to_wire(read_at)}),
         ),
@@ -67,6 +70,7 @@ pub fn typing(c: &ConversationRef, typist: UserId, is_typing: bool) -> Event {
             user_id: typist,
             is_typing,
         },
+        published_at: 0,
         frame: typing_frame(c.id, typist, is_typing),
     }
 }
@@ -89,6 +93,7 @@ pub fn delivery_receipt(
         topics: vec![Topic::Conversation(conversation_id), Topic::User(sender)],
         exclude_user: Some(recipient),
         kind: Kind::DeliveryReceipt { conversation_id },
+        published_at: 0,
         frame: frame(json!({
             "type": "delivery_receipt", "conversation_id": conversation_id,
             "up_to_message_id": up_to, "delivered_at": to_wire(at),
@@ -103,6 +108,7 @@ pub fn archived(c: &ConversationRef) -> Event {
         kind: Kind::Archived {
             conversation_id: c.id,
         },
+        published_at: 0,
         frame: frame(json!({"type": "conversation_archived", "conversation_id": c.id})),
     }
 }

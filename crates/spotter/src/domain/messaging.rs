@@ -119,6 +119,7 @@ pub async fn send(
         Appended::New(message) => {
             w.commit().await?;
             state.bus.publish(events::new_message(&conv, &message));
+            metrics::counter!(crate::metrics::MESSAGES_SENT).increment(1);
             Ok(Sent {
                 message,
                 created: true,

@@ -15,6 +15,7 @@ pub fn router() -> Router<AppState> {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/api/openapi.json", get(openapi))
+        .route("/metrics", get(metrics))
 }
 
 /// The process is up.
@@ -41,6 +42,17 @@ async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
             Json(json!({"status": "unavailable", "database": "timeout"})),
         ),
     }
+}
+
+/// Prometheus text format.
+async fn metrics() -> ([(axum::http::HeaderName, &'static str); 1], String) {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4",
+        )],
+        crate::metrics::render(),
+    )
 }
 
 async fn openapi() -> Json<utoipa::openapi::OpenApi> {

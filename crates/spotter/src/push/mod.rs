@@ -178,10 +178,15 @@ pub async fn run(state: AppState) {
         if let Err(e) = deliver_due(&state).await {
             tracing::warn!(error = %e, "push: delivering");
         }
-        if last_report.elapsed() > Duration::from_secs(60) {
+        if last_report.elapsed() > Duration::from_secs(5) {
             last_report = tokio::time::Instant::now();
             if let Ok((outbox, jobs, dead)) = outbox::depth(&state.db).await {
-                tracing::info!(outbox, jobs, dead, "push queue depth");
+                metrics::gauge!(crate::metrics::OUTBOX_DEPTH).set(outbox as f64);
+                metrics::gauge!(crate::metrics::PUSH_JOBS_PENDING).set(jobs as f64);
+                metrics::gauge!(crate::metrics::PUSH_DEAD).set(dead as f64);
+                if outbox + jobs + dead > 0 {
+                    tracing::debug!(outbox, jobs, dead, "push queue depth");
+                }
             }
         }
     }
@@ -291,6 +296,13 @@ pub async fn deliver_due(state: &AppState) -> anyhow::Result<usize> {
     let tried = jobs.len();
     let runs = jobs.into_iter().map(|job| async move {
         let outcome = attempt_job(state, &job).await;
+        let label = match &outcome {
+            Outcome::Sent => "sent",
+            Outcome::Gone(_) => "gone",
+            Outcome::Retry { .. } => "retry",
+            Outcome::Dead(_) => "dead",
+        };
+        metrics::counter!(crate::metrics::PUSH_DELIVERIES, "outcome" => label).increment(1);
         if let Err(e) = outbox::record(&state.db, &job, &outcome, now_micros()).await {
             tracing::warn!(error = %e, job = job.id, "push: recording a delivery");
         }

@@ -148,11 +148,13 @@ impl Db {
 
     /// Starts a write transaction (after taking the writer lock on SQLite).
     pub async fn begin_write(&self) -> Result<WriteTx, sqlx::Error> {
+        let waiting = std::time::Instant::now();
         let guard = match &self.writer {
             Some(lock) => Some(lock.clone().lock_owned().await),
             None => None,
         };
         let tx = self.pool.begin().await?;
+        metrics::histogram!(crate::metrics::DB_WAIT).record(waiting.elapsed().as_secs_f64());
         Ok(WriteTx { tx, _writer: guard })
     }
 

@@ -311,7 +311,10 @@ impl Writer {
             let result = tokio::select! {
                 biased;
                 () = stopping(&mut shutdown) => return Stop::Close(close::GOING_AWAY, "server shutting down"),
-                () = sub.lag.raised() => return Stop::Close(close::TRY_AGAIN_LATER, "too slow; resume with ?after="),
+                () = sub.lag.raised() => {
+                    metrics::counter!(crate::metrics::SOCKETS_CLOSED_SLOW).increment(1);
+                    return Stop::Close(close::TRY_AGAIN_LATER, "too slow; resume with ?after=");
+                }
                 cmd = out.recv() => match cmd {
                     Some(Out::Frame(text)) => self.write(text).await,
                     Some(Out::Close(code, reason)) => return Stop::Close(code, reason),
@@ -387,8 +390,9 @@ impl Writer {
                     message_id: m.id,
                     seq: m.seq,
                     sender_id: m.sender.as_ref().map_or(0, |s| s.id),
+                    created_at: m.created_at,
                 };
-                self.deliver_hook(&kind);
+                self.deliver_hook(&kind, false);
                 self.write(events::new_message_frame(conversation, m).to_string())
                     .await?;
                 self.cursors.insert(conversation, m.seq);
@@ -399,16 +403,23 @@ impl Writer {
         }
     }
 
-    /// A message from someone else reached this socket: it is delivered.
-    fn deliver_hook(&mut self, kind: &Kind) {
+    /// A message from someone else reached this socket: it is delivered. `live`: it came as an
+    /// event, not from the store, so its latency means something.
+    fn deliver_hook(&mut self, kind: &Kind, live: bool) {
         if let Kind::NewMessage {
             conversation_id,
             message_id,
             sender_id,
+            created_at,
             ..
         } = *kind
             && sender_id != self.me
         {
+            metrics::counter!(crate::metrics::MESSAGES_DELIVERED).increment(1);
+            if live {
+                let latency = (crate::clock::now_micros() - created_at).max(0) as f64 / 1e6;
+                metrics::histogram!(crate::metrics::SEND_TO_DELIVER).record(latency);
+            }
             self.state.delivery.record(Delivered {
                 conversation_id,
                 recipient: self.me,
@@ -448,7 +459,7 @@ impl Writer {
                     // order). Never drop what we hold: write this event as it came.
                     tracing::warn!(conversation_id, seq, "gap not found in the store");
                 }
-                self.deliver_hook(&event.kind);
+                self.deliver_hook(&event.kind, true);
                 self.cursors.insert(conversation_id, seq);
             }
             Kind::Typing {

@@ -325,3 +325,41 @@ async fn the_user_socket_carries_every_conversation_with_unread_counts_and_archi
         ServerFrame::UnreadCount { unread_count: 0 }
     );
 }
+
+#[tokio::test]
+async fn metrics_count_sends_deliveries_and_their_latency() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let conv = app.conversation().await;
+    let mut coach = crate::live(&app.trainer.client, Some(conv)).await;
+    let (_, m) = app
+        .trainee
+        .client
+        .send(conv, "measure me", None)
+        .await
+        .unwrap();
+    until(
+        &mut coach,
+        |f| matches!(f, ServerFrame::NewMessage { message, .. } if message.id == m.id),
+    )
+    .await;
+    let raw = reqwest::get(format!("{}metrics", app.url))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let value = |name: &str| -> f64 {
+        raw.lines()
+            .find(|l| l.starts_with(name) && !l.starts_with('#'))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("{name} missing from /metrics:\n{raw}"))
+    };
+    // The recorder is per process and tests run in parallel: counts are at least ours.
+    assert!(value("spotter_messages_sent_total") >= 2.0);
+    assert!(value("spotter_messages_delivered_total") >= 1.0);
+    assert!(value("spotter_send_to_deliver_seconds_count") >= 1.0);
+    assert!(raw.contains("spotter_send_to_deliver_seconds_bucket{le=\"0.005\"}"));
+    assert!(raw.contains("spotter_open_sockets"));
+    assert!(raw.contains("spotter_db_pool_wait_seconds_bucket"));
+}
