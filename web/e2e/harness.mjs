@@ -42,7 +42,9 @@ export async function waitUntil(fn, { timeout = 5000, interval = 50, what = 'con
  * and starts it again on the same folder and port.
  */
 export class SpotterServer {
-  constructor({ dataDir, logDir } = {}) {
+  /** `env`: extra environment for the server (e.g. push settings). */
+  constructor({ dataDir, logDir, env = {} } = {}) {
+    this.env = env;
     this.ownDataDir = !dataDir;
     this.dataDir = dataDir ?? mkdtempSync(join(tmpdir(), 'spotter-e2e-data-'));
     this.logDir = logDir ?? mkdtempSync(join(tmpdir(), 'spotter-e2e-logs-'));
@@ -78,6 +80,7 @@ export class SpotterServer {
           // The suite logs in many times from one address; the contract's send limit stays.
           SPOTTER_AUTH_RATE_PER_MINUTE: '1000',
           RUST_LOG: process.env.RUST_LOG ?? 'spotter=info',
+          ...this.env,
         },
         stdio: ['ignore', 'pipe', 'pipe'],
       });

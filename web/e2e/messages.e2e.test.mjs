@@ -2,6 +2,7 @@
 // Debian's Chromium through playwright-core. Run by scripts/web-test.sh:
 //   node --test --test-reporter=spec --test-concurrency=1 e2e/messages.e2e.test.mjs
 // The cases run in order and build on each other (one server, one data folder).
+// The browser push suite (push.e2e.test.mjs, its own server) is loaded at the end of this file.
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -369,3 +370,6 @@ describe('Spotter web dashboard', { timeout: 600_000 }, () => {
     assert.ok(manifest.icons.some((i) => i.sizes === '512x512' && i.type === 'image/png'));
   });
 });
+
+// Browser push notifications: after the suite above, with a server of its own.
+await import('./push.e2e.test.mjs');

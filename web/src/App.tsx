@@ -5,12 +5,14 @@ import { endImpersonation, fetchMe } from './api/endpoints';
 import { tokens } from './api/tokens';
 import type { Me } from './api/types';
 import { Avatar } from './components/Avatar';
-import { ChatIcon, UsersIcon } from './components/icons';
+import { ChatIcon, SignOutIcon, UsersIcon } from './components/icons';
 import { onAnnounce } from './data/announcer';
 import { useUnreadCount } from './data/hooks';
 import { keys } from './data/keys';
 import { MeContext } from './data/me';
 import { LoginPage } from './pages/LoginPage';
+import { NotificationSwitch } from './push/NotificationSwitch';
+import { signOutPush } from './push/push';
 import { MessagesPage } from './pages/MessagesPage';
 import { TraineeDetailPage } from './pages/TraineeDetailPage';
 import { TraineesPage } from './pages/TraineesPage';
@@ -45,7 +47,11 @@ function TopBar({ me }: { me: Me }) {
   useEffect(() => {
     document.title = unread > 0 ? `(${unread}) Spotter` : 'Spotter';
   }, [unread]);
-  const logout = () => {
+  const [signingOut, setSigningOut] = useState(false);
+  const logout = async () => {
+    setSigningOut(true);
+    // While the tokens still work: this browser's push subscription leaves the server.
+    await signOutPush(me);
     tokens.clear();
     qc.clear();
     navigate('/login', { replace: true });
@@ -74,10 +80,18 @@ function TopBar({ me }: { me: Me }) {
         )}
       </nav>
       <div className="user-menu">
+        {!me.is_impersonating && <NotificationSwitch me={me} />}
         <Avatar user={me} size={30} />
         <span className="user-name">{fullName(me)}</span>
-        <button type="button" className="button ghost small" onClick={logout}>
-          Sign out
+        <button
+          type="button"
+          className="button ghost small sign-out"
+          onClick={() => void logout()}
+          disabled={signingOut}
+          title="Sign out"
+        >
+          <SignOutIcon />
+          <span className="sign-out-text">{signingOut ? 'Signing out…' : 'Sign out'}</span>
         </button>
       </div>
     </header>

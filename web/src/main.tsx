@@ -1,6 +1,8 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App';
+import { startServiceWorker } from './push/push';
+import { navigate } from './router';
 import './styles.css';
 
 createRoot(document.getElementById('root')!).render(
@@ -8,3 +10,7 @@ createRoot(document.getElementById('root')!).render(
     <App />
   </StrictMode>,
 );
+
+// The push service worker (/sw.js); a click on a notification navigates through the router.
+if (document.readyState === 'complete') startServiceWorker((path) => navigate(path));
+else window.addEventListener('load', () => startServiceWorker((path) => navigate(path)), { once: true });

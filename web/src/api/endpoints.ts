@@ -94,3 +94,19 @@ export const startImpersonation = (traineeId: number) =>
 
 export const endImpersonation = () =>
   api<TokenPair & { user?: Me }>('/api/trainer/impersonate/end/', { method: 'POST' });
+
+/** The server's VAPID public key (base64url, uncompressed P-256 point) for Web Push. */
+export const fetchVapidPublicKey = () => api<{ public_key: string }>('/api/push/vapid-public-key/');
+
+/** The browser's `PushSubscription.toJSON()`, as the device-token endpoint takes it. */
+export interface WebPushSubscriptionJSON {
+  endpoint?: string;
+  expirationTime?: number | null;
+  keys?: Record<string, string>;
+}
+
+export const registerWebPush = (subscription: WebPushSubscriptionJSON) =>
+  api<unknown>('/api/users/device-token/', { method: 'POST', body: { platform: 'webpush', subscription } });
+
+export const unregisterWebPush = (subscription: WebPushSubscriptionJSON) =>
+  api<unknown>('/api/users/device-token/', { method: 'DELETE', body: { platform: 'webpush', subscription } });

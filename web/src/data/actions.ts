@@ -1,6 +1,7 @@
 import type { QueryClient } from '@tanstack/react-query';
 import { ApiError, NetworkError } from '../api/client';
 import { fetchMessagesAfter, markRead, sendMessage } from '../api/endpoints';
+import { closeConversationNotifications } from '../push/push';
 import type { ChatMessage, Conversation, Me, Message } from '../api/types';
 import { newClientMessageId } from '../lib/ids';
 import {
@@ -122,6 +123,7 @@ export async function markConversationRead(qc: QueryClient, me: Me, conversation
   reading.add(conversationId);
   try {
     const res = await markRead(conversationId);
+    void closeConversationNotifications(conversationId);
     const readAt = res?.read_at ?? new Date().toISOString();
     qc.setQueryData<MessagesState>(keys.messages(conversationId), (s) =>
       s ? { ...s, messages: markOthersRead(s.messages, me.id, readAt) } : s,
