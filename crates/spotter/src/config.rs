@@ -108,6 +108,10 @@ pub struct Config {
     #[arg(long, env = "SPOTTER_PUSH_ALLOW_PRIVATE_ENDPOINTS", default_value = "off", value_parser = on_off)]
     pub push_allow_private_endpoints: bool,
 
+    /// `off`: this node delivers no push (another node's worker does; all share the outbox).
+    #[arg(long, env = "SPOTTER_PUSH_WORKER", default_value = "on", value_parser = on_off)]
+    pub push_worker: bool,
+
     /// Messages of one conversation within this many milliseconds become one notification.
     #[arg(long, env = "SPOTTER_PUSH_COALESCE_MS", default_value_t = 2000)]
     pub push_coalesce_ms: u64,
@@ -167,6 +171,7 @@ impl Config {
             fcm_endpoint: "https://fcm.googleapis.com".to_owned(),
             push_preview: true,
             push_allow_private_endpoints: false,
+            push_worker: true,
             push_coalesce_ms: 2000,
             push_tick_ms: 250,
             push_lease_secs: 60,

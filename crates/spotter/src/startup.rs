@@ -118,7 +118,7 @@ impl Application {
     ) -> anyhow::Result<()> {
         let state = self.state.clone();
         let janitor = tokio::spawn(janitor(state.clone()));
-        let pusher = tokio::spawn(crate::push::run(state.clone()));
+        let pusher = state.config.push_worker.then(|| tokio::spawn(crate::push::run(state.clone())));
         let app = crate::http::router(state.clone());
         let stopping = state.clone();
         let shutdown = async move {
@@ -139,7 +139,9 @@ impl Application {
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
         janitor.abort();
-        pusher.abort();
+        if let Some(p) = pusher {
+            p.abort();
+        }
         state.db.close().await;
         Ok(())
     }

@@ -102,4 +102,6 @@ export type ClientFrame =
   | { type: 'ping' }
   | { type: 'typing'; conversation_id: number; is_typing: boolean }
   | { type: 'send'; conversation_id: number; content: string; client_message_id: string }
-  | { type: 'read'; conversation_id: number };
+  | { type: 'read'; conversation_id: number }
+  /** What the reader has in view (null: nothing): no push for it meanwhile. */
+  | { type: 'focus'; conversation_id: number | null };

@@ -5,6 +5,7 @@ import { tokens } from '../api/tokens';
 import type { Conversation, Me, ServerFrame } from '../api/types';
 import { catchUp, ingestMessages } from '../data/actions';
 import { announce } from '../data/announcer';
+import { setFocusSink } from '../data/viewing';
 import { keys } from '../data/keys';
 import {
   applyDeliveryReceipt,
@@ -99,6 +100,8 @@ export function RealtimeProvider({ me, children }: { me: Me; children: ReactNode
       }),
       client.onOpen((reconnected) => {
         if (reconnected) announce('Connection restored.');
+        // A new connection knows nothing of what is in view: tell it (and every change).
+        setFocusSink((id) => client.send({ type: 'focus', conversation_id: id }));
         // Anything sent between the first REST load (or the drop) and now: fetch it.
         void catchUp(qc, me);
       }),
@@ -106,6 +109,7 @@ export function RealtimeProvider({ me, children }: { me: Me; children: ReactNode
     setValue({ client, status: 'connecting' });
     client.start();
     return () => {
+      setFocusSink(null);
       offs.forEach((off) => off());
       client.stop();
     };

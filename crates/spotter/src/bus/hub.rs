@@ -47,6 +47,8 @@ impl Lag {
 #[derive(Default)]
 pub struct Hub {
     topics: DashMap<Topic, Vec<Subscriber>>,
+    /// User sockets that said which conversation they show (`focus` frames), counted.
+    focus: DashMap<(UserId, crate::domain::model::ConversationId), usize>,
     next_id: AtomicU64,
     sockets: AtomicUsize,
 }
@@ -122,6 +124,34 @@ impl Hub {
         self.topics
             .get(&topic)
             .is_some_and(|subs| subs.iter().any(|s| s.user_id == user))
+    }
+
+    /// Notes that one more (or one fewer) socket of `user` shows `conversation`.
+    pub fn focus(
+        &self,
+        user: UserId,
+        conversation: crate::domain::model::ConversationId,
+        on: bool,
+    ) {
+        if on {
+            *self.focus.entry((user, conversation)).or_default() += 1;
+        } else if let dashmap::Entry::Occupied(mut e) = self.focus.entry((user, conversation)) {
+            *e.get_mut() -= 1;
+            if *e.get() == 0 {
+                e.remove();
+            }
+        }
+    }
+
+    /// Whether a socket of `user` on this node shows `conversation`: a conversation socket, or
+    /// a user socket focused on it.
+    pub fn is_reading(
+        &self,
+        user: UserId,
+        conversation: crate::domain::model::ConversationId,
+    ) -> bool {
+        self.focus.contains_key(&(user, conversation))
+            || self.has_listener(Topic::Conversation(conversation), user)
     }
 
     /// Open subscriptions (one per socket).

@@ -107,10 +107,7 @@ impl Bus {
     /// Whether `user` has `conversation` open on a live socket, on this node or (with Redis)
     /// any other.
     pub async fn is_reading(&self, user: UserId, conversation: ConversationId) -> bool {
-        if self
-            .hub
-            .has_listener(Topic::Conversation(conversation), user)
-        {
+        if self.hub.is_reading(user, conversation) {
             return true;
         }
         match &self.redis {

@@ -24,6 +24,12 @@ pub struct Commands {
     allowed: HashMap<ConversationId, ConversationRef>,
     /// Conversations where this socket's user is shown typing: cleared when the socket closes.
     pub typing: HashSet<ConversationId>,
+    /// The conversation a user socket says it shows (0: none), shared with the writer, which
+    /// refreshes its presence with each ping.
+    pub focus: std::sync::Arc<std::sync::atomic::AtomicI64>,
+    /// This socket's name in the cross-node presence set.
+    pub socket_id: String,
+    pub presence_ttl: std::time::Duration,
 }
 
 pub fn error_frame(code: &str, detail: &str, client_message_id: Option<&Value>) -> String {
@@ -39,14 +45,64 @@ fn from_error(e: &Error, client_message_id: Option<&Value>) -> String {
 }
 
 impl Commands {
-    pub fn new(state: AppState, actor: Actor, fixed: Option<ConversationRef>) -> Self {
+    pub fn new(
+        state: AppState,
+        actor: Actor,
+        fixed: Option<ConversationRef>,
+        socket_id: String,
+        presence_ttl: std::time::Duration,
+    ) -> Self {
         Self {
             state,
             actor,
             fixed,
             allowed: HashMap::new(),
             typing: HashSet::new(),
+            focus: Default::default(),
+            socket_id,
+            presence_ttl,
         }
+    }
+
+    /// A user socket shows `conversation` now (`None`: none). While it does, its user gets no
+    /// push for that conversation, as if a conversation socket were open.
+    async fn set_focus(&mut self, frame: &Value) -> Result<(), Error> {
+        use std::sync::atomic::Ordering;
+        if self.fixed.is_some() {
+            return Ok(()); // a conversation socket always shows its conversation
+        }
+        let next = match frame.get("conversation_id") {
+            None | Some(Value::Null) => 0,
+            Some(v) => {
+                let id = v
+                    .as_i64()
+                    .ok_or_else(|| Error::field("conversation_id", msg::NOT_AN_INTEGER))?;
+                if !self.allowed.contains_key(&id) {
+                    let c = messaging::visible(&self.state, &self.actor, id, true).await?;
+                    self.allowed.insert(id, c);
+                }
+                id
+            }
+        };
+        let previous = self.focus.swap(next, Ordering::AcqRel);
+        if previous == next {
+            return Ok(());
+        }
+        let (bus, me) = (&self.state.bus, self.actor.id());
+        if previous != 0 {
+            bus.hub().focus(me, previous, false);
+            bus.set_reading(me, previous, &self.socket_id, None);
+        }
+        if next != 0 {
+            bus.hub().focus(me, next, true);
+            bus.set_reading(me, next, &self.socket_id, Some(self.presence_ttl));
+        }
+        Ok(())
+    }
+
+    /// The socket is closing: it shows nothing any more.
+    pub async fn clear_focus(&mut self) {
+        let _ = self.set_focus(&Value::Null).await;
     }
 
     /// The conversation a frame is about: the socket's own, or the frame's `conversation_id`.
@@ -78,6 +134,7 @@ impl Commands {
             Some("typing") => self.typing(&frame).await.map(|()| None),
             Some("send") => self.send(&frame).await.map(Some),
             Some("read") => self.read(&frame).await.map(|()| None),
+            Some("focus") => self.set_focus(&frame).await.map(|()| None),
             Some(other) => {
                 let detail = format!(
                     "Unknown frame type \"{}\".",

@@ -133,7 +133,13 @@ pub async fn run(
     let last_seen = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
     let (out_tx, out_rx) = mpsc::channel(32);
-    let mut commands = Commands::new(state.clone(), actor.clone(), fixed);
+    let mut commands = Commands::new(
+        state.clone(),
+        actor.clone(),
+        fixed,
+        socket_id.clone(),
+        presence_ttl,
+    );
     let writer = Writer {
         state: state.clone(),
         me: actor.id(),
@@ -147,6 +153,7 @@ pub async fn run(
         lag: sub.lag.clone(),
         socket_id: socket_id.clone(),
         presence_ttl,
+        focus: commands.focus.clone(),
     };
     let mut writer = tokio::spawn(writer.run(sub, out_rx, after));
     tokio::select! {
@@ -157,6 +164,7 @@ pub async fn run(
         _ = &mut writer => {}
     }
     commands.stop_typing().await;
+    commands.clear_focus().await;
     if let Some(c) = fixed {
         state.bus.set_reading(actor.id(), c.id, &socket_id, None);
     }
@@ -245,6 +253,8 @@ struct Writer {
     /// This socket's name in the cross-node presence set, refreshed with each ping.
     socket_id: String,
     presence_ttl: Duration,
+    /// The conversation a user socket shows (0: none), set by its `focus` frames.
+    focus: Arc<std::sync::atomic::AtomicI64>,
 }
 
 /// Why the writer stopped.
@@ -327,8 +337,9 @@ impl Writer {
                     if silent >= idle_limit {
                         return Stop::Close(close::GOING_AWAY, "no heartbeat");
                     }
-                    if let Some(c) = self.fixed {
-                        self.state.bus.set_reading(self.me, c.id, &self.socket_id, Some(self.presence_ttl));
+                    let shown = self.fixed.map_or(self.focus.load(Ordering::Acquire), |c| c.id);
+                    if shown != 0 {
+                        self.state.bus.set_reading(self.me, shown, &self.socket_id, Some(self.presence_ttl));
                     }
                     match tokio::time::timeout(WRITE_TIMEOUT, self.sink.send(Message::Ping(Default::default()))).await {
                         Ok(Ok(())) => Ok(()),

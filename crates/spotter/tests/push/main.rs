@@ -446,3 +446,111 @@ async fn a_server_killed_before_or_during_delivery_delivers_each_notification_on
     server.kill().unwrap();
     let _ = server.wait();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_user_socket_focused_on_the_conversation_counts_as_reading() {
+    let p = setup(Backend::Sqlite, |_| {}).await;
+    let sub = p.web.subscribe();
+    p.app
+        .trainee
+        .client
+        .register_device(&sub.register_body())
+        .await
+        .unwrap();
+    let before = outcomes(&p.app).await.len();
+    let mut dashboard = p.app.trainee.client.socket(None, None).await.unwrap();
+    dashboard
+        .send_json(&json!({"type": "focus", "conversation_id": p.conv}))
+        .await
+        .unwrap();
+    dashboard.send_json(&json!({"type": "ping"})).await.unwrap();
+    while !matches!(
+        dashboard.next().await,
+        Some(spotter_client::Incoming::Frame(
+            spotter_client::ServerFrame::Pong
+        ))
+    ) {}
+    p.app
+        .trainer
+        .client
+        .send(p.conv, "seen on the dashboard", None)
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(900)).await;
+    dashboard
+        .send_json(&json!({"type": "focus", "conversation_id": null}))
+        .await
+        .unwrap();
+    dashboard.send_json(&json!({"type": "ping"})).await.unwrap();
+    while !matches!(
+        dashboard.next().await,
+        Some(spotter_client::Incoming::Frame(
+            spotter_client::ServerFrame::Pong
+        ))
+    ) {}
+    p.app
+        .trainer
+        .client
+        .send(p.conv, "the tab is elsewhere", None)
+        .await
+        .unwrap();
+    assert_eq!(
+        p.web.peer.wait_for(1).await[0]["body"],
+        "the tab is elsewhere"
+    );
+    assert_eq!(outcomes(&p.app).await[before..], ["reading", "notified"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reading_on_another_node_suppresses_the_push() {
+    let redis_channel = format!("push-presence:{}", uuid::Uuid::new_v4().simple());
+    let p = setup(Backend::Postgres, |c| {
+        c.redis_url = Some(
+            std::env::var("SPOTTER_TEST_REDIS_URL")
+                .unwrap_or_else(|_| "redis://127.0.0.1:6379".into()),
+        );
+        c.redis_channel = redis_channel.clone();
+    })
+    .await;
+    let sub = p.web.subscribe();
+    p.app
+        .trainee
+        .client
+        .register_device(&sub.register_body())
+        .await
+        .unwrap();
+    // The only worker is node A's; the trainee reads on node B.
+    let mut config_b = p.app.config.clone();
+    config_b.push_worker = false;
+    let node = helpers::spawn_node(config_b).await;
+    let on_b = spotter_client::Client::new(&node.url)
+        .unwrap()
+        .with_token(p.app.trainee.client.token().unwrap());
+    let before = outcomes(&p.app).await.len();
+    let mut open = on_b.socket(Some(p.conv), None).await.unwrap();
+    open.send_json(&json!({"type": "ping"})).await.unwrap();
+    while !matches!(
+        open.next().await,
+        Some(spotter_client::Incoming::Frame(
+            spotter_client::ServerFrame::Pong
+        ))
+    ) {}
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    p.app
+        .trainer
+        .client
+        .send(p.conv, "read on node B", None)
+        .await
+        .unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while outcomes(&p.app).await[before..]
+        .iter()
+        .any(|o| o == "pending")
+    {
+        assert!(tokio::time::Instant::now() < deadline, "not planned");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(outcomes(&p.app).await[before..], ["reading"]);
+    assert!(p.web.peer.delivered().is_empty());
+    node.stop().await;
+}
