@@ -132,6 +132,19 @@ pub struct Config {
     #[arg(long, env = "SPOTTER_PUSH_BACKOFF_MS", default_value_t = 1000)]
     pub push_backoff_ms: u64,
 
+    /// Open sockets one user may hold on this node; one more is closed with 4029.
+    #[arg(long, env = "SPOTTER_WS_MAX_SOCKETS_PER_USER", default_value_t = 20)]
+    pub ws_max_sockets_per_user: usize,
+
+    /// Frames a socket may send per second (bursts of twice that); more are dropped with an
+    /// error frame.
+    #[arg(long, env = "SPOTTER_WS_FRAMES_PER_SECOND", default_value_t = 20)]
+    pub ws_frames_per_second: u32,
+
+    /// Seconds a client has to send its request headers (slow-header clients are cut off).
+    #[arg(long, env = "SPOTTER_HEADER_TIMEOUT_SECS", default_value_t = 10)]
+    pub header_timeout_secs: u64,
+
     /// Most database connections in the pool.
     #[arg(long, env = "SPOTTER_DB_MAX_CONNECTIONS", default_value_t = 16)]
     pub db_max_connections: u32,
@@ -172,6 +185,9 @@ impl Config {
             push_preview: true,
             push_allow_private_endpoints: false,
             push_worker: true,
+            ws_max_sockets_per_user: 20,
+            ws_frames_per_second: 20,
+            header_timeout_secs: 10,
             push_coalesce_ms: 2000,
             push_tick_ms: 250,
             push_lease_secs: 60,

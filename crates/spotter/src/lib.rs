@@ -32,6 +32,7 @@ pub mod http;
 pub mod metrics;
 pub mod push;
 pub mod ratelimit;
+pub mod serve;
 pub mod startup;
 pub mod state;
 pub mod store;

@@ -118,7 +118,10 @@ impl Application {
     ) -> anyhow::Result<()> {
         let state = self.state.clone();
         let janitor = tokio::spawn(janitor(state.clone()));
-        let pusher = state.config.push_worker.then(|| tokio::spawn(crate::push::run(state.clone())));
+        let pusher = state
+            .config
+            .push_worker
+            .then(|| tokio::spawn(crate::push::run(state.clone())));
         let app = crate::http::router(state.clone());
         let stopping = state.clone();
         let shutdown = async move {
@@ -126,13 +129,9 @@ impl Application {
             // Sockets are upgraded connections the HTTP server no longer tracks: tell them.
             stopping.shutdown.send_replace(true);
         };
-        axum::serve(
-            self.listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown)
-        .await
-        .context("serving")?;
+        let header_timeout =
+            std::time::Duration::from_secs(state.config.header_timeout_secs.max(1));
+        crate::serve::serve(self.listener, app, header_timeout, shutdown).await;
         // Let sockets write their 1001 close before the process goes.
         let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
         while state.bus.hub().socket_count() > 0 && tokio::time::Instant::now() < deadline {

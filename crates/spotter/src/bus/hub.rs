@@ -51,6 +51,8 @@ pub struct Hub {
     focus: DashMap<(UserId, crate::domain::model::ConversationId), usize>,
     next_id: AtomicU64,
     sockets: AtomicUsize,
+    /// Open sockets per user on this node.
+    per_user: DashMap<UserId, usize>,
 }
 
 /// A socket's registration; dropping it unsubscribes.
@@ -58,12 +60,19 @@ pub struct Subscription {
     hub: Arc<Hub>,
     topic: Topic,
     id: u64,
+    user_id: UserId,
     pub rx: mpsc::Receiver<Arc<Event>>,
     pub lag: Arc<Lag>,
 }
 
 impl Drop for Subscription {
     fn drop(&mut self) {
+        if let dashmap::Entry::Occupied(mut e) = self.hub.per_user.entry(self.user_id) {
+            *e.get_mut() -= 1;
+            if *e.get() == 0 {
+                e.remove();
+            }
+        }
         self.hub.sockets.fetch_sub(1, Ordering::Relaxed);
         metrics::gauge!(crate::metrics::OPEN_SOCKETS).decrement(1.0);
         if let dashmap::Entry::Occupied(mut e) = self.hub.topics.entry(self.topic) {
@@ -94,10 +103,12 @@ impl Hub {
         });
         self.sockets.fetch_add(1, Ordering::Relaxed);
         metrics::gauge!(crate::metrics::OPEN_SOCKETS).increment(1.0);
+        *self.per_user.entry(user_id).or_default() += 1;
         Subscription {
             hub: self.clone(),
             topic,
             id,
+            user_id,
             rx,
             lag,
         }
@@ -152,6 +163,11 @@ impl Hub {
     ) -> bool {
         self.focus.contains_key(&(user, conversation))
             || self.has_listener(Topic::Conversation(conversation), user)
+    }
+
+    /// Open sockets of one user on this node.
+    pub fn sockets_of(&self, user: UserId) -> usize {
+        self.per_user.get(&user).map_or(0, |n| *n)
     }
 
     /// Open subscriptions (one per socket).

@@ -44,6 +44,7 @@ pub mod close {
     pub const TRY_AGAIN_LATER: u16 = 1013;
     pub const UNAUTHORIZED: u16 = 4001;
     pub const FORBIDDEN: u16 = 4003;
+    pub const TOO_MANY_SOCKETS: u16 = 4029;
 }
 
 /// How long one write may take before the peer counts as stuck.
@@ -102,6 +103,14 @@ pub async fn run(
             }
         },
     };
+    if state.bus.hub().sockets_of(actor.id()) >= state.config.ws_max_sockets_per_user {
+        return close_now(
+            &mut sink,
+            close::TOO_MANY_SOCKETS,
+            "too many open sockets for this user",
+        )
+        .await;
+    }
     let topic = fixed.map_or(Topic::User(actor.id()), |c| Topic::Conversation(c.id));
     // Subscribe before reading the store: see the module doc.
     let sub = state
@@ -188,6 +197,13 @@ fn is_too_big(e: axum::Error) -> bool {
         .is_ok_and(|e| matches!(*e, tungstenite::Error::Capacity(_)))
 }
 
+/// Frames a client may send: `per_second`, in bursts of twice that.
+fn frame_limiter(per_second: u32) -> governor::DefaultDirectRateLimiter {
+    let n = std::num::NonZeroU32::new(per_second.max(1)).unwrap_or(std::num::NonZeroU32::MIN);
+    let burst = n.saturating_mul(std::num::NonZeroU32::new(2).unwrap_or(std::num::NonZeroU32::MIN));
+    governor::RateLimiter::direct(governor::Quota::per_second(n).allow_burst(burst))
+}
+
 async fn read(
     mut stream: SplitStream<WebSocket>,
     commands: &mut Commands,
@@ -195,6 +211,8 @@ async fn read(
     last_seen: Arc<AtomicU64>,
     started: Instant,
 ) {
+    let limiter = frame_limiter(commands.state.config.ws_frames_per_second);
+    let mut last_notice: Option<Instant> = None;
     while let Some(msg) = stream.next().await {
         last_seen.store(started.elapsed().as_millis() as u64, Ordering::Relaxed);
         match msg {
@@ -204,6 +222,17 @@ async fn read(
                         .send(Out::Close(close::TOO_BIG, "frame too large"))
                         .await;
                     return;
+                }
+                if limiter.check().is_err() {
+                    // Dropped; say so at most once a second, so a flood cannot make us flood back.
+                    if last_notice.is_none_or(|t| t.elapsed() >= Duration::from_secs(1)) {
+                        last_notice = Some(Instant::now());
+                        let reply = error_frame("throttled", "Too many frames; slow down.", None);
+                        if out.send(Out::Frame(reply)).await.is_err() {
+                            return;
+                        }
+                    }
+                    continue;
                 }
                 if let Some(reply) = commands.handle(text.as_str()).await
                     && out.send(Out::Frame(reply)).await.is_err()

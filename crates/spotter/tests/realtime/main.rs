@@ -4,6 +4,7 @@
 #[path = "../api/helpers.rs"]
 mod helpers;
 
+mod abuse;
 mod frames;
 mod nodes;
 mod resume;
