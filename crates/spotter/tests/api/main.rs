@@ -3,9 +3,11 @@
 mod helpers;
 
 mod access;
+mod attacks;
 mod auth;
 mod devices;
 mod hostile;
+mod matrix;
 mod messaging;
 mod ops;
 mod paging;
