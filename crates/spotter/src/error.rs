@@ -88,6 +88,9 @@ pub enum Error {
     /// 429 with `Retry-After`.
     #[error("throttled for {wait_secs}s")]
     Throttled { wait_secs: u64 },
+    /// 507: the database's disk is full. Nothing was stored; the client may retry later.
+    #[error("storage full: {0}")]
+    StorageFull(String),
     /// 503: the database cannot be reached right now; the client may retry.
     #[error("service unavailable: {0}")]
     Unavailable(String),
@@ -137,6 +140,7 @@ impl Error {
             Self::MethodNotAllowed => "method_not_allowed",
             Self::Throttled { .. } => "throttled",
             Self::Unavailable(_) => "unavailable",
+            Self::StorageFull(_) => "storage_full",
             Self::Internal(_) => "internal",
         }
     }
@@ -163,6 +167,9 @@ impl Error {
             Self::Unavailable(_) => {
                 "Service temporarily unavailable, try again shortly.".to_owned()
             }
+            Self::StorageFull(_) => {
+                "The server is out of storage space; nothing was saved. Try again later.".to_owned()
+            }
             Self::Internal(_) => "Internal server error.".to_owned(),
         }
     }
@@ -179,6 +186,10 @@ impl From<sqlx::Error> for Error {
             // client should retry, and must not hang (503 quickly rather than a slow 500).
             sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
                 Self::Unavailable(e.to_string())
+            }
+            // SQLITE_FULL (13) and PostgreSQL's disk_full (53100): say so, rather than a 500.
+            sqlx::Error::Database(db) if matches!(db.code().as_deref(), Some("13" | "53100")) => {
+                Self::StorageFull(db.message().to_owned())
             }
             _ => Self::Internal(anyhow::Error::new(e).context("database")),
         }

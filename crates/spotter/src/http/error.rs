@@ -19,6 +19,7 @@ impl Error {
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::StorageFull(_) => StatusCode::INSUFFICIENT_STORAGE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -38,6 +39,7 @@ impl IntoResponse for Error {
         match &self {
             Self::Internal(e) => tracing::error!(error = ?e, "request failed"),
             Self::Unavailable(e) => tracing::warn!(error = %e, "database unavailable"),
+            Self::StorageFull(e) => tracing::error!(error = %e, "database storage full"),
             _ => {}
         }
         let mut response = (self.status(), Json(self.body())).into_response();
