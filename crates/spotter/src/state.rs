@@ -32,6 +32,8 @@ pub struct Shared {
     pub bus: Bus,
     pub delivery: DeliveryQueue,
     pub push: crate::push::Push,
+    /// Group commit of sends (SQLite only; see `domain::committer`).
+    pub committer: Option<crate::domain::committer::Committer>,
     /// Flips to `true` when the server begins to stop: sockets close with 1001.
     pub shutdown: watch::Sender<bool>,
 }
@@ -54,6 +56,8 @@ impl AppState {
             login_email: Limiter::per_minute(10),
         };
         let (shutdown, _) = watch::channel(false);
+        let committer = (db.backend() == crate::store::Backend::Sqlite)
+            .then(|| crate::domain::committer::Committer::start(db.clone(), bus.clone()));
         Self(Arc::new(Shared {
             config,
             db,
@@ -62,6 +66,7 @@ impl AppState {
             bus,
             delivery,
             push,
+            committer,
             shutdown,
         }))
     }

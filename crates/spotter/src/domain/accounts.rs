@@ -132,6 +132,11 @@ pub async fn trainees(
     offset: i64,
 ) -> Result<(Vec<User>, i64)> {
     require_role(trainer, Role::Trainer)?;
+    if search.is_some_and(|s| s.contains('\0')) {
+        // No stored name or email holds a NUL (input refuses it), and PostgreSQL would refuse
+        // the pattern: nothing matches.
+        return Ok((Vec::new(), 0));
+    }
     Ok(users::trainees_of(state.db.pool(), trainer.id(), search, limit, offset).await?)
 }
 

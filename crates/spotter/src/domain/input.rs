@@ -35,10 +35,16 @@ impl Fields {
     }
 }
 
-/// DRF's `CharField`: strings, and numbers turned to text; anything else is not a string.
+/// DRF's `ProhibitNullCharactersValidator`, which every `CharField` runs. PostgreSQL refuses
+/// NUL in text, so such a string must never reach the store.
+pub const NULL_CHARACTERS: &str = "Null characters are not allowed.";
+
+/// DRF's `CharField`: strings without NUL, and numbers turned to text; anything else is not a
+/// string.
 fn as_text(v: Option<&Value>) -> Result<Option<String>, String> {
     match v {
         None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if s.contains('\0') => Err(NULL_CHARACTERS.to_owned()),
         Some(Value::String(s)) => Ok(Some(s.clone())),
         Some(Value::Number(n)) => Ok(Some(n.to_string())),
         Some(_) => Err(msg::NOT_A_STRING.to_owned()),
@@ -163,6 +169,20 @@ mod tests {
             MessageBody::from_json(Some(&json!(42))).unwrap().as_str(),
             "42"
         );
+    }
+
+    #[test]
+    fn null_characters_are_refused_in_every_text_field() {
+        let nul = json!("a\u{0}b");
+        assert_eq!(
+            MessageBody::from_json(Some(&nul)).unwrap_err(),
+            NULL_CHARACTERS
+        );
+        assert_eq!(
+            ClientMessageId::from_json(Some(&nul)).unwrap_err(),
+            NULL_CHARACTERS
+        );
+        assert_eq!(required_text(Some(&nul)).unwrap_err(), NULL_CHARACTERS);
     }
 
     #[test]

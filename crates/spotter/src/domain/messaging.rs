@@ -7,13 +7,14 @@ use serde_json::Value;
 use crate::clock::{Micros, now_micros};
 use crate::domain::input::{ClientMessageId, Fields, MessageBody, required_id};
 use crate::domain::model::{
-    Conversation, ConversationId, ConversationRef, Message, MessageId, Role, UserId,
+    Conversation, ConversationId, ConversationRef, Message, MessageId, Role, Sender, UserId,
 };
 use crate::domain::{Actor, events};
 use crate::error::{Error, Result, msg};
 use crate::state::AppState;
 use crate::store::messages::NewMessage;
-use crate::store::{WriteTx, conversations, messages, outbox, users};
+use crate::store::{conversations, messages, outbox, users};
+use sqlx::AnyConnection;
 
 /// A send as it arrives (REST body or socket frame), validated inside [`send`] so the order of
 /// checks is the contract's.
@@ -102,44 +103,87 @@ pub async fn send(
             conversation: conv,
         });
     }
-    let sender_is_trainer = conv.trainer_id == actor.id();
-    let recipient = conv.other_party(actor.id());
-    let mut w = state.db.begin_write().await?;
-    match append(
-        &mut w,
-        id,
-        actor.id(),
-        recipient,
-        sender_is_trainer,
-        &body,
-        cmid.as_ref(),
-    )
-    .await?
-    {
-        Appended::New(message) => {
-            w.commit().await?;
-            state.bus.publish(events::new_message(&conv, &message));
-            metrics::counter!(crate::metrics::MESSAGES_SENT).increment(1);
-            Ok(Sent {
-                message,
-                created: true,
-                conversation: conv,
-            })
-        }
-        Appended::Duplicate => {
-            drop(w);
-            let message = replayed(state, id, actor.id(), cmid.as_ref()).await?;
-            Ok(Sent {
-                message,
-                created: false,
-                conversation: conv,
-            })
-        }
-        Appended::Archived => Err(Error::Rejected(msg::ARCHIVED_SEND)),
+    let job = Append {
+        conversation: conv,
+        sender: sender_of(actor),
+        body,
+        cmid,
+    };
+    let stored = match &state.committer {
+        Some(c) => c.store(job).await?,
+        None => store_now(state, &job).await?,
+    };
+    match stored {
+        Stored::New(message) => Ok(Sent {
+            message,
+            created: true,
+            conversation: conv,
+        }),
+        Stored::Replay(message) => Ok(Sent {
+            message,
+            created: false,
+            conversation: conv,
+        }),
+        Stored::Archived => Err(Error::Rejected(msg::ARCHIVED_SEND)),
     }
 }
 
-enum Appended {
+/// A message's author, from the acting user.
+fn sender_of(actor: &Actor) -> Sender {
+    Sender {
+        id: actor.id(),
+        first_name: actor.user.first_name.clone(),
+        last_name: actor.user.last_name.clone(),
+        profile_image: actor.user.profile_image.clone(),
+    }
+}
+
+/// What storing a send came to.
+pub(crate) enum Stored {
+    New(Message),
+    /// A retry: the message first stored with this idempotency key.
+    Replay(Message),
+    Archived,
+}
+
+/// Stores one send in a transaction of its own (PostgreSQL; see `committer` for SQLite), and
+/// publishes it after the commit.
+async fn store_now(state: &AppState, a: &Append) -> Result<Stored> {
+    let mut w = state.db.begin_write().await?;
+    match append(&mut w.tx, a).await? {
+        Appended::New(message) => {
+            w.commit().await?;
+            state
+                .bus
+                .publish(events::new_message(&a.conversation, &message));
+            metrics::counter!(crate::metrics::MESSAGES_SENT).increment(1);
+            Ok(Stored::New(message))
+        }
+        Appended::Duplicate => {
+            drop(w);
+            Ok(Stored::Replay(
+                replayed(state, a.conversation.id, a.sender.id, a.cmid.as_ref()).await?,
+            ))
+        }
+        Appended::Archived => Ok(Stored::Archived),
+    }
+}
+
+/// One send to store.
+pub(crate) struct Append {
+    pub conversation: ConversationRef,
+    pub sender: Sender,
+    pub body: MessageBody,
+    pub cmid: Option<ClientMessageId>,
+}
+
+impl Append {
+    fn sender_is_trainer(&self) -> bool {
+        self.conversation.trainer_id == self.sender.id
+    }
+}
+
+pub(crate) enum Appended {
     New(Message),
     /// The sender already used this `client_message_id` here (a concurrent retry won).
     Duplicate,
@@ -148,45 +192,45 @@ enum Appended {
 
 /// The heart of a send, inside the caller's write transaction: lock and bump the conversation,
 /// then insert the message (its id and `seq` are drawn under the lock, so within a conversation
-/// they commit in order), then enqueue the recipient's push in the same transaction.
-async fn append(
-    w: &mut WriteTx,
-    id: ConversationId,
-    sender: UserId,
-    recipient: Option<UserId>,
-    sender_is_trainer: bool,
-    body: &MessageBody,
-    cmid: Option<&ClientMessageId>,
-) -> Result<Appended> {
+/// they commit in order), then enqueue the recipient's push in the same transaction. The stored
+/// message is built from what was written, not read back.
+pub(crate) async fn append(conn: &mut AnyConnection, a: &Append) -> Result<Appended> {
     let bumped = conversations::bump_for_send(
-        &mut w.tx,
-        id,
-        sender_is_trainer,
+        conn,
+        a.conversation.id,
+        a.sender_is_trainer(),
         now_micros(),
-        &body.preview(),
+        &a.body.preview(),
     )
     .await?;
     let Some((created_at, seq)) = bumped else {
         return Ok(Appended::Archived);
     };
     let new = NewMessage {
-        conversation_id: id,
+        conversation_id: a.conversation.id,
         seq,
-        sender,
-        content: body.as_str(),
-        client_message_id: cmid.map(ClientMessageId::as_str),
+        sender: a.sender.id,
+        content: a.body.as_str(),
+        client_message_id: a.cmid.as_ref().map(ClientMessageId::as_str),
         created_at,
     };
-    let Some(message_id) = messages::insert(&mut w.tx, &new).await? else {
+    let Some(message_id) = messages::insert(conn, &new).await? else {
         return Ok(Appended::Duplicate);
     };
-    let message = messages::get(&mut w.tx, message_id)
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("inserted message missing"))?;
-    if let Some(recipient) = recipient {
-        outbox::enqueue(&mut w.tx, message_id, id, recipient, message.created_at).await?;
+    if let Some(recipient) = a.conversation.other_party(a.sender.id) {
+        outbox::enqueue(conn, message_id, a.conversation.id, recipient, created_at).await?;
     }
-    Ok(Appended::New(message))
+    Ok(Appended::New(Message {
+        id: message_id,
+        conversation_id: a.conversation.id,
+        seq,
+        sender: Some(a.sender.clone()),
+        content: a.body.as_str().to_owned(),
+        client_message_id: new.client_message_id.map(str::to_owned),
+        created_at,
+        delivered_at: None,
+        read_at: None,
+    }))
 }
 
 /// The message first sent with this idempotency key.
@@ -262,22 +306,21 @@ pub async fn start(state: &AppState, actor: &Actor, draft: &StartDraft<'_>) -> R
     let before = conversations::get(&mut w.tx, conversation_id)
         .await?
         .ok_or_else(|| anyhow::anyhow!("conversation vanished"))?;
-    match append(
-        &mut w,
-        conversation_id,
-        actor.id(),
-        Some(trainee_id),
-        true,
-        &body,
-        cmid.as_ref(),
-    )
-    .await?
-    {
+    let mut conv = before.as_ref();
+    conv.archived_at = None;
+    let job = Append {
+        conversation: conv,
+        sender: sender_of(actor),
+        body,
+        cmid,
+    };
+    match append(&mut w.tx, &job).await? {
         Appended::New(message) => {
             w.commit().await?;
-            let mut conv = before.as_ref();
-            conv.archived_at = None;
-            state.bus.publish(events::new_message(&conv, &message));
+            state
+                .bus
+                .publish(events::new_message(&job.conversation, &message));
+            metrics::counter!(crate::metrics::MESSAGES_SENT).increment(1);
             Ok(Started {
                 conversation_id,
                 message,
@@ -287,7 +330,7 @@ pub async fn start(state: &AppState, actor: &Actor, draft: &StartDraft<'_>) -> R
         }
         Appended::Duplicate => {
             drop(w);
-            let message = replayed(state, conversation_id, actor.id(), cmid.as_ref()).await?;
+            let message = replayed(state, conversation_id, actor.id(), job.cmid.as_ref()).await?;
             Ok(Started {
                 conversation_id,
                 message,

@@ -3,6 +3,7 @@
 //! counts as unread) is written once.
 
 pub mod accounts;
+pub mod committer;
 pub mod delivery;
 pub mod devices;
 pub mod events;

@@ -85,8 +85,8 @@ pub async fn get(conn: &mut AnyConnection, id: MessageId) -> Result<Option<Messa
 }
 
 /// The message a sender already sent with this idempotency key, if any.
-pub async fn by_client_id(
-    pool: &AnyPool,
+pub async fn by_client_id<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
+    executor: E,
     conversation: ConversationId,
     sender: UserId,
     client_message_id: &str,
@@ -98,7 +98,7 @@ pub async fn by_client_id(
         .bind(conversation)
         .bind(sender)
         .bind(client_message_id)
-        .fetch_optional(pool)
+        .fetch_optional(executor)
         .await?
         .as_ref()
         .map(from_row)

@@ -1,4 +1,6 @@
-//! What a client may say on a socket: `ping`, `typing`, `send`, `read`. Each goes through the
+//! What a client may say on a socket: `ping`, `typing`, `send`, `read`, `focus`. A frame is
+//! first parsed into a [`Command`] by [`parse_frame`], a pure function (no I/O, no state: it is
+//! fuzzed by `fuzz/fuzz_targets/frame.rs`); [`Commands::handle`] then executes it through the
 //! same domain functions as REST, so the rules (rate limit, impersonation, archive, validation)
 //! are the same; failures answer an error frame and the socket stays open.
 
@@ -12,6 +14,138 @@ use crate::domain::{Actor, events};
 use crate::error::{Error, msg};
 use crate::state::AppState;
 use crate::wire::MessageJson;
+
+/// What [`parse_frame`] needs to know of its socket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FrameContext {
+    /// A conversation socket's conversation; `None` on a user socket, whose frames name theirs.
+    pub fixed: Option<ConversationId>,
+    /// The socket's token is an impersonation token (read-only).
+    pub impersonating: bool,
+}
+
+/// A frame, parsed: the command and the `client_message_id` its error frames echo (whatever
+/// JSON the client put there, as the server has always echoed it).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Frame {
+    pub command: Command,
+    pub client_message_id: Option<Value>,
+}
+
+/// A client frame as a typed command. `conversation_id` is the socket's own on a conversation
+/// socket, else the frame's.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    /// Answered `{"type":"pong"}`.
+    Ping,
+    Typing {
+        conversation_id: ConversationId,
+        is_typing: bool,
+    },
+    /// The draft's fields as sent: `domain::messaging::send` validates them after its rate
+    /// limit and impersonation checks, in the contract's order (REST does the same).
+    Send {
+        conversation_id: ConversationId,
+        content: Option<Value>,
+    },
+    Read {
+        conversation_id: ConversationId,
+    },
+    /// The conversation a user socket shows now (`None`: none). On a conversation socket it is
+    /// always `None` and changes nothing (that socket always shows its conversation).
+    Focus {
+        conversation_id: Option<ConversationId>,
+    },
+}
+
+const MALFORMED: &str = "Frames are JSON objects with a \"type\".";
+
+pub fn error_frame(code: &str, detail: &str, client_message_id: Option<&Value>) -> String {
+    let mut v = json!({"type": "error", "code": code, "detail": detail});
+    if let Some(id) = client_message_id {
+        v["client_message_id"] = id.clone();
+    }
+    v.to_string()
+}
+
+fn from_error(e: &Error, client_message_id: Option<&Value>) -> String {
+    error_frame(e.code(), &e.detail(), client_message_id)
+}
+
+/// Parses one text frame into a command, or answers the exact error frame the server sends
+/// for it (the socket stays open either way). Pure: the same text and context always give the
+/// same answer, and it never panics.
+pub fn parse_frame(text: &str, ctx: FrameContext) -> Result<Frame, String> {
+    let frame: Value = match serde_json::from_str(text) {
+        Ok(v @ Value::Object(_)) => v,
+        _ => return Err(error_frame("malformed", MALFORMED, None)),
+    };
+    let cmid = frame.get("client_message_id");
+    let command = match frame.get("type").and_then(Value::as_str) {
+        Some("ping") => Ok(Command::Ping),
+        Some("typing") => typing_command(&frame, ctx),
+        Some("send") => conversation_of(&frame, ctx).map(|conversation_id| Command::Send {
+            conversation_id,
+            content: frame.get("content").cloned(),
+        }),
+        Some("read") => {
+            conversation_of(&frame, ctx).map(|conversation_id| Command::Read { conversation_id })
+        }
+        Some("focus") => focus_command(&frame, ctx),
+        Some(other) => {
+            let detail = format!(
+                "Unknown frame type \"{}\".",
+                other.chars().take(40).collect::<String>()
+            );
+            return Err(error_frame("unknown_type", &detail, None));
+        }
+        None => return Err(error_frame("malformed", MALFORMED, None)),
+    };
+    match command {
+        Ok(command) => Ok(Frame {
+            command,
+            client_message_id: cmid.cloned(),
+        }),
+        Err(e) => Err(from_error(&e, cmid)),
+    }
+}
+
+/// The conversation a frame is about: the socket's own, or the frame's `conversation_id`.
+fn conversation_of(frame: &Value, ctx: FrameContext) -> Result<ConversationId, Error> {
+    match ctx.fixed {
+        Some(id) => Ok(id),
+        None => frame
+            .get("conversation_id")
+            .and_then(Value::as_i64)
+            .ok_or_else(|| Error::field("conversation_id", msg::REQUIRED)),
+    }
+}
+
+/// Checked in this order: read-only token, `is_typing`, the conversation.
+fn typing_command(frame: &Value, ctx: FrameContext) -> Result<Command, Error> {
+    if ctx.impersonating {
+        return Err(Error::Forbidden(msg::IMPERSONATION_SEND));
+    }
+    let Some(is_typing) = frame.get("is_typing").and_then(Value::as_bool) else {
+        return Err(Error::field("is_typing", "Must be true or false."));
+    };
+    Ok(Command::Typing {
+        conversation_id: conversation_of(frame, ctx)?,
+        is_typing,
+    })
+}
+
+/// A conversation socket ignores the frame's fields; a user socket takes an integer or null.
+fn focus_command(frame: &Value, ctx: FrameContext) -> Result<Command, Error> {
+    let conversation_id = match (ctx.fixed, frame.get("conversation_id")) {
+        (Some(_), _) | (None, None | Some(Value::Null)) => None,
+        (None, Some(v)) => Some(
+            v.as_i64()
+                .ok_or_else(|| Error::field("conversation_id", msg::NOT_AN_INTEGER))?,
+        ),
+    };
+    Ok(Command::Focus { conversation_id })
+}
 
 /// A socket's command context.
 pub struct Commands {
@@ -30,18 +164,6 @@ pub struct Commands {
     /// This socket's name in the cross-node presence set.
     pub socket_id: String,
     pub presence_ttl: std::time::Duration,
-}
-
-pub fn error_frame(code: &str, detail: &str, client_message_id: Option<&Value>) -> String {
-    let mut v = json!({"type": "error", "code": code, "detail": detail});
-    if let Some(id) = client_message_id {
-        v["client_message_id"] = id.clone();
-    }
-    v.to_string()
-}
-
-fn from_error(e: &Error, client_message_id: Option<&Value>) -> String {
-    error_frame(e.code(), &e.detail(), client_message_id)
 }
 
 impl Commands {
@@ -66,17 +188,14 @@ impl Commands {
 
     /// A user socket shows `conversation` now (`None`: none). While it does, its user gets no
     /// push for that conversation, as if a conversation socket were open.
-    async fn set_focus(&mut self, frame: &Value) -> Result<(), Error> {
+    async fn set_focus(&mut self, conversation: Option<ConversationId>) -> Result<(), Error> {
         use std::sync::atomic::Ordering;
         if self.fixed.is_some() {
             return Ok(()); // a conversation socket always shows its conversation
         }
-        let next = match frame.get("conversation_id") {
-            None | Some(Value::Null) => 0,
-            Some(v) => {
-                let id = v
-                    .as_i64()
-                    .ok_or_else(|| Error::field("conversation_id", msg::NOT_AN_INTEGER))?;
+        let next = match conversation {
+            None => 0,
+            Some(id) => {
                 if !self.allowed.contains_key(&id) {
                     let c = messaging::visible(&self.state, &self.actor, id, true).await?;
                     self.allowed.insert(id, c);
@@ -102,52 +221,47 @@ impl Commands {
 
     /// The socket is closing: it shows nothing any more.
     pub async fn clear_focus(&mut self) {
-        let _ = self.set_focus(&Value::Null).await;
+        let _ = self.set_focus(None).await;
     }
 
-    /// The conversation a frame is about: the socket's own, or the frame's `conversation_id`.
-    fn conversation_id(&self, frame: &Value) -> Result<ConversationId, Error> {
-        if let Some(c) = &self.fixed {
-            return Ok(c.id);
+    /// What [`parse_frame`] needs to know of this socket.
+    pub fn context(&self) -> FrameContext {
+        FrameContext {
+            fixed: self.fixed.map(|c| c.id),
+            impersonating: self.actor.impersonating,
         }
-        frame
-            .get("conversation_id")
-            .and_then(Value::as_i64)
-            .ok_or_else(|| Error::field("conversation_id", msg::REQUIRED))
     }
 
     /// Handles one text frame; returns the reply frame, if any.
     pub async fn handle(&mut self, text: &str) -> Option<String> {
-        let frame: Value = match serde_json::from_str(text) {
-            Ok(v @ Value::Object(_)) => v,
-            _ => {
-                return Some(error_frame(
-                    "malformed",
-                    "Frames are JSON objects with a \"type\".",
-                    None,
-                ));
-            }
+        let frame = match parse_frame(text, self.context()) {
+            Ok(frame) => frame,
+            Err(reply) => return Some(reply),
         };
-        let cmid = frame.get("client_message_id");
-        let result = match frame.get("type").and_then(Value::as_str) {
-            Some("ping") => return Some(r#"{"type":"pong"}"#.to_owned()),
-            Some("typing") => self.typing(&frame).await.map(|()| None),
-            Some("send") => self.send(&frame).await.map(Some),
-            Some("read") => self.read(&frame).await.map(|()| None),
-            Some("focus") => self.set_focus(&frame).await.map(|()| None),
-            Some(other) => {
-                let detail = format!(
-                    "Unknown frame type \"{}\".",
-                    other.chars().take(40).collect::<String>()
-                );
-                return Some(error_frame("unknown_type", &detail, None));
+        let cmid = frame.client_message_id.as_ref();
+        let result = match frame.command {
+            Command::Ping => return Some(r#"{"type":"pong"}"#.to_owned()),
+            Command::Typing {
+                conversation_id,
+                is_typing,
+            } => self.typing(conversation_id, is_typing).await.map(|()| None),
+            Command::Send {
+                conversation_id,
+                content,
+            } => {
+                let draft = Draft {
+                    content: content.as_ref(),
+                    client_message_id: cmid,
+                };
+                self.send(conversation_id, &draft).await.map(Some)
             }
-            None => {
-                return Some(error_frame(
-                    "malformed",
-                    "Frames are JSON objects with a \"type\".",
-                    None,
-                ));
+            Command::Read { conversation_id } => {
+                messaging::mark_read(&self.state, &self.actor, conversation_id)
+                    .await
+                    .map(|_| None)
+            }
+            Command::Focus { conversation_id } => {
+                self.set_focus(conversation_id).await.map(|()| None)
             }
         };
         match result {
@@ -161,14 +275,7 @@ impl Commands {
         }
     }
 
-    async fn typing(&mut self, frame: &Value) -> Result<(), Error> {
-        if self.actor.impersonating {
-            return Err(Error::Forbidden(msg::IMPERSONATION_SEND));
-        }
-        let Some(is_typing) = frame.get("is_typing").and_then(Value::as_bool) else {
-            return Err(Error::field("is_typing", "Must be true or false."));
-        };
-        let id = self.conversation_id(frame)?;
+    async fn typing(&mut self, id: ConversationId, is_typing: bool) -> Result<(), Error> {
         let conv = match (self.fixed, self.allowed.get(&id)) {
             (Some(c), _) | (None, Some(&c)) => c,
             (None, None) => {
@@ -191,9 +298,8 @@ impl Commands {
         Ok(())
     }
 
-    async fn send(&mut self, frame: &Value) -> Result<String, Error> {
-        let id = self.conversation_id(frame)?;
-        let sent = messaging::send(&self.state, &self.actor, id, &Draft::from_json(frame)).await?;
+    async fn send(&mut self, id: ConversationId, draft: &Draft<'_>) -> Result<String, Error> {
+        let sent = messaging::send(&self.state, &self.actor, id, draft).await?;
         if self.typing.remove(&id) {
             self.state
                 .bus
@@ -207,12 +313,6 @@ impl Commands {
         .to_string())
     }
 
-    async fn read(&mut self, frame: &Value) -> Result<(), Error> {
-        let id = self.conversation_id(frame)?;
-        messaging::mark_read(&self.state, &self.actor, id).await?;
-        Ok(())
-    }
-
     /// The socket is closing: whoever sees this user typing sees them stop.
     pub async fn stop_typing(&mut self) {
         for id in std::mem::take(&mut self.typing) {
@@ -222,5 +322,96 @@ impl Commands {
                     .publish(events::typing(&conv, self.actor.id(), false));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const USER: FrameContext = FrameContext {
+        fixed: None,
+        impersonating: false,
+    };
+    const CONVERSATION: FrameContext = FrameContext {
+        fixed: Some(7),
+        impersonating: false,
+    };
+
+    fn command(text: &str, ctx: FrameContext) -> Command {
+        parse_frame(text, ctx).expect("a command").command
+    }
+
+    fn error(text: &str, ctx: FrameContext) -> Value {
+        serde_json::from_str(&parse_frame(text, ctx).expect_err("an error frame")).unwrap()
+    }
+
+    #[test]
+    fn frames_that_are_not_json_objects_with_a_type_are_malformed() {
+        for text in ["not json", "[1,2]", "\"ping\"", "{}", r#"{"type": 1}"#, ""] {
+            let e = error(text, USER);
+            assert_eq!(e["code"], "malformed", "{text}");
+            assert_eq!(e["detail"], MALFORMED);
+        }
+    }
+
+    #[test]
+    fn an_unknown_type_is_named_up_to_40_characters() {
+        let e = error(&format!(r#"{{"type": "{}"}}"#, "x".repeat(100)), USER);
+        assert_eq!(e["code"], "unknown_type");
+        assert_eq!(
+            e["detail"],
+            format!("Unknown frame type \"{}\".", "x".repeat(40))
+        );
+    }
+
+    #[test]
+    fn a_conversation_socket_uses_its_own_conversation() {
+        let text = r#"{"type": "send", "content": "hi", "conversation_id": 99}"#;
+        assert_eq!(
+            command(text, CONVERSATION),
+            Command::Send {
+                conversation_id: 7,
+                content: Some(json!("hi")),
+            }
+        );
+        assert_eq!(
+            command(text, USER),
+            Command::Send {
+                conversation_id: 99,
+                content: Some(json!("hi")),
+            }
+        );
+        let e = error(r#"{"type": "read", "client_message_id": [1]}"#, USER);
+        assert_eq!(e["code"], "invalid");
+        assert_eq!(e["client_message_id"], json!([1]), "echoed as sent");
+    }
+
+    #[test]
+    fn typing_checks_read_only_then_is_typing_then_the_conversation() {
+        let ro = FrameContext {
+            impersonating: true,
+            ..USER
+        };
+        assert_eq!(error(r#"{"type": "typing"}"#, ro)["code"], "read_only");
+        let e = error(r#"{"type": "typing", "is_typing": "yes"}"#, USER);
+        assert_eq!(e["detail"], "is_typing: Must be true or false.");
+        let e = error(r#"{"type": "typing", "is_typing": true}"#, USER);
+        assert_eq!(e["detail"], "conversation_id: This field is required.");
+    }
+
+    #[test]
+    fn focus_takes_an_id_or_null_and_is_fixed_on_a_conversation_socket() {
+        let focus = |id| Command::Focus {
+            conversation_id: id,
+        };
+        assert_eq!(command(r#"{"type": "focus"}"#, USER), focus(None));
+        let null = r#"{"type": "focus", "conversation_id": null}"#;
+        assert_eq!(command(null, USER), focus(None));
+        let three = r#"{"type": "focus", "conversation_id": 3}"#;
+        assert_eq!(command(three, USER), focus(Some(3)));
+        let junk = r#"{"type": "focus", "conversation_id": "x"}"#;
+        assert_eq!(error(junk, USER)["code"], "invalid");
+        assert_eq!(command(junk, CONVERSATION), focus(None));
     }
 }
