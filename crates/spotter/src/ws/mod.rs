@@ -24,9 +24,16 @@ pub fn router() -> Router<AppState> {
         .route("/ws/messaging/{id}/", get(conversation_socket))
 }
 
+/// tungstenite allocates its read buffer eagerly (128 KiB by default): 100,000 idle sockets
+/// would hold 12.8 GB before saying a word. It grows when a frame needs more (up to the 16 KiB
+/// cap), so start small; writes are flushed frame by frame, so no write buffer either.
+const READ_BUFFER_BYTES: usize = 4 * 1024;
+
 fn upgrade(ws: WebSocketUpgrade) -> WebSocketUpgrade {
     ws.max_message_size(MAX_FRAME_BYTES)
         .max_frame_size(MAX_FRAME_BYTES)
+        .read_buffer_size(READ_BUFFER_BYTES)
+        .write_buffer_size(0)
 }
 
 async fn user_socket(
