@@ -76,6 +76,22 @@ pub async fn send(
     id: ConversationId,
     draft: &Draft<'_>,
 ) -> Result<Sent> {
+    send_to(state, actor, Target::Id(id), draft).await
+}
+
+/// Which conversation a send is for: an id to look up, or one the caller (a socket) already
+/// knows. Participants never change; archive is checked again under the row lock either way.
+pub enum Target {
+    Id(ConversationId),
+    Known(ConversationRef),
+}
+
+pub async fn send_to(
+    state: &AppState,
+    actor: &Actor,
+    target: Target,
+    draft: &Draft<'_>,
+) -> Result<Sent> {
     state.limits.send.check(&actor.id())?;
     if actor.impersonating {
         return Err(Error::Forbidden(msg::IMPERSONATION_SEND));
@@ -84,16 +100,28 @@ pub async fn send(
     let (body, cmid) = draft.parse(&mut fields);
     fields.finish()?;
     let body = body.ok_or_else(|| Error::field("content", msg::REQUIRED))?;
-    let conv = conversations::get_ref(state.db.pool(), id)
-        .await?
-        .ok_or(Error::NotFound(msg::CONVERSATION_NOT_FOUND))?;
+    let conv = match target {
+        // A remembered copy may be out of date on archive (never on participants): the write
+        // checks archive again under the row lock, and answers the same 400.
+        Target::Known(mut c) => {
+            c.archived_at = None;
+            c
+        }
+        Target::Id(id) => conversations::get_ref(state.db.pool(), id)
+            .await?
+            .ok_or(Error::NotFound(msg::CONVERSATION_NOT_FOUND))?,
+    };
+    let id = conv.id;
     if !conv.is_participant(actor.id()) {
         return Err(Error::Forbidden(msg::NO_ACCESS));
     }
     if conv.is_archived() {
         return Err(Error::Rejected(msg::ARCHIVED_SEND));
     }
-    if let Some(cmid) = &cmid
+    // A retry is answered from the store. With group commit the batch catches it anyway (the
+    // insert conflicts), so only the direct path pays this read.
+    if state.committer.is_none()
+        && let Some(cmid) = &cmid
         && let Some(message) =
             messages::by_client_id(state.db.pool(), id, actor.id(), cmid.as_str()).await?
     {
