@@ -316,8 +316,10 @@ pub async fn start(state: &AppState, actor: &Actor, draft: &StartDraft<'_>) -> R
         conversations::upsert_pair(&mut w.tx, actor.id(), trainee_id, now).await?;
     if let Some(cmid) = &cmid
         && let Some(message) =
-            messages::by_client_id(state.db.pool(), conversation_id, actor.id(), cmid.as_str())
-                .await?
+            // On the transaction's own connection: taking a second one from the pool while
+            // holding this one starves the pool under concurrent starts.
+            messages::by_client_id(&mut *w.tx, conversation_id, actor.id(), cmid.as_str())
+                    .await?
     {
         drop(w);
         let is_first = messages::before(state.db.pool(), conversation_id, Some(message.id), 1)

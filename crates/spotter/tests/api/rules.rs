@@ -11,6 +11,7 @@ use crate::helpers::TestApp;
 
 both_backends!(
     twenty_concurrent_starts_make_one_conversation,
+    concurrent_idempotent_starts_do_not_starve_the_pool,
     archive_then_reassign_then_start_again_reuses_the_history,
     archived_conversations_are_the_trainers_history_only,
     impersonation_is_read_only_for_messaging,
@@ -339,4 +340,35 @@ async fn message_order_within_a_conversation_is_id_order_under_concurrency(app: 
         .await
         .unwrap();
     assert_eq!(raw.body["results"].as_array().unwrap().len(), 21);
+}
+
+/// A start with a `client_message_id` looks it up inside its own transaction: looking it up on
+/// a second pooled connection starved the pool (5 connections in tests) under concurrency.
+async fn concurrent_idempotent_starts_do_not_starve_the_pool(app: TestApp) {
+    let mut trainees = Vec::new();
+    for i in 0..20 {
+        trainees.push(
+            app.add_user(
+                &format!("starter{i}@test.io"),
+                spotter::domain::model::Role::Trainee,
+                Some(app.trainer.id),
+            )
+            .await,
+        );
+    }
+    let tasks: Vec<_> = trainees
+        .into_iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let c = app.trainer.client.clone();
+            tokio::spawn(async move {
+                c.start(t, "welcome aboard", Some(&format!("start-{i}")))
+                    .await
+                    .map(|(s, _)| s)
+            })
+        })
+        .collect();
+    for t in tasks {
+        assert_eq!(t.await.unwrap().unwrap(), StatusCode::CREATED);
+    }
 }

@@ -1,0 +1,27 @@
+//! # spotter-load
+//!
+//! Load generator for Spotter, built on `spotter-client`. Four scenarios, each bounded in time
+//! and count, aimed only at loopback (127.0.0.0/8 or `localhost`), stopping by itself:
+//!
+//! - [`chat`]: trainer–trainee pairs on sockets, each side sending on a fixed (open-loop)
+//!   timetable over REST or the socket; send→deliver latency from the *scheduled* send time,
+//!   loss and duplicate counting, server RSS and CPU time.
+//! - [`idle`]: many authenticated open sockets; server memory per connection and kernel socket
+//!   memory.
+//! - [`history`]: paging through a long conversation with `?before=` cursors.
+//! - [`list`]: the conversation list and unread count of a trainer with many trainees.
+//!
+//! The `spotter-load` binary is a thin command line over these functions; the integration
+//! test calls them directly.
+
+pub mod chat;
+pub mod hist;
+pub mod history;
+pub mod idle;
+pub mod list;
+pub mod net;
+pub mod procfs;
+pub mod report;
+pub mod setup;
+
+pub use setup::{Setup, UsersSource};
