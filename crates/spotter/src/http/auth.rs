@@ -40,7 +40,10 @@ impl From<TokenPair> for TokensJson {
 #[derive(Deserialize, ToSchema)]
 #[allow(dead_code)]
 pub struct LoginBody {
+    /// Not blank, no NUL.
+    #[schema(min_length = 1)]
     email: String,
+    #[schema(min_length = 1)]
     password: String,
 }
 
@@ -69,6 +72,7 @@ async fn login(
 #[derive(Deserialize, ToSchema)]
 #[allow(dead_code)]
 pub struct RefreshBody {
+    #[schema(min_length = 1)]
     refresh: String,
 }
 

@@ -181,9 +181,12 @@ async fn list_messages(
 #[derive(Deserialize, ToSchema)]
 #[allow(dead_code)]
 pub struct SendBody {
-    /// Trimmed; 1 to 2000 characters.
+    /// Trimmed; 1 to 2000 characters, not blank, no NUL. Numbers are taken as their text.
+    #[schema(min_length = 1, max_length = 2000)]
     content: String,
-    /// Optional idempotency key, 1 to 64 characters: a retry returns the first message (200).
+    /// Optional idempotency key, 1 to 64 characters, no NUL: a retry returns the first message
+    /// (200).
+    #[schema(min_length = 1, max_length = 64)]
     client_message_id: Option<String>,
 }
 
@@ -216,8 +219,12 @@ async fn send(
 #[derive(Deserialize, ToSchema)]
 #[allow(dead_code)]
 pub struct StartBody {
+    /// One of the trainer's trainees (an integer, or a string of digits).
     trainee_id: i64,
+    /// The first message: as `content` of a send.
+    #[schema(min_length = 1, max_length = 2000)]
     content: String,
+    #[schema(min_length = 1, max_length = 64)]
     client_message_id: Option<String>,
 }
 

@@ -1,13 +1,16 @@
 //! `/api/openapi.json`, generated from the handlers' annotations. Answers that every operation
-//! shares (401 without a valid token, 413 for an oversized body, 503 while the database is
-//! away) are added here once rather than on each handler.
+//! shares (401 without a valid token, 400 and 413 for a bad or oversized body, 503 while the
+//! database is away) and the headers that come with them (`WWW-Authenticate`, `Retry-After`)
+//! are added here once rather than on each handler.
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
+use utoipa::openapi::header::Header;
 use utoipa::openapi::path::HttpMethod;
+use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::openapi::{ContentBuilder, OpenApi as Doc, Ref, ResponseBuilder};
+use utoipa::openapi::{ContentBuilder, OpenApi as Doc, Ref, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi, ToSchema};
 
 use crate::http::{admin, auth, devices, messaging, ops, push, trainer};
@@ -79,6 +82,28 @@ fn json_response(description: &str, schema: &str) -> utoipa::openapi::Response {
         .build()
 }
 
+fn header(schema: Type, description: &str) -> RefOr<Header> {
+    let mut header = Header::new(ObjectBuilder::new().schema_type(schema));
+    header.description = Some(description.to_owned());
+    RefOr::T(header)
+}
+
+/// The headers that come with a status, whichever operation answers it (the 503 of an
+/// unreachable database carries `Retry-After` too; `/readyz`'s own 503 does not).
+fn headers_of(status: &str) -> Option<(&'static str, RefOr<Header>)> {
+    match status {
+        "401" => Some((
+            "WWW-Authenticate",
+            header(Type::String, "`Bearer realm=\"api\"`"),
+        )),
+        "429" => Some((
+            "Retry-After",
+            header(Type::Integer, "Seconds until a retry may succeed"),
+        )),
+        _ => None,
+    }
+}
+
 impl Modify for Shared {
     fn modify(&self, doc: &mut Doc) {
         let components = doc.components.get_or_insert_with(Default::default);
@@ -99,8 +124,10 @@ impl Modify for Shared {
             ];
             for (method, op) in ops {
                 let Some(op) = op else { continue };
-                let responses = &mut op.responses.responses;
                 let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
+                // Only an operation that reads a body can find it malformed or too large.
+                let takes_body = op.request_body.is_some();
+                let responses = &mut op.responses.responses;
                 if secured {
                     responses.entry("401".into()).or_insert_with(|| {
                         json_response(
@@ -110,7 +137,7 @@ impl Modify for Shared {
                         .into()
                     });
                 }
-                if method != HttpMethod::Get {
+                if takes_body {
                     responses.entry("400".into()).or_insert_with(|| {
                         json_response("The body is not a JSON object", "BadRequestBody").into()
                     });
@@ -120,8 +147,21 @@ impl Modify for Shared {
                 }
                 if secured || method != HttpMethod::Get {
                     responses.entry("503".into()).or_insert_with(|| {
-                        json_response("The database is unreachable; retry", "DetailBody").into()
+                        let mut r =
+                            json_response("The database is unreachable; retry", "DetailBody");
+                        r.headers.insert(
+                            "Retry-After".into(),
+                            header(Type::Integer, "Seconds to wait before retrying"),
+                        );
+                        r.into()
                     });
+                }
+                for (status, response) in responses.iter_mut() {
+                    if let (Some((name, header)), RefOr::T(response)) =
+                        (headers_of(status), response)
+                    {
+                        response.headers.entry(name.to_owned()).or_insert(header);
+                    }
                 }
             }
         }

@@ -4,8 +4,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
-use serde_json::{Value, json};
-use utoipa::OpenApi;
+use serde::Serialize;
+use utoipa::{OpenApi, ToSchema};
 
 use crate::http::openapi::ApiDoc;
 use crate::state::AppState;
@@ -18,30 +18,50 @@ pub fn router() -> Router<AppState> {
         .route("/metrics", get(metrics))
 }
 
+#[derive(Serialize, ToSchema)]
+pub struct HealthJson {
+    /// `ok`.
+    status: &'static str,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ReadyJson {
+    /// `ok`, or `unavailable`.
+    status: &'static str,
+    /// `ok`, or why the database does not answer.
+    database: String,
+}
+
 /// The process is up.
-#[utoipa::path(get, path = "/healthz", tag = "ops", responses((status = 200, description = "Alive")))]
-async fn healthz() -> Json<Value> {
-    Json(json!({"status": "ok"}))
+#[utoipa::path(get, path = "/healthz", tag = "ops",
+    responses((status = 200, description = "Alive", body = HealthJson)))]
+async fn healthz() -> Json<HealthJson> {
+    Json(HealthJson { status: "ok" })
 }
 
 /// The process can serve: its database answers.
 #[utoipa::path(get, path = "/readyz", tag = "ops",
-    responses((status = 200, description = "Ready"), (status = 503, description = "The database does not answer")))]
-async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
-    match tokio::time::timeout(std::time::Duration::from_secs(2), state.db.ping()).await {
-        Ok(Ok(())) => (
-            StatusCode::OK,
-            Json(json!({"status": "ok", "database": "ok"})),
-        ),
-        Ok(Err(e)) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({"status": "unavailable", "database": e.to_string()})),
-        ),
-        Err(_) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({"status": "unavailable", "database": "timeout"})),
-        ),
-    }
+    responses((status = 200, description = "Ready", body = ReadyJson),
+              (status = 503, description = "The database does not answer", body = ReadyJson)))]
+async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<ReadyJson>) {
+    let (status, database) =
+        match tokio::time::timeout(std::time::Duration::from_secs(2), state.db.ping()).await {
+            Ok(Ok(())) => (StatusCode::OK, "ok".to_owned()),
+            Ok(Err(e)) => (StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
+            Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "timeout".to_owned()),
+        };
+    let ready = if status == StatusCode::OK {
+        "ok"
+    } else {
+        "unavailable"
+    };
+    (
+        status,
+        Json(ReadyJson {
+            status: ready,
+            database,
+        }),
+    )
 }
 
 /// Prometheus text format.

@@ -299,7 +299,13 @@ impl Commands {
     }
 
     async fn send(&mut self, id: ConversationId, draft: &Draft<'_>) -> Result<String, Error> {
-        let sent = messaging::send(&self.state, &self.actor, id, draft).await?;
+        // This socket's own conversation, or one it checked before: no lookup per message.
+        let target = match self.fixed.or_else(|| self.allowed.get(&id).copied()) {
+            Some(c) => messaging::Target::Known(c),
+            None => messaging::Target::Id(id),
+        };
+        let sent = messaging::send_to(&self.state, &self.actor, target, draft).await?;
+        self.allowed.entry(id).or_insert(sent.conversation);
         if self.typing.remove(&id) {
             self.state
                 .bus

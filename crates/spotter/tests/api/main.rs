@@ -6,6 +6,7 @@ mod access;
 mod attacks;
 mod auth;
 mod devices;
+mod fuzzed;
 mod hostile;
 mod matrix;
 mod messaging;
