@@ -36,6 +36,7 @@ reports="${SPOTTER_SCHEMATHESIS_REPORTS:-$work/reports}"
 mkdir -p "$reports"
 pids=()
 pg_schema=""
+st_pid=""
 stop_servers() {
   local pid
   for pid in "${pids[@]}"; do
@@ -45,6 +46,10 @@ stop_servers() {
   pids=()
 }
 cleanup() {
+  if [ -n "$st_pid" ]; then
+    kill "$st_pid" 2>/dev/null || true
+    wait "$st_pid" 2>/dev/null || true
+  fi
   stop_servers
   if [ -n "$pg_schema" ]; then
     psql "$pg_url" -qc "DROP SCHEMA IF EXISTS $pg_schema CASCADE" >/dev/null 2>&1 || true
@@ -147,7 +152,8 @@ run() {
   echo
   echo "==> schemathesis as $name"
   local rc=0 started=$SECONDS
-  # `timeout` is a guard against a hang; a normal run takes 10 to 40 s.
+  # `timeout` is a guard against a hang; a normal run takes 10 to 60 s. In the background and
+  # waited for, so that a signal to this script stops it at once (see cleanup).
   timeout 300 "$st" --config-file "$work/schemathesis.toml" run "$url/api/openapi.json" \
     --header "Authorization: Bearer $token" \
     --checks "$checks" \
@@ -159,7 +165,10 @@ run() {
     --report json,pytest \
     --report-json-path "$reports/$name.json" \
     --report-pytest-path "$reports/$name-repro.py" \
-    "$@" >"$work/$name.out" 2>&1 || rc=$?
+    "$@" >"$work/$name.out" 2>&1 &
+  st_pid=$!
+  wait "$st_pid" || rc=$?
+  st_pid=""
   sed -n '/^=* FAILURES =*$/,$p; /^=* ERRORS =*$/,$p' "$work/$name.out" | head -400
   grep -E '^(Seed:|  [0-9]+ generated)' "$work/$name.out" || true
   local counts
