@@ -163,6 +163,73 @@ async fn a_killed_redis_connection_loses_nothing() {
     node.stop().await;
 }
 
+/// A reader that stops reading is closed with 1013 once its queue overflows, and resuming from
+/// the last message it saw gives it the rest, each once. The reader keeps the kernel's default
+/// buffers: a receive window smaller than one segment stalls TCP on persist-timer backoff.
+#[tokio::test]
+async fn a_slow_consumer_is_closed_with_1013_and_recovers_by_resuming() {
+    let app = TestApp::spawn_with(Backend::Sqlite, |c| {
+        c.ws_queue = 4;
+        c.send_rate_per_minute = 100_000;
+    })
+    .await;
+    let conv = app.conversation().await;
+    let mut slow = crate::live(&app.trainee.client, Some(conv)).await;
+
+    // 8 KB frames (2000 four-byte characters) until the server gives up on the reader: the
+    // kernel buffers between it and the reader hold a few MB at most.
+    let body = "\u{1F600}".repeat(2000);
+    let mut sent = Vec::new();
+    while app.state.bus.hub().socket_count() > 0 {
+        assert!(
+            sent.len() < 5_000,
+            "the server never closed a reader that does not read"
+        );
+        let (_, message) = app.trainer.client.send(conv, &body, None).await.unwrap();
+        sent.push(message.id);
+    }
+    // Now read: what was written, then the close.
+    let mut last_seen = 0;
+    let code = loop {
+        match tokio::time::timeout(Duration::from_secs(10), slow.next())
+            .await
+            .expect("no frame and no close within 10 s")
+        {
+            Some(spotter_client::Incoming::Frame(ServerFrame::NewMessage { message, .. })) => {
+                assert!(message.id > last_seen, "out of order");
+                last_seen = message.id;
+            }
+            Some(spotter_client::Incoming::Closed(code, _)) => break code,
+            Some(_) => {}
+            None => panic!("dropped without a close frame"),
+        }
+    };
+    assert_eq!(code, 1013);
+    assert!(
+        last_seen < *sent.last().unwrap(),
+        "the reader got everything"
+    );
+    // Resume from the last message seen: the rest arrive, each once, in order.
+    let mut resumed = app
+        .trainee
+        .client
+        .socket(Some(conv), Some(last_seen))
+        .await
+        .unwrap();
+    let rest: Vec<i64> = sent.iter().copied().filter(|id| *id > last_seen).collect();
+    let mut got = Vec::new();
+    while got.len() < rest.len() {
+        if let ServerFrame::NewMessage { message, .. } = until(&mut resumed, |f| {
+            matches!(f, ServerFrame::NewMessage { .. })
+        })
+        .await
+        {
+            got.push(message.id);
+        }
+    }
+    assert_eq!(got, rest);
+}
+
 #[tokio::test]
 async fn shutdown_closes_sockets_with_1001() {
     let app = TestApp::spawn(Backend::Sqlite).await;
