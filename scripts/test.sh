@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every test: formatting and lints, the Rust unit and integration suites (each integration test
 # runs on SQLite and on PostgreSQL, and real-time tests against the real Redis), then the web
-# dashboard's component and browser tests. Needs PostgreSQL on 127.0.0.1:5432 (user postgres,
+# dashboard's component and browser tests, then Schemathesis against the OpenAPI document and
+# 45 s of cargo fuzz per target. Needs PostgreSQL on 127.0.0.1:5432 (user postgres,
 # database test) and Redis on 127.0.0.1:6379; fails loudly when they are not there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,3 +34,7 @@ if [ -f scripts/web-test.sh ]; then
   step "web tests"
   bash scripts/web-test.sh
 fi
+
+step "schema fuzzing (Schemathesis) and cargo fuzz"
+bash scripts/schemathesis.sh
+bash scripts/fuzz.sh 45
