@@ -5,6 +5,8 @@
 //! Replay then live without a gap or a duplicate: the hub subscription is made *before* the
 //! store is read, so a message committed during the replay is either in the replay or queued on
 //! the subscription (or both: then its id is at most the last replayed, and it is skipped).
+//! A socket without `?after=` starts at the end as read *before* subscribing, then fills from
+//! the store: a message committed while it subscribed is written once, never counted as seen.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -53,6 +55,14 @@ const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 const REPLAY_PAGE: i64 = 100;
 
 type Sink = SplitSink<WebSocket, Message>;
+
+/// Where a socket's cursors start.
+enum Start {
+    /// After this message (a conversation socket's `?after=`).
+    After(MessageId),
+    /// At these conversations' message counts, read before subscribing.
+    Ends(Vec<(ConversationId, i64)>),
+}
 
 /// What the reader asks the writer to send.
 enum Out {
@@ -111,19 +121,6 @@ pub async fn run(
         )
         .await;
     }
-    let topic = fixed.map_or(Topic::User(actor.id()), |c| Topic::Conversation(c.id));
-    // Subscribe before reading the store: see the module doc.
-    let sub = state
-        .bus
-        .hub()
-        .subscribe(topic, actor.id(), state.config.ws_queue);
-    let socket_id = uuid::Uuid::new_v4().simple().to_string();
-    let presence_ttl = Duration::from_secs(state.config.ws_ping_secs.max(1) * 3);
-    if let Some(c) = fixed {
-        state
-            .bus
-            .set_reading(actor.id(), c.id, &socket_id, Some(presence_ttl));
-    }
     let after = match (fixed, params.get("after")) {
         (Some(_), Some(raw)) => match raw.parse::<MessageId>() {
             Ok(id) if id >= 0 => Some(id),
@@ -139,6 +136,35 @@ pub async fn run(
         _ => None,
     };
 
+    // Where a socket without `?after=` starts, read *before* subscribing: a message committed in
+    // between is then beyond this point, and the writer's first fill reads it from the store
+    // (read after subscribing, it could be counted as seen while its event was skipped).
+    let pool = state.db.pool();
+    let start = match (fixed, after) {
+        (Some(_), Some(after)) => Ok(Start::After(after)),
+        (Some(c), None) => conversations::message_count(pool, c.id)
+            .await
+            .map(|n| Start::Ends(vec![(c.id, n)])),
+        (None, _) => conversations::message_counts_for(pool, actor.id())
+            .await
+            .map(Start::Ends),
+    };
+    let Ok(start) = start else {
+        return close_now(&mut sink, close::INTERNAL, "try again").await;
+    };
+    let topic = fixed.map_or(Topic::User(actor.id()), |c| Topic::Conversation(c.id));
+    // Subscribe before reading the store: see the module doc.
+    let sub = state
+        .bus
+        .hub()
+        .subscribe(topic, actor.id(), state.config.ws_queue);
+    let socket_id = uuid::Uuid::new_v4().simple().to_string();
+    let presence_ttl = Duration::from_secs(state.config.ws_ping_secs.max(1) * 3);
+    if let Some(c) = fixed {
+        state
+            .bus
+            .set_reading(actor.id(), c.id, &socket_id, Some(presence_ttl));
+    }
     let last_seen = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
     let (out_tx, out_rx) = mpsc::channel(32);
@@ -164,7 +190,7 @@ pub async fn run(
         presence_ttl,
         focus: commands.focus.clone(),
     };
-    let mut writer = tokio::spawn(writer.run(sub, out_rx, after));
+    let mut writer = tokio::spawn(writer.run(sub, out_rx, start));
     tokio::select! {
         () = read(stream, &mut commands, out_tx, last_seen, started) => {
             // The reader ended (client closed, or a bad frame): the writer sees its queue close.
@@ -294,13 +320,8 @@ enum Stop {
 }
 
 impl Writer {
-    async fn run(
-        mut self,
-        mut sub: Subscription,
-        mut out: mpsc::Receiver<Out>,
-        after: Option<MessageId>,
-    ) {
-        let stop = self.serve(&mut sub, &mut out, after).await;
+    async fn run(mut self, mut sub: Subscription, mut out: mpsc::Receiver<Out>, start: Start) {
+        let stop = self.serve(&mut sub, &mut out, start).await;
         // Stop taking events first: a lagging socket must not hold its queue while its close
         // frame waits behind a full TCP buffer.
         drop(sub);
@@ -326,9 +347,9 @@ impl Writer {
         &mut self,
         sub: &mut Subscription,
         out: &mut mpsc::Receiver<Out>,
-        after: Option<MessageId>,
+        start: Start,
     ) -> Stop {
-        if let Err(stop) = self.start_cursors(after).await {
+        if let Err(stop) = self.start_cursors(start).await {
             return stop;
         }
         let mut shutdown = self.state.shutdown.subscribe();
@@ -382,31 +403,40 @@ impl Writer {
         }
     }
 
-    /// Where this socket starts: after a resume's replay, at the conversation's current end
-    /// (a plain conversation socket), or at each conversation's end (a user socket).
-    async fn start_cursors(&mut self, after: Option<MessageId>) -> Result<(), Stop> {
+    /// Where this socket starts: after a resume's replay, or at each conversation's end as read
+    /// before subscribing, having written what was committed since.
+    async fn start_cursors(&mut self, start: Start) -> Result<(), Stop> {
         let pool = self.state.db.pool().clone();
         let failed = |_| Stop::Close(close::INTERNAL, "try again");
-        match (self.fixed, after) {
-            (Some(conv), Some(after)) => {
+        match start {
+            Start::After(after) => {
+                let Some(conv) = self.fixed else {
+                    return Ok(());
+                };
                 let seq = messages::seq_of(&pool, conv.id, after)
                     .await
                     .map_err(failed)?;
                 self.cursors.insert(conv.id, seq);
                 self.fill(conv.id, i64::MAX).await
             }
-            (Some(conv), None) => {
-                let count = conversations::message_count(&pool, conv.id)
-                    .await
-                    .map_err(failed)?;
-                self.cursors.insert(conv.id, count);
-                Ok(())
-            }
-            (None, _) => {
-                let counts = conversations::message_counts_for(&pool, self.me)
-                    .await
-                    .map_err(failed)?;
-                self.cursors.extend(counts);
+            Start::Ends(ends) => {
+                self.cursors.extend(ends);
+                let now = match self.fixed {
+                    Some(c) => vec![(
+                        c.id,
+                        conversations::message_count(&pool, c.id)
+                            .await
+                            .map_err(failed)?,
+                    )],
+                    None => conversations::message_counts_for(&pool, self.me)
+                        .await
+                        .map_err(failed)?,
+                };
+                for (conv, count) in now {
+                    if count > self.cursors.get(&conv).copied().unwrap_or(0) {
+                        self.fill(conv, i64::MAX).await?;
+                    }
+                }
                 Ok(())
             }
         }
