@@ -206,8 +206,23 @@ pub(crate) struct Append {
 }
 
 impl Append {
-    fn sender_is_trainer(&self) -> bool {
+    pub(crate) fn sender_is_trainer(&self) -> bool {
         self.conversation.trainer_id == self.sender.id
+    }
+
+    /// The message this send stored, built from what was written, not read back.
+    pub(crate) fn stored(&self, id: MessageId, seq: i64, created_at: Micros) -> Message {
+        Message {
+            id,
+            conversation_id: self.conversation.id,
+            seq,
+            sender: Some(self.sender.clone()),
+            content: self.body.as_str().to_owned(),
+            client_message_id: self.cmid.as_ref().map(|c| c.as_str().to_owned()),
+            created_at,
+            delivered_at: None,
+            read_at: None,
+        }
     }
 }
 
@@ -248,17 +263,7 @@ pub(crate) async fn append(conn: &mut AnyConnection, a: &Append) -> Result<Appen
     if let Some(recipient) = a.conversation.other_party(a.sender.id) {
         outbox::enqueue(conn, message_id, a.conversation.id, recipient, created_at).await?;
     }
-    Ok(Appended::New(Message {
-        id: message_id,
-        conversation_id: a.conversation.id,
-        seq,
-        sender: Some(a.sender.clone()),
-        content: a.body.as_str().to_owned(),
-        client_message_id: new.client_message_id.map(str::to_owned),
-        created_at,
-        delivered_at: None,
-        read_at: None,
-    }))
+    Ok(Appended::New(a.stored(message_id, seq, created_at)))
 }
 
 /// The message first sent with this idempotency key.

@@ -192,7 +192,17 @@ pub async fn run(state: AppState) {
     }
 }
 
+/// What becomes of one burst, decided by reading only.
+enum Decision {
+    /// No notification: `reading`, `read` or `no_devices`.
+    Skip(&'static str),
+    /// A notification (JSON) for each of these devices.
+    Notify(Vec<i64>, String),
+}
+
 /// Turns due outbox rows into notifications and jobs; returns how many bursts it handled.
+/// Each burst is decided by reads; then one write transaction (one fsync on SQLite) records
+/// every outcome and job of the round, so a busy node does not commit once per message.
 pub async fn plan(state: &AppState) -> anyhow::Result<usize> {
     let push = &state.push;
     let now = now_micros();
@@ -212,41 +222,55 @@ pub async fn plan(state: &AppState) -> anyhow::Result<usize> {
             .push(p);
     }
     let handled = bursts.len();
+    let mut done: BTreeMap<&'static str, Vec<i64>> = BTreeMap::new();
+    let mut jobs = Vec::new();
     for ((recipient, conversation), rows) in bursts {
-        if let Err(e) = plan_burst(state, recipient, conversation, &rows).await {
-            tracing::warn!(error = %e, recipient, conversation, "push: planning a notification");
+        // A burst that fails to plan keeps its lease and comes back when it runs out.
+        match decide(state, recipient, conversation, &rows).await {
+            Ok(decision) => {
+                let outcome = match decision {
+                    Decision::Skip(outcome) => outcome,
+                    Decision::Notify(devices, json) => {
+                        jobs.extend(
+                            devices
+                                .into_iter()
+                                .map(|d| (d, recipient, conversation, json.clone())),
+                        );
+                        "notified"
+                    }
+                };
+                done.entry(outcome)
+                    .or_default()
+                    .extend(rows.iter().map(|r| r.id));
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, recipient, conversation, "push: planning a notification");
+            }
         }
     }
+    if done.is_empty() {
+        return Ok(handled);
+    }
+    let now = now_micros();
+    let mut w = state.db.begin_write().await?;
+    for (device, recipient, conversation, json) in &jobs {
+        outbox::add_job(&mut w.tx, *device, *recipient, *conversation, json, now).await?;
+    }
+    for (outcome, ids) in &done {
+        outbox::finish(&mut w.tx, ids, outcome, now).await?;
+    }
+    w.commit().await?;
     Ok(handled)
 }
 
-async fn plan_burst(
+async fn decide(
     state: &AppState,
     recipient: UserId,
     conversation: ConversationId,
     rows: &[Pending],
-) -> anyhow::Result<()> {
-    let (first, last) = (
-        rows.iter().map(|r| r.id).min().unwrap_or(0),
-        rows.iter().map(|r| r.id).max().unwrap_or(0),
-    );
-    let finish = |outcome: &'static str| async move {
-        let mut w = state.db.begin_write().await?;
-        outbox::finish(
-            &mut w.tx,
-            first,
-            last,
-            recipient,
-            conversation,
-            outcome,
-            now_micros(),
-        )
-        .await?;
-        w.commit().await?;
-        anyhow::Ok(())
-    };
+) -> anyhow::Result<Decision> {
     if state.bus.is_reading(recipient, conversation).await {
-        return finish("reading").await;
+        return Ok(Decision::Skip("reading"));
     }
     let ids: HashSet<i64> = rows.iter().map(|r| r.message_id).collect();
     let (lo, hi) = (
@@ -259,33 +283,19 @@ async fn plan_burst(
         .filter(|m| ids.contains(&m.id))
         .collect();
     let Some(sender_id) = unread.last().and_then(|m| m.sender.as_ref()).map(|s| s.id) else {
-        return finish("read").await;
+        return Ok(Decision::Skip("read"));
     };
     let devices = devices::active_for(state.db.pool(), recipient).await?;
     let sender = users::by_id(state.db.pool(), sender_id).await?;
     let (Some(sender), false) = (sender, devices.is_empty()) else {
-        return finish("no_devices").await;
+        return Ok(Decision::Skip("no_devices"));
     };
     let badge = conversations::unread_total(state.db.pool(), recipient).await?;
     let n = payload::render(conversation, &sender, &unread, badge, state.push.preview);
-    let json = serde_json::to_string(&n)?;
-    let now = now_micros();
-    let mut w = state.db.begin_write().await?;
-    for d in &devices {
-        outbox::add_job(&mut w.tx, d.id, recipient, conversation, &json, now).await?;
-    }
-    outbox::finish(
-        &mut w.tx,
-        first,
-        last,
-        recipient,
-        conversation,
-        "notified",
-        now,
-    )
-    .await?;
-    w.commit().await?;
-    Ok(())
+    Ok(Decision::Notify(
+        devices.iter().map(|d| d.id).collect(),
+        serde_json::to_string(&n)?,
+    ))
 }
 
 /// Delivers due jobs, several at once; returns how many it tried.

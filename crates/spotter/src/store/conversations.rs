@@ -216,6 +216,83 @@ pub async fn bump_for_send(
     .transpose()
 }
 
+/// Where a conversation stands before a batch of sends (SQLite's group commit, read under the
+/// writer lock, so nothing changes it before the batch is written).
+#[derive(Debug, Clone, Copy)]
+pub struct SendState {
+    pub last_message_at: Option<Micros>,
+    pub message_count: i64,
+    pub archived: bool,
+}
+
+pub async fn send_states(
+    conn: &mut AnyConnection,
+    ids: &[ConversationId],
+) -> Result<std::collections::HashMap<ConversationId, SendState>, sqlx::Error> {
+    let mut out = std::collections::HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        let list = (1..=chunk.len())
+            .map(|n| format!("${n}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "SELECT id, last_message_at, message_count, archived_at FROM conversations WHERE id IN ({list})"
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        for r in q.fetch_all(&mut *conn).await? {
+            let archived_at: Option<Micros> = r.try_get("archived_at")?;
+            out.insert(
+                r.try_get("id")?,
+                SendState {
+                    last_message_at: r.try_get("last_message_at")?,
+                    message_count: r.try_get("message_count")?,
+                    archived: archived_at.is_some(),
+                },
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// A conversation row after a batch of sends: its newest message and counters.
+#[derive(Debug, Clone)]
+pub struct AfterSends {
+    pub id: ConversationId,
+    pub last_message_at: Micros,
+    pub preview: String,
+    pub message_count: i64,
+    pub trainer_unread_added: i64,
+    pub trainee_unread_added: i64,
+}
+
+/// Writes what a batch of sends did to each conversation, in as few statements as possible.
+pub async fn apply_sends(conn: &mut AnyConnection, rows: &[AfterSends]) -> Result<(), sqlx::Error> {
+    for chunk in rows.chunks(100) {
+        let sql = format!(
+            "UPDATE conversations SET last_message_at = v.column2, last_activity_at = v.column2, \
+               last_message_preview = v.column3, message_count = v.column4, \
+               trainer_unread = trainer_unread + v.column5, trainee_unread = trainee_unread + v.column6 \
+             FROM (VALUES {}) AS v WHERE conversations.id = v.column1",
+            super::values_list(chunk.len(), 6, 1)
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for c in chunk {
+            q = q
+                .bind(c.id)
+                .bind(c.last_message_at)
+                .bind(c.preview.as_str())
+                .bind(c.message_count)
+                .bind(c.trainer_unread_added)
+                .bind(c.trainee_unread_added);
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
 /// Clears `reader`'s unread counter on the conversation.
 pub async fn clear_unread(
     conn: &mut AnyConnection,

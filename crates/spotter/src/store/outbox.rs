@@ -28,6 +28,25 @@ pub async fn enqueue(
         .map(|_| ())
 }
 
+/// [`enqueue`] for several messages at once: `(message, conversation, recipient, created_at)`.
+pub async fn enqueue_many(
+    conn: &mut AnyConnection,
+    rows: &[(MessageId, ConversationId, UserId, Micros)],
+) -> Result<(), sqlx::Error> {
+    for chunk in rows.chunks(250) {
+        let sql = format!(
+            "INSERT INTO push_outbox (message_id, conversation_id, recipient_id, created_at) VALUES {}",
+            super::values_list(chunk.len(), 4, 1)
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (m, c, r, at) in chunk {
+            q = q.bind(*m).bind(*c).bind(*r).bind(*at);
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
 #[derive(Debug, Clone, Copy)]
 pub struct Pending {
     pub id: i64,
@@ -79,29 +98,31 @@ pub async fn claim_due(
         .collect()
 }
 
-/// Marks outbox rows finished with an outcome (`notified`, `reading`, `read`, `no_devices`).
+/// Marks outbox rows finished with an outcome (`notified`, `reading`, `read`, `no_devices`):
+/// one statement for up to 500 rows.
 pub async fn finish(
     conn: &mut AnyConnection,
-    first: i64,
-    last: i64,
-    recipient: UserId,
-    conversation: ConversationId,
+    ids: &[i64],
     outcome: &str,
     now: Micros,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE push_outbox SET done_at = $1, outcome = $2 WHERE id >= $3 AND id <= $4 \
-         AND recipient_id = $5 AND conversation_id = $6 AND done_at IS NULL",
-    )
-    .bind(now)
-    .bind(outcome)
-    .bind(first)
-    .bind(last)
-    .bind(recipient)
-    .bind(conversation)
-    .execute(conn)
-    .await
-    .map(|_| ())
+    for chunk in ids.chunks(500) {
+        let list = (3..3 + chunk.len())
+            .map(|n| format!("${n}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "UPDATE push_outbox SET done_at = $1, outcome = $2 WHERE done_at IS NULL AND id IN ({list})"
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(now)
+            .bind(outcome);
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
 }
 
 pub async fn add_job(
