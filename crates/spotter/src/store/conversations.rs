@@ -230,11 +230,9 @@ pub async fn send_states(
     ids: &[ConversationId],
 ) -> Result<std::collections::HashMap<ConversationId, SendState>, sqlx::Error> {
     let mut out = std::collections::HashMap::with_capacity(ids.len());
-    for chunk in ids.chunks(500) {
-        let list = (1..=chunk.len())
-            .map(|n| format!("${n}"))
-            .collect::<Vec<_>>()
-            .join(", ");
+    for chunk in super::pow2_chunks(ids, 256) {
+        // SQLite only, like the rest of the group commit: anonymous parameters.
+        let list = vec!["?"; chunk.len()].join(", ");
         let sql = format!(
             "SELECT id, last_message_at, message_count, archived_at FROM conversations WHERE id IN ({list})"
         );
@@ -268,15 +266,16 @@ pub struct AfterSends {
     pub trainee_unread_added: i64,
 }
 
-/// Writes what a batch of sends did to each conversation, in as few statements as possible.
+/// Writes what a batch of sends did to each conversation, in as few statements as possible
+/// (SQLite only: its group commit).
 pub async fn apply_sends(conn: &mut AnyConnection, rows: &[AfterSends]) -> Result<(), sqlx::Error> {
-    for chunk in rows.chunks(100) {
+    for chunk in super::pow2_chunks(rows, 128) {
         let sql = format!(
             "UPDATE conversations SET last_message_at = v.column2, last_activity_at = v.column2, \
                last_message_preview = v.column3, message_count = v.column4, \
                trainer_unread = trainer_unread + v.column5, trainee_unread = trainee_unread + v.column6 \
              FROM (VALUES {}) AS v WHERE conversations.id = v.column1",
-            super::values_list(chunk.len(), 6, 1)
+            super::sqlite_values(chunk.len(), 6)
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for c in chunk {

@@ -73,21 +73,22 @@ pub async fn insert(
     .transpose()
 }
 
-/// Rows taken per multi-row statement (6 values each, far below SQLite's variable limit).
-const ROWS_PER_STATEMENT: usize = 200;
+/// Rows taken per multi-row statement at most (6 values each, far below SQLite's limit).
+const ROWS_PER_STATEMENT: usize = 128;
 
 /// Inserts several messages in as few statements as possible; returns each one's
-/// `(conversation_id, seq, id)`. For SQLite's group commit, which has ruled out duplicates first.
+/// `(conversation_id, seq, id)`. SQLite only: its group commit, which has ruled out duplicates
+/// first.
 pub async fn insert_many(
     conn: &mut AnyConnection,
     rows: &[NewMessage<'_>],
 ) -> Result<Vec<(ConversationId, i64, MessageId)>, sqlx::Error> {
     let mut ids = Vec::with_capacity(rows.len());
-    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+    for chunk in super::pow2_chunks(rows, ROWS_PER_STATEMENT) {
         let sql = format!(
             "INSERT INTO messages (conversation_id, seq, sender_id, content, client_message_id, created_at) \
              VALUES {} RETURNING id, conversation_id, seq",
-            super::values_list(chunk.len(), 6, 1)
+            super::sqlite_values(chunk.len(), 6)
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for m in chunk {
@@ -110,20 +111,21 @@ pub async fn insert_many(
     Ok(ids)
 }
 
-/// Which of these `(conversation, sender, client_message_id)` keys are already stored.
+/// Which of these `(conversation, sender, client_message_id)` keys are already stored (SQLite
+/// only).
 pub async fn existing_client_ids(
     conn: &mut AnyConnection,
     keys: &[(ConversationId, UserId, &str)],
 ) -> Result<Vec<(ConversationId, UserId, String)>, sqlx::Error> {
     let mut found = Vec::new();
-    for chunk in keys.chunks(ROWS_PER_STATEMENT) {
+    for chunk in super::pow2_chunks(keys, ROWS_PER_STATEMENT) {
         let sql = format!(
             // A join from the keys (CROSS JOIN keeps them outer), so that each is one index
             // search: SQLite scans the whole index for a row-value `IN (VALUES …)`.
             "SELECT m.conversation_id, m.sender_id, m.client_message_id \
              FROM (VALUES {}) AS k CROSS JOIN messages m ON m.conversation_id = k.column1 \
              AND m.sender_id = k.column2 AND m.client_message_id = k.column3",
-            super::values_list(chunk.len(), 3, 1)
+            super::sqlite_values(chunk.len(), 3)
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for (c, u, k) in chunk {

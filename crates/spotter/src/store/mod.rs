@@ -53,25 +53,28 @@ impl WriteTx {
     }
 }
 
-/// `($1, $2), ($3, $4)` for `rows` rows of `cols` values, numbered from `$first`: the VALUES
-/// list of a multi-row statement (both backends take `$n`).
-pub(crate) fn values_list(rows: usize, cols: usize, first: usize) -> String {
-    let mut out = String::with_capacity(rows * cols * 5);
-    for r in 0..rows {
-        if r > 0 {
-            out.push_str(", ");
+/// `(?, ?), (?, ?)` for `rows` rows of `cols` values: the VALUES list of a multi-row statement.
+/// SQLite only (PostgreSQL wants `$n`): anonymous parameters cost SQLite nothing to resolve,
+/// where each `$n` is a linear search among the statement's names.
+pub(crate) fn sqlite_values(rows: usize, cols: usize) -> String {
+    let row = format!("({})", vec!["?"; cols].join(", "));
+    vec![row; rows].join(", ")
+}
+
+/// Splits `items` into runs whose lengths are powers of two, at most `max`: a multi-row
+/// statement then takes one of a few shapes, which stay in each connection's prepared-statement
+/// cache instead of being parsed anew for every batch size.
+pub(crate) fn pow2_chunks<T>(items: &[T], max: usize) -> impl Iterator<Item = &[T]> {
+    let mut rest = items;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
         }
-        out.push('(');
-        for c in 0..cols {
-            if c > 0 {
-                out.push_str(", ");
-            }
-            out.push('$');
-            out.push_str(&(first + r * cols + c).to_string());
-        }
-        out.push(')');
-    }
-    out
+        let n = max.min(1 << rest.len().ilog2()).max(1);
+        let (head, tail) = rest.split_at(n);
+        rest = tail;
+        Some(head)
+    })
 }
 
 impl Db {
@@ -199,4 +202,24 @@ impl Db {
 /// Whether an error is a unique-constraint violation, on either backend.
 pub fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(db) if db.is_unique_violation())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pow2_chunks_cover_everything_in_order() {
+        let items: Vec<u32> = (0..300).collect();
+        let lens: Vec<usize> = pow2_chunks(&items, 128).map(<[u32]>::len).collect();
+        assert_eq!(lens, [128, 128, 32, 8, 4]);
+        let joined: Vec<u32> = pow2_chunks(&items, 128).flatten().copied().collect();
+        assert_eq!(joined, items);
+        assert_eq!(pow2_chunks::<u32>(&[], 8).count(), 0);
+    }
+
+    #[test]
+    fn sqlite_values_lists_rows() {
+        assert_eq!(sqlite_values(2, 3), "(?, ?, ?), (?, ?, ?)");
+    }
 }

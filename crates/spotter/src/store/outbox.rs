@@ -29,14 +29,15 @@ pub async fn enqueue(
 }
 
 /// [`enqueue`] for several messages at once: `(message, conversation, recipient, created_at)`.
+/// SQLite only (its group commit).
 pub async fn enqueue_many(
     conn: &mut AnyConnection,
     rows: &[(MessageId, ConversationId, UserId, Micros)],
 ) -> Result<(), sqlx::Error> {
-    for chunk in rows.chunks(250) {
+    for chunk in super::pow2_chunks(rows, 256) {
         let sql = format!(
             "INSERT INTO push_outbox (message_id, conversation_id, recipient_id, created_at) VALUES {}",
-            super::values_list(chunk.len(), 4, 1)
+            super::sqlite_values(chunk.len(), 4)
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for (m, c, r, at) in chunk {
@@ -106,7 +107,7 @@ pub async fn finish(
     outcome: &str,
     now: Micros,
 ) -> Result<(), sqlx::Error> {
-    for chunk in ids.chunks(500) {
+    for chunk in super::pow2_chunks(ids, 256) {
         let list = (3..3 + chunk.len())
             .map(|n| format!("${n}"))
             .collect::<Vec<_>>()
