@@ -170,10 +170,34 @@ pub async fn run(state: AppState) {
     let mut tick = tokio::time::interval(state.push.tick);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut last_report = tokio::time::Instant::now();
+    let mut last_purge = tokio::time::Instant::now();
     loop {
         tick.tick().await;
-        if let Err(e) = plan(&state).await {
-            tracing::warn!(error = %e, "push: planning notifications");
+        // A full round means more is due: go on at once (a few rounds a tick at most), so a
+        // burst of sends does not queue behind the tick.
+        for _ in 0..PLAN_ROUNDS_PER_TICK {
+            match plan(&state).await {
+                Ok(claimed) if claimed >= PLAN_ROWS => {}
+                Ok(_) => break,
+                Err(e) => {
+                    tracing::warn!(error = %e, "push: planning notifications");
+                    break;
+                }
+            }
+        }
+        if last_purge.elapsed() > Duration::from_secs(10) {
+            last_purge = tokio::time::Instant::now();
+            let before = now_micros() - micros(OUTBOX_RETENTION);
+            for _ in 0..50 {
+                match outbox::purge_done(&state.db, before).await {
+                    Ok(0) => break,
+                    Ok(_) => {}
+                    Err(e) => {
+                        tracing::warn!(error = %e, "push: purging finished outbox rows");
+                        break;
+                    }
+                }
+            }
         }
         if let Err(e) = deliver_due(&state).await {
             tracing::warn!(error = %e, "push: delivering");
@@ -200,7 +224,14 @@ enum Decision {
     Notify(Vec<i64>, String),
 }
 
-/// Turns due outbox rows into notifications and jobs; returns how many bursts it handled.
+/// Outbox rows one planning round claims at most.
+const PLAN_ROWS: usize = 500;
+/// Rounds in one tick at most, when each finds a full load.
+const PLAN_ROUNDS_PER_TICK: usize = 20;
+/// How long finished outbox rows (and their outcomes) are kept.
+const OUTBOX_RETENTION: Duration = Duration::from_secs(24 * 3600);
+
+/// Turns due outbox rows into notifications and jobs; returns how many rows it claimed.
 /// Each burst is decided by reads; then one write transaction (one fsync on SQLite) records
 /// every outcome and job of the round, so a busy node does not commit once per message.
 pub async fn plan(state: &AppState) -> anyhow::Result<usize> {
@@ -211,9 +242,10 @@ pub async fn plan(state: &AppState) -> anyhow::Result<usize> {
         now,
         now - micros(push.coalesce),
         now + micros(push.lease),
-        500,
+        PLAN_ROWS as i64,
     )
     .await?;
+    let claimed_rows = claimed.len();
     let mut bursts: BTreeMap<(UserId, ConversationId), Vec<Pending>> = BTreeMap::new();
     for p in claimed {
         bursts
@@ -221,7 +253,6 @@ pub async fn plan(state: &AppState) -> anyhow::Result<usize> {
             .or_default()
             .push(p);
     }
-    let handled = bursts.len();
     let mut done: BTreeMap<&'static str, Vec<i64>> = BTreeMap::new();
     let mut jobs = Vec::new();
     for ((recipient, conversation), rows) in bursts {
@@ -249,7 +280,7 @@ pub async fn plan(state: &AppState) -> anyhow::Result<usize> {
         }
     }
     if done.is_empty() {
-        return Ok(handled);
+        return Ok(claimed_rows);
     }
     let now = now_micros();
     let mut w = state.db.begin_write().await?;
@@ -260,7 +291,7 @@ pub async fn plan(state: &AppState) -> anyhow::Result<usize> {
         outbox::finish(&mut w.tx, ids, outcome, now).await?;
     }
     w.commit().await?;
-    Ok(handled)
+    Ok(claimed_rows)
 }
 
 async fn decide(

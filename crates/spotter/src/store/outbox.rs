@@ -279,6 +279,24 @@ pub async fn record(db: &Db, job: &Job, outcome: &Outcome, now: Micros) -> Resul
 }
 
 /// Outbox rows waiting, jobs waiting, jobs dead-lettered: for logs and metrics.
+/// Deletes outbox rows finished before `before`, oldest first, a bounded number per call: the
+/// outbox gets a row per message and must not grow forever. Looks only at the oldest rows by
+/// id (finished rows are nearly in id order), so a call costs the same however large the table.
+pub async fn purge_done(db: &Db, before: Micros) -> Result<u64, sqlx::Error> {
+    let mut w = db.begin_write().await?;
+    let gone = sqlx::query(
+        "DELETE FROM push_outbox WHERE id IN (SELECT id FROM \
+           (SELECT id, done_at FROM push_outbox ORDER BY id LIMIT 5000) AS oldest \
+         WHERE done_at IS NOT NULL AND done_at < $1)",
+    )
+    .bind(before)
+    .execute(&mut *w.tx)
+    .await?
+    .rows_affected();
+    w.commit().await?;
+    Ok(gone)
+}
+
 pub async fn depth(db: &Db) -> Result<(i64, i64, i64), sqlx::Error> {
     let r = sqlx::query(
         "SELECT (SELECT COUNT(*) FROM push_outbox WHERE done_at IS NULL) AS outbox, \

@@ -554,3 +554,44 @@ async fn reading_on_another_node_suppresses_the_push() {
     assert!(p.web.peer.delivered().is_empty());
     node.stop().await;
 }
+
+/// Finished outbox rows are purged after their retention; pending ones never are.
+async fn finished_outbox_rows_are_purged_and_pending_ones_kept(backend: Backend) {
+    use spotter::store::outbox::purge_done;
+    let p = setup(backend, |_| {}).await;
+    assert_eq!(outcomes(&p.app).await, ["no_devices"]);
+    p.app
+        .trainer
+        .client
+        .send(p.conv, "still pending", None)
+        .await
+        .unwrap();
+    // Everything finished up to now goes; the new row is still waiting out its coalescing.
+    let gone = purge_done(&p.app.state.db, spotter::clock::now_micros() + 1)
+        .await
+        .unwrap();
+    assert_eq!(gone, 1);
+    assert_eq!(outcomes(&p.app).await, ["pending"]);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while outcomes(&p.app).await != ["no_devices"] {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the row never finished"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Rows finished after the cut-off stay.
+    let kept = purge_done(&p.app.state.db, 0).await.unwrap();
+    assert_eq!(kept, 0);
+    assert_eq!(outcomes(&p.app).await, ["no_devices"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn finished_outbox_rows_are_purged_sqlite() {
+    finished_outbox_rows_are_purged_and_pending_ones_kept(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn finished_outbox_rows_are_purged_postgres() {
+    finished_outbox_rows_are_purged_and_pending_ones_kept(Backend::Postgres).await;
+}
