@@ -2,7 +2,7 @@
 //! marked delivered and the sender told. Marks are batched (one transaction for everything that
 //! arrived meanwhile), so a busy node writes receipts in bulk, not one round trip per message.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use tokio::sync::mpsc;
 
@@ -10,7 +10,7 @@ use crate::clock::now_micros;
 use crate::domain::events;
 use crate::domain::model::{ConversationId, MessageId, UserId};
 use crate::state::AppState;
-use crate::store::messages;
+use crate::store::{Backend, messages};
 
 /// A message that reached a socket of its recipient.
 #[derive(Debug, Clone, Copy)]
@@ -58,15 +58,46 @@ pub async fn run(state: AppState, mut rx: mpsc::Receiver<Delivered>) {
 async fn write(state: &AppState, marks: Vec<Delivered>) -> Result<(), sqlx::Error> {
     let now = now_micros();
     let mut w = state.db.begin_write().await?;
-    let mut changed = Vec::new();
-    for d in marks {
-        if messages::mark_delivered(&mut w.tx, d.conversation_id, d.recipient, d.message_id, now)
-            .await?
-            > 0
-        {
-            changed.push(d);
+    let changed: Vec<Delivered> = match state.db.backend() {
+        // One statement for the lot; a mark changed something if a message of its conversation
+        // from someone other than its recipient was marked.
+        Backend::Sqlite => {
+            let rows: Vec<_> = marks
+                .iter()
+                .map(|d| (d.conversation_id, d.recipient, d.message_id))
+                .collect();
+            let mut senders: HashMap<ConversationId, HashSet<Option<UserId>>> = HashMap::new();
+            for (c, sender) in messages::mark_delivered_many(&mut w.tx, &rows, now).await? {
+                senders.entry(c).or_default().insert(sender);
+            }
+            marks
+                .into_iter()
+                .filter(|d| {
+                    senders
+                        .get(&d.conversation_id)
+                        .is_some_and(|s| s.iter().any(|sender| *sender != Some(d.recipient)))
+                })
+                .collect()
         }
-    }
+        Backend::Postgres => {
+            let mut changed = Vec::new();
+            for d in marks {
+                if messages::mark_delivered(
+                    &mut w.tx,
+                    d.conversation_id,
+                    d.recipient,
+                    d.message_id,
+                    now,
+                )
+                .await?
+                    > 0
+                {
+                    changed.push(d);
+                }
+            }
+            changed
+        }
+    };
     w.commit().await?;
     for d in changed {
         state.bus.publish(events::delivery_receipt(

@@ -265,6 +265,35 @@ pub async fn mark_delivered(
     .rows_affected())
 }
 
+/// [`mark_delivered`] for many `(conversation, recipient, up_to)` at once, in a statement per
+/// 128 (SQLite only: it names VALUES columns `column1…`, and its parameters need no casts).
+/// Returns `(conversation, sender)` of each message marked, to tell whose receipts changed.
+pub async fn mark_delivered_many(
+    conn: &mut AnyConnection,
+    marks: &[(ConversationId, UserId, MessageId)],
+    now: Micros,
+) -> Result<Vec<(ConversationId, Option<UserId>)>, sqlx::Error> {
+    let mut marked = Vec::new();
+    for chunk in super::pow2_chunks(marks, ROWS_PER_STATEMENT) {
+        let sql = format!(
+            "UPDATE messages SET delivered_at = ? FROM (VALUES {}) AS v \
+             WHERE messages.conversation_id = v.column1 AND messages.delivered_at IS NULL \
+             AND messages.id <= v.column3 \
+             AND (messages.sender_id IS NULL OR messages.sender_id <> v.column2) \
+             RETURNING conversation_id, sender_id",
+            super::sqlite_values(chunk.len(), 3)
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now);
+        for (c, r, up_to) in chunk {
+            q = q.bind(*c).bind(*r).bind(*up_to);
+        }
+        for row in q.fetch_all(&mut *conn).await? {
+            marked.push((row.try_get("conversation_id")?, row.try_get("sender_id")?));
+        }
+    }
+    Ok(marked)
+}
+
 /// Oldest first, after position `seq`: what a socket reads to fill a gap in live events.
 pub async fn after_seq(
     pool: &AnyPool,
