@@ -11,6 +11,9 @@
 //! once. Should a batch statement fail, the batch is rolled back and taken again one send per
 //! savepoint, so one bad send cannot fail the others.
 //!
+//! Delivered marks (`domain::delivery`) ride in the same transactions: on a busy node a
+//! receipt costs no commit of its own and never waits for the writer behind a batch.
+//!
 //! PostgreSQL does not come here: its concurrent commits already share WAL flushes, and one
 //! writer would serialise the statement round trips instead.
 
@@ -20,7 +23,7 @@ use sqlx::{Acquire, AnyConnection};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::bus::Bus;
-use crate::clock::now_micros;
+use crate::clock::{Micros, now_micros};
 use crate::domain::events;
 use crate::domain::input::ClientMessageId;
 use crate::domain::messaging::{Append, Appended, Stored, append};
@@ -38,9 +41,21 @@ struct Job {
     reply: oneshot::Sender<Result<Stored>>,
 }
 
+/// Delivered marks `(conversation, recipient, up_to)` riding with the next batch; answered with
+/// `(conversation, sender)` of each message marked.
+type MarkReply = oneshot::Sender<Result<Vec<(ConversationId, Option<UserId>)>>>;
+
+/// One request of delivered marks: the marks, their time, where to answer.
+type MarkRequest = (Vec<(ConversationId, UserId, i64)>, Micros, MarkReply);
+
+enum Work {
+    Send(Job),
+    Mark(Vec<(ConversationId, UserId, i64)>, Micros, MarkReply),
+}
+
 #[derive(Clone)]
 pub struct Committer {
-    tx: mpsc::Sender<Job>,
+    tx: mpsc::Sender<Work>,
 }
 
 impl Committer {
@@ -54,7 +69,24 @@ impl Committer {
     pub(crate) async fn store(&self, append: Append) -> Result<Stored> {
         let (reply, answer) = oneshot::channel();
         self.tx
-            .send(Job { append, reply })
+            .send(Work::Send(Job { append, reply }))
+            .await
+            .map_err(|_| Error::Unavailable("the writer has stopped".into()))?;
+        answer
+            .await
+            .map_err(|_| Error::Unavailable("the writer has stopped".into()))?
+    }
+
+    /// Marks messages delivered in the next batch's transaction (no commit of their own);
+    /// returns `(conversation, sender)` of each message marked.
+    pub(crate) async fn mark_delivered(
+        &self,
+        marks: Vec<(ConversationId, UserId, i64)>,
+        now: Micros,
+    ) -> Result<Vec<(ConversationId, Option<UserId>)>> {
+        let (reply, answer) = oneshot::channel();
+        self.tx
+            .send(Work::Mark(marks, now, reply))
             .await
             .map_err(|_| Error::Unavailable("the writer has stopped".into()))?;
         answer
@@ -63,10 +95,21 @@ impl Committer {
     }
 }
 
-async fn run(db: Db, bus: Bus, mut rx: mpsc::Receiver<Job>) {
+async fn run(db: Db, bus: Bus, mut rx: mpsc::Receiver<Work>) {
+    let mut work = Vec::with_capacity(MAX_BATCH);
     let mut batch = Vec::with_capacity(MAX_BATCH);
-    while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        let results = commit(&db, &batch).await;
+    let mut marks = Vec::new();
+    while rx.recv_many(&mut work, MAX_BATCH).await > 0 {
+        for w in work.drain(..) {
+            match w {
+                Work::Send(job) => batch.push(job),
+                Work::Mark(m, now, reply) => marks.push((m, now, reply)),
+            }
+        }
+        let (results, marked) = commit(&db, &batch, &marks).await;
+        for ((_, _, reply), result) in marks.drain(..).zip(marked) {
+            let _ = reply.send(result);
+        }
         for (job, result) in batch.drain(..).zip(results) {
             if let Ok(Stored::New(m)) = &result {
                 bus.publish(events::new_message(&job.append.conversation, m));
@@ -86,10 +129,17 @@ fn for_each(e: &Error) -> Error {
     }
 }
 
-async fn commit(db: &Db, jobs: &[Job]) -> Vec<Result<Stored>> {
+/// What the batch's delivered marks did: per mark request, the messages marked.
+type Marked = Vec<Result<Vec<(ConversationId, Option<UserId>)>>>;
+
+async fn commit(db: &Db, jobs: &[Job], marks: &[MarkRequest]) -> (Vec<Result<Stored>>, Marked) {
+    let fail_marks = |e: &Error| marks.iter().map(|_| Err(for_each(e))).collect::<Marked>();
     let mut w = match db.begin_write().await {
         Ok(w) => w,
-        Err(e) => return fail_all(jobs, &Error::from(e)),
+        Err(e) => {
+            let e = Error::from(e);
+            return (fail_all(jobs, &e), fail_marks(&e));
+        }
     };
     let results = match batch(&mut w.tx, jobs).await {
         Ok(results) => results,
@@ -98,7 +148,10 @@ async fn commit(db: &Db, jobs: &[Job]) -> Vec<Result<Stored>> {
             let _ = w.rollback().await;
             w = match db.begin_write().await {
                 Ok(w) => w,
-                Err(e) => return fail_all(jobs, &Error::from(e)),
+                Err(e) => {
+                    let e = Error::from(e);
+                    return (fail_all(jobs, &e), fail_marks(&e));
+                }
             };
             let mut results = Vec::with_capacity(jobs.len());
             for job in jobs {
@@ -107,12 +160,21 @@ async fn commit(db: &Db, jobs: &[Job]) -> Vec<Result<Stored>> {
             results
         }
     };
+    // Delivered marks after the sends: a mark may cover a message of this very batch.
+    let mut marked = Vec::with_capacity(marks.len());
+    for (m, at, _) in marks {
+        marked.push(
+            messages::mark_delivered_many(&mut w.tx, m, *at)
+                .await
+                .map_err(Error::from),
+        );
+    }
     match w.commit().await {
-        Ok(()) => results,
+        Ok(()) => (results, marked),
         Err(e) => {
             let e = Error::from(e);
             tracing::warn!(error = %e, sends = jobs.len(), "group commit failed");
-            fail_all(jobs, &e)
+            (fail_all(jobs, &e), fail_marks(&e))
         }
     }
 }

@@ -1,16 +1,17 @@
 //! Delivered receipts: when a socket of the recipient has written a message, the message is
 //! marked delivered and the sender told. Marks are batched (one transaction for everything that
-//! arrived meanwhile), so a busy node writes receipts in bulk, not one round trip per message.
+//! arrived meanwhile), so a busy node writes receipts in bulk, not one round trip per message;
+//! on SQLite inside the group commit's next transaction.
 
 use std::collections::{HashMap, HashSet};
 
 use tokio::sync::mpsc;
 
-use crate::clock::now_micros;
+use crate::clock::{Micros, now_micros};
 use crate::domain::events;
 use crate::domain::model::{ConversationId, MessageId, UserId};
 use crate::state::AppState;
-use crate::store::{Backend, messages};
+use crate::store::messages;
 
 /// A message that reached a socket of its recipient.
 #[derive(Debug, Clone, Copy)]
@@ -55,50 +56,45 @@ pub async fn run(state: AppState, mut rx: mpsc::Receiver<Delivered>) {
     }
 }
 
-async fn write(state: &AppState, marks: Vec<Delivered>) -> Result<(), sqlx::Error> {
+async fn write(state: &AppState, marks: Vec<Delivered>) -> anyhow::Result<()> {
     let now = now_micros();
+    // SQLite: the marks ride in the group commit's next transaction (no fsync of their own), in
+    // one statement; a mark changed something if a message of its conversation from someone
+    // other than its recipient was marked.
+    if let Some(committer) = &state.committer {
+        let rows: Vec<_> = marks
+            .iter()
+            .map(|d| (d.conversation_id, d.recipient, d.message_id))
+            .collect();
+        let mut senders: HashMap<ConversationId, HashSet<Option<UserId>>> = HashMap::new();
+        for (c, sender) in committer.mark_delivered(rows, now).await? {
+            senders.entry(c).or_default().insert(sender);
+        }
+        let changed = marks.into_iter().filter(|d| {
+            senders
+                .get(&d.conversation_id)
+                .is_some_and(|s| s.iter().any(|sender| *sender != Some(d.recipient)))
+        });
+        publish(state, changed, now);
+        return Ok(());
+    }
+    // PostgreSQL: a transaction of its own, a statement per conversation.
     let mut w = state.db.begin_write().await?;
-    let changed: Vec<Delivered> = match state.db.backend() {
-        // One statement for the lot; a mark changed something if a message of its conversation
-        // from someone other than its recipient was marked.
-        Backend::Sqlite => {
-            let rows: Vec<_> = marks
-                .iter()
-                .map(|d| (d.conversation_id, d.recipient, d.message_id))
-                .collect();
-            let mut senders: HashMap<ConversationId, HashSet<Option<UserId>>> = HashMap::new();
-            for (c, sender) in messages::mark_delivered_many(&mut w.tx, &rows, now).await? {
-                senders.entry(c).or_default().insert(sender);
-            }
-            marks
-                .into_iter()
-                .filter(|d| {
-                    senders
-                        .get(&d.conversation_id)
-                        .is_some_and(|s| s.iter().any(|sender| *sender != Some(d.recipient)))
-                })
-                .collect()
+    let mut changed = Vec::new();
+    for d in marks {
+        if messages::mark_delivered(&mut w.tx, d.conversation_id, d.recipient, d.message_id, now)
+            .await?
+            > 0
+        {
+            changed.push(d);
         }
-        Backend::Postgres => {
-            let mut changed = Vec::new();
-            for d in marks {
-                if messages::mark_delivered(
-                    &mut w.tx,
-                    d.conversation_id,
-                    d.recipient,
-                    d.message_id,
-                    now,
-                )
-                .await?
-                    > 0
-                {
-                    changed.push(d);
-                }
-            }
-            changed
-        }
-    };
+    }
     w.commit().await?;
+    publish(state, changed.into_iter(), now);
+    Ok(())
+}
+
+fn publish(state: &AppState, changed: impl Iterator<Item = Delivered>, now: Micros) {
     for d in changed {
         state.bus.publish(events::delivery_receipt(
             d.conversation_id,
@@ -108,5 +104,4 @@ async fn write(state: &AppState, marks: Vec<Delivered>) -> Result<(), sqlx::Erro
             now,
         ));
     }
-    Ok(())
 }
