@@ -51,6 +51,8 @@ pub mod close {
 
 /// How long one write may take before the peer counts as stuck.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Frames queued at most before a flush while more keep coming.
+const MAX_UNFLUSHED: usize = 16;
 /// Replay reads the store in pages of this many messages.
 const REPLAY_PAGE: i64 = 100;
 
@@ -183,6 +185,7 @@ pub async fn run(
         typing: TypingTracker::new(Duration::from_millis(state.config.typing_ttl_ms)),
         cursors: HashMap::new(),
         unread_dirty: fixed.is_none(),
+        unflushed: 0,
         last_seen: last_seen.clone(),
         started,
         lag: sub.lag.clone(),
@@ -301,6 +304,8 @@ struct Writer {
     cursors: HashMap<ConversationId, i64>,
     /// A user socket's unread badge needs recounting.
     unread_dirty: bool,
+    /// Frames queued on the socket since the last flush.
+    unflushed: usize,
     last_seen: Arc<AtomicU64>,
     started: Instant,
     /// Raised by the hub when this socket's queue overflows.
@@ -330,17 +335,18 @@ impl Writer {
         }
     }
 
-    /// Writes one frame. A write blocked on a peer that does not read ends as soon as the queue
-    /// behind it overflows (1013), or after `WRITE_TIMEOUT` at the latest.
+    /// Queues one frame for the socket; [`Self::flush`] sends what is queued. Frames that come
+    /// together (an ack, the echo and a receipt) then leave in one `write` call, not one each.
     async fn write(&mut self, text: String) -> Result<(), Stop> {
+        self.unflushed += 1;
         let lag = self.lag.clone();
-        tokio::select! {
-            written = tokio::time::timeout(WRITE_TIMEOUT, self.sink.send(Message::Text(text.into()))) => match written {
-                Ok(Ok(())) => Ok(()),
-                _ => Err(Stop::Gone),
-            },
-            () = lag.raised() => Err(Stop::Close(close::TRY_AGAIN_LATER, "too slow; resume with ?after=")),
-        }
+        guarded(&lag, self.sink.feed(Message::Text(text.into()))).await
+    }
+
+    async fn flush(&mut self) -> Result<(), Stop> {
+        self.unflushed = 0;
+        let lag = self.lag.clone();
+        guarded(&lag, self.sink.flush()).await
     }
 
     async fn serve(
@@ -366,6 +372,13 @@ impl Writer {
                 {
                     return stop;
                 }
+            }
+            // Send what is queued before waiting, or after a run of frames while more wait.
+            if self.unflushed > 0
+                && ((sub.rx.is_empty() && out.is_empty()) || self.unflushed >= MAX_UNFLUSHED)
+                && let Err(stop) = self.flush().await
+            {
+                return stop;
             }
             let typing_deadline = self.typing.next_deadline();
             let result = tokio::select! {
@@ -556,6 +569,21 @@ impl Writer {
                 .await?;
         }
         Ok(())
+    }
+}
+
+/// Runs one socket write (queueing or flushing). A write blocked on a peer that does not read
+/// ends as soon as the queue behind it overflows (1013), or after `WRITE_TIMEOUT` at the latest.
+async fn guarded(
+    lag: &Lag,
+    io: impl std::future::Future<Output = Result<(), axum::Error>>,
+) -> Result<(), Stop> {
+    tokio::select! {
+        written = tokio::time::timeout(WRITE_TIMEOUT, io) => match written {
+            Ok(Ok(())) => Ok(()),
+            _ => Err(Stop::Gone),
+        },
+        () = lag.raised() => Err(Stop::Close(close::TRY_AGAIN_LATER, "too slow; resume with ?after=")),
     }
 }
 
