@@ -1,4 +1,4 @@
-#![allow(dead_code)] // shared by two test binaries, each using part of it
+#![allow(dead_code)] // shared by several test binaries, each using part of it
 //! The test harness: a real Spotter on a random port, over a fresh SQLite file or a fresh
 //! PostgreSQL schema, with a cast of users logged in through the real API.
 
@@ -306,4 +306,31 @@ impl Drop for TestApp {
             s.abort();
         }
     }
+}
+
+/// Sends a ping and reads until its pong (10 s at most): the socket is subscribed, and every
+/// frame it sent before has been handled.
+pub async fn round_trip(sock: &mut spotter_client::Socket) {
+    use spotter_client::{Incoming, ServerFrame};
+    sock.send_json(&serde_json::json!({"type": "ping"}))
+        .await
+        .unwrap();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        match tokio::time::timeout_at(deadline, sock.next())
+            .await
+            .expect("no pong within 10 s")
+        {
+            Some(Incoming::Frame(ServerFrame::Pong)) => return,
+            Some(_) => {}
+            None => panic!("the socket ended before its pong"),
+        }
+    }
+}
+
+/// A conversation (or user) socket that is surely subscribed: connect, then a ping round trip.
+pub async fn live(client: &Client, conversation: Option<i64>) -> spotter_client::Socket {
+    let mut s = client.socket(conversation, None).await.unwrap();
+    round_trip(&mut s).await;
+    s
 }

@@ -145,15 +145,7 @@ async fn no_push_while_reading_nor_once_read() {
         .unwrap();
     let before = outcomes(&p.app).await.len();
     // The trainee has the conversation open on a live socket.
-    let mut open = p
-        .app
-        .trainee
-        .client
-        .socket(Some(p.conv), None)
-        .await
-        .unwrap();
-    open.send_json(&json!({"type": "ping"})).await.unwrap();
-    let _ = open.next().await;
+    let open = helpers::live(&p.app.trainee.client, Some(p.conv)).await;
     p.app
         .trainer
         .client
@@ -463,13 +455,7 @@ async fn a_user_socket_focused_on_the_conversation_counts_as_reading() {
         .send_json(&json!({"type": "focus", "conversation_id": p.conv}))
         .await
         .unwrap();
-    dashboard.send_json(&json!({"type": "ping"})).await.unwrap();
-    while !matches!(
-        dashboard.next().await,
-        Some(spotter_client::Incoming::Frame(
-            spotter_client::ServerFrame::Pong
-        ))
-    ) {}
+    helpers::round_trip(&mut dashboard).await;
     p.app
         .trainer
         .client
@@ -481,13 +467,7 @@ async fn a_user_socket_focused_on_the_conversation_counts_as_reading() {
         .send_json(&json!({"type": "focus", "conversation_id": null}))
         .await
         .unwrap();
-    dashboard.send_json(&json!({"type": "ping"})).await.unwrap();
-    while !matches!(
-        dashboard.next().await,
-        Some(spotter_client::Incoming::Frame(
-            spotter_client::ServerFrame::Pong
-        ))
-    ) {}
+    helpers::round_trip(&mut dashboard).await;
     p.app
         .trainer
         .client
@@ -528,13 +508,7 @@ async fn reading_on_another_node_suppresses_the_push() {
         .with_token(p.app.trainee.client.token().unwrap());
     let before = outcomes(&p.app).await.len();
     let mut open = on_b.socket(Some(p.conv), None).await.unwrap();
-    open.send_json(&json!({"type": "ping"})).await.unwrap();
-    while !matches!(
-        open.next().await,
-        Some(spotter_client::Incoming::Frame(
-            spotter_client::ServerFrame::Pong
-        ))
-    ) {}
+    helpers::round_trip(&mut open).await;
     tokio::time::sleep(Duration::from_millis(200)).await;
     p.app
         .trainer

@@ -57,13 +57,4 @@ pub async fn silent(sock: &mut Socket, ms: u64, mut pred: impl FnMut(&ServerFram
     }
 }
 
-/// A conversation (or user) socket that is surely subscribed: connect, then a ping round trip
-/// (the server reads frames only once the socket is subscribed).
-pub async fn live(client: &spotter_client::Client, conversation: Option<i64>) -> Socket {
-    let mut s = client.socket(conversation, None).await.unwrap();
-    s.send_json(&serde_json::json!({"type": "ping"}))
-        .await
-        .unwrap();
-    until(&mut s, |f| *f == ServerFrame::Pong).await;
-    s
-}
+pub use helpers::{live, round_trip};

@@ -239,8 +239,7 @@ async fn shutdown_closes_sockets_with_1001() {
         .unwrap()
         .with_token(app.trainee.client.token().unwrap());
     let mut sock = on_node.socket(Some(conv), None).await.unwrap();
-    sock.send_json(&json!({"type": "ping"})).await.unwrap();
-    until(&mut sock, |f| *f == ServerFrame::Pong).await;
+    crate::round_trip(&mut sock).await;
     let stopping = tokio::spawn(node.stop());
     assert_eq!(closed(&mut sock).await, 1001);
     tokio::time::timeout(Duration::from_secs(10), stopping)
@@ -418,8 +417,7 @@ async fn sigterm_closes_sockets_with_1001_and_exits_0() {
             Err(e) => panic!("the binary did not start: {e}"),
         }
     };
-    sock.send_json(&json!({"type": "ping"})).await.unwrap();
-    until(&mut sock, |f| *f == ServerFrame::Pong).await;
+    crate::round_trip(&mut sock).await;
     let pid = child.id().to_string();
     assert!(
         std::process::Command::new("kill")
