@@ -165,9 +165,7 @@ pub async fn run(setup: &Setup, opts: &HistoryOpts) -> anyhow::Result<HistoryRep
         }
     };
 
-    let server_before = procfs::sample(setup.server_pid);
-    let machine_before = procfs::machine();
-    let wall = std::time::Instant::now();
+    let window = procfs::Window::start(setup.server_pid);
     let mut walk = Hist::new();
     let mut errors = 0u64;
     let mut walk_pages = 0u64;
@@ -226,12 +224,7 @@ pub async fn run(setup: &Setup, opts: &HistoryOpts) -> anyhow::Result<HistoryRep
             }
         }
     }
-    let server_after = procfs::sample(setup.server_pid);
-    let machine = procfs::MachineUsage::between(
-        &machine_before,
-        &procfs::machine(),
-        wall.elapsed().as_secs_f64(),
-    );
+    let (server, machine) = window.finish();
     Ok(HistoryReport {
         options: opts.clone(),
         conversation_id: conv,
@@ -248,7 +241,7 @@ pub async fn run(setup: &Setup, opts: &HistoryOpts) -> anyhow::Result<HistoryRep
         walk_complete,
         random: random.summary(),
         errors,
-        server: Usage::between(server_before, server_after, wall.elapsed().as_secs_f64()),
+        server,
         machine,
     })
 }

@@ -120,9 +120,7 @@ pub async fn run(setup: &Setup, opts: &ListOpts) -> anyhow::Result<ListReport> {
     let unread_count = badge["unread_count"].as_i64().unwrap_or(0);
     let pages = (conversations + 49) / 50;
 
-    let server_before = procfs::sample(setup.server_pid);
-    let machine_before = procfs::machine();
-    let wall = std::time::Instant::now();
+    let window = procfs::Window::start(setup.server_pid);
     let (mut h_first, mut h_other, mut h_unread) = (Hist::new(), Hist::new(), Hist::new());
     let mut errors = 0u64;
     for i in 0..opts.iterations {
@@ -142,12 +140,7 @@ pub async fn run(setup: &Setup, opts: &ListOpts) -> anyhow::Result<ListReport> {
             Err(_) => errors += 1,
         }
     }
-    let server_after = procfs::sample(setup.server_pid);
-    let machine = procfs::MachineUsage::between(
-        &machine_before,
-        &procfs::machine(),
-        wall.elapsed().as_secs_f64(),
-    );
+    let (server, machine) = window.finish();
     Ok(ListReport {
         options: opts.clone(),
         conversations,
@@ -156,7 +149,7 @@ pub async fn run(setup: &Setup, opts: &ListOpts) -> anyhow::Result<ListReport> {
         other_pages: h_other.summary(),
         unread: h_unread.summary(),
         errors,
-        server: Usage::between(server_before, server_after, wall.elapsed().as_secs_f64()),
+        server,
         machine,
     })
 }

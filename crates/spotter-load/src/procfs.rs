@@ -215,6 +215,35 @@ impl MachineUsage {
     }
 }
 
+/// One measured phase: the server's usage and the machine's between [`Window::start`] and
+/// [`Window::finish`], over the same wall time.
+pub struct Window {
+    pid: Option<u32>,
+    server: Option<ProcSample>,
+    machine: MachineSample,
+    started: std::time::Instant,
+}
+
+impl Window {
+    pub fn start(pid: Option<u32>) -> Self {
+        Self {
+            pid,
+            server: sample(pid),
+            machine: machine(),
+            started: std::time::Instant::now(),
+        }
+    }
+
+    pub fn finish(self) -> (Usage, MachineUsage) {
+        let server = sample(self.pid);
+        let wall = self.started.elapsed().as_secs_f64();
+        (
+            Usage::between(self.server, server, wall),
+            MachineUsage::between(&self.machine, &machine(), wall),
+        )
+    }
+}
+
 /// The kernel's TCP socket counters (`/proc/net/sockstat`).
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct SockStat {

@@ -238,7 +238,8 @@ async fn batch(conn: &mut AnyConnection, jobs: &[Job]) -> Result<Vec<Result<Stor
         };
         if let Some(cmid) = &a.cmid {
             let key = (a.conversation.id, a.sender.id, cmid.as_str());
-            if stored.contains(&(key.0, key.1, key.2.to_owned())) {
+            // (Checked only when a retry is known to exist: the lookup key is an owned copy.)
+            if !stored.is_empty() && stored.contains(&(key.0, key.1, key.2.to_owned())) {
                 plans.push(Plan::RetryOfStored);
                 continue;
             }
