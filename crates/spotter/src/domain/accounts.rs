@@ -19,7 +19,7 @@ pub async fn authenticate(state: &AppState, token: &str) -> Result<Actor> {
         .tokens
         .verify(token, TokenKind::Access)
         .map_err(Error::Unauthorized)?;
-    let user = users::by_id(state.db.pool(), claims.user_id)
+    let user = users::by_id(&state.db, claims.user_id)
         .await?
         .ok_or(Error::Unauthorized(AuthFailure::UserNotFound))?;
     if !user.is_active {
@@ -78,7 +78,7 @@ pub async fn refresh(state: &AppState, addr: IpAddr, refresh: &str) -> Result<To
         .tokens
         .verify(refresh, TokenKind::Refresh)
         .map_err(Error::Unauthorized)?;
-    let user = users::by_id(state.db.pool(), claims.user_id)
+    let user = users::by_id(&state.db, claims.user_id)
         .await?
         .ok_or(Error::Unauthorized(AuthFailure::UserNotFound))?;
     if !user.is_active {
@@ -108,7 +108,7 @@ pub async fn refresh(state: &AppState, addr: IpAddr, refresh: &str) -> Result<To
 /// A trainee of this trainer, or 404.
 pub async fn own_trainee(state: &AppState, trainer: &Actor, trainee_id: UserId) -> Result<User> {
     require_role(trainer, Role::Trainer)?;
-    match users::by_id(state.db.pool(), trainee_id).await? {
+    match users::by_id(&state.db, trainee_id).await? {
         Some(u) if u.role == Role::Trainee && u.parent_trainer_id == Some(trainer.id()) => Ok(u),
         _ => Err(Error::NotFoundDetail),
     }
@@ -196,7 +196,7 @@ pub async fn impersonate(state: &AppState, actor: &Actor, target: UserId) -> Res
     }
     let user = match actor.role() {
         Role::Trainer => own_trainee(state, actor, target).await?,
-        Role::Admin => match users::by_id(state.db.pool(), target).await? {
+        Role::Admin => match users::by_id(&state.db, target).await? {
             Some(u) if u.role == Role::Trainer => u,
             _ => return Err(Error::NotFoundDetail),
         },
@@ -220,7 +220,7 @@ pub async fn end_impersonation(
     role: Role,
 ) -> Result<Impersonation> {
     let original = match (actor.impersonating, actor.original_user_id) {
-        (true, Some(id)) => users::by_id(state.db.pool(), id).await?,
+        (true, Some(id)) => users::by_id(&state.db, id).await?,
         _ => return Err(Error::PermissionDenied("Not currently impersonating.")),
     };
     let Some(user) = original.filter(|u| u.role == role && u.is_active) else {

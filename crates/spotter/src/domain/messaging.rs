@@ -58,7 +58,7 @@ pub async fn visible(
     id: ConversationId,
     for_reading: bool,
 ) -> Result<ConversationRef> {
-    let conv = conversations::get_ref(state.db.pool(), id)
+    let conv = conversations::get_ref(&state.db, id)
         .await?
         .ok_or(Error::NotFound(msg::CONVERSATION_NOT_FOUND))?;
     if !conv.is_participant(actor.id()) {
@@ -107,7 +107,7 @@ pub async fn send_to(
             c.archived_at = None;
             c
         }
-        Target::Id(id) => conversations::get_ref(state.db.pool(), id)
+        Target::Id(id) => conversations::get_ref(&state.db, id)
             .await?
             .ok_or(Error::NotFound(msg::CONVERSATION_NOT_FOUND))?,
     };
@@ -307,7 +307,7 @@ pub async fn start(state: &AppState, actor: &Actor, draft: &StartDraft<'_>) -> R
     let (Some(trainee_id), Some(body)) = (trainee_id, body) else {
         return Err(Error::field("content", msg::REQUIRED));
     };
-    let trainee = users::by_id(state.db.pool(), trainee_id).await?;
+    let trainee = users::by_id(&state.db, trainee_id).await?;
     let assigned = trainee.is_some_and(|t| {
         t.role == Role::Trainee && t.is_active && t.parent_trainer_id == Some(actor.id())
     });
@@ -327,7 +327,7 @@ pub async fn start(state: &AppState, actor: &Actor, draft: &StartDraft<'_>) -> R
                     .await?
     {
         drop(w);
-        let is_first = messages::before(state.db.pool(), conversation_id, Some(message.id), 1)
+        let is_first = messages::before(&state.db, conversation_id, Some(message.id), 1)
             .await?
             .is_empty();
         return Ok(Started {
@@ -440,16 +440,10 @@ pub async fn list_messages(
     paging: Paging,
 ) -> Result<MessagePage> {
     visible(state, actor, id, true).await?;
-    let pool = state.db.pool();
     match paging {
         Paging::Page { page, size } => {
-            let mut conn = pool.acquire().await?;
-            let total = conversations::get(&mut conn, id)
-                .await?
-                .map(|c| c.message_count)
-                .unwrap_or(0);
-            drop(conn);
-            let messages = messages::page(pool, id, size, (page - 1) * size).await?;
+            let total = conversations::message_count(&state.db, id).await?;
+            let messages = messages::page(&state.db, id, size, (page - 1) * size).await?;
             Ok(MessagePage {
                 has_more: page * size < total,
                 messages,
@@ -457,7 +451,7 @@ pub async fn list_messages(
             })
         }
         Paging::Before { before, limit } => {
-            let mut messages = messages::before(pool, id, before, limit + 1).await?;
+            let mut messages = messages::before(&state.db, id, before, limit + 1).await?;
             let has_more = messages.len() as i64 > limit;
             messages.truncate(limit as usize);
             Ok(MessagePage {
@@ -467,7 +461,7 @@ pub async fn list_messages(
             })
         }
         Paging::After { after, limit } => {
-            let mut messages = messages::after(pool, id, after, limit + 1).await?;
+            let mut messages = messages::after(&state.db, id, after, limit + 1).await?;
             let has_more = messages.len() as i64 > limit;
             messages.truncate(limit as usize);
             Ok(MessagePage {
@@ -486,9 +480,9 @@ pub async fn list_conversations(
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<Conversation>, i64)> {
-    Ok(conversations::list_for(state.db.pool(), actor.id(), archived, limit, offset).await?)
+    Ok(conversations::list_for(&state.db, actor.id(), archived, limit, offset).await?)
 }
 
 pub async fn unread_count(state: &AppState, user: UserId) -> Result<i64> {
-    Ok(conversations::unread_total(state.db.pool(), user).await?)
+    Ok(conversations::unread_total(&state.db, user).await?)
 }

@@ -308,7 +308,7 @@ async fn decide(
         ids.iter().min().copied().unwrap_or(0),
         ids.iter().max().copied().unwrap_or(0),
     );
-    let unread: Vec<_> = messages::unread_between(state.db.pool(), conversation, lo, hi)
+    let unread: Vec<_> = messages::unread_between(&state.db, conversation, lo, hi)
         .await?
         .into_iter()
         .filter(|m| ids.contains(&m.id))
@@ -317,11 +317,11 @@ async fn decide(
         return Ok(Decision::Skip("read"));
     };
     let devices = devices::active_for(state.db.pool(), recipient).await?;
-    let sender = users::by_id(state.db.pool(), sender_id).await?;
+    let sender = users::by_id(&state.db, sender_id).await?;
     let (Some(sender), false) = (sender, devices.is_empty()) else {
         return Ok(Decision::Skip("no_devices"));
     };
-    let badge = conversations::unread_total(state.db.pool(), recipient).await?;
+    let badge = conversations::unread_total(&state.db, recipient).await?;
     let n = payload::render(conversation, &sender, &unread, badge, state.push.preview);
     Ok(Decision::Notify(
         devices.iter().map(|d| d.id).collect(),
@@ -392,7 +392,7 @@ pub async fn test(state: &AppState, email: &str) -> anyhow::Result<Vec<(Device, 
         title: "Spotter test notification".into(),
         body: "Push notifications work on this device.".into(),
         data: payload::data(0, user.id),
-        badge: conversations::unread_total(state.db.pool(), user.id).await?,
+        badge: conversations::unread_total(&state.db, user.id).await?,
     };
     let mut out = Vec::new();
     for d in devices::active_for(state.db.pool(), user.id).await? {

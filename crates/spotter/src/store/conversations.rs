@@ -2,8 +2,9 @@
 //! the row itself, so the list and the unread badge never scan messages.
 
 use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, AnyPool, Row};
+use sqlx::{AnyConnection, Row};
 
+use super::Db;
 use crate::clock::Micros;
 use crate::domain::model::{Conversation, ConversationId, ConversationRef, UserId, UserSummary};
 
@@ -45,16 +46,57 @@ fn from_row(row: &AnyRow) -> Result<Conversation, sqlx::Error> {
     })
 }
 
-pub async fn get_ref(
-    pool: &AnyPool,
-    id: ConversationId,
-) -> Result<Option<ConversationRef>, sqlx::Error> {
-    let row = sqlx::query(
-        "SELECT id, trainer_id, trainee_id, archived_at FROM conversations WHERE id = $1",
-    )
-    .bind(id)
-    .fetch_optional(pool)
-    .await?;
+/// [`from_row`] for SQLite's direct reads: the columns of `SELECT`, by position.
+fn from_sqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<Conversation> {
+    let trainee_id: Option<UserId> = row.get(2)?;
+    let trainee = match trainee_id {
+        Some(id) => Some(UserSummary {
+            id,
+            first_name: row.get(14)?,
+            last_name: row.get(15)?,
+            email: row.get(16)?,
+            profile_image: row.get(17)?,
+        }),
+        None => None,
+    };
+    Ok(Conversation {
+        id: row.get(0)?,
+        trainer: UserSummary {
+            id: row.get(1)?,
+            first_name: row.get(10)?,
+            last_name: row.get(11)?,
+            email: row.get(12)?,
+            profile_image: row.get(13)?,
+        },
+        trainee,
+        archived_at: row.get(3)?,
+        created_at: row.get(4)?,
+        last_message_at: row.get(5)?,
+        last_message_preview: row.get(6)?,
+        message_count: row.get(7)?,
+        trainer_unread: row.get(8)?,
+        trainee_unread: row.get(9)?,
+    })
+}
+
+const GET_REF: &str =
+    "SELECT id, trainer_id, trainee_id, archived_at FROM conversations WHERE id = $1";
+
+pub async fn get_ref(db: &Db, id: ConversationId) -> Result<Option<ConversationRef>, sqlx::Error> {
+    if let Some(reader) = db.reader() {
+        return reader.one(GET_REF, [id], |r| {
+            Ok(ConversationRef {
+                id: r.get(0)?,
+                trainer_id: r.get(1)?,
+                trainee_id: r.get(2)?,
+                archived_at: r.get(3)?,
+            })
+        });
+    }
+    let row = sqlx::query(GET_REF)
+        .bind(id)
+        .fetch_optional(db.pool())
+        .await?;
     row.map(|r| {
         Ok(ConversationRef {
             id: r.try_get("id")?,
@@ -141,7 +183,7 @@ pub async fn archive_pair(
 /// One page of a user's conversations, newest activity first, and how many there are.
 /// `archived` lists the archived ones, which only their trainer may see.
 pub async fn list_for(
-    pool: &AnyPool,
+    db: &Db,
     user: UserId,
     archived: bool,
     limit: i64,
@@ -152,34 +194,43 @@ pub async fn list_for(
     } else {
         "(c.trainer_id = $1 OR c.trainee_id = $1) AND c.archived_at IS NULL"
     };
-    let count: i64 = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT COUNT(*) AS n FROM conversations c WHERE {filter}"
-    )))
-    .bind(user)
-    .fetch_one(pool)
-    .await?
-    .try_get("n")?;
-    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+    let count_sql = format!("SELECT COUNT(*) AS n FROM conversations c WHERE {filter}");
+    let page_sql = format!(
         "{SELECT} WHERE {filter} ORDER BY c.last_activity_at DESC, c.id DESC LIMIT $2 OFFSET $3"
-    )))
-    .bind(user)
-    .bind(limit)
-    .bind(offset)
-    .fetch_all(pool)
-    .await?;
+    );
+    if let Some(reader) = db.reader() {
+        let count = reader.one(&count_sql, [user], |r| r.get(0))?.unwrap_or(0);
+        let rows = reader.all(&page_sql, [user, limit, offset], from_sqlite)?;
+        return Ok((rows, count));
+    }
+    let pool = db.pool();
+    let count: i64 = sqlx::query(sqlx::AssertSqlSafe(count_sql))
+        .bind(user)
+        .fetch_one(pool)
+        .await?
+        .try_get("n")?;
+    let rows = sqlx::query(sqlx::AssertSqlSafe(page_sql))
+        .bind(user)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(pool)
+        .await?;
     Ok((rows.iter().map(from_row).collect::<Result<_, _>>()?, count))
 }
 
 /// Messages from others that `user` has not read, over their non-archived conversations.
-pub async fn unread_total(pool: &AnyPool, user: UserId) -> Result<i64, sqlx::Error> {
-    sqlx::query(
-        "SELECT CAST(COALESCE(SUM(CASE WHEN trainer_id = $1 THEN trainer_unread ELSE trainee_unread END), 0) \
-         AS BIGINT) AS n FROM conversations WHERE (trainer_id = $1 OR trainee_id = $1) AND archived_at IS NULL",
-    )
-    .bind(user)
-    .fetch_one(pool)
-    .await?
-    .try_get("n")
+pub async fn unread_total(db: &Db, user: UserId) -> Result<i64, sqlx::Error> {
+    const SQL: &str = "SELECT CAST(COALESCE(SUM(CASE WHEN trainer_id = $1 THEN trainer_unread \
+        ELSE trainee_unread END), 0) AS BIGINT) AS n FROM conversations \
+        WHERE (trainer_id = $1 OR trainee_id = $1) AND archived_at IS NULL";
+    if let Some(reader) = db.reader() {
+        return Ok(reader.one(SQL, [user], |r| r.get(0))?.unwrap_or(0));
+    }
+    sqlx::query(SQL)
+        .bind(user)
+        .fetch_one(db.pool())
+        .await?
+        .try_get("n")
 }
 
 /// Records a new message on its conversation and returns the message's timestamp and position
@@ -225,36 +276,6 @@ pub struct SendState {
     pub archived: bool,
 }
 
-pub async fn send_states(
-    conn: &mut AnyConnection,
-    ids: &[ConversationId],
-) -> Result<std::collections::HashMap<ConversationId, SendState>, sqlx::Error> {
-    let mut out = std::collections::HashMap::with_capacity(ids.len());
-    for chunk in super::pow2_chunks(ids, 256) {
-        // SQLite only, like the rest of the group commit: anonymous parameters.
-        let list = vec!["?"; chunk.len()].join(", ");
-        let sql = format!(
-            "SELECT id, last_message_at, message_count, archived_at FROM conversations WHERE id IN ({list})"
-        );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for id in chunk {
-            q = q.bind(*id);
-        }
-        for r in q.fetch_all(&mut *conn).await? {
-            let archived_at: Option<Micros> = r.try_get("archived_at")?;
-            out.insert(
-                r.try_get("id")?,
-                SendState {
-                    last_message_at: r.try_get("last_message_at")?,
-                    message_count: r.try_get("message_count")?,
-                    archived: archived_at.is_some(),
-                },
-            );
-        }
-    }
-    Ok(out)
-}
-
 /// A conversation row after a batch of sends: its newest message and counters.
 #[derive(Debug, Clone)]
 pub struct AfterSends {
@@ -264,32 +285,6 @@ pub struct AfterSends {
     pub message_count: i64,
     pub trainer_unread_added: i64,
     pub trainee_unread_added: i64,
-}
-
-/// Writes what a batch of sends did to each conversation, in as few statements as possible
-/// (SQLite only: its group commit).
-pub async fn apply_sends(conn: &mut AnyConnection, rows: &[AfterSends]) -> Result<(), sqlx::Error> {
-    for chunk in super::pow2_chunks(rows, 128) {
-        let sql = format!(
-            "UPDATE conversations SET last_message_at = v.column2, last_activity_at = v.column2, \
-               last_message_preview = v.column3, message_count = v.column4, \
-               trainer_unread = trainer_unread + v.column5, trainee_unread = trainee_unread + v.column6 \
-             FROM (VALUES {}) AS v WHERE conversations.id = v.column1",
-            super::sqlite_values(chunk.len(), 6)
-        );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for c in chunk {
-            q = q
-                .bind(c.id)
-                .bind(c.last_message_at)
-                .bind(c.preview.as_str())
-                .bind(c.message_count)
-                .bind(c.trainer_unread_added)
-                .bind(c.trainee_unread_added);
-        }
-        q.execute(&mut *conn).await?;
-    }
-    Ok(())
 }
 
 /// Clears `reader`'s unread counter on the conversation.
@@ -309,29 +304,74 @@ pub async fn clear_unread(
 /// How many messages each of the user's live conversations has: where a per-user socket's
 /// cursors start.
 pub async fn message_counts_for(
-    pool: &AnyPool,
+    db: &Db,
     user: UserId,
 ) -> Result<Vec<(ConversationId, i64)>, sqlx::Error> {
-    sqlx::query(
-        "SELECT id, message_count FROM conversations \
-         WHERE (trainer_id = $1 OR trainee_id = $1) AND archived_at IS NULL",
-    )
-    .bind(user)
-    .fetch_all(pool)
-    .await?
-    .iter()
-    .map(|r| Ok((r.try_get("id")?, r.try_get("message_count")?)))
-    .collect()
+    const SQL: &str = "SELECT id, message_count FROM conversations \
+        WHERE (trainer_id = $1 OR trainee_id = $1) AND archived_at IS NULL";
+    if let Some(reader) = db.reader() {
+        return reader.all(SQL, [user], |r| Ok((r.get(0)?, r.get(1)?)));
+    }
+    sqlx::query(SQL)
+        .bind(user)
+        .fetch_all(db.pool())
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get("id")?, r.try_get("message_count")?)))
+        .collect()
 }
 
-pub async fn message_count(pool: &AnyPool, id: ConversationId) -> Result<i64, sqlx::Error> {
-    Ok(
-        sqlx::query("SELECT message_count FROM conversations WHERE id = $1")
-            .bind(id)
-            .fetch_optional(pool)
-            .await?
-            .map(|r| r.try_get("message_count"))
-            .transpose()?
-            .unwrap_or(0),
-    )
+pub async fn message_count(db: &Db, id: ConversationId) -> Result<i64, sqlx::Error> {
+    const SQL: &str = "SELECT message_count FROM conversations WHERE id = $1";
+    if let Some(reader) = db.reader() {
+        return Ok(reader.one(SQL, [id], |r| r.get(0))?.unwrap_or(0));
+    }
+    Ok(sqlx::query(SQL)
+        .bind(id)
+        .fetch_optional(db.pool())
+        .await?
+        .map(|r| r.try_get("message_count"))
+        .transpose()?
+        .unwrap_or(0))
+}
+
+/// SQLite's group commit (`domain::committer`), on the direct writer connection.
+pub mod direct {
+    use rusqlite::{Connection, OptionalExtension, Result};
+
+    use super::{AfterSends, ConversationId, Micros, SendState};
+
+    /// Where a conversation stands before a batch; `None` if there is no such conversation.
+    pub fn send_state(conn: &Connection, id: ConversationId) -> Result<Option<SendState>> {
+        conn.prepare_cached(
+            "SELECT last_message_at, message_count, archived_at FROM conversations WHERE id = ?1",
+        )?
+        .query_row([id], |r| {
+            Ok(SendState {
+                last_message_at: r.get(0)?,
+                message_count: r.get(1)?,
+                archived: r.get::<_, Option<Micros>>(2)?.is_some(),
+            })
+        })
+        .optional()
+    }
+
+    /// Writes what a batch of sends did to a conversation (as `bump_for_send` does per send).
+    pub fn apply_sends(conn: &Connection, c: &AfterSends) -> Result<()> {
+        conn.prepare_cached(
+            "UPDATE conversations SET last_message_at = ?2, last_activity_at = ?2, \
+             last_message_preview = ?3, message_count = ?4, \
+             trainer_unread = trainer_unread + ?5, trainee_unread = trainee_unread + ?6 \
+             WHERE id = ?1",
+        )?
+        .execute((
+            c.id,
+            c.last_message_at,
+            c.preview.as_str(),
+            c.message_count,
+            c.trainer_unread_added,
+            c.trainee_unread_added,
+        ))?;
+        Ok(())
+    }
 }

@@ -3,8 +3,9 @@
 //! "everything after id N" a complete answer for resume.
 
 use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, AnyPool, Row};
+use sqlx::{AnyConnection, Row};
 
+use super::Db;
 use crate::clock::Micros;
 use crate::domain::model::{ConversationId, Message, MessageId, Sender, UserId};
 
@@ -36,8 +37,47 @@ fn from_row(row: &AnyRow) -> Result<Message, sqlx::Error> {
     })
 }
 
+/// [`from_row`] for SQLite's direct reads: the columns of `SELECT`, by position.
+fn from_sqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<Message> {
+    let sender_id: Option<UserId> = row.get(3)?;
+    let sender = match sender_id {
+        Some(id) => Some(Sender {
+            id,
+            first_name: row.get(9)?,
+            last_name: row.get(10)?,
+            profile_image: row.get(11)?,
+        }),
+        None => None,
+    };
+    Ok(Message {
+        id: row.get(0)?,
+        conversation_id: row.get(1)?,
+        seq: row.get(2)?,
+        sender,
+        content: row.get(4)?,
+        client_message_id: row.get(5)?,
+        created_at: row.get(6)?,
+        delivered_at: row.get(7)?,
+        read_at: row.get(8)?,
+    })
+}
+
 fn all(rows: Vec<AnyRow>) -> Result<Vec<Message>, sqlx::Error> {
     rows.iter().map(from_row).collect()
+}
+
+/// Runs a read of messages whose three parameters are integers (every history query is).
+async fn read(db: &Db, sql: String, params: [i64; 3]) -> Result<Vec<Message>, sqlx::Error> {
+    if let Some(reader) = db.reader() {
+        return reader.all(&sql, params, from_sqlite);
+    }
+    let [a, b, c] = params;
+    all(sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(a)
+        .bind(b)
+        .bind(c)
+        .fetch_all(db.pool())
+        .await?)
 }
 
 /// A message about to be stored.
@@ -71,75 +111,6 @@ pub async fn insert(
     .await?
     .map(|r| r.try_get("id"))
     .transpose()
-}
-
-/// Rows taken per multi-row statement at most (6 values each, far below SQLite's limit).
-const ROWS_PER_STATEMENT: usize = 128;
-
-/// Inserts several messages in as few statements as possible; returns each one's
-/// `(conversation_id, seq, id)`. SQLite only: its group commit, which has ruled out duplicates
-/// first.
-pub async fn insert_many(
-    conn: &mut AnyConnection,
-    rows: &[NewMessage<'_>],
-) -> Result<Vec<(ConversationId, i64, MessageId)>, sqlx::Error> {
-    let mut ids = Vec::with_capacity(rows.len());
-    for chunk in super::pow2_chunks(rows, ROWS_PER_STATEMENT) {
-        let sql = format!(
-            "INSERT INTO messages (conversation_id, seq, sender_id, content, client_message_id, created_at) \
-             VALUES {} RETURNING id, conversation_id, seq",
-            super::sqlite_values(chunk.len(), 6)
-        );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for m in chunk {
-            q = q
-                .bind(m.conversation_id)
-                .bind(m.seq)
-                .bind(m.sender)
-                .bind(m.content)
-                .bind(m.client_message_id)
-                .bind(m.created_at);
-        }
-        for r in q.fetch_all(&mut *conn).await? {
-            ids.push((
-                r.try_get("conversation_id")?,
-                r.try_get("seq")?,
-                r.try_get("id")?,
-            ));
-        }
-    }
-    Ok(ids)
-}
-
-/// Which of these `(conversation, sender, client_message_id)` keys are already stored (SQLite
-/// only).
-pub async fn existing_client_ids(
-    conn: &mut AnyConnection,
-    keys: &[(ConversationId, UserId, &str)],
-) -> Result<Vec<(ConversationId, UserId, String)>, sqlx::Error> {
-    let mut found = Vec::new();
-    for chunk in super::pow2_chunks(keys, ROWS_PER_STATEMENT) {
-        let sql = format!(
-            // A join from the keys (CROSS JOIN keeps them outer), so that each is one index
-            // search: SQLite scans the whole index for a row-value `IN (VALUES …)`.
-            "SELECT m.conversation_id, m.sender_id, m.client_message_id \
-             FROM (VALUES {}) AS k CROSS JOIN messages m ON m.conversation_id = k.column1 \
-             AND m.sender_id = k.column2 AND m.client_message_id = k.column3",
-            super::sqlite_values(chunk.len(), 3)
-        );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for (c, u, k) in chunk {
-            q = q.bind(*c).bind(*u).bind(*k);
-        }
-        for r in q.fetch_all(&mut *conn).await? {
-            found.push((
-                r.try_get("conversation_id")?,
-                r.try_get("sender_id")?,
-                r.try_get("client_message_id")?,
-            ));
-        }
-    }
-    Ok(found)
 }
 
 pub async fn get(conn: &mut AnyConnection, id: MessageId) -> Result<Option<Message>, sqlx::Error> {
@@ -176,53 +147,38 @@ pub async fn by_client_id<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
 
 /// Newest first, by offset (the original page-number paging).
 pub async fn page(
-    pool: &AnyPool,
+    db: &Db,
     conversation: ConversationId,
     limit: i64,
     offset: i64,
 ) -> Result<Vec<Message>, sqlx::Error> {
     let sql =
         format!("{SELECT} WHERE m.conversation_id = $1 ORDER BY m.id DESC LIMIT $2 OFFSET $3");
-    all(sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(conversation)
-        .bind(limit)
-        .bind(offset)
-        .fetch_all(pool)
-        .await?)
+    read(db, sql, [conversation, limit, offset]).await
 }
 
 /// Newest first, strictly older than `before` (or the newest, when `None`).
 pub async fn before(
-    pool: &AnyPool,
+    db: &Db,
     conversation: ConversationId,
     before: Option<MessageId>,
     limit: i64,
 ) -> Result<Vec<Message>, sqlx::Error> {
     let sql =
         format!("{SELECT} WHERE m.conversation_id = $1 AND m.id < $2 ORDER BY m.id DESC LIMIT $3");
-    all(sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(conversation)
-        .bind(before.unwrap_or(i64::MAX))
-        .bind(limit)
-        .fetch_all(pool)
-        .await?)
+    read(db, sql, [conversation, before.unwrap_or(i64::MAX), limit]).await
 }
 
 /// Oldest first, strictly newer than `after`: what resume replays.
 pub async fn after(
-    pool: &AnyPool,
+    db: &Db,
     conversation: ConversationId,
     after: MessageId,
     limit: i64,
 ) -> Result<Vec<Message>, sqlx::Error> {
     let sql =
         format!("{SELECT} WHERE m.conversation_id = $1 AND m.id > $2 ORDER BY m.id ASC LIMIT $3");
-    all(sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(conversation)
-        .bind(after)
-        .bind(limit)
-        .fetch_all(pool)
-        .await?)
+    read(db, sql, [conversation, after, limit]).await
 }
 
 /// Marks every unread message from the other party read; returns how many.
@@ -265,73 +221,44 @@ pub async fn mark_delivered(
     .rows_affected())
 }
 
-/// [`mark_delivered`] for many `(conversation, recipient, up_to)` at once, in a statement per
-/// 128 (SQLite only: it names VALUES columns `column1…`, and its parameters need no casts).
-/// Returns `(conversation, sender)` of each message marked, to tell whose receipts changed.
-pub async fn mark_delivered_many(
-    conn: &mut AnyConnection,
-    marks: &[(ConversationId, UserId, MessageId)],
-    now: Micros,
-) -> Result<Vec<(ConversationId, Option<UserId>)>, sqlx::Error> {
-    let mut marked = Vec::new();
-    for chunk in super::pow2_chunks(marks, ROWS_PER_STATEMENT) {
-        let sql = format!(
-            "UPDATE messages SET delivered_at = ? FROM (VALUES {}) AS v \
-             WHERE messages.conversation_id = v.column1 AND messages.delivered_at IS NULL \
-             AND messages.id <= v.column3 \
-             AND (messages.sender_id IS NULL OR messages.sender_id <> v.column2) \
-             RETURNING conversation_id, sender_id",
-            super::sqlite_values(chunk.len(), 3)
-        );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now);
-        for (c, r, up_to) in chunk {
-            q = q.bind(*c).bind(*r).bind(*up_to);
-        }
-        for row in q.fetch_all(&mut *conn).await? {
-            marked.push((row.try_get("conversation_id")?, row.try_get("sender_id")?));
-        }
-    }
-    Ok(marked)
-}
-
 /// Oldest first, after position `seq`: what a socket reads to fill a gap in live events.
 pub async fn after_seq(
-    pool: &AnyPool,
+    db: &Db,
     conversation: ConversationId,
     seq: i64,
     limit: i64,
 ) -> Result<Vec<Message>, sqlx::Error> {
     let sql =
         format!("{SELECT} WHERE m.conversation_id = $1 AND m.seq > $2 ORDER BY m.seq ASC LIMIT $3");
-    all(sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(conversation)
-        .bind(seq)
-        .bind(limit)
-        .fetch_all(pool)
-        .await?)
+    read(db, sql, [conversation, seq, limit]).await
 }
 
 /// The position of a message in its conversation (0 for none), where a resume's cursor starts.
 pub async fn seq_of(
-    pool: &AnyPool,
+    db: &Db,
     conversation: ConversationId,
     id: MessageId,
 ) -> Result<i64, sqlx::Error> {
-    Ok(sqlx::query(
-        "SELECT seq FROM messages WHERE conversation_id = $1 AND id <= $2 ORDER BY id DESC LIMIT 1",
-    )
-    .bind(conversation)
-    .bind(id)
-    .fetch_optional(pool)
-    .await?
-    .map(|r| r.try_get("seq"))
-    .transpose()?
-    .unwrap_or(0))
+    const SQL: &str =
+        "SELECT seq FROM messages WHERE conversation_id = $1 AND id <= $2 ORDER BY id DESC LIMIT 1";
+    if let Some(reader) = db.reader() {
+        return Ok(reader
+            .one(SQL, [conversation, id], |r| r.get(0))?
+            .unwrap_or(0));
+    }
+    Ok(sqlx::query(SQL)
+        .bind(conversation)
+        .bind(id)
+        .fetch_optional(db.pool())
+        .await?
+        .map(|r| r.try_get("seq"))
+        .transpose()?
+        .unwrap_or(0))
 }
 
 /// The unread messages of a conversation with ids from `lo` to `hi`, oldest first.
 pub async fn unread_between(
-    pool: &AnyPool,
+    db: &Db,
     conversation: ConversationId,
     lo: MessageId,
     hi: MessageId,
@@ -339,10 +266,71 @@ pub async fn unread_between(
     let sql = format!(
         "{SELECT} WHERE m.conversation_id = $1 AND m.id >= $2 AND m.id <= $3 AND m.read_at IS NULL ORDER BY m.id"
     );
-    all(sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(conversation)
-        .bind(lo)
-        .bind(hi)
-        .fetch_all(pool)
-        .await?)
+    read(db, sql, [conversation, lo, hi]).await
+}
+
+/// SQLite's group commit (`domain::committer`): the same rows, written on the direct writer
+/// connection inside its transaction.
+pub mod direct {
+    use rusqlite::{Connection, Result};
+
+    use super::{ConversationId, Message, MessageId, Micros, NewMessage, SELECT, UserId};
+
+    /// Stores a message the batch has checked is new; returns its id.
+    pub fn insert(conn: &Connection, m: &NewMessage<'_>) -> Result<MessageId> {
+        conn.prepare_cached(
+            "INSERT INTO messages (conversation_id, seq, sender_id, content, client_message_id, \
+             created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id",
+        )?
+        .query_row(
+            (
+                m.conversation_id,
+                m.seq,
+                m.sender,
+                m.content,
+                m.client_message_id,
+                m.created_at,
+            ),
+            |r| r.get(0),
+        )
+    }
+
+    /// [`super::by_client_id`]: the message a sender already sent with this key, if any.
+    pub fn by_client_id(
+        conn: &Connection,
+        conversation: ConversationId,
+        sender: UserId,
+        client_message_id: &str,
+    ) -> Result<Option<Message>> {
+        let sql = format!(
+            "{SELECT} WHERE m.conversation_id = ?1 AND m.sender_id = ?2 AND m.client_message_id = ?3"
+        );
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let mut rows = stmt.query((conversation, sender, client_message_id))?;
+        rows.next()?.map(super::from_sqlite).transpose()
+    }
+
+    /// [`super::mark_delivered`], returning `(conversation, sender)` of each message marked,
+    /// to tell whose receipts changed.
+    pub fn mark_delivered(
+        conn: &Connection,
+        conversation: ConversationId,
+        recipient: UserId,
+        up_to: MessageId,
+        now: Micros,
+        marked: &mut Vec<(ConversationId, Option<UserId>)>,
+    ) -> Result<()> {
+        let mut stmt = conn.prepare_cached(
+            "UPDATE messages SET delivered_at = ?4 WHERE conversation_id = ?1 \
+             AND delivered_at IS NULL AND id <= ?3 AND (sender_id IS NULL OR sender_id <> ?2) \
+             RETURNING conversation_id, sender_id",
+        )?;
+        let rows = stmt.query_map((conversation, recipient, up_to, now), |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?;
+        for row in rows {
+            marked.push(row?);
+        }
+        Ok(())
+    }
 }

@@ -3,11 +3,15 @@
 //! kept column-for-column alike so the statements need no per-backend branches, except where a
 //! backend really differs (row locking, see `outbox`).
 //!
+//! On SQLite the hot reads and the group commit's writes skip sqlx for rusqlite connections
+//! (`direct`): no thread hop per statement and per row.
+//!
 //! Writes go through [`Db::begin_write`]: on SQLite it first takes an in-process writer lock,
 //! since SQLite has one writer and its own busy-wait (sleep and retry) is slow under contention.
 
 pub mod conversations;
 pub mod devices;
+pub mod direct;
 pub mod messages;
 pub mod outbox;
 pub mod tokens;
@@ -35,6 +39,8 @@ pub struct Db {
     backend: Backend,
     /// SQLite only: serialises write transactions inside this process.
     writer: Option<Arc<Mutex<()>>>,
+    /// SQLite only: the hot paths' own connections.
+    direct: Option<Arc<direct::Direct>>,
 }
 
 /// A write transaction; on SQLite it also holds the writer lock until commit or drop.
@@ -51,14 +57,6 @@ impl WriteTx {
     pub async fn rollback(self) -> Result<(), sqlx::Error> {
         self.tx.rollback().await
     }
-}
-
-/// `(?, ?), (?, ?)` for `rows` rows of `cols` values: the VALUES list of a multi-row statement.
-/// SQLite only (PostgreSQL wants `$n`): anonymous parameters cost SQLite nothing to resolve,
-/// where each `$n` is a linear search among the statement's names.
-pub(crate) fn sqlite_values(rows: usize, cols: usize) -> String {
-    let row = format!("({})", vec!["?"; cols].join(", "));
-    vec![row; rows].join(", ")
 }
 
 /// Splits `items` into runs whose lengths are powers of two, at most `max`: a multi-row
@@ -111,12 +109,27 @@ impl Db {
             .connect(url)
             .await
             .with_context(|| format!("connecting to the {backend:?} database"))?;
-        let db = Self {
+        let mut db = Self {
             pool,
             backend,
             writer: (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(()))),
+            direct: None,
         };
         db.migrate().await?;
+        if backend == Backend::Sqlite {
+            // The file SQLite actually opened (URL forms vary). An in-memory database is
+            // refused: each pooled connection would have its own, invisible to the others.
+            let file: Option<String> =
+                sqlx::query_scalar("SELECT file FROM pragma_database_list WHERE name = 'main'")
+                    .fetch_optional(&db.pool)
+                    .await?;
+            let Some(file) = file.filter(|f| !f.is_empty()) else {
+                anyhow::bail!("SQLite needs a database file, not an in-memory database");
+            };
+            db.direct = Some(Arc::new(
+                direct::Direct::open(file.into()).context("opening the SQLite database")?,
+            ));
+        }
         Ok(db)
     }
 
@@ -174,6 +187,32 @@ impl Db {
         self.backend
     }
 
+    /// SQLite's direct connections (`None` on PostgreSQL: use the pool).
+    pub fn reader(&self) -> Option<&direct::Direct> {
+        self.direct.as_deref()
+    }
+
+    /// SQLite only: runs `f` in a write transaction on the direct writer connection, on a
+    /// blocking thread, holding the writer lock; commits unless `f` fails.
+    pub async fn write_direct<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut rusqlite::Transaction<'_>) -> rusqlite::Result<T> + Send + 'static,
+    ) -> Result<T, sqlx::Error> {
+        let (Some(direct), Some(lock)) = (self.direct.clone(), &self.writer) else {
+            return Err(sqlx::Error::Protocol("direct writes are SQLite's".into()));
+        };
+        let waiting = std::time::Instant::now();
+        let guard = lock.clone().lock_owned().await;
+        metrics::histogram!(crate::metrics::DB_WAIT).record(waiting.elapsed().as_secs_f64());
+        tokio::task::spawn_blocking(move || {
+            let out = direct.write(f);
+            drop(guard);
+            out
+        })
+        .await
+        .map_err(|e| sqlx::Error::Protocol(format!("the SQLite writer failed: {e}")))?
+    }
+
     /// Starts a write transaction (after taking the writer lock on SQLite).
     pub async fn begin_write(&self) -> Result<WriteTx, sqlx::Error> {
         let waiting = std::time::Instant::now();
@@ -216,10 +255,5 @@ mod tests {
         let joined: Vec<u32> = pow2_chunks(&items, 128).flatten().copied().collect();
         assert_eq!(joined, items);
         assert_eq!(pow2_chunks::<u32>(&[], 8).count(), 0);
-    }
-
-    #[test]
-    fn sqlite_values_lists_rows() {
-        assert_eq!(sqlite_values(2, 3), "(?, ?, ?), (?, ?, ?)");
     }
 }

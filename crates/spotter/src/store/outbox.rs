@@ -28,26 +28,6 @@ pub async fn enqueue(
         .map(|_| ())
 }
 
-/// [`enqueue`] for several messages at once: `(message, conversation, recipient, created_at)`.
-/// SQLite only (its group commit).
-pub async fn enqueue_many(
-    conn: &mut AnyConnection,
-    rows: &[(MessageId, ConversationId, UserId, Micros)],
-) -> Result<(), sqlx::Error> {
-    for chunk in super::pow2_chunks(rows, 256) {
-        let sql = format!(
-            "INSERT INTO push_outbox (message_id, conversation_id, recipient_id, created_at) VALUES {}",
-            super::sqlite_values(chunk.len(), 4)
-        );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for (m, c, r, at) in chunk {
-            q = q.bind(*m).bind(*c).bind(*r).bind(*at);
-        }
-        q.execute(&mut *conn).await?;
-    }
-    Ok(())
-}
-
 #[derive(Debug, Clone, Copy)]
 pub struct Pending {
     pub id: i64,
@@ -306,4 +286,27 @@ pub async fn depth(db: &Db) -> Result<(i64, i64, i64), sqlx::Error> {
     .fetch_one(db.pool())
     .await?;
     Ok((r.try_get("outbox")?, r.try_get("jobs")?, r.try_get("dead")?))
+}
+
+/// SQLite's group commit (`domain::committer`), on the direct writer connection.
+pub mod direct {
+    use rusqlite::{Connection, Result};
+
+    use super::{ConversationId, MessageId, Micros, UserId};
+
+    /// [`super::enqueue`], inside the batch's transaction.
+    pub fn enqueue(
+        conn: &Connection,
+        message: MessageId,
+        conversation: ConversationId,
+        recipient: UserId,
+        now: Micros,
+    ) -> Result<()> {
+        conn.prepare_cached(
+            "INSERT INTO push_outbox (message_id, conversation_id, recipient_id, created_at) \
+             VALUES (?1, ?2, ?3, ?4)",
+        )?
+        .execute((message, conversation, recipient, now))?;
+        Ok(())
+    }
 }

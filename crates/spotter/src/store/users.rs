@@ -3,6 +3,8 @@
 use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Row};
 
+use super::Db;
+
 use crate::clock::{Micros, now_micros};
 use crate::domain::model::{Role, User, UserId};
 
@@ -24,6 +26,28 @@ fn from_row(row: &AnyRow) -> Result<User, sqlx::Error> {
             .try_get::<Option<Micros>, _>("deactivated_at")?
             .is_none(),
         created_at: row.try_get("created_at")?,
+    })
+}
+
+/// [`from_row`] for SQLite's direct reads: the same columns, by position.
+fn from_sqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
+    let role: String = row.get(4)?;
+    Ok(User {
+        id: row.get(0)?,
+        email: row.get(1)?,
+        first_name: row.get(2)?,
+        last_name: row.get(3)?,
+        role: Role::parse(&role).ok_or_else(|| {
+            rusqlite::Error::FromSqlConversionFailure(
+                4,
+                rusqlite::types::Type::Text,
+                format!("role {role}").into(),
+            )
+        })?,
+        parent_trainer_id: row.get(5)?,
+        profile_image: row.get(6)?,
+        is_active: row.get::<_, Option<Micros>>(7)?.is_none(),
+        created_at: row.get(8)?,
     })
 }
 
@@ -54,11 +78,14 @@ pub async fn insert(pool: &AnyPool, u: &NewUser<'_>) -> Result<UserId, sqlx::Err
     .try_get("id")
 }
 
-pub async fn by_id(pool: &AnyPool, id: UserId) -> Result<Option<User>, sqlx::Error> {
+pub async fn by_id(db: &Db, id: UserId) -> Result<Option<User>, sqlx::Error> {
     let sql = format!("SELECT {COLUMNS} FROM users WHERE id = $1");
+    if let Some(reader) = db.reader() {
+        return reader.one(&sql, [id], from_sqlite);
+    }
     sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(id)
-        .fetch_optional(pool)
+        .fetch_optional(db.pool())
         .await?
         .as_ref()
         .map(from_row)

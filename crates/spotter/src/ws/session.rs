@@ -141,13 +141,12 @@ pub async fn run(
     // Where a socket without `?after=` starts, read *before* subscribing: a message committed in
     // between is then beyond this point, and the writer's first fill reads it from the store
     // (read after subscribing, it could be counted as seen while its event was skipped).
-    let pool = state.db.pool();
     let start = match (fixed, after) {
         (Some(_), Some(after)) => Ok(Start::After(after)),
-        (Some(c), None) => conversations::message_count(pool, c.id)
+        (Some(c), None) => conversations::message_count(&state.db, c.id)
             .await
             .map(|n| Start::Ends(vec![(c.id, n)])),
-        (None, _) => conversations::message_counts_for(pool, actor.id())
+        (None, _) => conversations::message_counts_for(&state.db, actor.id())
             .await
             .map(Start::Ends),
     };
@@ -213,7 +212,7 @@ async fn authorize(state: &AppState, actor: &Actor, raw: &str) -> Result<Convers
     let Ok(id) = raw.parse::<i64>() else {
         return Err(close::FORBIDDEN);
     };
-    match conversations::get_ref(state.db.pool(), id).await {
+    match conversations::get_ref(&state.db, id).await {
         Ok(Some(c)) if c.is_participant(actor.id()) && !c.is_archived() => Ok(c),
         Ok(_) => Err(close::FORBIDDEN),
         Err(_) => Err(close::INTERNAL),
@@ -419,14 +418,13 @@ impl Writer {
     /// Where this socket starts: after a resume's replay, or at each conversation's end as read
     /// before subscribing, having written what was committed since.
     async fn start_cursors(&mut self, start: Start) -> Result<(), Stop> {
-        let pool = self.state.db.pool().clone();
         let failed = |_| Stop::Close(close::INTERNAL, "try again");
         match start {
             Start::After(after) => {
                 let Some(conv) = self.fixed else {
                     return Ok(());
                 };
-                let seq = messages::seq_of(&pool, conv.id, after)
+                let seq = messages::seq_of(&self.state.db, conv.id, after)
                     .await
                     .map_err(failed)?;
                 self.cursors.insert(conv.id, seq);
@@ -437,11 +435,11 @@ impl Writer {
                 let now = match self.fixed {
                     Some(c) => vec![(
                         c.id,
-                        conversations::message_count(&pool, c.id)
+                        conversations::message_count(&self.state.db, c.id)
                             .await
                             .map_err(failed)?,
                     )],
-                    None => conversations::message_counts_for(&pool, self.me)
+                    None => conversations::message_counts_for(&self.state.db, self.me)
                         .await
                         .map_err(failed)?,
                 };
@@ -464,7 +462,7 @@ impl Writer {
             if from >= up_to {
                 return Ok(());
             }
-            let page = messages::after_seq(self.state.db.pool(), conversation, from, REPLAY_PAGE)
+            let page = messages::after_seq(&self.state.db, conversation, from, REPLAY_PAGE)
                 .await
                 .map_err(|_| Stop::Close(close::INTERNAL, "try again"))?;
             for m in page.iter().filter(|m| m.seq <= up_to) {
