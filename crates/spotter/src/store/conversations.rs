@@ -194,9 +194,22 @@ pub async fn list_for(
     } else {
         "(c.trainer_id = $1 OR c.trainee_id = $1) AND c.archived_at IS NULL"
     };
+    // The page's ids first, each side read in order from its activity index (merged, for the
+    // live list), then the joins for those rows only: `OR` + `ORDER BY` would read, join and
+    // sort every conversation of the user to return 50.
+    let ids = if archived {
+        "SELECT id, last_activity_at FROM conversations WHERE trainer_id = $1 \
+         AND archived_at IS NOT NULL"
+    } else {
+        "SELECT id, last_activity_at FROM conversations WHERE trainer_id = $1 \
+         AND archived_at IS NULL \
+         UNION ALL SELECT id, last_activity_at FROM conversations WHERE trainee_id = $1 \
+         AND trainer_id <> $1 AND archived_at IS NULL"
+    };
     let count_sql = format!("SELECT COUNT(*) AS n FROM conversations c WHERE {filter}");
     let page_sql = format!(
-        "{SELECT} WHERE {filter} ORDER BY c.last_activity_at DESC, c.id DESC LIMIT $2 OFFSET $3"
+        "WITH page AS ({ids} ORDER BY last_activity_at DESC, id DESC LIMIT $2 OFFSET $3) \
+         {SELECT} JOIN page p ON p.id = c.id ORDER BY p.last_activity_at DESC, p.id DESC"
     );
     if let Some(reader) = db.reader() {
         let count = reader.one(&count_sql, [user], |r| r.get(0))?.unwrap_or(0);
