@@ -84,21 +84,85 @@ async fn close_now(sink: &mut Sink, code: u16, reason: &'static str) {
     .await;
 }
 
+/// A socket that passed authentication and authorization, subscribed, ready to go live.
+struct Opened {
+    state: AppState,
+    stream: SplitStream<WebSocket>,
+    commands: Commands,
+    writer: Writer,
+    sub: Subscription,
+    start: Start,
+    me: UserId,
+    fixed: Option<ConversationRef>,
+    socket_id: String,
+}
+
 pub async fn run(
     state: AppState,
     socket: WebSocket,
     target: Target,
     params: HashMap<String, String>,
 ) {
+    // Opening awaits large futures (authentication, reads from the store). Boxed, they are
+    // freed before the socket goes live, instead of sizing every idle socket's task for them.
+    let Some(opened) = Box::pin(open(state, socket, target, params)).await else {
+        return;
+    };
+    let Opened {
+        state,
+        stream,
+        mut commands,
+        writer,
+        sub,
+        start,
+        me,
+        fixed,
+        socket_id,
+    } = opened;
+    let (out_tx, out_rx) = mpsc::channel(32);
+    let last_seen = writer.last_seen.clone();
+    let started = writer.started;
+    let mut writer = tokio::spawn(writer.run(sub, out_rx, start));
+    tokio::select! {
+        () = read(stream, &mut commands, out_tx, last_seen, started) => {
+            // The reader ended (client closed, or a bad frame): the writer sees its queue close.
+            let _ = tokio::time::timeout(Duration::from_secs(3), &mut writer).await;
+        }
+        _ = &mut writer => {}
+    }
+    Box::pin(async {
+        commands.stop_typing().await;
+        commands.clear_focus().await;
+    })
+    .await;
+    if let Some(c) = fixed {
+        state.bus.set_reading(me, c.id, &socket_id, None);
+    }
+}
+
+/// Authenticates, authorizes and subscribes; `None` when the socket was closed instead.
+async fn open(
+    state: AppState,
+    socket: WebSocket,
+    target: Target,
+    params: HashMap<String, String>,
+) -> Option<Opened> {
     let (mut sink, stream) = socket.split();
     let actor = match params.get("token") {
-        None => return close_now(&mut sink, close::UNAUTHORIZED, "token missing").await,
+        None => {
+            close_now(&mut sink, close::UNAUTHORIZED, "token missing").await;
+            return None;
+        }
         Some(token) => match accounts::authenticate(&state, token).await {
             Ok(actor) => actor,
             Err(Error::Unauthorized(_)) => {
-                return close_now(&mut sink, close::UNAUTHORIZED, "token invalid or expired").await;
+                close_now(&mut sink, close::UNAUTHORIZED, "token invalid or expired").await;
+                return None;
             }
-            Err(_) => return close_now(&mut sink, close::INTERNAL, "try again").await,
+            Err(_) => {
+                close_now(&mut sink, close::INTERNAL, "try again").await;
+                return None;
+            }
         },
     };
     let fixed = match target {
@@ -111,17 +175,19 @@ pub async fn run(
                 } else {
                     "try again"
                 };
-                return close_now(&mut sink, code, reason).await;
+                close_now(&mut sink, code, reason).await;
+                return None;
             }
         },
     };
     if state.bus.hub().sockets_of(actor.id()) >= state.config.ws_max_sockets_per_user {
-        return close_now(
+        close_now(
             &mut sink,
             close::TOO_MANY_SOCKETS,
             "too many open sockets for this user",
         )
         .await;
+        return None;
     }
     let after = match (fixed, params.get("after")) {
         (Some(_), Some(raw)) => match raw.parse::<MessageId>() {
@@ -151,7 +217,8 @@ pub async fn run(
             .map(Start::Ends),
     };
     let Ok(start) = start else {
-        return close_now(&mut sink, close::INTERNAL, "try again").await;
+        close_now(&mut sink, close::INTERNAL, "try again").await;
+        return None;
     };
     let topic = fixed.map_or(Topic::User(actor.id()), |c| Topic::Conversation(c.id));
     // Subscribe before reading the store: see the module doc.
@@ -166,10 +233,7 @@ pub async fn run(
             .bus
             .set_reading(actor.id(), c.id, &socket_id, Some(presence_ttl));
     }
-    let last_seen = Arc::new(AtomicU64::new(0));
-    let started = Instant::now();
-    let (out_tx, out_rx) = mpsc::channel(32);
-    let mut commands = Commands::new(
+    let commands = Commands::new(
         state.clone(),
         actor.clone(),
         fixed,
@@ -185,26 +249,24 @@ pub async fn run(
         cursors: HashMap::new(),
         unread_dirty: fixed.is_none(),
         unflushed: 0,
-        last_seen: last_seen.clone(),
-        started,
+        last_seen: Arc::new(AtomicU64::new(0)),
+        started: Instant::now(),
         lag: sub.lag.clone(),
         socket_id: socket_id.clone(),
         presence_ttl,
         focus: commands.focus.clone(),
     };
-    let mut writer = tokio::spawn(writer.run(sub, out_rx, start));
-    tokio::select! {
-        () = read(stream, &mut commands, out_tx, last_seen, started) => {
-            // The reader ended (client closed, or a bad frame): the writer sees its queue close.
-            let _ = tokio::time::timeout(Duration::from_secs(3), &mut writer).await;
-        }
-        _ = &mut writer => {}
-    }
-    commands.stop_typing().await;
-    commands.clear_focus().await;
-    if let Some(c) = fixed {
-        state.bus.set_reading(actor.id(), c.id, &socket_id, None);
-    }
+    Some(Opened {
+        me: actor.id(),
+        state,
+        stream,
+        commands,
+        writer,
+        sub,
+        start,
+        fixed,
+        socket_id,
+    })
 }
 
 /// The conversation a socket may follow: it exists, the user takes part, it is not archived.
@@ -262,7 +324,9 @@ async fn read(
                     }
                     continue;
                 }
-                if let Some(reply) = commands.handle(text.as_str()).await
+                // Boxed: handling a command awaits the store, a large future that would
+                // otherwise be part of every idle socket's task.
+                if let Some(reply) = Box::pin(commands.handle(text.as_str())).await
                     && out.send(Out::Frame(reply)).await.is_err()
                 {
                     return;
@@ -354,7 +418,8 @@ impl Writer {
         out: &mut mpsc::Receiver<Out>,
         start: Start,
     ) -> Stop {
-        if let Err(stop) = self.start_cursors(start).await {
+        // Boxed, as every store read below: see `run`.
+        if let Err(stop) = Box::pin(self.start_cursors(start)).await {
             return stop;
         }
         let mut shutdown = self.state.shutdown.subscribe();
@@ -364,7 +429,8 @@ impl Writer {
         loop {
             if self.unread_dirty && sub.rx.is_empty() {
                 self.unread_dirty = false;
-                if let Ok(n) = crate::domain::messaging::unread_count(&self.state, self.me).await
+                if let Ok(n) =
+                    Box::pin(crate::domain::messaging::unread_count(&self.state, self.me)).await
                     && let Err(stop) = self
                         .write(json!({"type": "unread_count", "unread_count": n}).to_string())
                         .await
@@ -528,7 +594,7 @@ impl Writer {
                     return Ok(());
                 }
                 if seq > cursor + 1 {
-                    self.fill(conversation_id, seq).await?;
+                    Box::pin(self.fill(conversation_id, seq)).await?;
                     if self
                         .cursors
                         .get(&conversation_id)
