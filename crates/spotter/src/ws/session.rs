@@ -66,11 +66,15 @@ enum Start {
     Ends(Vec<(ConversationId, i64)>),
 }
 
-/// What the reader asks the writer to send.
+/// What the reader asks the writer to send. Kept to 16 bytes: each socket's queue allocates
+/// room for 32 of them up front.
 enum Out {
-    Frame(String),
-    Close(u16, &'static str),
+    Frame(Box<str>),
+    Close(&'static (u16, &'static str)),
 }
+
+/// The close a reader asks for when a frame is over the size limit.
+const CLOSE_TOO_BIG: (u16, &str) = (close::TOO_BIG, "frame too large");
 
 async fn close_now(sink: &mut Sink, code: u16, reason: &'static str) {
     let frame = CloseFrame {
@@ -97,17 +101,28 @@ struct Opened {
     socket_id: String,
 }
 
-pub async fn run(
+/// Serves one socket until it closes.
+pub fn run(
     state: AppState,
     socket: WebSocket,
     target: Target,
     params: HashMap<String, String>,
-) {
-    // Opening awaits large futures (authentication, reads from the store). Boxed, they are
-    // freed before the socket goes live, instead of sizing every idle socket's task for them.
-    let Some(opened) = Box::pin(open(state, socket, target, params)).await else {
-        return;
-    };
+) -> impl Future<Output = ()> + Send {
+    // Opening holds the socket by value and awaits large futures (authentication, reads from
+    // the store). Boxed, all that is freed once the socket is live, instead of sizing every
+    // idle socket's task for it (an `async fn` keeps its arguments in its own state).
+    let opening = Box::pin(open(state, socket, target, params));
+    async move {
+        if let Some(opened) = opening.await {
+            live(opened).await;
+        }
+    }
+}
+
+/// The socket live: its reader here, its writer in a task of its own. Not an `async fn`: its
+/// state would keep `opened` (and every local whose scope spans an await) for the socket's whole
+/// life; the future below holds only what the reader needs.
+fn live(opened: Box<Opened>) -> impl Future<Output = ()> + Send {
     let Opened {
         state,
         stream,
@@ -118,25 +133,28 @@ pub async fn run(
         me,
         fixed,
         socket_id,
-    } = opened;
+    } = *opened;
     let (out_tx, out_rx) = mpsc::channel(32);
     let last_seen = writer.last_seen.clone();
     let started = writer.started;
     let mut writer = tokio::spawn(writer.run(sub, out_rx, start));
-    tokio::select! {
-        () = read(stream, &mut commands, out_tx, last_seen, started) => {
-            // The reader ended (client closed, or a bad frame): the writer sees its queue close.
-            let _ = tokio::time::timeout(Duration::from_secs(3), &mut writer).await;
+    async move {
+        tokio::select! {
+            () = read(stream, &mut commands, out_tx, last_seen, started) => {
+                // The reader ended (client closed, or a bad frame): the writer sees its queue
+                // close.
+                let _ = tokio::time::timeout(Duration::from_secs(3), &mut writer).await;
+            }
+            _ = &mut writer => {}
         }
-        _ = &mut writer => {}
-    }
-    Box::pin(async {
-        commands.stop_typing().await;
-        commands.clear_focus().await;
-    })
-    .await;
-    if let Some(c) = fixed {
-        state.bus.set_reading(me, c.id, &socket_id, None);
+        Box::pin(async {
+            commands.stop_typing().await;
+            commands.clear_focus().await;
+        })
+        .await;
+        if let Some(c) = fixed {
+            state.bus.set_reading(me, c.id, &socket_id, None);
+        }
     }
 }
 
@@ -146,7 +164,7 @@ async fn open(
     socket: WebSocket,
     target: Target,
     params: HashMap<String, String>,
-) -> Option<Opened> {
+) -> Option<Box<Opened>> {
     let (mut sink, stream) = socket.split();
     let actor = match params.get("token") {
         None => {
@@ -256,7 +274,7 @@ async fn open(
         presence_ttl,
         focus: commands.focus.clone(),
     };
-    Some(Opened {
+    Some(Box::new(Opened {
         me: actor.id(),
         state,
         stream,
@@ -266,7 +284,7 @@ async fn open(
         start,
         fixed,
         socket_id,
-    })
+    }))
 }
 
 /// The conversation a socket may follow: it exists, the user takes part, it is not archived.
@@ -308,9 +326,7 @@ async fn read(
         match msg {
             Ok(Message::Text(text)) => {
                 if text.len() > MAX_FRAME_BYTES {
-                    let _ = out
-                        .send(Out::Close(close::TOO_BIG, "frame too large"))
-                        .await;
+                    let _ = out.send(Out::Close(&CLOSE_TOO_BIG)).await;
                     return;
                 }
                 if limiter.check().is_err() {
@@ -318,7 +334,7 @@ async fn read(
                     if last_notice.is_none_or(|t| t.elapsed() >= Duration::from_secs(1)) {
                         last_notice = Some(Instant::now());
                         let reply = error_frame("throttled", "Too many frames; slow down.", None);
-                        if out.send(Out::Frame(reply)).await.is_err() {
+                        if out.send(Out::Frame(reply.into())).await.is_err() {
                             return;
                         }
                     }
@@ -327,7 +343,7 @@ async fn read(
                 // Boxed: handling a command awaits the store, a large future that would
                 // otherwise be part of every idle socket's task.
                 if let Some(reply) = Box::pin(commands.handle(text.as_str())).await
-                    && out.send(Out::Frame(reply)).await.is_err()
+                    && out.send(Out::Frame(reply.into())).await.is_err()
                 {
                     return;
                 }
@@ -338,7 +354,7 @@ async fn read(
                     "Binary frames are not supported; send JSON text.",
                     None,
                 );
-                if out.send(Out::Frame(reply)).await.is_err() {
+                if out.send(Out::Frame(reply.into())).await.is_err() {
                     return;
                 }
             }
@@ -346,9 +362,7 @@ async fn read(
             Ok(Message::Ping(_) | Message::Pong(_)) => {}
             Err(e) => {
                 if is_too_big(e) {
-                    let _ = out
-                        .send(Out::Close(close::TOO_BIG, "frame too large"))
-                        .await;
+                    let _ = out.send(Out::Close(&CLOSE_TOO_BIG)).await;
                 }
                 return;
             }
@@ -400,16 +414,19 @@ impl Writer {
 
     /// Queues one frame for the socket; [`Self::flush`] sends what is queued. Frames that come
     /// together (an ack, the echo and a receipt) then leave in one `write` call, not one each.
+    ///
+    /// The guarded write is boxed, here and in `flush`: its timer and the lag watch would
+    /// otherwise size every idle socket's writer (by some 400 bytes each).
     async fn write(&mut self, text: String) -> Result<(), Stop> {
         self.unflushed += 1;
         let lag = self.lag.clone();
-        guarded(&lag, self.sink.feed(Message::Text(text.into()))).await
+        Box::pin(guarded(&lag, self.sink.feed(Message::Text(text.into())))).await
     }
 
     async fn flush(&mut self) -> Result<(), Stop> {
         self.unflushed = 0;
         let lag = self.lag.clone();
-        guarded(&lag, self.sink.flush()).await
+        Box::pin(guarded(&lag, self.sink.flush())).await
     }
 
     async fn serve(
@@ -454,8 +471,8 @@ impl Writer {
                     return Stop::Close(close::TRY_AGAIN_LATER, "too slow; resume with ?after=");
                 }
                 cmd = out.recv() => match cmd {
-                    Some(Out::Frame(text)) => self.write(text).await,
-                    Some(Out::Close(code, reason)) => return Stop::Close(code, reason),
+                    Some(Out::Frame(text)) => self.write(text.into()).await,
+                    Some(Out::Close(&(code, reason))) => return Stop::Close(code, reason),
                     None => return Stop::Gone,
                 },
                 Some(event) = sub.rx.recv() => self.event(&event).await,
@@ -469,7 +486,7 @@ impl Writer {
                     if shown != 0 {
                         self.state.bus.set_reading(self.me, shown, &self.socket_id, Some(self.presence_ttl));
                     }
-                    match tokio::time::timeout(WRITE_TIMEOUT, self.sink.send(Message::Ping(Default::default()))).await {
+                    match Box::pin(tokio::time::timeout(WRITE_TIMEOUT, self.sink.send(Message::Ping(Default::default())))).await {
                         Ok(Ok(())) => Ok(()),
                         _ => Err(Stop::Gone),
                     }
