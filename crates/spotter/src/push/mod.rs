@@ -282,15 +282,7 @@ pub async fn plan(state: &AppState) -> anyhow::Result<usize> {
     if done.is_empty() {
         return Ok(claimed_rows);
     }
-    let now = now_micros();
-    let mut w = state.db.begin_write().await?;
-    for (device, recipient, conversation, json) in &jobs {
-        outbox::add_job(&mut w.tx, *device, *recipient, *conversation, json, now).await?;
-    }
-    for (outcome, ids) in &done {
-        outbox::finish(&mut w.tx, ids, outcome, now).await?;
-    }
-    w.commit().await?;
+    outbox::record_round(&state.db, jobs, done.into_iter().collect(), now_micros()).await?;
     Ok(claimed_rows)
 }
 

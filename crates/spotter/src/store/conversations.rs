@@ -83,7 +83,7 @@ const GET_REF: &str =
     "SELECT id, trainer_id, trainee_id, archived_at FROM conversations WHERE id = $1";
 
 pub async fn get_ref(db: &Db, id: ConversationId) -> Result<Option<ConversationRef>, sqlx::Error> {
-    if let Some(reader) = db.reader() {
+    if let Some(reader) = db.direct() {
         return reader.one(GET_REF, [id], |r| {
             Ok(ConversationRef {
                 id: r.get(0)?,
@@ -211,7 +211,7 @@ pub async fn list_for(
         "WITH page AS ({ids} ORDER BY last_activity_at DESC, id DESC LIMIT $2 OFFSET $3) \
          {SELECT} JOIN page p ON p.id = c.id ORDER BY p.last_activity_at DESC, p.id DESC"
     );
-    if let Some(reader) = db.reader() {
+    if let Some(reader) = db.direct() {
         let count = reader.one(&count_sql, [user], |r| r.get(0))?.unwrap_or(0);
         let rows = reader.all(&page_sql, [user, limit, offset], from_sqlite)?;
         return Ok((rows, count));
@@ -236,7 +236,7 @@ pub async fn unread_total(db: &Db, user: UserId) -> Result<i64, sqlx::Error> {
     const SQL: &str = "SELECT CAST(COALESCE(SUM(CASE WHEN trainer_id = $1 THEN trainer_unread \
         ELSE trainee_unread END), 0) AS BIGINT) AS n FROM conversations \
         WHERE (trainer_id = $1 OR trainee_id = $1) AND archived_at IS NULL";
-    if let Some(reader) = db.reader() {
+    if let Some(reader) = db.direct() {
         return Ok(reader.one(SQL, [user], |r| r.get(0))?.unwrap_or(0));
     }
     sqlx::query(SQL)
@@ -322,7 +322,7 @@ pub async fn message_counts_for(
 ) -> Result<Vec<(ConversationId, i64)>, sqlx::Error> {
     const SQL: &str = "SELECT id, message_count FROM conversations \
         WHERE (trainer_id = $1 OR trainee_id = $1) AND archived_at IS NULL";
-    if let Some(reader) = db.reader() {
+    if let Some(reader) = db.direct() {
         return reader.all(SQL, [user], |r| Ok((r.get(0)?, r.get(1)?)));
     }
     sqlx::query(SQL)
@@ -336,7 +336,7 @@ pub async fn message_counts_for(
 
 pub async fn message_count(db: &Db, id: ConversationId) -> Result<i64, sqlx::Error> {
     const SQL: &str = "SELECT message_count FROM conversations WHERE id = $1";
-    if let Some(reader) = db.reader() {
+    if let Some(reader) = db.direct() {
         return Ok(reader.one(SQL, [id], |r| r.get(0))?.unwrap_or(0));
     }
     Ok(sqlx::query(SQL)

@@ -86,7 +86,7 @@ impl Direct {
         map: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
     ) -> Result<Vec<T>, sqlx::Error> {
         self.with(|conn| {
-            let mut stmt = conn.prepare_cached(sql)?;
+            let mut stmt = conn.prepare_cached(&numbered(sql))?;
             let rows = stmt.query_map(params, map)?;
             rows.collect()
         })
@@ -100,7 +100,7 @@ impl Direct {
         map: impl FnOnce(&Row<'_>) -> rusqlite::Result<T>,
     ) -> Result<Option<T>, sqlx::Error> {
         self.with(|conn| {
-            let mut stmt = conn.prepare_cached(sql)?;
+            let mut stmt = conn.prepare_cached(&numbered(sql))?;
             let mut rows = stmt.query(params)?;
             rows.next()?.map(map).transpose()
         })
@@ -122,6 +122,25 @@ impl Direct {
         tx.commit().map_err(to_sqlx)?;
         Ok(out)
     }
+}
+
+/// The statement with `$n` parameters written `?n`. Both mean "parameter n" to sqlx, but
+/// SQLite numbers `$n` names in order of first appearance (`$3 … $1` would bind the first
+/// value to `$3`), while `?n` is parameter n, whatever the order.
+pub fn numbered(sql: &str) -> Cow<'_, str> {
+    if !sql.contains('$') {
+        return Cow::Borrowed(sql);
+    }
+    let mut out = String::with_capacity(sql.len());
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '$' && chars.peek().is_some_and(char::is_ascii_digit) {
+            out.push('?');
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
 }
 
 fn connect(path: &std::path::Path, read_only: bool) -> Result<Connection, sqlx::Error> {
@@ -249,6 +268,21 @@ mod tests {
         assert_eq!(n, Some(4));
         let write = direct.all("DELETE FROM t RETURNING id", [], |r| r.get::<_, i64>(0));
         assert!(write.is_err(), "query_only must refuse writes");
+    }
+
+    #[test]
+    fn dollar_parameters_bind_by_number_not_by_order() {
+        let (_dir, _setup, direct) = fixture();
+        assert_eq!(numbered("a = $2 AND b = $10"), "a = ?2 AND b = ?10");
+        // `$2` appears first: positional binding must still give it the second value.
+        let v = direct
+            .one(
+                "SELECT v FROM t WHERE id = $2 AND v <> $1",
+                ("zzz", 2),
+                |r| r.get::<_, String>(0),
+            )
+            .expect("one");
+        assert_eq!(v.as_deref(), Some("b"));
     }
 
     #[test]

@@ -68,7 +68,7 @@ fn all(rows: Vec<AnyRow>) -> Result<Vec<Message>, sqlx::Error> {
 
 /// Runs a read of messages whose three parameters are integers (every history query is).
 async fn read(db: &Db, sql: String, params: [i64; 3]) -> Result<Vec<Message>, sqlx::Error> {
-    if let Some(reader) = db.reader() {
+    if let Some(reader) = db.direct() {
         return reader.all(&sql, params, from_sqlite);
     }
     let [a, b, c] = params;
@@ -241,7 +241,7 @@ pub async fn seq_of(
 ) -> Result<i64, sqlx::Error> {
     const SQL: &str =
         "SELECT seq FROM messages WHERE conversation_id = $1 AND id <= $2 ORDER BY id DESC LIMIT 1";
-    if let Some(reader) = db.reader() {
+    if let Some(reader) = db.direct() {
         return Ok(reader
             .one(SQL, [conversation, id], |r| r.get(0))?
             .unwrap_or(0));

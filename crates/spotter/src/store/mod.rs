@@ -188,7 +188,7 @@ impl Db {
     }
 
     /// SQLite's direct connections (`None` on PostgreSQL: use the pool).
-    pub fn reader(&self) -> Option<&direct::Direct> {
+    pub fn direct(&self) -> Option<&direct::Direct> {
         self.direct.as_deref()
     }
 

@@ -58,6 +58,24 @@ pub async fn claim_due(
         "UPDATE push_outbox SET claimed_until = $3 WHERE id IN ({PICK}{lock}) \
          RETURNING id, message_id, conversation_id, recipient_id"
     );
+    if db.direct().is_some() {
+        // SQLite: hundreds of rows a round, each a thread hop through sqlx, while holding the
+        // writer lock that every send's group commit waits for.
+        return db
+            .write_direct(move |tx| {
+                let mut stmt = tx.prepare_cached(&super::direct::numbered(&sql))?;
+                let rows = stmt.query_map((now, cutoff, lease_until, limit), |r| {
+                    Ok(Pending {
+                        id: r.get(0)?,
+                        message_id: r.get(1)?,
+                        conversation_id: r.get(2)?,
+                        recipient_id: r.get(3)?,
+                    })
+                })?;
+                rows.collect()
+            })
+            .await;
+    }
     let mut w = db.begin_write().await?;
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(now)
@@ -79,9 +97,52 @@ pub async fn claim_due(
         .collect()
 }
 
-/// Marks outbox rows finished with an outcome (`notified`, `reading`, `read`, `no_devices`):
-/// one statement for up to 500 rows.
-pub async fn finish(
+/// A push job to create: `(device, recipient, conversation, payload)`.
+pub type NewJob = (i64, UserId, ConversationId, String);
+
+/// What one planning round decided, in one transaction: the jobs to create, and the outbox rows
+/// finished under each outcome (`notified`, `reading`, `read`, `no_devices`).
+pub async fn record_round(
+    db: &Db,
+    jobs: Vec<NewJob>,
+    done: Vec<(&'static str, Vec<i64>)>,
+    now: Micros,
+) -> Result<(), sqlx::Error> {
+    if db.direct().is_some() {
+        return db
+            .write_direct(move |tx| {
+                let mut add = tx.prepare_cached(ADD_JOB_SQLITE)?;
+                for (device, recipient, conversation, payload) in &jobs {
+                    add.execute((device, recipient, conversation, payload, now))?;
+                }
+                let mut finish = tx.prepare_cached(
+                    "UPDATE push_outbox SET done_at = ?1, outcome = ?2 \
+                     WHERE done_at IS NULL AND id = ?3",
+                )?;
+                for (outcome, ids) in &done {
+                    for id in ids {
+                        finish.execute((now, outcome, id))?;
+                    }
+                }
+                Ok(())
+            })
+            .await;
+    }
+    let mut w = db.begin_write().await?;
+    for (device, recipient, conversation, payload) in &jobs {
+        add_job(&mut w.tx, *device, *recipient, *conversation, payload, now).await?;
+    }
+    for (outcome, ids) in &done {
+        finish(&mut w.tx, ids, outcome, now).await?;
+    }
+    w.commit().await
+}
+
+const ADD_JOB_SQLITE: &str = "INSERT INTO push_jobs (device_id, recipient_id, conversation_id, \
+    payload, next_attempt_at, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)";
+
+/// Marks outbox rows finished with an outcome: one statement for up to 256 rows.
+async fn finish(
     conn: &mut AnyConnection,
     ids: &[i64],
     outcome: &str,
@@ -106,7 +167,7 @@ pub async fn finish(
     Ok(())
 }
 
-pub async fn add_job(
+async fn add_job(
     conn: &mut AnyConnection,
     device: i64,
     recipient: UserId,

@@ -80,7 +80,7 @@ pub async fn insert(pool: &AnyPool, u: &NewUser<'_>) -> Result<UserId, sqlx::Err
 
 pub async fn by_id(db: &Db, id: UserId) -> Result<Option<User>, sqlx::Error> {
     let sql = format!("SELECT {COLUMNS} FROM users WHERE id = $1");
-    if let Some(reader) = db.reader() {
+    if let Some(reader) = db.direct() {
         return reader.one(&sql, [id], from_sqlite);
     }
     sqlx::query(sqlx::AssertSqlSafe(sql))
