@@ -32,8 +32,8 @@ pub struct Shared {
     pub bus: Bus,
     pub delivery: DeliveryQueue,
     pub push: crate::push::Push,
-    /// Group commit of sends (SQLite only; see `domain::committer`).
-    pub committer: Option<crate::domain::committer::Committer>,
+    /// Group commit of sends (see `domain::committer`).
+    pub committer: crate::domain::committer::Committer,
     /// Flips to `true` when the server begins to stop: sockets close with 1001.
     pub shutdown: watch::Sender<bool>,
 }
@@ -56,8 +56,7 @@ impl AppState {
             login_email: Limiter::per_minute(10),
         };
         let (shutdown, _) = watch::channel(false);
-        let committer = (db.backend() == crate::store::Backend::Sqlite)
-            .then(|| crate::domain::committer::Committer::start(db.clone(), bus.clone()));
+        let committer = crate::domain::committer::Committer::start(db.clone(), bus.clone());
         Self(Arc::new(Shared {
             config,
             db,

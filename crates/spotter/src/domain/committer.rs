@@ -1,3 +1,24 @@
+//! Group commit of sends, on both backends: sends queue here; one task takes all that are
+//! waiting, writes them in one transaction with a handful of statements, commits once, and only
+//! then answers each. Every acknowledged message is as durable as with a commit of its own, and
+//! a busy node pays one commit (one fsync) and a few statements per batch, not per message.
+//!
+//! A batch reads each conversation's position once and decides each send in memory (archived,
+//! a retry of a stored message or of one earlier in the batch, or new with its `seq` and
+//! `created_at`: [`Tally`]), then writes the new messages, their push outbox rows and each
+//! conversation's counters.
+//!
+//! - SQLite runs the batch on its direct writer connection (`store::direct`), on a blocking
+//!   thread: a statement there is a call on a cached prepared statement, not a round trip to
+//!   sqlx's connection thread. A new message and its outbox row are written in a savepoint of
+//!   their own, so one failing send fails alone. Delivered marks (`domain::delivery`) ride in
+//!   the same transactions: a receipt costs no commit of its own.
+//! - PostgreSQL locks the batch's conversations (in id order) before anything else: that keeps
+//!   ids committing in order within a conversation across nodes, and makes a retry stored by
+//!   another node's batch visible to this one's idempotency read. Then it writes with multi-row
+//!   statements. Should one fail on the data (a sender deleted meanwhile, say), the batch is
+//!   rolled back and each send stored alone, so that one bad send fails alone.
+
 use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -89,12 +110,19 @@ async fn run(db: Db, bus: Bus, mut rx: mpsc::Receiver<Work>) {
             }
         }
         let sends = Arc::new(sends);
-        let (batch, marking) = (sends.clone(), Arc::new(marks));
-        let written = db.write_direct(move |tx| write(tx, &batch, &marking)).await;
+        let written = if db.direct().is_some() {
+            let (batch, marking) = (sends.clone(), Arc::new(marks));
+            db.write_direct(move |tx| write(tx, &batch, &marking))
+                .await
+                .map_err(Error::from)
+        } else {
+            // Marks come here on SQLite only (`delivery` writes PostgreSQL's itself).
+            let none: Marked = marks.iter().map(|_| Ok(Vec::new())).collect();
+            write_pg(&db, &sends).await.map(|results| (results, none))
+        };
         let (results, marked) = match written {
             Ok(done) => done,
             Err(e) => {
-                let e = Error::from(e);
                 tracing::warn!(error = %e, sends = sends.len(), "group commit failed");
                 let results = sends.iter().map(|_| Err(for_each(&e))).collect();
                 (
@@ -135,9 +163,8 @@ fn write(
     sends: &[Append],
     marks: &[(Marks, Micros)],
 ) -> rusqlite::Result<(Vec<Result<Stored>>, Marked)> {
-    let now = now_micros();
+    let mut tally = Tally::new();
     let mut positions: HashMap<ConversationId, Option<SendState>> = HashMap::new();
-    let mut after: BTreeMap<ConversationId, AfterSends> = BTreeMap::new();
     let mut new: Vec<Message> = Vec::new();
     let mut in_batch: HashMap<(ConversationId, UserId, &str), usize> = HashMap::new();
     let mut results = Vec::with_capacity(sends.len());
@@ -162,19 +189,8 @@ fn write(
                 continue;
             }
         }
-        // As `conversations::bump_for_send`: created_at never goes backwards in a conversation.
-        let created_at = match at.last_message_at {
-            Some(last) if last >= now => last + 1,
-            _ => now,
-        };
-        let row = NewMessage {
-            conversation_id: id,
-            seq: at.message_count + 1,
-            sender: a.sender.id,
-            content: a.body.as_str(),
-            client_message_id: a.cmid.as_ref().map(ClientMessageId::as_str),
-            created_at,
-        };
+        let row = tally.next(a, at);
+        let created_at = row.created_at;
         let sp = tx.savepoint()?;
         let written = messages::direct::insert(&sp, &row).and_then(|message| {
             if let Some(recipient) = a.conversation.other_party(a.sender.id) {
@@ -194,24 +210,7 @@ fn write(
                 continue;
             }
         };
-        at.last_message_at = Some(created_at);
-        at.message_count = row.seq;
-        let c = after.entry(id).or_insert_with(|| AfterSends {
-            id,
-            last_message_at: created_at,
-            preview: String::new(),
-            message_count: 0,
-            trainer_unread_added: 0,
-            trainee_unread_added: 0,
-        });
-        c.last_message_at = created_at;
-        c.message_count = row.seq;
-        c.preview = a.body.preview();
-        if a.sender_is_trainer() {
-            c.trainee_unread_added += 1;
-        } else {
-            c.trainer_unread_added += 1;
-        }
+        tally.record(a, at, &row);
         if let Some(key) = key {
             in_batch.insert(key, new.len());
         }
@@ -219,7 +218,7 @@ fn write(
         new.push(m.clone());
         results.push(Ok(Stored::New(m)));
     }
-    for c in after.values() {
+    for c in tally.after.values() {
         conversations::direct::apply_sends(tx, c)?;
     }
     // Delivered marks after the sends: a mark may cover a message of this very batch.
@@ -239,4 +238,194 @@ fn write(
         });
     }
     Ok((results, marked))
+}
+
+/// A batch's bookkeeping of positions: where each new message lands, and what each
+/// conversation's row says after the batch.
+struct Tally {
+    now: Micros,
+    after: BTreeMap<ConversationId, AfterSends>,
+}
+
+impl Tally {
+    fn new() -> Self {
+        Self {
+            now: now_micros(),
+            after: BTreeMap::new(),
+        }
+    }
+
+    /// The row for a new message of `a` in a conversation standing at `at`. As
+    /// `conversations::bump_for_send`: `created_at` never goes backwards in a conversation.
+    fn next<'a>(&self, a: &'a Append, at: &SendState) -> NewMessage<'a> {
+        let created_at = match at.last_message_at {
+            Some(last) if last >= self.now => last + 1,
+            _ => self.now,
+        };
+        NewMessage {
+            conversation_id: a.conversation.id,
+            seq: at.message_count + 1,
+            sender: a.sender.id,
+            content: a.body.as_str(),
+            client_message_id: a.cmid.as_ref().map(ClientMessageId::as_str),
+            created_at,
+        }
+    }
+
+    /// Counts `row` (stored) in its conversation.
+    fn record(&mut self, a: &Append, at: &mut SendState, row: &NewMessage<'_>) {
+        at.last_message_at = Some(row.created_at);
+        at.message_count = row.seq;
+        let c = self
+            .after
+            .entry(row.conversation_id)
+            .or_insert_with(|| AfterSends {
+                id: row.conversation_id,
+                last_message_at: row.created_at,
+                preview: String::new(),
+                message_count: 0,
+                trainer_unread_added: 0,
+                trainee_unread_added: 0,
+            });
+        c.last_message_at = row.created_at;
+        c.message_count = row.seq;
+        c.preview = a.body.preview();
+        if a.sender_is_trainer() {
+            c.trainee_unread_added += 1;
+        } else {
+            c.trainer_unread_added += 1;
+        }
+    }
+}
+
+/// What becomes of one send of a PostgreSQL batch.
+enum Plan {
+    /// The `n`th new row.
+    New(usize),
+    /// A retry of a message stored before this batch.
+    Replay(Message),
+    /// A retry of the `n`th new row of this batch.
+    RetryOfNew(usize),
+    Archived,
+}
+
+/// The batch on PostgreSQL (see the module doc); each send stored alone if a batch statement
+/// fails for a reason of the data, not of the connection (which would fail them all again).
+async fn write_pg(db: &Db, sends: &[Append]) -> Result<Vec<Result<Stored>>> {
+    match write_pg_batch(db, sends).await {
+        Err(Error::Internal(e))
+            if e.downcast_ref::<sqlx::Error>()
+                .is_some_and(|e| matches!(e, sqlx::Error::Database(_))) =>
+        {
+            tracing::debug!(error = %e, sends = sends.len(), "batch write failed; one by one");
+            let mut results = Vec::with_capacity(sends.len());
+            for a in sends {
+                results.push(crate::domain::messaging::store_alone(db, a).await);
+            }
+            Ok(results)
+        }
+        other => other,
+    }
+}
+
+async fn write_pg_batch(db: &Db, sends: &[Append]) -> Result<Vec<Result<Stored>>> {
+    let mut w = db.begin_write().await?;
+    let ids: Vec<ConversationId> = sends
+        .iter()
+        .map(|a| a.conversation.id)
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let mut states = conversations::pg::lock_for_sends(&mut w.tx, &ids).await?;
+    let keys: Vec<(ConversationId, UserId, &str)> = sends
+        .iter()
+        .filter_map(|a| {
+            a.cmid
+                .as_ref()
+                .map(|c| (a.conversation.id, a.sender.id, c.as_str()))
+        })
+        .collect();
+    let stored: HashMap<(ConversationId, UserId, String), Message> = if keys.is_empty() {
+        HashMap::new()
+    } else {
+        messages::pg::by_client_ids(&mut w.tx, &keys)
+            .await?
+            .into_iter()
+            .filter_map(|m| {
+                let key = (
+                    m.conversation_id,
+                    m.sender.as_ref()?.id,
+                    m.client_message_id.clone()?,
+                );
+                Some((key, m))
+            })
+            .collect()
+    };
+
+    let mut tally = Tally::new();
+    let mut plans = Vec::with_capacity(sends.len());
+    let mut rows: Vec<NewMessage<'_>> = Vec::with_capacity(sends.len());
+    let mut row_send = Vec::with_capacity(sends.len());
+    let mut in_batch: HashMap<(ConversationId, UserId, &str), usize> = HashMap::new();
+    for (j, a) in sends.iter().enumerate() {
+        let Some(at) = states.get_mut(&a.conversation.id).filter(|p| !p.archived) else {
+            plans.push(Plan::Archived);
+            continue;
+        };
+        let key = a
+            .cmid
+            .as_ref()
+            .map(|c| (a.conversation.id, a.sender.id, c.as_str()));
+        if let Some(key) = key {
+            if !stored.is_empty()
+                && let Some(m) = stored.get(&(key.0, key.1, key.2.to_owned()))
+            {
+                plans.push(Plan::Replay(m.clone()));
+                continue;
+            }
+            if let Some(&n) = in_batch.get(&key) {
+                plans.push(Plan::RetryOfNew(n));
+                continue;
+            }
+            in_batch.insert(key, rows.len());
+        }
+        let row = tally.next(a, at);
+        tally.record(a, at, &row);
+        plans.push(Plan::New(rows.len()));
+        row_send.push(j);
+        rows.push(row);
+    }
+
+    let written: HashMap<(ConversationId, i64), i64> = messages::pg::insert_many(&mut w.tx, &rows)
+        .await?
+        .into_iter()
+        .map(|(c, seq, id)| ((c, seq), id))
+        .collect();
+    let mut new = Vec::with_capacity(rows.len());
+    let mut pushes = Vec::with_capacity(rows.len());
+    for (row, &j) in rows.iter().zip(&row_send) {
+        let a = &sends[j];
+        let id = *written
+            .get(&(row.conversation_id, row.seq))
+            .ok_or_else(|| anyhow::anyhow!("an inserted message was not returned"))?;
+        if let Some(recipient) = a.conversation.other_party(a.sender.id) {
+            pushes.push((id, row.conversation_id, recipient, row.created_at));
+        }
+        new.push(a.stored(id, row.seq, row.created_at));
+    }
+    outbox::pg::enqueue_many(&mut w.tx, &pushes).await?;
+    conversations::pg::apply_sends(&mut w.tx, &tally.after.into_values().collect::<Vec<_>>())
+        .await?;
+    w.commit().await?;
+    Ok(plans
+        .into_iter()
+        .map(|plan| {
+            Ok(match plan {
+                Plan::New(n) => Stored::New(new[n].clone()),
+                Plan::RetryOfNew(n) => Stored::Replay(new[n].clone()),
+                Plan::Replay(m) => Stored::Replay(m),
+                Plan::Archived => Stored::Archived,
+            })
+        })
+        .collect())
 }

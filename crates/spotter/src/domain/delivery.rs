@@ -61,7 +61,8 @@ async fn write(state: &AppState, marks: Vec<Delivered>) -> anyhow::Result<()> {
     // SQLite: the marks ride in the group commit's next transaction (no fsync of their own), in
     // one statement; a mark changed something if a message of its conversation from someone
     // other than its recipient was marked.
-    if let Some(committer) = &state.committer {
+    if state.db.direct().is_some() {
+        let committer = &state.committer;
         let rows: Vec<_> = marks
             .iter()
             .map(|d| (d.conversation_id, d.recipient, d.message_id))

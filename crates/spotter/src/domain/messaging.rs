@@ -13,7 +13,7 @@ use crate::domain::{Actor, events};
 use crate::error::{Error, Result, msg};
 use crate::state::AppState;
 use crate::store::messages::NewMessage;
-use crate::store::{conversations, messages, outbox, users};
+use crate::store::{Db, conversations, messages, outbox, users};
 use sqlx::AnyConnection;
 
 /// A send as it arrives (REST body or socket frame), validated inside [`send`] so the order of
@@ -111,36 +111,20 @@ pub async fn send_to(
             .await?
             .ok_or(Error::NotFound(msg::CONVERSATION_NOT_FOUND))?,
     };
-    let id = conv.id;
     if !conv.is_participant(actor.id()) {
         return Err(Error::Forbidden(msg::NO_ACCESS));
     }
     if conv.is_archived() {
         return Err(Error::Rejected(msg::ARCHIVED_SEND));
     }
-    // A retry is answered from the store. With group commit the batch catches it anyway (the
-    // insert conflicts), so only the direct path pays this read.
-    if state.committer.is_none()
-        && let Some(cmid) = &cmid
-        && let Some(message) =
-            messages::by_client_id(state.db.pool(), id, actor.id(), cmid.as_str()).await?
-    {
-        return Ok(Sent {
-            message,
-            created: false,
-            conversation: conv,
-        });
-    }
+    // A retry needs no read here: the group commit finds it and answers with the stored message.
     let job = Append {
         conversation: conv,
         sender: sender_of(actor),
         body,
         cmid,
     };
-    let stored = match &state.committer {
-        Some(c) => c.store(job).await?,
-        None => store_now(state, &job).await?,
-    };
+    let stored = state.committer.store(job).await?;
     match stored {
         Stored::New(message) => Ok(Sent {
             message,
@@ -174,24 +158,27 @@ pub(crate) enum Stored {
     Archived,
 }
 
-/// Stores one send in a transaction of its own (PostgreSQL; see `committer` for SQLite), and
-/// publishes it after the commit.
-async fn store_now(state: &AppState, a: &Append) -> Result<Stored> {
-    let mut w = state.db.begin_write().await?;
+/// Stores one send in a transaction of its own: the group commit's way on PostgreSQL when a
+/// batch statement failed (a concurrent retry on another node, say), so that one send's
+/// conflict does not fail the others. The caller publishes.
+pub(crate) async fn store_alone(db: &Db, a: &Append) -> Result<Stored> {
+    let mut w = db.begin_write().await?;
     match append(&mut w.tx, a).await? {
         Appended::New(message) => {
             w.commit().await?;
-            state
-                .bus
-                .publish(events::new_message(&a.conversation, &message));
-            metrics::counter!(crate::metrics::MESSAGES_SENT).increment(1);
             Ok(Stored::New(message))
         }
         Appended::Duplicate => {
             drop(w);
-            Ok(Stored::Replay(
-                replayed(state, a.conversation.id, a.sender.id, a.cmid.as_ref()).await?,
-            ))
+            let cmid = a
+                .cmid
+                .as_ref()
+                .map(ClientMessageId::as_str)
+                .unwrap_or_default();
+            messages::by_client_id(db.pool(), a.conversation.id, a.sender.id, cmid)
+                .await?
+                .map(Stored::Replay)
+                .ok_or_else(|| anyhow::anyhow!("idempotent message vanished").into())
         }
         Appended::Archived => Ok(Stored::Archived),
     }

@@ -388,3 +388,76 @@ pub mod direct {
         Ok(())
     }
 }
+
+/// PostgreSQL's group commit (`domain::committer`), inside its transaction.
+pub mod pg {
+    use std::collections::HashMap;
+
+    use sqlx::{AnyConnection, Row};
+
+    use super::{AfterSends, ConversationId, Micros, SendState};
+
+    /// Locks the conversations a batch writes to (in id order, so two batches cannot deadlock)
+    /// and reads where each stands. The locks order the batch's message ids after every earlier
+    /// commit's, and before every later one's, in each conversation (see `bump_for_send`).
+    pub async fn lock_for_sends(
+        conn: &mut AnyConnection,
+        ids: &[ConversationId],
+    ) -> Result<HashMap<ConversationId, SendState>, sqlx::Error> {
+        let mut out = HashMap::with_capacity(ids.len());
+        for chunk in crate::store::pow2_chunks(ids, 256) {
+            let list = (1..=chunk.len())
+                .map(|n| format!("${n}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = format!(
+                "SELECT id, last_message_at, message_count, archived_at FROM conversations \
+                 WHERE id IN ({list}) ORDER BY id FOR UPDATE"
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            for r in q.fetch_all(&mut *conn).await? {
+                let archived_at: Option<Micros> = r.try_get("archived_at")?;
+                out.insert(
+                    r.try_get("id")?,
+                    SendState {
+                        last_message_at: r.try_get("last_message_at")?,
+                        message_count: r.try_get("message_count")?,
+                        archived: archived_at.is_some(),
+                    },
+                );
+            }
+        }
+        Ok(out)
+    }
+
+    /// Writes what a batch did to each conversation, 128 rows a statement.
+    pub async fn apply_sends(
+        conn: &mut AnyConnection,
+        rows: &[AfterSends],
+    ) -> Result<(), sqlx::Error> {
+        for chunk in crate::store::pow2_chunks(rows, 128) {
+            let sql = format!(
+                "UPDATE conversations AS c SET last_message_at = v.at, last_activity_at = v.at, \
+                   last_message_preview = v.preview, message_count = v.n, \
+                   trainer_unread = c.trainer_unread + v.tr, trainee_unread = c.trainee_unread + v.te \
+                 FROM (VALUES {}) AS v(id, at, preview, n, tr, te) WHERE c.id = v.id",
+                crate::store::pg_values(chunk.len(), 6, 1)
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for c in chunk {
+                q = q
+                    .bind(c.id)
+                    .bind(c.last_message_at)
+                    .bind(c.preview.as_str())
+                    .bind(c.message_count)
+                    .bind(c.trainer_unread_added)
+                    .bind(c.trainee_unread_added);
+            }
+            q.execute(&mut *conn).await?;
+        }
+        Ok(())
+    }
+}

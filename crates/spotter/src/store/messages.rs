@@ -334,3 +334,68 @@ pub mod direct {
         Ok(())
     }
 }
+
+/// PostgreSQL's group commit (`domain::committer`), inside its transaction.
+pub mod pg {
+    use sqlx::{AnyConnection, Row};
+
+    use super::{ConversationId, Message, MessageId, NewMessage, SELECT, UserId};
+
+    /// The messages already stored under these `(conversation, sender, client_message_id)`
+    /// keys.
+    pub async fn by_client_ids(
+        conn: &mut AnyConnection,
+        keys: &[(ConversationId, UserId, &str)],
+    ) -> Result<Vec<Message>, sqlx::Error> {
+        let mut found = Vec::new();
+        for chunk in crate::store::pow2_chunks(keys, 128) {
+            let sql = format!(
+                "{SELECT} WHERE (m.conversation_id, m.sender_id, m.client_message_id) IN \
+                 (VALUES {})",
+                crate::store::pg_values(chunk.len(), 3, 1)
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for (c, u, k) in chunk {
+                q = q.bind(*c).bind(*u).bind(*k);
+            }
+            for r in q.fetch_all(&mut *conn).await? {
+                found.push(super::from_row(&r)?);
+            }
+        }
+        Ok(found)
+    }
+
+    /// Inserts the batch's new messages, 128 rows a statement, in order (so ids grow with
+    /// `seq` in each conversation); returns each one's `(conversation_id, seq, id)`.
+    pub async fn insert_many(
+        conn: &mut AnyConnection,
+        rows: &[NewMessage<'_>],
+    ) -> Result<Vec<(ConversationId, i64, MessageId)>, sqlx::Error> {
+        let mut ids = Vec::with_capacity(rows.len());
+        for chunk in crate::store::pow2_chunks(rows, 128) {
+            let sql = format!(
+                "INSERT INTO messages (conversation_id, seq, sender_id, content, client_message_id, \
+                 created_at) VALUES {} RETURNING id, conversation_id, seq",
+                crate::store::pg_values(chunk.len(), 6, 1)
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for m in chunk {
+                q = q
+                    .bind(m.conversation_id)
+                    .bind(m.seq)
+                    .bind(m.sender)
+                    .bind(m.content)
+                    .bind(m.client_message_id)
+                    .bind(m.created_at);
+            }
+            for r in q.fetch_all(&mut *conn).await? {
+                ids.push((
+                    r.try_get("conversation_id")?,
+                    r.try_get("seq")?,
+                    r.try_get("id")?,
+                ));
+            }
+        }
+        Ok(ids)
+    }
+}

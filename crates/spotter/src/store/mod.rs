@@ -59,6 +59,20 @@ impl WriteTx {
     }
 }
 
+/// `($1, $2), ($3, $4)` for `rows` rows of `cols` values, numbered from `$first`: the VALUES
+/// list of a multi-row statement on PostgreSQL.
+pub(crate) fn pg_values(rows: usize, cols: usize, first: usize) -> String {
+    (0..rows)
+        .map(|r| {
+            let row: Vec<String> = (0..cols)
+                .map(|c| format!("${}", first + r * cols + c))
+                .collect();
+            format!("({})", row.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Splits `items` into runs whose lengths are powers of two, at most `max`: a multi-row
 /// statement then takes one of a few shapes, which stay in each connection's prepared-statement
 /// cache instead of being parsed anew for every batch size.
@@ -255,5 +269,10 @@ mod tests {
         let joined: Vec<u32> = pow2_chunks(&items, 128).flatten().copied().collect();
         assert_eq!(joined, items);
         assert_eq!(pow2_chunks::<u32>(&[], 8).count(), 0);
+    }
+
+    #[test]
+    fn pg_values_number_from_first() {
+        assert_eq!(pg_values(2, 2, 3), "($3, $4), ($5, $6)");
     }
 }

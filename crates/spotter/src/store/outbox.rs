@@ -371,3 +371,30 @@ pub mod direct {
         Ok(())
     }
 }
+
+/// PostgreSQL's group commit (`domain::committer`), inside its transaction.
+pub mod pg {
+    use sqlx::AnyConnection;
+
+    use super::{ConversationId, MessageId, Micros, UserId};
+
+    /// [`super::enqueue`] for a batch: `(message, conversation, recipient, created_at)`.
+    pub async fn enqueue_many(
+        conn: &mut AnyConnection,
+        rows: &[(MessageId, ConversationId, UserId, Micros)],
+    ) -> Result<(), sqlx::Error> {
+        for chunk in crate::store::pow2_chunks(rows, 256) {
+            let sql = format!(
+                "INSERT INTO push_outbox (message_id, conversation_id, recipient_id, created_at) \
+                 VALUES {}",
+                crate::store::pg_values(chunk.len(), 4, 1)
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for (m, c, r, at) in chunk {
+                q = q.bind(*m).bind(*c).bind(*r).bind(*at);
+            }
+            q.execute(&mut *conn).await?;
+        }
+        Ok(())
+    }
+}

@@ -372,3 +372,63 @@ async fn concurrent_idempotent_starts_do_not_starve_the_pool(app: TestApp) {
         assert_eq!(t.await.unwrap().unwrap(), StatusCode::CREATED);
     }
 }
+
+/// PostgreSQL serves several nodes: retries of one send reaching two nodes at once meet in two
+/// group commits. Each key must still be one message (the second batch, waiting on the first's
+/// conversation lock, finds the first's message), and ids must follow commit order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retries_racing_on_two_nodes_store_each_message_once_in_order() {
+    let app = TestApp::spawn_with(crate::helpers::Backend::Postgres, |c| {
+        c.send_rate_per_minute = 100_000;
+    })
+    .await;
+    let node = crate::helpers::spawn_node(app.config.clone()).await;
+    let conv = app.conversation().await;
+    let token = app.trainee.client.token().expect("token");
+    let on_b = spotter_client::Client::new(&node.url)
+        .expect("client")
+        .with_token(token);
+    let mut tasks = Vec::new();
+    for key in 0..20 {
+        for copy in 0..4 {
+            let c = if copy % 2 == 0 {
+                app.trainee.client.clone()
+            } else {
+                on_b.clone()
+            };
+            tasks.push(tokio::spawn(async move {
+                let cmid = format!("race-{key}");
+                (key, c.send(conv, &format!("m{key}"), Some(&cmid)).await)
+            }));
+        }
+    }
+    let mut ids: std::collections::HashMap<i32, HashSet<i64>> = Default::default();
+    let mut created = 0;
+    for t in tasks {
+        let (key, sent) = t.await.expect("task");
+        let (status, m) = sent.expect("every retry is answered");
+        if status == StatusCode::CREATED {
+            created += 1;
+        }
+        ids.entry(key).or_default().insert(m.id);
+    }
+    assert!(
+        ids.values().all(|s| s.len() == 1),
+        "one id per key: {ids:?}"
+    );
+    assert_eq!(created, 20, "one 201 per key");
+    let all = app
+        .trainer
+        .client
+        .messages_after(conv, 0, 100)
+        .await
+        .expect("history")
+        .results;
+    assert_eq!(all.len(), 21, "the welcome and one message per key");
+    assert!(
+        all.windows(2)
+            .all(|w| w[0].id < w[1].id && w[0].created_at <= w[1].created_at),
+        "ids and times agree"
+    );
+    assert_eq!(app.trainer.client.unread_count().await.expect("unread"), 20);
+}
