@@ -55,10 +55,19 @@ pub struct Committer {
     tx: mpsc::Sender<Work>,
 }
 
+/// Batches in flight at once on PostgreSQL: while one waits on its round trips and commit, the
+/// next is already being written (conversation locks keep them in order where they meet).
+/// SQLite has one writer: one batch at a time.
+const PG_WORKERS: usize = 4;
+
 impl Committer {
     pub fn start(db: Db, bus: Bus) -> Self {
         let (tx, rx) = mpsc::channel(8 * MAX_BATCH);
-        tokio::spawn(run(db, bus, rx));
+        let rx = Arc::new(tokio::sync::Mutex::new(rx));
+        let workers = if db.direct().is_some() { 1 } else { PG_WORKERS };
+        for _ in 0..workers {
+            tokio::spawn(run(db.clone(), bus.clone(), rx.clone()));
+        }
         Self { tx }
     }
 
@@ -92,9 +101,10 @@ impl Committer {
     }
 }
 
-async fn run(db: Db, bus: Bus, mut rx: mpsc::Receiver<Work>) {
+async fn run(db: Db, bus: Bus, rx: Arc<tokio::sync::Mutex<mpsc::Receiver<Work>>>) {
     let mut work = Vec::with_capacity(MAX_BATCH);
-    while rx.recv_many(&mut work, MAX_BATCH).await > 0 {
+    // The queue is held only while taking a batch: the next worker takes the next one.
+    while rx.lock().await.recv_many(&mut work, MAX_BATCH).await > 0 {
         let (mut sends, mut replies) = (Vec::new(), Vec::new());
         let (mut marks, mut mark_replies) = (Vec::new(), Vec::new());
         for w in work.drain(..) {

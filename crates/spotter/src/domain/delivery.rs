@@ -58,40 +58,32 @@ pub async fn run(state: AppState, mut rx: mpsc::Receiver<Delivered>) {
 
 async fn write(state: &AppState, marks: Vec<Delivered>) -> anyhow::Result<()> {
     let now = now_micros();
-    // SQLite: the marks ride in the group commit's next transaction (no fsync of their own), in
-    // one statement; a mark changed something if a message of its conversation from someone
-    // other than its recipient was marked.
-    if state.db.direct().is_some() {
-        let committer = &state.committer;
-        let rows: Vec<_> = marks
-            .iter()
-            .map(|d| (d.conversation_id, d.recipient, d.message_id))
-            .collect();
-        let mut senders: HashMap<ConversationId, HashSet<Option<UserId>>> = HashMap::new();
-        for (c, sender) in committer.mark_delivered(rows, now).await? {
-            senders.entry(c).or_default().insert(sender);
-        }
-        let changed = marks.into_iter().filter(|d| {
-            senders
-                .get(&d.conversation_id)
-                .is_some_and(|s| s.iter().any(|sender| *sender != Some(d.recipient)))
-        });
-        publish(state, changed, now);
-        return Ok(());
+    let rows: Vec<_> = marks
+        .iter()
+        .map(|d| (d.conversation_id, d.recipient, d.message_id))
+        .collect();
+    // SQLite: the marks ride in the group commit's next transaction (no fsync of their own).
+    // PostgreSQL: a transaction of their own, 128 marks a statement.
+    let marked = if state.db.direct().is_some() {
+        state.committer.mark_delivered(rows, now).await?
+    } else {
+        let mut w = state.db.begin_write().await?;
+        let marked = messages::pg::mark_delivered_many(&mut w.tx, &rows, now).await?;
+        w.commit().await?;
+        marked
+    };
+    // A mark changed something if a message of its conversation from someone other than its
+    // recipient was marked.
+    let mut senders: HashMap<ConversationId, HashSet<Option<UserId>>> = HashMap::new();
+    for (c, sender) in marked {
+        senders.entry(c).or_default().insert(sender);
     }
-    // PostgreSQL: a transaction of its own, a statement per conversation.
-    let mut w = state.db.begin_write().await?;
-    let mut changed = Vec::new();
-    for d in marks {
-        if messages::mark_delivered(&mut w.tx, d.conversation_id, d.recipient, d.message_id, now)
-            .await?
-            > 0
-        {
-            changed.push(d);
-        }
-    }
-    w.commit().await?;
-    publish(state, changed.into_iter(), now);
+    let changed = marks.into_iter().filter(|d| {
+        senders
+            .get(&d.conversation_id)
+            .is_some_and(|s| s.iter().any(|sender| *sender != Some(d.recipient)))
+    });
+    publish(state, changed, now);
     Ok(())
 }
 

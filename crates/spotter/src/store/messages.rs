@@ -365,6 +365,33 @@ pub mod pg {
         Ok(found)
     }
 
+    /// [`super::mark_delivered`] for many `(conversation, recipient, up_to)` at once, 128 a
+    /// statement; returns `(conversation, sender)` of each message marked.
+    pub async fn mark_delivered_many(
+        conn: &mut AnyConnection,
+        marks: &[(ConversationId, UserId, MessageId)],
+        now: crate::clock::Micros,
+    ) -> Result<Vec<(ConversationId, Option<UserId>)>, sqlx::Error> {
+        let mut marked = Vec::new();
+        for chunk in crate::store::pow2_chunks(marks, 128) {
+            let sql = format!(
+                "UPDATE messages AS m SET delivered_at = $1 FROM (VALUES {}) AS v(c, r, up_to) \
+                 WHERE m.conversation_id = v.c AND m.delivered_at IS NULL AND m.id <= v.up_to \
+                 AND (m.sender_id IS NULL OR m.sender_id <> v.r) \
+                 RETURNING m.conversation_id, m.sender_id",
+                crate::store::pg_values(chunk.len(), 3, 2)
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now);
+            for (c, r, up_to) in chunk {
+                q = q.bind(*c).bind(*r).bind(*up_to);
+            }
+            for row in q.fetch_all(&mut *conn).await? {
+                marked.push((row.try_get("conversation_id")?, row.try_get("sender_id")?));
+            }
+        }
+        Ok(marked)
+    }
+
     /// Inserts the batch's new messages, 128 rows a statement, in order (so ids grow with
     /// `seq` in each conversation); returns each one's `(conversation_id, seq, id)`.
     pub async fn insert_many(
