@@ -5,7 +5,7 @@
 //!
 //! A batch reads each conversation's position once and decides each send in memory (archived,
 //! a retry of a stored message or of one earlier in the batch, or new with its `seq` and
-//! `created_at`: [`Tally`]), then writes the new messages, their push outbox rows and each
+//! `created_at`: `Tally`), then writes the new messages, their push outbox rows and each
 //! conversation's counters.
 //!
 //! - SQLite runs the batch on its direct writer connection (`store::direct`), on a blocking

@@ -212,7 +212,7 @@ impl sqlx::error::DatabaseError for SqliteFailure {
 }
 
 /// Into the error type the rest of the store speaks: SQLite's own failures as database errors
-/// (see [`SqliteFailure`]); anything else (a type mismatch in a row) as a protocol error.
+/// (see `SqliteFailure`); anything else (a type mismatch in a row) as a protocol error.
 pub fn to_sqlx(e: rusqlite::Error) -> sqlx::Error {
     match e {
         rusqlite::Error::SqliteFailure(f, message) => {

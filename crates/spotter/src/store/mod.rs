@@ -1,13 +1,16 @@
 //! Storage: all SQL lives below this module, one set of statements for SQLite and PostgreSQL
 //! through sqlx's `Any` driver. The two schemas (`migrations/sqlite`, `migrations/postgres`) are
 //! kept column-for-column alike so the statements need no per-backend branches, except where a
-//! backend really differs (row locking, see `outbox`).
+//! backend really differs (row locking, see `outbox`; multi-row statements, in each module's
+//! `pg` part, for PostgreSQL's group commit).
 //!
 //! On SQLite the hot reads and the group commit's writes skip sqlx for rusqlite connections
-//! (`direct`): no thread hop per statement and per row.
+//! (`direct`, and each module's `direct` part): no thread hop per statement and per row. They
+//! run the same statement text where they mirror an sqlx statement.
 //!
-//! Writes go through [`Db::begin_write`]: on SQLite it first takes an in-process writer lock,
-//! since SQLite has one writer and its own busy-wait (sleep and retry) is slow under contention.
+//! Writes go through [`Db::begin_write`] (or [`Db::write_direct`]): on SQLite both first take an
+//! in-process writer lock, since SQLite has one writer and its own busy-wait (sleep and retry) is
+//! slow under contention.
 
 pub mod conversations;
 pub mod devices;
