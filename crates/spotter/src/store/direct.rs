@@ -53,7 +53,11 @@ impl Direct {
     }
 
     fn take(&self) -> Result<Connection, sqlx::Error> {
-        let idle = self.idle.lock().map(|mut v| v.pop()).unwrap_or(None);
+        let idle = self
+            .idle
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .pop();
         match idle {
             Some(conn) => Ok(conn),
             None => connect(&self.path, true),
@@ -61,9 +65,11 @@ impl Direct {
     }
 
     fn put(&self, conn: Connection) {
-        if let Ok(mut idle) = self.idle.lock()
-            && idle.len() < KEEP
-        {
+        let mut idle = self
+            .idle
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if idle.len() < KEEP {
             idle.push(conn);
         }
     }
@@ -112,10 +118,12 @@ impl Direct {
         &self,
         f: impl FnOnce(&mut Transaction<'_>) -> rusqlite::Result<T>,
     ) -> Result<T, sqlx::Error> {
+        // A panic in an earlier batch poisoned the lock, not the connection: its transaction
+        // was rolled back when it unwound, so the writer goes on.
         let mut conn = self
             .writer
             .lock()
-            .map_err(|_| sqlx::Error::Protocol("the SQLite writer panicked".into()))?;
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut tx =
             Transaction::new(&mut conn, TransactionBehavior::Immediate).map_err(to_sqlx)?;
         let out = f(&mut tx).map_err(to_sqlx)?;
@@ -268,6 +276,30 @@ mod tests {
         assert_eq!(n, Some(4));
         let write = direct.all("DELETE FROM t RETURNING id", [], |r| r.get::<_, i64>(0));
         assert!(write.is_err(), "query_only must refuse writes");
+    }
+
+    #[test]
+    fn a_panic_inside_a_write_rolls_it_back_and_the_writer_goes_on() {
+        let (_dir, _setup, direct) = fixture();
+        let direct = std::sync::Arc::new(direct);
+        let d = direct.clone();
+        let panicked = std::thread::spawn(move || {
+            d.write(|tx| {
+                tx.execute("INSERT INTO t (v) VALUES ('half')", [])?;
+                panic!("a bug mid-batch");
+                #[allow(unreachable_code)]
+                Ok(())
+            })
+        })
+        .join();
+        assert!(panicked.is_err());
+        direct
+            .write(|tx| tx.execute("INSERT INTO t (v) VALUES ('next')", []))
+            .expect("the writer still works");
+        let vs = direct
+            .all("SELECT v FROM t ORDER BY id", [], |r| r.get::<_, String>(0))
+            .expect("all");
+        assert_eq!(vs, ["a", "b", "c", "next"]);
     }
 
     #[test]
