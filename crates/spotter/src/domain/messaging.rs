@@ -159,8 +159,8 @@ pub(crate) enum Stored {
 }
 
 /// Stores one send in a transaction of its own: the group commit's way on PostgreSQL when a
-/// batch statement failed (a concurrent retry on another node, say), so that one send's
-/// conflict does not fail the others. The caller publishes.
+/// batch statement failed on the data, so that one bad send does not fail the others. The
+/// caller publishes.
 pub(crate) async fn store_alone(db: &Db, a: &Append) -> Result<Stored> {
     let mut w = db.begin_write().await?;
     match append(&mut w.tx, a).await? {
@@ -170,15 +170,9 @@ pub(crate) async fn store_alone(db: &Db, a: &Append) -> Result<Stored> {
         }
         Appended::Duplicate => {
             drop(w);
-            let cmid = a
-                .cmid
-                .as_ref()
-                .map(ClientMessageId::as_str)
-                .unwrap_or_default();
-            messages::by_client_id(db.pool(), a.conversation.id, a.sender.id, cmid)
-                .await?
-                .map(Stored::Replay)
-                .ok_or_else(|| anyhow::anyhow!("idempotent message vanished").into())
+            Ok(Stored::Replay(
+                replayed(db, a.conversation.id, a.sender.id, a.cmid.as_ref()).await?,
+            ))
         }
         Appended::Archived => Ok(Stored::Archived),
     }
@@ -255,13 +249,13 @@ pub(crate) async fn append(conn: &mut AnyConnection, a: &Append) -> Result<Appen
 
 /// The message first sent with this idempotency key.
 async fn replayed(
-    state: &AppState,
+    db: &Db,
     id: ConversationId,
     sender: UserId,
     cmid: Option<&ClientMessageId>,
 ) -> Result<Message> {
     let cmid = cmid.map(ClientMessageId::as_str).unwrap_or_default();
-    messages::by_client_id(state.db.pool(), id, sender, cmid)
+    messages::by_client_id(db.pool(), id, sender, cmid)
         .await?
         .ok_or_else(|| anyhow::anyhow!("idempotent message vanished").into())
 }
@@ -352,7 +346,8 @@ pub async fn start(state: &AppState, actor: &Actor, draft: &StartDraft<'_>) -> R
         }
         Appended::Duplicate => {
             drop(w);
-            let message = replayed(state, conversation_id, actor.id(), job.cmid.as_ref()).await?;
+            let message =
+                replayed(&state.db, conversation_id, actor.id(), job.cmid.as_ref()).await?;
             Ok(Started {
                 conversation_id,
                 message,

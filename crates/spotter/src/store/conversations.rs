@@ -406,13 +406,10 @@ pub mod pg {
     ) -> Result<HashMap<ConversationId, SendState>, sqlx::Error> {
         let mut out = HashMap::with_capacity(ids.len());
         for chunk in crate::store::pow2_chunks(ids, 256) {
-            let list = (1..=chunk.len())
-                .map(|n| format!("${n}"))
-                .collect::<Vec<_>>()
-                .join(", ");
             let sql = format!(
                 "SELECT id, last_message_at, message_count, archived_at FROM conversations \
-                 WHERE id IN ({list}) ORDER BY id FOR UPDATE"
+                 WHERE id IN {} ORDER BY id FOR UPDATE",
+                crate::store::pg_values(1, chunk.len(), 1)
             );
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
             for id in chunk {

@@ -134,9 +134,10 @@ impl Direct {
 
 /// The statement with `$n` parameters written `?n`. Both mean "parameter n" to sqlx, but
 /// SQLite numbers `$n` names in order of first appearance (`$3 … $1` would bind the first
-/// value to `$3`), while `?n` is parameter n, whatever the order.
+/// value to `$3`), while `?n` is parameter n, whatever the order. Statements whose parameters
+/// first appear as `$1, $2, …` (every hot read) already bind right and are left as they are.
 pub fn numbered(sql: &str) -> Cow<'_, str> {
-    if !sql.contains('$') {
+    if in_order(sql) {
         return Cow::Borrowed(sql);
     }
     let mut out = String::with_capacity(sql.len());
@@ -149,6 +150,25 @@ pub fn numbered(sql: &str) -> Cow<'_, str> {
         }
     }
     Cow::Owned(out)
+}
+
+/// Whether each `$n` of `sql` first appears in the order 1, 2, 3, … (so SQLite's numbering by
+/// appearance is already the right one).
+fn in_order(sql: &str) -> bool {
+    let mut seen = 0u32;
+    let mut rest = sql;
+    while let Some(at) = rest.find('$') {
+        rest = &rest[at + 1..];
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        let Ok(n) = rest[..digits].parse::<u32>() else {
+            continue;
+        };
+        if n > seen + 1 {
+            return false;
+        }
+        seen = seen.max(n);
+    }
+    true
 }
 
 fn connect(path: &std::path::Path, read_only: bool) -> Result<Connection, sqlx::Error> {
@@ -306,6 +326,10 @@ mod tests {
     fn dollar_parameters_bind_by_number_not_by_order() {
         let (_dir, _setup, direct) = fixture();
         assert_eq!(numbered("a = $2 AND b = $10"), "a = ?2 AND b = ?10");
+        assert!(matches!(
+            numbered("a = $1 AND b = $2 OR c = $1 LIMIT $3"),
+            Cow::Borrowed(_)
+        ));
         // `$2` appears first: positional binding must still give it the second value.
         let v = direct
             .one(

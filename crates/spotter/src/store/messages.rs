@@ -200,27 +200,6 @@ pub async fn mark_read(
     .rows_affected())
 }
 
-/// Marks the recipient's undelivered messages up to `up_to` delivered; returns how many.
-pub async fn mark_delivered(
-    conn: &mut AnyConnection,
-    conversation: ConversationId,
-    recipient: UserId,
-    up_to: MessageId,
-    now: Micros,
-) -> Result<u64, sqlx::Error> {
-    Ok(sqlx::query(
-        "UPDATE messages SET delivered_at = $4 WHERE conversation_id = $1 AND delivered_at IS NULL \
-         AND id <= $3 AND (sender_id IS NULL OR sender_id <> $2)",
-    )
-    .bind(conversation)
-    .bind(recipient)
-    .bind(up_to)
-    .bind(now)
-    .execute(conn)
-    .await?
-    .rows_affected())
-}
-
 /// Oldest first, after position `seq`: what a socket reads to fill a gap in live events.
 pub async fn after_seq(
     db: &Db,
@@ -310,8 +289,8 @@ pub mod direct {
         rows.next()?.map(super::from_sqlite).transpose()
     }
 
-    /// [`super::mark_delivered`], returning `(conversation, sender)` of each message marked,
-    /// to tell whose receipts changed.
+    /// Marks the recipient's undelivered messages up to `up_to` delivered, adding
+    /// `(conversation, sender)` of each message marked to `marked` (whose receipts changed).
     pub fn mark_delivered(
         conn: &Connection,
         conversation: ConversationId,
@@ -365,8 +344,9 @@ pub mod pg {
         Ok(found)
     }
 
-    /// [`super::mark_delivered`] for many `(conversation, recipient, up_to)` at once, 128 a
-    /// statement; returns `(conversation, sender)` of each message marked.
+    /// Marks each recipient's undelivered messages up to `up_to` delivered, for many
+    /// `(conversation, recipient, up_to)` at once, 128 a statement; returns
+    /// `(conversation, sender)` of each message marked.
     pub async fn mark_delivered_many(
         conn: &mut AnyConnection,
         marks: &[(ConversationId, UserId, MessageId)],

@@ -56,10 +56,6 @@ impl WriteTx {
     pub async fn commit(self) -> Result<(), sqlx::Error> {
         self.tx.commit().await
     }
-
-    pub async fn rollback(self) -> Result<(), sqlx::Error> {
-        self.tx.rollback().await
-    }
 }
 
 /// `($1, $2), ($3, $4)` for `rows` rows of `cols` values, numbered from `$first`: the VALUES

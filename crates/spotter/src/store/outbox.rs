@@ -149,12 +149,9 @@ async fn finish(
     now: Micros,
 ) -> Result<(), sqlx::Error> {
     for chunk in super::pow2_chunks(ids, 256) {
-        let list = (3..3 + chunk.len())
-            .map(|n| format!("${n}"))
-            .collect::<Vec<_>>()
-            .join(", ");
         let sql = format!(
-            "UPDATE push_outbox SET done_at = $1, outcome = $2 WHERE done_at IS NULL AND id IN ({list})"
+            "UPDATE push_outbox SET done_at = $1, outcome = $2 WHERE done_at IS NULL AND id IN {}",
+            super::pg_values(1, chunk.len(), 3)
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(now)
