@@ -1,93 +1,230 @@
-//! Time as Spotter stores and prints it: microseconds since the Unix epoch in the database (the
-//! `Any` driver has no date types), ISO 8601 with six fractional digits and `Z` on the wire.
+//! The one clock. Every reading of the time of day, and every timer that drives behaviour
+//! (typing expiry, pings and idle sockets, push coalescing, backoff and leases, rate limits, the
+//! edit window), goes through a [`Clock`] held in the state.
+//!
+//! In production it is the system clock. Tests give the server a [`Clock::manual`] one, which
+//! stands still until the test moves it ([`Clock::advance`]): timed behaviour is then exact and
+//! waits on nothing but the test, instead of on sleeps and wall-clock deadlines.
+//!
+//! Times are microseconds since the Unix epoch ([`Micros`]): what the database stores and what
+//! orders messages. Network timeouts that protect the server from slow peers (header reads,
+//! socket writes) stay on real time: they are about the network, not about behaviour.
 
-use time::OffsetDateTime;
-use time::format_description::BorrowedFormatItem;
-use time::macros::format_description;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use tokio::sync::watch;
 
 /// Microseconds since the Unix epoch.
 pub type Micros = i64;
 
-const WIRE: &[BorrowedFormatItem<'static>] =
-    format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z");
-
-pub fn now_micros() -> Micros {
-    (OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000) as Micros
+/// A duration in microseconds (saturating).
+pub fn micros(d: Duration) -> Micros {
+    i64::try_from(d.as_micros()).unwrap_or(i64::MAX)
 }
 
-/// `2026-02-19T10:00:00.123456Z`, the original API's format.
-///
-/// Written digit by digit: every message on the wire carries one to three of these, and the
-/// generic formatter (which interprets `WIRE` item by item) was 4 % of the server's CPU when
-/// serving history pages. Years outside 0–9999 (never stored) take the generic path.
-pub fn to_wire(us: Micros) -> String {
-    let Ok(t) = OffsetDateTime::from_unix_timestamp_nanos(i128::from(us) * 1_000) else {
-        return "1970-01-01T00:00:00.000000Z".to_owned();
-    };
-    let Ok(year) = u32::try_from(t.year()) else {
-        return generic(t);
-    };
-    if year > 9999 {
-        return generic(t);
-    }
-    let mut b = *b"0000-00-00T00:00:00.000000Z";
-    digits(&mut b[0..4], year);
-    digits(&mut b[5..7], u32::from(u8::from(t.month())));
-    digits(&mut b[8..10], u32::from(t.day()));
-    digits(&mut b[11..13], u32::from(t.hour()));
-    digits(&mut b[14..16], u32::from(t.minute()));
-    digits(&mut b[17..19], u32::from(t.second()));
-    digits(&mut b[20..26], t.microsecond());
-    b.iter().map(|&c| char::from(c)).collect()
+/// The time source: the system's, or a manual one for tests. Cheap to clone.
+#[derive(Clone)]
+pub struct Clock(Source);
+
+#[derive(Clone)]
+enum Source {
+    System,
+    /// The current time; advancing it wakes every timer whose deadline it passes.
+    Manual(Arc<watch::Sender<Micros>>),
 }
 
-/// `value` as decimal digits filling `out` (zero-padded on the left; `out` is long enough).
-fn digits(out: &mut [u8], mut value: u32) {
-    for slot in out.iter_mut().rev() {
-        *slot = b'0' + (value % 10) as u8;
-        value /= 10;
+impl std::fmt::Debug for Clock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.0 {
+            Source::System => f.write_str("Clock::System"),
+            Source::Manual(t) => write!(f, "Clock::Manual({})", *t.borrow()),
+        }
     }
 }
 
-fn generic(t: OffsetDateTime) -> String {
-    t.format(WIRE)
-        .unwrap_or_else(|_| "1970-01-01T00:00:00.000000Z".to_owned())
+impl Default for Clock {
+    fn default() -> Self {
+        Self::system()
+    }
 }
 
-pub fn to_wire_opt(us: Option<Micros>) -> Option<String> {
-    us.map(to_wire)
+/// Longest a system timer is set for; a later deadline is re-checked then (tokio's timer wheel
+/// does not take arbitrary far deadlines).
+const LONGEST_SLEEP: Duration = Duration::from_secs(24 * 3600);
+
+impl Clock {
+    pub fn system() -> Self {
+        Self(Source::System)
+    }
+
+    /// A clock standing at `start` until [`advance`](Self::advance)d.
+    pub fn manual(start: Micros) -> Self {
+        Self(Source::Manual(Arc::new(watch::Sender::new(start))))
+    }
+
+    /// A manual clock starting at the system's time now.
+    pub fn manual_from_now() -> Self {
+        Self::manual(system_now())
+    }
+
+    pub fn now(&self) -> Micros {
+        match &self.0 {
+            Source::System => system_now(),
+            Source::Manual(t) => *t.borrow(),
+        }
+    }
+
+    /// Whole seconds since the epoch (what JWTs carry).
+    pub fn now_secs(&self) -> i64 {
+        self.now().div_euclid(1_000_000)
+    }
+
+    /// Moves a manual clock forward, waking the timers it passes. A system clock cannot be
+    /// moved: this panics, as it would only ever be a mistake in a test.
+    pub fn advance(&self, by: Duration) {
+        match &self.0 {
+            Source::System => panic!("the system clock cannot be advanced"),
+            Source::Manual(t) => {
+                t.send_modify(|now| *now = now.saturating_add(micros(by)));
+            }
+        }
+    }
+
+    /// Resolves once the clock reads `at` or later.
+    pub async fn sleep_until(&self, at: Micros) {
+        self.timer(at).fired().await;
+    }
+
+    /// Resolves once `d` has passed on this clock.
+    pub async fn sleep(&self, d: Duration) {
+        self.sleep_until(self.now().saturating_add(micros(d))).await;
+    }
+
+    /// A timer set for `at`, to be reset and awaited again (one allocation for its life, not
+    /// one per wait: sockets keep one each).
+    pub fn timer(&self, at: Micros) -> Timer {
+        let wait = match &self.0 {
+            Source::System => {
+                Wait::System(Box::pin(tokio::time::sleep_until(self.deadline_for(at))))
+            }
+            Source::Manual(t) => Wait::Manual(t.subscribe()),
+        };
+        Timer {
+            clock: self.clone(),
+            at,
+            wait,
+        }
+    }
+
+    /// The monotonic instant at which a system clock reads `at` (bounded by `LONGEST_SLEEP`).
+    fn deadline_for(&self, at: Micros) -> tokio::time::Instant {
+        let ahead = u64::try_from(at.saturating_sub(self.now())).unwrap_or(0);
+        tokio::time::Instant::now() + Duration::from_micros(ahead).min(LONGEST_SLEEP)
+    }
+}
+
+fn system_now() -> Micros {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, micros)
+}
+
+/// A resettable deadline on a [`Clock`].
+pub struct Timer {
+    clock: Clock,
+    at: Micros,
+    wait: Wait,
+}
+
+enum Wait {
+    System(Pin<Box<tokio::time::Sleep>>),
+    Manual(watch::Receiver<Micros>),
+}
+
+impl Timer {
+    /// When it fires.
+    pub fn at(&self) -> Micros {
+        self.at
+    }
+
+    /// Sets it to fire at `at` instead.
+    pub fn reset(&mut self, at: Micros) {
+        if at == self.at {
+            return;
+        }
+        self.at = at;
+        if let Wait::System(sleep) = &mut self.wait {
+            let deadline = self.clock.deadline_for(at);
+            sleep.as_mut().reset(deadline);
+        }
+    }
+
+    /// Resolves once the clock reads the deadline or later (at once if it already does).
+    pub async fn fired(&mut self) {
+        let at = self.at;
+        match &mut self.wait {
+            Wait::System(sleep) => loop {
+                sleep.as_mut().await;
+                // A deadline beyond `LONGEST_SLEEP`, or a wall clock that was set back.
+                if system_now() >= at {
+                    return;
+                }
+                let deadline = self.clock.deadline_for(at);
+                sleep.as_mut().reset(deadline);
+            },
+            Wait::Manual(rx) => {
+                // The sender lives as long as any clone of the clock, this timer's included.
+                let _ = rx.wait_for(|now| *now >= at).await;
+            }
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn wire_format_has_microseconds_and_z() {
-        assert_eq!(
-            to_wire(1_771_495_200_123_456),
-            "2026-02-19T10:00:00.123456Z"
-        );
-        assert_eq!(to_wire(0), "1970-01-01T00:00:00.000000Z");
+    #[tokio::test]
+    async fn a_manual_clock_stands_still_until_advanced() {
+        let clock = Clock::manual(1_000_000);
+        assert_eq!(clock.now(), 1_000_000);
+        assert_eq!(clock.now_secs(), 1);
+        clock.advance(Duration::from_millis(1500));
+        assert_eq!(clock.now(), 2_500_000);
     }
 
-    #[test]
-    fn fast_path_matches_the_generic_formatter() {
-        // Every field at its widest and narrowest, leap days, the last microsecond of a year.
-        for us in [
-            1,
-            999_999,
-            951_782_400_000_000,     // 2000-02-29
-            4_102_444_799_999_999,   // 2099-12-31T23:59:59.999999
-            253_402_300_799_999_999, // 9999-12-31T23:59:59.999999
-            -62_135_596_800_000_000, // 0001-01-01
-            1_771_495_200_123_456,
-        ] {
-            let t = OffsetDateTime::from_unix_timestamp_nanos(i128::from(us) * 1_000)
-                .expect("in range");
-            assert_eq!(to_wire(us), generic(t), "{us}");
-        }
-        // Before year 0 the generic path answers (signed year).
-        assert!(to_wire(-62_200_000_000_000_000).starts_with('-'));
+    #[tokio::test]
+    async fn a_timer_fires_when_the_clock_passes_its_deadline_and_not_before() {
+        let clock = Clock::manual(0);
+        let mut timer = clock.timer(10);
+        let waiting = tokio::spawn({
+            let clock = clock.clone();
+            async move {
+                let mut t = clock.timer(10);
+                t.fired().await;
+                clock.now()
+            }
+        });
+        clock.advance(Duration::from_micros(9));
+        tokio::task::yield_now().await;
+        assert!(!waiting.is_finished());
+        clock.advance(Duration::from_micros(1));
+        assert_eq!(waiting.await.unwrap(), 10);
+        // A timer whose deadline has passed fires at once; reset moves it.
+        timer.fired().await;
+        timer.reset(20);
+        assert_eq!(timer.at(), 20);
+        clock.advance(Duration::from_micros(10));
+        timer.fired().await;
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_system_timer_follows_the_time_of_day() {
+        let clock = Clock::system();
+        let mut timer = clock.timer(clock.now() + 5);
+        timer.fired().await;
+        assert!(clock.now() >= timer.at());
     }
 }

@@ -1,10 +1,10 @@
 //! Demo data for `spotter serve --demo`: an admin, a trainer and three trainees, created when
 //! absent, so a new user can log in and try Spotter at once.
 
-use crate::domain::accounts::{self, NewAccount};
-use crate::domain::model::Role;
+use crate::domain::accounts::NewAccount;
+use crate::domain::model::{Role, UserId};
 use crate::state::AppState;
-use crate::store::users::{self, NewUser};
+use crate::store::NewUser;
 
 pub const PASSWORD: &str = "spotter-demo";
 
@@ -21,7 +21,7 @@ const TRAINER: &str = "coach@example.com";
 
 pub async fn seed(state: &AppState) -> anyhow::Result<()> {
     for (email, role, first, last) in USERS {
-        if users::by_email(state.db.pool(), email).await?.is_some() {
+        if state.store.user_by_email(email).await?.is_some() {
             continue;
         }
         let account = NewAccount {
@@ -32,7 +32,9 @@ pub async fn seed(state: &AppState) -> anyhow::Result<()> {
             last_name: last,
             trainer_email: (role == Role::Trainee).then_some(TRAINER),
         };
-        accounts::create_user(state, &account)
+        state
+            .accounts
+            .create_user(&account)
             .await
             .map_err(|e| anyhow::anyhow!("creating {email}: {}", e.detail()))?;
     }
@@ -49,7 +51,7 @@ pub struct Bulk<'a> {
 
 #[derive(Debug, serde::Serialize)]
 pub struct BulkUser {
-    pub id: i64,
+    pub id: UserId,
     pub email: String,
 }
 
@@ -64,11 +66,12 @@ pub struct BulkTrainer {
 /// Argon2 per user would take minutes for thousands.
 pub async fn bulk(state: &AppState, spec: &Bulk<'_>) -> anyhow::Result<Vec<BulkTrainer>> {
     let hash = crate::auth::password::hash(spec.password.to_owned()).await?;
-    let pool = state.db.pool();
-    let find_or_add = |email: String, role: Role, first: String, parent: Option<i64>| {
+    let store = &state.store;
+    let now = state.clock.now();
+    let find_or_add = |email: String, role: Role, first: String, parent: Option<UserId>| {
         let hash = hash.clone();
         async move {
-            if let Some(u) = users::by_email(pool, &email).await? {
+            if let Some(u) = store.user_by_email(&email).await? {
                 return anyhow::Ok(BulkUser { id: u.id, email });
             }
             let new = NewUser {
@@ -79,7 +82,7 @@ pub async fn bulk(state: &AppState, spec: &Bulk<'_>) -> anyhow::Result<Vec<BulkT
                 role,
                 parent_trainer_id: parent,
             };
-            let id = users::insert(pool, &new).await?;
+            let id = store.insert_user(&new, now).await?;
             anyhow::Ok(BulkUser { id, email })
         }
     };

@@ -1,9 +1,11 @@
 //! The one error type of Spotter. Domain functions, the HTTP handlers and the WebSocket all
-//! speak it; `http::error` turns it into the contract's JSON answers and `ws` into error frames,
-//! so no handler repeats a status-mapping `match`.
+//! speak it; `http::error` turns it into the contract's status and JSON, `ws` into error
+//! frames. Each variant says what happened; the contract's exact words live here, once.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
+
+use crate::store::StoreError;
 
 /// Field-level validation errors, shaped like Django REST Framework's: `{"field": ["msg"]}`.
 pub type FieldErrors = BTreeMap<&'static str, Vec<Cow<'static, str>>>;
@@ -55,28 +57,56 @@ impl AuthFailure {
 pub enum Error {
     #[error("unauthenticated: {0:?}")]
     Unauthorized(AuthFailure),
-    /// 403 with `{"error": ...}` (the messaging endpoints' shape).
-    #[error("forbidden: {0}")]
-    Forbidden(&'static str),
-    /// 403 with `{"detail": ...}` (the platform endpoints' shape, DRF's default).
-    #[error("permission denied: {0}")]
-    PermissionDenied(&'static str),
-    /// 404 with `{"error": ...}`.
-    #[error("not found: {0}")]
-    NotFound(&'static str),
-    /// 404 with DRF's `{"detail": "Not found."}`.
+
+    // The messaging rules, answered `{"error": ...}` as the original's messaging API does.
+    /// An impersonation token is read-only: no send, start or typing (403).
+    #[error("read-only token")]
+    ReadOnly,
+    /// 404.
+    #[error("no such conversation")]
+    ConversationNotFound,
+    /// 403: the caller does not take part in the conversation.
+    #[error("not a participant")]
+    NotParticipant,
+    /// 403: the trainee of an archived conversation has lost its history.
+    #[error("archived conversation")]
+    ArchivedHistory,
+    /// 400: an archived conversation takes no new messages.
+    #[error("archived conversation takes no messages")]
+    ArchivedConversation,
+    /// 403: only a trainer starts conversations.
+    #[error("only trainers start conversations")]
+    OnlyTrainersStart,
+    /// 400: the trainee is not the trainer's (or not an active trainee at all).
+    #[error("trainee not assigned")]
+    TraineeNotAssigned,
+
+    // The platform's other endpoints, answered `{"detail": ...}` (DRF's shape).
+    /// 403: the caller's role may not do this.
+    #[error("not permitted")]
+    NotPermitted,
+    /// 403: impersonation cannot nest.
+    #[error("already impersonating")]
+    AlreadyImpersonating,
+    /// 403: ending an impersonation that is not one.
+    #[error("not impersonating")]
+    NotImpersonating,
+    /// 403: a roster change with a read-only token.
+    #[error("not allowed during impersonation")]
+    NotDuringImpersonation,
+    /// 404 `{"detail": "Not found."}`: no such resource for this caller.
     #[error("not found")]
-    NotFoundDetail,
-    /// 404 with `{"detail": "Invalid page."}`.
+    NotFound,
+    /// 404 `{"detail": "Invalid page."}`.
     #[error("invalid page")]
     InvalidPage,
-    /// 400 with `{"error": ...}`: a request that is well-formed but breaks a rule.
-    #[error("rejected: {0}")]
-    Rejected(&'static str),
+    /// 400 (operator commands): a trainee can only be assigned to a trainer.
+    #[error("bad assignment")]
+    BadAssignment,
     /// 400 with `{"field": ["..."]}`.
     #[error("invalid fields: {0:?}")]
     Invalid(FieldErrors),
-    /// 400 with `{"detail": ...}`: the body is not JSON, or not an object.
+    /// 400 with `{"detail": ...}`: the body is not JSON, or not an object, or contradicts itself.
     #[error("malformed request: {0}")]
     Malformed(String),
     /// 413: the body is over the limit.
@@ -100,20 +130,22 @@ pub enum Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// The contract's messages, in one place so REST, the socket and the tests agree.
+/// The contract's field messages, shared by every validator (REST bodies and socket frames).
 pub mod msg {
-    pub const CONVERSATION_NOT_FOUND: &str = "Conversation not found.";
-    pub const NO_ACCESS: &str = "You do not have access to this conversation.";
-    pub const IMPERSONATION_SEND: &str = "Cannot send messages during impersonation.";
-    pub const IMPERSONATION_START: &str = "Cannot start conversations during impersonation.";
-    pub const ARCHIVED_SEND: &str = "Cannot send messages in an archived conversation.";
-    pub const ARCHIVED_READ: &str = "This conversation has been archived.";
-    pub const ONLY_TRAINERS: &str = "Only trainers can start conversations.";
-    pub const TRAINEE_NOT_ASSIGNED: &str = "Trainee not found or not assigned to you.";
     pub const REQUIRED: &str = "This field is required.";
     pub const BLANK: &str = "This field may not be blank.";
     pub const NOT_A_STRING: &str = "Not a valid string.";
     pub const NOT_AN_INTEGER: &str = "A valid integer is required.";
+}
+
+/// Which JSON shape an error answers with.
+pub enum Shape {
+    /// `{"error": message}`: the messaging rules.
+    Error(&'static str),
+    /// `{"detail": message}` (and SimpleJWT's `code` for authentication failures).
+    Detail(Cow<'static, str>),
+    /// `{"field": ["message", ...]}`.
+    Fields,
 }
 
 impl Error {
@@ -124,16 +156,55 @@ impl Error {
         Self::Invalid(errors)
     }
 
+    /// The answer's shape and words.
+    pub fn shape(&self) -> Shape {
+        let rule = |m| Shape::Error(m);
+        let detail = |m: &'static str| Shape::Detail(Cow::Borrowed(m));
+        match self {
+            Self::ReadOnly => rule("Cannot send messages during impersonation."),
+            Self::ConversationNotFound => rule("Conversation not found."),
+            Self::NotParticipant => rule("You do not have access to this conversation."),
+            Self::ArchivedHistory => rule("This conversation has been archived."),
+            Self::ArchivedConversation => rule("Cannot send messages in an archived conversation."),
+            Self::OnlyTrainersStart => rule("Only trainers can start conversations."),
+            Self::TraineeNotAssigned => rule("Trainee not found or not assigned to you."),
+            Self::Unauthorized(f) => detail(f.detail()),
+            Self::NotPermitted => detail("You do not have permission to perform this action."),
+            Self::AlreadyImpersonating => detail("Already impersonating; end it first."),
+            Self::NotImpersonating => detail("Not currently impersonating."),
+            Self::NotDuringImpersonation => {
+                detail("This action is not allowed during impersonation.")
+            }
+            Self::NotFound => detail("Not found."),
+            Self::InvalidPage => detail("Invalid page."),
+            Self::BadAssignment => detail("Only a trainee can be assigned, and only to a trainer."),
+            Self::Invalid(_) => Shape::Fields,
+            Self::Malformed(m) => Shape::Detail(Cow::Owned(m.clone())),
+            Self::PayloadTooLarge => detail("Request body is too large."),
+            Self::MethodNotAllowed => detail("Method not allowed."),
+            Self::Throttled { wait_secs } => Shape::Detail(Cow::Owned(throttle_detail(*wait_secs))),
+            Self::Unavailable(_) => detail("Service temporarily unavailable, try again shortly."),
+            Self::StorageFull(_) => {
+                detail("The server is out of storage space; nothing was saved. Try again later.")
+            }
+            Self::Internal(_) => detail("Internal server error."),
+        }
+    }
+
     /// A short machine-readable code, used in WebSocket error frames and logs.
     pub fn code(&self) -> &'static str {
         match self {
             Self::Unauthorized(_) => "unauthorized",
-            Self::Forbidden(m) if *m == msg::IMPERSONATION_SEND => "read_only",
-            Self::Forbidden(m) if *m == msg::ARCHIVED_READ => "archived",
-            Self::Forbidden(_) | Self::PermissionDenied(_) => "forbidden",
-            Self::NotFound(_) | Self::NotFoundDetail | Self::InvalidPage => "not_found",
-            Self::Rejected(m) if *m == msg::ARCHIVED_SEND => "archived",
-            Self::Rejected(_) => "rejected",
+            Self::ReadOnly => "read_only",
+            Self::ArchivedHistory | Self::ArchivedConversation => "archived",
+            Self::NotParticipant
+            | Self::OnlyTrainersStart
+            | Self::NotPermitted
+            | Self::AlreadyImpersonating
+            | Self::NotImpersonating
+            | Self::NotDuringImpersonation => "forbidden",
+            Self::ConversationNotFound | Self::NotFound | Self::InvalidPage => "not_found",
+            Self::TraineeNotAssigned | Self::BadAssignment => "rejected",
             Self::Invalid(_) => "invalid",
             Self::Malformed(_) => "malformed",
             Self::PayloadTooLarge => "too_large",
@@ -147,30 +218,15 @@ impl Error {
 
     /// A human-readable sentence, for error frames and logs.
     pub fn detail(&self) -> String {
-        match self {
-            Self::Unauthorized(f) => f.detail().to_owned(),
-            Self::Forbidden(m)
-            | Self::PermissionDenied(m)
-            | Self::NotFound(m)
-            | Self::Rejected(m) => (*m).to_owned(),
-            Self::NotFoundDetail => "Not found.".to_owned(),
-            Self::InvalidPage => "Invalid page.".to_owned(),
-            Self::Invalid(fields) => fields
+        match (self, self.shape()) {
+            (Self::Invalid(fields), _) => fields
                 .iter()
                 .map(|(k, v)| format!("{k}: {}", v.join(" ")))
                 .collect::<Vec<_>>()
                 .join("; "),
-            Self::Malformed(m) => m.clone(),
-            Self::PayloadTooLarge => "Request body is too large.".to_owned(),
-            Self::MethodNotAllowed => "Method not allowed.".to_owned(),
-            Self::Throttled { wait_secs } => throttle_detail(*wait_secs),
-            Self::Unavailable(_) => {
-                "Service temporarily unavailable, try again shortly.".to_owned()
-            }
-            Self::StorageFull(_) => {
-                "The server is out of storage space; nothing was saved. Try again later.".to_owned()
-            }
-            Self::Internal(_) => "Internal server error.".to_owned(),
+            (_, Shape::Error(m)) => m.to_owned(),
+            (_, Shape::Detail(m)) => m.into_owned(),
+            (_, Shape::Fields) => String::new(),
         }
     }
 }
@@ -179,19 +235,53 @@ pub fn throttle_detail(wait_secs: u64) -> String {
     format!("Request was throttled. Expected available in {wait_secs} seconds.")
 }
 
-impl From<sqlx::Error> for Error {
-    fn from(e: sqlx::Error) -> Self {
-        match &e {
-            // The pool could not hand out a connection in time, or the server went away: the
-            // client should retry, and must not hang (503 quickly rather than a slow 500).
-            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
-                Self::Unavailable(e.to_string())
-            }
-            // SQLITE_FULL (13) and PostgreSQL's disk_full (53100): say so, rather than a 500.
-            sqlx::Error::Database(db) if matches!(db.code().as_deref(), Some("13" | "53100")) => {
-                Self::StorageFull(db.message().to_owned())
-            }
-            _ => Self::Internal(anyhow::Error::new(e).context("database")),
+impl From<StoreError> for Error {
+    fn from(e: StoreError) -> Self {
+        match e {
+            // The database is away or overloaded: the client should retry, and must not hang
+            // (503 quickly rather than a slow 500).
+            StoreError::Unavailable(m) => Self::Unavailable(m),
+            StoreError::Full(m) => Self::StorageFull(m),
+            other => Self::Internal(anyhow::Error::new(other).context("database")),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_read_only_answer_is_the_same_for_send_and_start() {
+        let e = Error::ReadOnly;
+        assert_eq!(e.code(), "read_only");
+        assert_eq!(e.detail(), "Cannot send messages during impersonation.");
+    }
+
+    #[test]
+    fn field_errors_read_as_one_sentence_per_field() {
+        let mut fields = FieldErrors::new();
+        fields.insert("content", vec![msg::BLANK.into()]);
+        fields.insert("trainee_id", vec![msg::REQUIRED.into()]);
+        assert_eq!(
+            Error::Invalid(fields).detail(),
+            "content: This field may not be blank.; trainee_id: This field is required."
+        );
+    }
+
+    #[test]
+    fn a_database_that_is_away_is_503_and_a_full_one_507() {
+        assert!(matches!(
+            Error::from(StoreError::Unavailable("gone".into())),
+            Error::Unavailable(_)
+        ));
+        assert!(matches!(
+            Error::from(StoreError::Full("disk".into())),
+            Error::StorageFull(_)
+        ));
+        assert!(matches!(
+            Error::from(StoreError::Conflict("email".into())),
+            Error::Internal(_)
+        ));
     }
 }

@@ -1,25 +1,28 @@
 //! # Spotter
 //!
 //! 1:1 messaging between fitness trainers and their trainees: a REST + WebSocket server that
-//! answers the original platform's apps to the letter (`spec/wire-contract.md`, Part A) and
-//! adds what a serious messenger needs (Part B).
+//! answers the original platform's apps to the letter and adds what a serious messenger needs
+//! (`docs/api.md`).
 //!
 //! # Layout
-//! A request flows top to bottom:
+//! A request flows top to bottom; each layer knows only the ones below it.
 //! - [`http`]: one module per resource (`auth`, `messaging`, `trainer`, `admin`, `devices`,
 //!   `ops`), thin handlers; extractors for auth, JSON bodies and ids; the web dashboard.
-//! - [`domain`]: the contract's rules as plain functions (`messaging`, `accounts`, `devices`),
-//!   shared by REST and the socket; [`domain::input`] validates raw input into newtypes.
-//! - [`ws`]: the sockets (per conversation, Part A; per user, Part B 4): auth, resume, live
-//!   events, commands (send, read, typing) through the same domain functions as REST.
-//! - [`bus`]: events after commit, to this node's sockets ([`bus::Hub`]) and, with Redis, to
-//!   every node's.
-//! - [`push`]: the outbox worker; FCM HTTP v1 and Web Push (RFC 8291/8292) providers.
-//! - [`store`]: all SQL, one set of statements for SQLite and PostgreSQL (sqlx `Any`).
-//! - [`auth`]: SimpleJWT-compatible tokens and Argon2id passwords.
-//! - [`error`]: the one error type; `http::error` maps it to status and JSON.
-//! - [`wire`]: the JSON shapes of the contract.
-//! - [`startup`]: build → port → run-until-stopped, used by `main` and the tests alike.
+//! - [`ws`]: the sockets (per conversation; per user): handshake, reader, writer, replay,
+//!   presence, commands (send, read, typing) through the same domain services as REST.
+//! - [`domain`]: the rules, standing alone (the store, an event publisher, the limits and the
+//!   clock are all it knows): [`domain::access`] who may do what, [`domain::plan`] how
+//!   messages are appended, the services (`messaging`, `accounts`, `devices`), the events
+//!   they publish, [`domain::input`] raw input into newtypes.
+//! - [`store`]: two explicit backends behind one seam, [`store::sqlite`] (rusqlite) and
+//!   [`store::postgres`] (sqlx `PgPool`), and the group commit of sends.
+//! - Beside them: [`bus`] turns domain events into socket frames, to this node's sockets and,
+//!   with Redis, every node's; [`push`] is the outbox worker (FCM HTTP v1, Web Push);
+//!   [`workers`] writes delivered receipts.
+//! - [`clock`]: the one clock; [`auth`]: tokens and passwords; [`error`]: the one error type
+//!   (`http::error` maps it to status and JSON); [`wire`]: the contract's JSON and frames;
+//!   [`state`]: where the parts are wired; [`startup`]: build → port → run-until-stopped, used
+//!   by `main` and the tests alike.
 
 pub mod auth;
 pub mod bus;
@@ -37,6 +40,7 @@ pub mod startup;
 pub mod state;
 pub mod store;
 pub mod wire;
+pub mod workers;
 pub mod ws;
 
 pub use config::Config;

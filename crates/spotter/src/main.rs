@@ -1,7 +1,7 @@
 //! The `spotter` command: parses the command line and calls the library.
 
 use clap::{Parser, Subcommand};
-use spotter::domain::accounts::{self, NewAccount};
+use spotter::domain::accounts::NewAccount;
 use spotter::domain::model::Role;
 use spotter::{Application, Config, demo, startup};
 
@@ -129,7 +129,11 @@ async fn main() -> anyhow::Result<()> {
                 println!("{email} has no active device.");
             }
             for (device, outcome) in outcomes {
-                println!("device {} ({}): {outcome:?}", device.id, device.platform);
+                println!(
+                    "device {} ({}): {outcome:?}",
+                    device.id,
+                    device.platform.as_str()
+                );
             }
             Ok(())
         }
@@ -178,7 +182,9 @@ async fn user(command: UserCommand) -> anyhow::Result<()> {
                 last_name: &last_name,
                 trainer_email: trainer_email.as_deref(),
             };
-            let id = accounts::create_user(&state, &account)
+            let id = state
+                .accounts
+                .create_user(&account)
                 .await
                 .map_err(|e| anyhow::anyhow!(e.detail()))?;
             println!("{id}");
@@ -206,15 +212,18 @@ async fn user(command: UserCommand) -> anyhow::Result<()> {
             trainer_email,
         } => {
             let state = startup::state(config).await?;
-            let pool = state.db.pool();
+            let accounts = &state.accounts;
             let find = |e: String| async move {
-                spotter::store::users::by_email(pool, &e)
-                    .await?
+                accounts
+                    .user_by_email(&e)
+                    .await
+                    .map_err(|e| anyhow::anyhow!(e.detail()))?
                     .ok_or_else(|| anyhow::anyhow!("no user with email {e}"))
             };
             let trainee = find(trainee_email).await?;
             let trainer = find(trainer_email).await?;
-            accounts::assign(&state, &trainee, &trainer)
+            accounts
+                .assign(&trainee, &trainer)
                 .await
                 .map_err(|e| anyhow::anyhow!(e.detail()))?;
             println!("Assigned {} to {}.", trainee.email, trainer.email);

@@ -18,6 +18,7 @@ pub const PUSH_JOBS_PENDING: &str = "spotter_push_jobs_pending";
 pub const PUSH_DEAD: &str = "spotter_push_jobs_dead";
 pub const PUSH_DELIVERIES: &str = "spotter_push_deliveries_total";
 pub const SOCKETS_CLOSED_SLOW: &str = "spotter_sockets_closed_slow_total";
+pub const PUSH_LAST_ROUND: &str = "spotter_push_last_round_timestamp_seconds";
 
 const BUCKETS: &[f64] = &[
     0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
@@ -63,7 +64,7 @@ fn describe() {
     metrics::describe_histogram!(
         DB_WAIT,
         metrics::Unit::Seconds,
-        "Waiting for a write transaction (pool and, on SQLite, the writer)."
+        "Waiting for a write transaction (on SQLite, for the writer thread)."
     );
     metrics::describe_gauge!(OUTBOX_DEPTH, "Push outbox rows not yet planned.");
     metrics::describe_gauge!(
@@ -72,6 +73,10 @@ fn describe() {
     );
     metrics::describe_gauge!(PUSH_DEAD, "Push deliveries dead-lettered.");
     metrics::describe_counter!(PUSH_DELIVERIES, "Push delivery attempts by outcome.");
+    metrics::describe_gauge!(
+        PUSH_LAST_ROUND,
+        "When this node's push worker last finished a round (unix seconds): a stalled worker stops moving it."
+    );
     metrics::describe_counter!(
         SOCKETS_CLOSED_SLOW,
         "Sockets closed with 1013 for falling behind."

@@ -10,10 +10,10 @@ use tokio::net::TcpListener;
 
 use crate::auth::Tokens;
 use crate::bus::Bus;
+use crate::clock::Clock;
 use crate::config::Config;
-use crate::domain::delivery::DeliveryQueue;
-use crate::state::AppState;
-use crate::store::Db;
+use crate::state::{AppState, Parts};
+use crate::store::Store;
 
 pub struct Application {
     listener: TcpListener,
@@ -50,30 +50,49 @@ async fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Connects the database (migrating it) and assembles the shared state, without listening:
-/// what `serve` and the operator commands both need.
+/// Connects the database (migrating it) and assembles the shared state on the system clock,
+/// without listening: what `serve` and the operator commands both need.
 pub async fn state(config: Config) -> anyhow::Result<AppState> {
+    state_on(config, Clock::system()).await
+}
+
+/// [`state`] on a given clock (tests give a manual one).
+pub async fn state_on(config: Config, clock: Clock) -> anyhow::Result<AppState> {
     tokio::fs::create_dir_all(&config.data_dir)
         .await
         .with_context(|| format!("creating the data folder {}", config.data_dir.display()))?;
     let secret = jwt_secret(&config).await?;
-    let db = Db::connect(&config.database_url(), config.db_max_connections).await?;
+    let store = Store::connect(
+        &config.database_url(),
+        config.db_max_connections,
+        clock.clone(),
+    )
+    .await?;
     let bus = match &config.redis_url {
-        Some(url) => Bus::with_redis(url, &config.redis_channel)?,
-        None => Bus::local(),
+        Some(url) => Bus::with_redis(url, &config.redis_channel, clock.clone())?,
+        None => Bus::local(clock.clone()),
     };
     crate::metrics::handle();
-    let (delivery, deliveries) = DeliveryQueue::new();
-    let push = crate::push::Push::from_config(&config)?;
-    let state = AppState::new(config, db, Tokens::new(&secret), bus, delivery, push);
-    tokio::spawn(crate::domain::delivery::run(state.clone(), deliveries));
-    Ok(state)
+    let push = crate::push::Push::from_config(&config, &clock)?;
+    Ok(AppState::new(Parts {
+        config,
+        clock,
+        store,
+        bus,
+        tokens: Tokens::new(&secret),
+        push,
+    }))
 }
 
 impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
+        Self::build_on(config, Clock::system()).await
+    }
+
+    /// [`Application::build`] on a given clock.
+    pub async fn build_on(config: Config, clock: Clock) -> anyhow::Result<Self> {
         let bind = config.bind;
-        let state = state(config).await?;
+        let state = state_on(config, clock).await?;
         let listener = TcpListener::bind(bind)
             .await
             .with_context(|| format!("binding {bind}"))?;
@@ -141,19 +160,16 @@ impl Application {
         if let Some(p) = pusher {
             p.abort();
         }
-        state.db.close().await;
+        state.store.close().await;
         Ok(())
     }
 }
 
 /// Periodic housekeeping: forget idle rate-limit keys so their memory stays bounded.
 async fn janitor(state: AppState) {
-    let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
     loop {
-        tick.tick().await;
-        state.limits.send.forget_idle();
-        state.limits.auth_addr.forget_idle();
-        state.limits.login_email.forget_idle();
+        state.clock.sleep(std::time::Duration::from_secs(60)).await;
+        state.forget_idle_limits();
     }
 }
 

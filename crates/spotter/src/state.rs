@@ -1,5 +1,6 @@
-//! What every request handler and socket shares: the database, the token keys, the limits, the
-//! event bus. Cheap to clone (one `Arc`).
+//! What every request handler and socket shares: the configuration, the clock, the store, the
+//! bus, and the domain's services wired to them. The composition root: it knows every part,
+//! and no part knows it but the adapters (`http`, `ws`, `push`). Cheap to clone (one `Arc`).
 
 use std::net::IpAddr;
 use std::ops::Deref;
@@ -9,31 +10,30 @@ use tokio::sync::watch;
 
 use crate::auth::Tokens;
 use crate::bus::Bus;
+use crate::clock::Clock;
 use crate::config::Config;
-use crate::domain::delivery::DeliveryQueue;
+use crate::domain::accounts::{Accounts, AuthLimits};
+use crate::domain::devices::Devices;
+use crate::domain::events::Publisher;
+use crate::domain::messaging::Messaging;
 use crate::domain::model::UserId;
 use crate::ratelimit::Limiter;
-use crate::store::Db;
-
-pub struct Limits {
-    /// Sends and starts, per user (REST and socket alike).
-    pub send: Limiter<UserId>,
-    /// Login and refresh, per client address.
-    pub auth_addr: Limiter<IpAddr>,
-    /// Login attempts per email: slows a password-guessing run spread over many addresses.
-    pub login_email: Limiter<String>,
-}
+use crate::store::Store;
+use crate::workers::delivery::DeliveryQueue;
 
 pub struct Shared {
     pub config: Config,
-    pub db: Db,
-    pub tokens: Tokens,
-    pub limits: Limits,
+    pub clock: Clock,
+    pub store: Store,
     pub bus: Bus,
+    pub accounts: Accounts,
+    pub messaging: Messaging,
+    pub devices: Devices,
     pub delivery: DeliveryQueue,
     pub push: crate::push::Push,
-    /// Group commit of sends (see `domain::committer`).
-    pub committer: crate::domain::committer::Committer,
+    /// Sends and starts per user (REST and socket alike).
+    pub send_limit: Arc<Limiter<UserId>>,
+    pub auth_limits: Arc<AuthLimits>,
     /// Flips to `true` when the server begins to stop: sockets close with 1001.
     pub shutdown: watch::Sender<bool>,
 }
@@ -41,33 +41,71 @@ pub struct Shared {
 #[derive(Clone)]
 pub struct AppState(Arc<Shared>);
 
+/// The parts a state is made of, built by `startup`.
+pub struct Parts {
+    pub config: Config,
+    pub clock: Clock,
+    pub store: Store,
+    pub bus: Bus,
+    pub tokens: Tokens,
+    pub push: crate::push::Push,
+}
+
 impl AppState {
-    pub fn new(
-        config: Config,
-        db: Db,
-        tokens: Tokens,
-        bus: Bus,
-        delivery: DeliveryQueue,
-        push: crate::push::Push,
-    ) -> Self {
-        let limits = Limits {
-            send: Limiter::per_minute(config.send_rate_per_minute),
-            auth_addr: Limiter::per_minute(config.auth_rate_per_minute),
-            login_email: Limiter::per_minute(10),
-        };
+    /// Wires the domain's services to the store, the bus and the clock, and starts the
+    /// delivered-receipts worker.
+    pub fn new(parts: Parts) -> Self {
+        let Parts {
+            config,
+            clock,
+            store,
+            bus,
+            tokens,
+            push,
+        } = parts;
+        let events: Publisher = Arc::new(bus.clone());
+        let send_limit = Arc::new(Limiter::per_minute(config.send_rate_per_minute, &clock));
+        let auth_limits = Arc::new(AuthLimits {
+            per_address: Limiter::<IpAddr>::per_minute(config.auth_rate_per_minute, &clock),
+            per_email: Limiter::per_minute(10, &clock),
+        });
+        let messaging = Messaging::new(
+            store.clone(),
+            events.clone(),
+            send_limit.clone(),
+            clock.clone(),
+        );
+        let accounts = Accounts::new(
+            store.clone(),
+            tokens,
+            auth_limits.clone(),
+            events.clone(),
+            clock.clone(),
+        );
+        let devices = Devices::new(store.clone(), clock.clone());
+        let delivery = DeliveryQueue::start(store.clone(), events, clock.clone());
         let (shutdown, _) = watch::channel(false);
-        let committer = crate::domain::committer::Committer::start(db.clone(), bus.clone());
         Self(Arc::new(Shared {
             config,
-            db,
-            tokens,
-            limits,
+            clock,
+            store,
             bus,
+            accounts,
+            messaging,
+            devices,
             delivery,
             push,
-            committer,
+            send_limit,
+            auth_limits,
             shutdown,
         }))
+    }
+
+    /// Forgets idle rate-limit keys so their memory stays bounded by recent activity.
+    pub fn forget_idle_limits(&self) {
+        self.send_limit.forget_idle();
+        self.auth_limits.per_address.forget_idle();
+        self.auth_limits.per_email.forget_idle();
     }
 }
 

@@ -57,11 +57,14 @@ struct Wire {
     original_user_id: Option<serde_json::Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     fam: Option<String>,
+    /// Not before (unix seconds), when a foreign issuer set it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    nbf: Option<i64>,
 }
 
 fn id_from_json(v: &serde_json::Value) -> Option<UserId> {
     match v {
-        serde_json::Value::Number(n) => n.as_i64(),
+        serde_json::Value::Number(n) => n.as_i64().map(UserId),
         serde_json::Value::String(s) => s.parse().ok(),
         _ => None,
     }
@@ -95,9 +98,11 @@ pub struct Tokens {
 impl Tokens {
     pub fn new(secret: &[u8]) -> Self {
         let mut validation = Validation::new(Algorithm::HS256);
-        // SimpleJWT's default: no leeway. `exp` is required; `nbf` is checked when present.
+        // `exp` must be present; it and `nbf` are checked in `verify` against Spotter's clock
+        // (SimpleJWT's default: no leeway), not the library's reading of the system time.
         validation.leeway = 0;
-        validation.validate_nbf = true;
+        validation.validate_exp = false;
+        validation.validate_nbf = false;
         validation.validate_aud = false;
         Self {
             encoding: EncodingKey::from_secret(secret),
@@ -116,10 +121,11 @@ impl Tokens {
             exp: now + ttl,
             iat: now,
             jti: uuid::Uuid::new_v4().simple().to_string(),
-            user_id: s.user_id.into(),
+            user_id: s.user_id.get().into(),
             impersonating: s.impersonating,
-            original_user_id: s.original_user_id.map(Into::into),
+            original_user_id: s.original_user_id.map(|id| id.get().into()),
             fam: Some(family.to_owned()),
+            nbf: None,
         };
         Ok(jsonwebtoken::encode(
             &Header::new(Algorithm::HS256),
@@ -128,8 +134,8 @@ impl Tokens {
         )?)
     }
 
-    pub fn issue(&self, subject: &Subject) -> anyhow::Result<TokenPair> {
-        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    /// A fresh pair for `subject`, issued at `now` (unix seconds).
+    pub fn issue(&self, subject: &Subject, now: i64) -> anyhow::Result<TokenPair> {
         let family = subject
             .family
             .clone()
@@ -140,11 +146,15 @@ impl Tokens {
         })
     }
 
-    /// Verifies signature, algorithm, `exp`, `nbf` and that the token is of `kind`.
-    pub fn verify(&self, token: &str, kind: TokenKind) -> Result<Claims, AuthFailure> {
+    /// Verifies signature, algorithm, `exp` and `nbf` at `now` (unix seconds), and that the
+    /// token is of `kind`.
+    pub fn verify(&self, token: &str, kind: TokenKind, now: i64) -> Result<Claims, AuthFailure> {
         let data = jsonwebtoken::decode::<Wire>(token.trim(), &self.decoding, &self.validation)
             .map_err(|_| AuthFailure::InvalidToken)?;
         let w = data.claims;
+        if w.exp < now || w.nbf.is_some_and(|nbf| nbf > now) {
+            return Err(AuthFailure::InvalidToken);
+        }
         if w.token_type != kind.as_str() || w.jti.is_empty() {
             return Err(AuthFailure::InvalidToken);
         }
@@ -169,9 +179,11 @@ impl Tokens {
 mod tests {
     use super::*;
 
-    fn subject(id: UserId) -> Subject {
+    const NOW: i64 = 1_800_000_000;
+
+    fn subject(id: i64) -> Subject {
         Subject {
-            user_id: id,
+            user_id: UserId(id),
             impersonating: false,
             original_user_id: None,
             family: None,
@@ -181,25 +193,29 @@ mod tests {
     #[test]
     fn an_issued_access_token_verifies_as_access_only() {
         let t = Tokens::new(b"k");
-        let pair = t.issue(&subject(7)).unwrap();
+        let pair = t.issue(&subject(7), NOW).unwrap();
         assert_eq!(
-            t.verify(&pair.access, TokenKind::Access).unwrap().user_id,
-            7
+            t.verify(&pair.access, TokenKind::Access, NOW)
+                .unwrap()
+                .user_id,
+            UserId(7)
         );
         assert_eq!(
-            t.verify(&pair.access, TokenKind::Refresh),
+            t.verify(&pair.access, TokenKind::Refresh, NOW),
             Err(AuthFailure::InvalidToken)
         );
         assert_eq!(
-            t.verify(&pair.refresh, TokenKind::Refresh).unwrap().user_id,
-            7
+            t.verify(&pair.refresh, TokenKind::Refresh, NOW)
+                .unwrap()
+                .user_id,
+            UserId(7)
         );
     }
 
     #[test]
     fn a_string_user_id_is_accepted() {
         let t = Tokens::new(b"k");
-        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let now = NOW;
         let wire = serde_json::json!({"token_type": "access", "exp": now + 60, "iat": now, "jti": "j", "user_id": "2"});
         let tok = jsonwebtoken::encode(
             &Header::new(Algorithm::HS256),
@@ -207,16 +223,16 @@ mod tests {
             &EncodingKey::from_secret(b"k"),
         )
         .unwrap();
-        let claims = t.verify(&tok, TokenKind::Access).unwrap();
-        assert_eq!(claims.user_id, 2);
+        let claims = t.verify(&tok, TokenKind::Access, NOW).unwrap();
+        assert_eq!(claims.user_id, UserId(2));
         assert_eq!(claims.family, "j");
     }
 
     #[test]
     fn a_token_signed_with_another_key_is_refused() {
-        let pair = Tokens::new(b"other").issue(&subject(1)).unwrap();
+        let pair = Tokens::new(b"other").issue(&subject(1), NOW).unwrap();
         assert_eq!(
-            Tokens::new(b"k").verify(&pair.access, TokenKind::Access),
+            Tokens::new(b"k").verify(&pair.access, TokenKind::Access, NOW),
             Err(AuthFailure::InvalidToken)
         );
     }
@@ -224,7 +240,7 @@ mod tests {
     #[test]
     fn a_token_with_alg_none_is_refused() {
         let t = Tokens::new(b"k");
-        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let now = NOW;
         let b64 = |v: serde_json::Value| {
             let s = serde_json::to_vec(&v).unwrap();
             base64url(&s)
@@ -237,25 +253,41 @@ mod tests {
             )
         );
         assert_eq!(
-            t.verify(&tok, TokenKind::Access),
+            t.verify(&tok, TokenKind::Access, NOW),
             Err(AuthFailure::InvalidToken)
         );
     }
 
     #[test]
-    fn an_expired_token_is_refused() {
-        let now = time::OffsetDateTime::now_utc().unix_timestamp();
-        let wire = serde_json::json!({"token_type": "access", "exp": now - 1, "iat": now - 100, "jti": "j", "user_id": 1});
-        let tok = jsonwebtoken::encode(
-            &Header::new(Algorithm::HS256),
-            &wire,
-            &EncodingKey::from_secret(b"k"),
-        )
-        .unwrap();
+    fn a_token_is_refused_after_its_exp_and_before_its_nbf_on_the_given_clock() {
+        let sign = |claims: serde_json::Value| {
+            jsonwebtoken::encode(
+                &Header::new(Algorithm::HS256),
+                &claims,
+                &EncodingKey::from_secret(b"k"),
+            )
+            .unwrap()
+        };
+        let t = Tokens::new(b"k");
+        let tok = sign(
+            serde_json::json!({"token_type": "access", "exp": NOW, "iat": NOW - 100, "jti": "j", "user_id": 1}),
+        );
+        assert!(
+            t.verify(&tok, TokenKind::Access, NOW).is_ok(),
+            "valid up to its exp"
+        );
         assert_eq!(
-            Tokens::new(b"k").verify(&tok, TokenKind::Access),
+            t.verify(&tok, TokenKind::Access, NOW + 1),
             Err(AuthFailure::InvalidToken)
         );
+        let early = sign(
+            serde_json::json!({"token_type": "access", "exp": NOW + 60, "nbf": NOW + 10, "iat": NOW, "jti": "j", "user_id": 1}),
+        );
+        assert_eq!(
+            t.verify(&early, TokenKind::Access, NOW),
+            Err(AuthFailure::InvalidToken)
+        );
+        assert!(t.verify(&early, TokenKind::Access, NOW + 10).is_ok());
     }
 
     /// Unpadded base64url, enough for a test token.

@@ -180,12 +180,15 @@ impl Hub {
 mod tests {
     use super::*;
     use crate::bus::Kind;
+    use crate::domain::model::{ConversationId as C, UserId as U};
 
     fn event(topics: Vec<Topic>, exclude: Option<UserId>) -> Arc<Event> {
         Arc::new(Event {
             topics,
             exclude_user: exclude,
-            kind: Kind::Archived { conversation_id: 1 },
+            kind: Kind::Archived {
+                conversation_id: C(1),
+            },
             frame: Arc::from("{}"),
             published_at: 0,
         })
@@ -194,23 +197,26 @@ mod tests {
     #[tokio::test]
     async fn an_event_reaches_each_topics_subscribers_but_not_the_excluded_user() {
         let hub = Arc::new(Hub::default());
-        let mut a = hub.subscribe(Topic::Conversation(1), 10, 4);
-        let mut b = hub.subscribe(Topic::User(20), 20, 4);
-        let mut c = hub.subscribe(Topic::Conversation(2), 30, 4);
-        hub.dispatch(&event(vec![Topic::Conversation(1), Topic::User(20)], None));
+        let mut a = hub.subscribe(Topic::Conversation(C(1)), U(10), 4);
+        let mut b = hub.subscribe(Topic::User(U(20)), U(20), 4);
+        let mut c = hub.subscribe(Topic::Conversation(C(2)), U(30), 4);
+        hub.dispatch(&event(
+            vec![Topic::Conversation(C(1)), Topic::User(U(20))],
+            None,
+        ));
         assert!(a.rx.try_recv().is_ok());
         assert!(b.rx.try_recv().is_ok());
         assert!(c.rx.try_recv().is_err());
-        hub.dispatch(&event(vec![Topic::Conversation(1)], Some(10)));
+        hub.dispatch(&event(vec![Topic::Conversation(C(1))], Some(U(10))));
         assert!(a.rx.try_recv().is_err());
     }
 
     #[tokio::test]
     async fn a_full_queue_raises_lag_instead_of_blocking() {
         let hub = Arc::new(Hub::default());
-        let s = hub.subscribe(Topic::User(1), 1, 2);
+        let s = hub.subscribe(Topic::User(U(1)), U(1), 2);
         for _ in 0..3 {
-            hub.dispatch(&event(vec![Topic::User(1)], None));
+            hub.dispatch(&event(vec![Topic::User(U(1))], None));
         }
         assert!(s.lag.is_raised());
         s.lag.raised().await;
@@ -219,11 +225,11 @@ mod tests {
     #[test]
     fn dropping_a_subscription_unsubscribes() {
         let hub = Arc::new(Hub::default());
-        let s = hub.subscribe(Topic::User(1), 1, 2);
-        assert!(hub.has_listener(Topic::User(1), 1));
+        let s = hub.subscribe(Topic::User(U(1)), U(1), 2);
+        assert!(hub.has_listener(Topic::User(U(1)), U(1)));
         assert_eq!(hub.socket_count(), 1);
         drop(s);
-        assert!(!hub.has_listener(Topic::User(1), 1));
+        assert!(!hub.has_listener(Topic::User(U(1)), U(1)));
         assert_eq!(hub.socket_count(), 0);
     }
 }

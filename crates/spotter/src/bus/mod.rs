@@ -1,15 +1,19 @@
-//! Events after a commit: what happened (a message, a receipt, typing, an archive), to which
-//! topics, serialised once. [`Hub`] hands them to this node's sockets; [`Bus`] adds Redis
-//! pub/sub so every node's hub sees every event. Nothing reads the bus for data: the store has
-//! it all, and a client that missed an event resumes from the store.
+//! Events after a commit, on their way to sockets. The domain publishes what happened
+//! (`domain::events`); [`route`] says which sockets get it and serialises its frame once;
+//! [`Hub`] hands it to this node's sockets; [`Bus`] adds Redis pub/sub so every node's hub sees
+//! every event. Nothing reads the bus for data: the store has it all, and a client that missed
+//! an event resumes from the store.
 
 pub mod hub;
 pub mod redis;
+pub mod route;
 
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use crate::clock::Clock;
+use crate::domain::events::Publish;
 use crate::domain::model::{ConversationId, MessageId, UserId};
 pub use hub::{Hub, Subscription};
 
@@ -28,7 +32,8 @@ pub enum Kind {
         conversation_id: ConversationId,
         message_id: MessageId,
         seq: i64,
-        sender_id: UserId,
+        /// `None` once the author's account is gone.
+        sender_id: Option<UserId>,
         /// The message's commit timestamp (for the send→deliver latency).
         created_at: crate::clock::Micros,
     },
@@ -68,24 +73,33 @@ pub struct Event {
 pub struct Bus {
     hub: Arc<Hub>,
     redis: Option<redis::RedisBus>,
+    clock: Clock,
+}
+
+impl Publish for Bus {
+    fn publish(&self, event: crate::domain::events::Event) {
+        self.send(route::route(&event));
+    }
 }
 
 impl Bus {
     /// A single node: events go straight to this node's hub.
-    pub fn local() -> Self {
+    pub fn local(clock: Clock) -> Self {
         Self {
             hub: Arc::new(Hub::default()),
             redis: None,
+            clock,
         }
     }
 
     /// Several nodes: this node's hub, plus Redis to and from the others.
-    pub fn with_redis(url: &str, channel: &str) -> anyhow::Result<Self> {
+    pub fn with_redis(url: &str, channel: &str, clock: Clock) -> anyhow::Result<Self> {
         let hub = Arc::new(Hub::default());
-        let redis = redis::RedisBus::start(url, channel, hub.clone())?;
+        let redis = redis::RedisBus::start(url, channel, hub.clone(), clock.clone())?;
         Ok(Self {
             hub,
             redis: Some(redis),
+            clock,
         })
     }
 
@@ -95,8 +109,8 @@ impl Bus {
 
     /// Delivers to this node's sockets at once, and to other nodes through Redis when set. Never
     /// waits on Redis: if it is away, other nodes' clients catch up by resuming.
-    pub fn publish(&self, mut event: Event) {
-        event.published_at = crate::clock::now_micros();
+    pub fn send(&self, mut event: Event) {
+        event.published_at = self.clock.now();
         let event = Arc::new(event);
         self.hub.dispatch(&event);
         if let Some(r) = &self.redis {
@@ -127,9 +141,7 @@ impl Bus {
     ) {
         if let Some(r) = self.redis.clone() {
             let socket = socket.to_owned();
-            let until = ttl.map(|t| {
-                time::OffsetDateTime::now_utc().unix_timestamp() * 1000 + t.as_millis() as i64
-            });
+            let until = ttl.map(|t| (self.clock.now() + crate::clock::micros(t)) / 1000);
             tokio::spawn(async move { r.set_reading(user, conversation, &socket, until).await });
         }
     }

@@ -12,6 +12,8 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
 use super::{Event, Hub};
+use crate::clock::Clock;
+use crate::domain::model::{ConversationId, UserId};
 
 /// Events waiting for Redis; past this, new ones are dropped rather than held in memory.
 const OUTBOX: usize = 16_384;
@@ -32,6 +34,7 @@ pub struct RedisBus {
     connected: Arc<AtomicBool>,
     /// Counts successful subscriptions: a reconnect shows as a new generation.
     generation: Arc<AtomicU64>,
+    clock: Clock,
 }
 
 fn backoff(attempt: u32) -> Duration {
@@ -41,7 +44,7 @@ fn backoff(attempt: u32) -> Duration {
 }
 
 impl RedisBus {
-    pub fn start(url: &str, channel: &str, hub: Arc<Hub>) -> anyhow::Result<Self> {
+    pub fn start(url: &str, channel: &str, hub: Arc<Hub>, clock: Clock) -> anyhow::Result<Self> {
         let client = ::redis::Client::open(url)?;
         let channel: Arc<str> = Arc::from(channel);
         let node: Arc<str> = Arc::from(uuid::Uuid::new_v4().simple().to_string());
@@ -52,6 +55,7 @@ impl RedisBus {
         let link = Link {
             connected: connected.clone(),
             generation: generation.clone(),
+            clock: clock.clone(),
         };
         tokio::spawn(subscriber(client.clone(), channel.clone(), node, hub, link));
         Ok(Self {
@@ -61,6 +65,7 @@ impl RedisBus {
             tx,
             connected,
             generation,
+            clock,
         })
     }
 
@@ -91,7 +96,7 @@ impl RedisBus {
         self.commands.get_or_try_init(connect).await.ok().cloned()
     }
 
-    fn reading_key(&self, user: i64, conversation: i64) -> String {
+    fn reading_key(&self, user: UserId, conversation: ConversationId) -> String {
         format!("{}:reading:{user}:{conversation}", self.channel)
     }
 
@@ -99,8 +104,8 @@ impl RedisBus {
     /// `user`: what stops a push to someone already reading, whichever node holds the socket.
     pub async fn set_reading(
         &self,
-        user: i64,
-        conversation: i64,
+        user: UserId,
+        conversation: ConversationId,
         socket: &str,
         until_ms: Option<i64>,
     ) {
@@ -128,11 +133,11 @@ impl RedisBus {
     }
 
     /// Whether a live socket on any node shows `conversation` to `user`.
-    pub async fn is_reading(&self, user: i64, conversation: i64) -> bool {
+    pub async fn is_reading(&self, user: UserId, conversation: ConversationId) -> bool {
         let Some(mut c) = self.commands().await else {
             return false;
         };
-        let now_ms = time::OffsetDateTime::now_utc().unix_timestamp() * 1000;
+        let now_ms = self.clock.now() / 1000;
         ::redis::cmd("ZCOUNT")
             .arg(self.reading_key(user, conversation))
             .arg(now_ms)
@@ -147,6 +152,7 @@ impl RedisBus {
 struct Link {
     connected: Arc<AtomicBool>,
     generation: Arc<AtomicU64>,
+    clock: Clock,
 }
 
 async fn publisher(
@@ -216,9 +222,8 @@ async fn subscriber(
                         };
                         match serde_json::from_slice::<Envelope<'_>>(&bytes) {
                             Ok(env) if env.node != &*node => {
-                                let lag = (crate::clock::now_micros() - env.event.published_at)
-                                    .max(0) as f64
-                                    / 1e6;
+                                let lag =
+                                    (link.clock.now() - env.event.published_at).max(0) as f64 / 1e6;
                                 metrics::histogram!(crate::metrics::BUS_LAG).record(lag);
                                 hub.dispatch(&Arc::new(env.event));
                             }

@@ -1,21 +1,37 @@
 //! Push devices: FCM tokens of phones (`ios`, `android`, `web` as in the original) and Web Push
-//! subscriptions of browsers (`webpush`, Part B 8). Validated here, stored in `store::devices`,
-//! delivered by `push`.
+//! subscriptions of browsers (`webpush`). Validated here, stored by the store, delivered by
+//! `push`.
 
+use serde::Deserialize;
 use serde_json::Value;
 
+use crate::clock::Clock;
 use crate::domain::Actor;
 use crate::domain::input::{Fields, required_text};
+use crate::domain::model::{DeviceId, Platform};
 use crate::error::{Error, Result};
-use crate::state::AppState;
-use crate::store::devices::{self, NewDevice};
+use crate::store::{NewDevice, Store};
 
-const FCM_PLATFORMS: [&str; 3] = ["ios", "android", "web"];
 const MAX_TOKEN_CHARS: usize = 4096;
+
+/// A device as a register or delete body names it, fields as sent: an FCM token (`{token,
+/// platform: ios|android|web}`), a browser's Web Push subscription (`{platform: "webpush",
+/// subscription: PushSubscription.toJSON()}`), or (to delete) a token alone. `http::devices`
+/// describes these shapes in the OpenAPI document.
+#[derive(Debug, Default, Deserialize)]
+pub struct DeviceBody {
+    #[serde(default)]
+    pub platform: Option<Value>,
+    #[serde(default)]
+    pub token: Option<Value>,
+    #[serde(default)]
+    pub subscription: Option<Value>,
+}
 
 /// What identifies a device in a register or delete body.
 pub struct DeviceSpec {
-    pub platform: String,
+    /// `None` when a delete names the token alone.
+    pub platform: Option<Platform>,
     /// FCM token or Web Push endpoint.
     pub token: String,
     pub p256dh: Option<String>,
@@ -29,17 +45,17 @@ fn is_base64url(s: &str) -> bool {
 }
 
 /// Reads `{token, platform}` or `{platform: "webpush", subscription: {endpoint, keys}}`.
-pub fn parse(body: &Value) -> Result<DeviceSpec> {
+pub fn parse(body: &DeviceBody) -> Result<DeviceSpec> {
     let mut fields = Fields::default();
-    let platform = required_text(body.get("platform")).map_err(|m| Error::field("platform", m))?;
-    if platform != "webpush" && !FCM_PLATFORMS.contains(&platform.as_str()) {
+    let named = required_text(body.platform.as_ref()).map_err(|m| Error::field("platform", m))?;
+    let Some(platform) = Platform::parse(&named) else {
         return Err(Error::field(
             "platform",
-            format!("\"{platform}\" is not a valid choice."),
+            format!("\"{named}\" is not a valid choice."),
         ));
-    }
-    if platform != "webpush" {
-        let token = fields.take("token", required_text(body.get("token")));
+    };
+    if platform.is_fcm() {
+        let token = fields.take("token", required_text(body.token.as_ref()));
         fields.finish()?;
         let token = token.unwrap_or_default();
         if token.chars().count() > MAX_TOKEN_CHARS {
@@ -49,13 +65,13 @@ pub fn parse(body: &Value) -> Result<DeviceSpec> {
             ));
         }
         return Ok(DeviceSpec {
-            platform,
+            platform: Some(platform),
             token,
             p256dh: None,
             auth: None,
         });
     }
-    let Some(sub) = body.get("subscription").filter(|s| s.is_object()) else {
+    let Some(sub) = body.subscription.as_ref().filter(|s| s.is_object()) else {
         return Err(Error::field("subscription", crate::error::msg::REQUIRED));
     };
     let endpoint = fields.take("endpoint", required_text(sub.get("endpoint")));
@@ -82,7 +98,7 @@ pub fn parse(body: &Value) -> Result<DeviceSpec> {
         ));
     }
     Ok(DeviceSpec {
-        platform,
+        platform: Some(platform),
         token: endpoint,
         p256dh: Some(p256dh),
         auth: Some(auth),
@@ -98,37 +114,63 @@ fn url_like(s: &str) -> bool {
     })
 }
 
-pub async fn register(state: &AppState, actor: &Actor, spec: &DeviceSpec) -> Result<i64> {
-    let new = NewDevice {
-        user_id: actor.id(),
-        platform: &spec.platform,
-        token: &spec.token,
-        p256dh: spec.p256dh.as_deref(),
-        auth_secret: spec.auth.as_deref(),
-    };
-    Ok(devices::upsert(state.db.pool(), &new).await?)
+/// Registers and removes the caller's devices.
+#[derive(Clone)]
+pub struct Devices {
+    store: Store,
+    clock: Clock,
 }
 
-/// Removes the caller's device; removing one that is not there is not an error (idempotent).
-pub async fn unregister(state: &AppState, actor: &Actor, spec: &DeviceSpec) -> Result<()> {
-    devices::remove(state.db.pool(), actor.id(), &spec.token).await?;
-    Ok(())
+impl Devices {
+    pub fn new(store: Store, clock: Clock) -> Self {
+        Self { store, clock }
+    }
+
+    /// Registers a device. An impersonation token may not: the impersonator would receive the
+    /// impersonated user's notifications.
+    pub async fn register(&self, actor: &Actor, spec: &DeviceSpec) -> Result<(DeviceId, Platform)> {
+        if actor.impersonating {
+            return Err(Error::NotDuringImpersonation);
+        }
+        let platform = spec.platform.unwrap_or(Platform::Web);
+        let new = NewDevice {
+            user_id: actor.id(),
+            platform,
+            token: &spec.token,
+            p256dh: spec.p256dh.as_deref(),
+            auth_secret: spec.auth.as_deref(),
+        };
+        Ok((
+            self.store.upsert_device(&new, self.clock.now()).await?,
+            platform,
+        ))
+    }
+
+    /// Removes the caller's device; removing one that is not there is not an error
+    /// (idempotent). Read-only tokens may not.
+    pub async fn unregister(&self, actor: &Actor, spec: &DeviceSpec) -> Result<()> {
+        if actor.impersonating {
+            return Err(Error::NotDuringImpersonation);
+        }
+        self.store.remove_device(actor.id(), &spec.token).await?;
+        Ok(())
+    }
 }
 
 /// DELETE may name just the token (FCM) without a platform.
-pub fn parse_for_delete(body: &Value) -> Result<DeviceSpec> {
-    if body.get("platform").is_none()
-        && let Some(token) = body.get("token")
+pub fn parse_for_delete(body: &DeviceBody) -> Result<DeviceSpec> {
+    if body.platform.is_none()
+        && let Some(token) = &body.token
     {
         let token = required_text(Some(token)).map_err(|m| Error::field("token", m))?;
         return Ok(DeviceSpec {
-            platform: String::new(),
+            platform: None,
             token,
             p256dh: None,
             auth: None,
         });
     }
-    if body.get("platform").is_none() && body.get("subscription").is_none() {
+    if body.platform.is_none() && body.subscription.is_none() {
         return Err(Error::field("token", crate::error::msg::REQUIRED));
     }
     parse(body)

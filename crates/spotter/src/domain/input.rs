@@ -1,9 +1,14 @@
-//! Validation at the edge: raw JSON values become domain newtypes or DRF-shaped field errors.
-//! REST bodies and socket frames go through the same parsers, so both refuse the same input with
-//! the same words.
+//! Validation at the edge: request bodies and socket frames are parsed into the types below
+//! (the same types `/api/openapi.json` describes), whose fields hold the JSON as sent; the
+//! validators then turn them into domain newtypes or DRF-shaped field errors, in the contract's
+//! order. REST bodies and socket frames go through the same parsers, so both refuse the same
+//! input with the same words.
 
+use serde::Deserialize;
 use serde_json::Value;
+use utoipa::ToSchema;
 
+use crate::domain::model::UserId;
 use crate::error::{Error, FieldErrors, msg};
 
 pub const MAX_MESSAGE_CHARS: usize = 2000;
@@ -92,10 +97,7 @@ impl MessageBody {
 pub struct ClientMessageId(String);
 
 impl ClientMessageId {
-    pub fn from_json(v: Option<&Value>) -> Result<Option<Self>, String> {
-        let Some(s) = as_text(v)? else {
-            return Ok(None);
-        };
+    pub fn parse(s: &str) -> Result<Self, String> {
         let chars = s.chars().count();
         if chars == 0 {
             Err(msg::BLANK.to_owned())
@@ -104,8 +106,12 @@ impl ClientMessageId {
                 "Ensure this field has no more than {MAX_CLIENT_ID_CHARS} characters."
             ))
         } else {
-            Ok(Some(Self(s)))
+            Ok(Self(s.to_owned()))
         }
+    }
+
+    pub fn from_json(v: Option<&Value>) -> Result<Option<Self>, String> {
+        as_text(v)?.map(|s| Self::parse(&s)).transpose()
     }
 
     pub fn as_str(&self) -> &str {
@@ -120,6 +126,123 @@ pub fn required_id(v: Option<&Value>) -> Result<i64, String> {
         Some(Value::Number(n)) => n.as_i64().ok_or_else(|| msg::NOT_AN_INTEGER.to_owned()),
         Some(Value::String(s)) => s.trim().parse().map_err(|_| msg::NOT_AN_INTEGER.to_owned()),
         Some(_) => Err(msg::NOT_AN_INTEGER.to_owned()),
+    }
+}
+
+/// A message as a client sends it: the body of `send/`, and the fields of a socket's `send`
+/// frame.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct SendBody {
+    /// Trimmed; 1 to 2000 characters, not blank, no NUL. Numbers are taken as their text.
+    #[schema(value_type = String, min_length = 1, max_length = 2000)]
+    #[serde(default)]
+    pub content: Option<Value>,
+    /// Optional idempotency key, 1 to 64 characters, no NUL: a retry returns the first message
+    /// (200).
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 64)]
+    #[serde(default)]
+    pub client_message_id: Option<Value>,
+}
+
+/// A send, validated: the body and the idempotency key.
+pub struct Draft {
+    pub body: MessageBody,
+    pub cmid: Option<ClientMessageId>,
+}
+
+impl SendBody {
+    /// Validates both fields, collecting their errors into `fields`.
+    fn take(&self, fields: &mut Fields) -> (Option<MessageBody>, Option<ClientMessageId>) {
+        let body = fields.take("content", MessageBody::from_json(self.content.as_ref()));
+        let cmid = fields
+            .take(
+                "client_message_id",
+                ClientMessageId::from_json(self.client_message_id.as_ref()),
+            )
+            .flatten();
+        (body, cmid)
+    }
+
+    pub fn validate(&self) -> Result<Draft, Error> {
+        let mut fields = Fields::default();
+        let (body, cmid) = self.take(&mut fields);
+        fields.finish()?;
+        let body = body.ok_or_else(|| Error::field("content", msg::REQUIRED))?;
+        Ok(Draft { body, cmid })
+    }
+}
+
+/// The body of `conversations/start/`.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct StartBody {
+    /// One of the trainer's trainees (an integer, or a string of digits).
+    #[schema(value_type = i64)]
+    #[serde(default)]
+    pub trainee_id: Option<Value>,
+    /// The first message: as `content` of a send.
+    #[schema(value_type = String, min_length = 1, max_length = 2000)]
+    #[serde(default)]
+    pub content: Option<Value>,
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 64)]
+    #[serde(default)]
+    pub client_message_id: Option<Value>,
+}
+
+impl StartBody {
+    /// Validates every field, reporting all bad ones at once.
+    pub fn validate(&self) -> Result<(UserId, Draft), Error> {
+        let mut fields = Fields::default();
+        let trainee = fields.take("trainee_id", required_id(self.trainee_id.as_ref()));
+        let send = SendBody {
+            content: self.content.clone(),
+            client_message_id: self.client_message_id.clone(),
+        };
+        let (body, cmid) = send.take(&mut fields);
+        fields.finish()?;
+        match (trainee, body) {
+            (Some(trainee), Some(body)) => Ok((UserId(trainee), Draft { body, cmid })),
+            _ => Err(Error::field("content", msg::REQUIRED)),
+        }
+    }
+}
+
+/// The body of a login.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct LoginBody {
+    /// Not blank, no NUL.
+    #[schema(value_type = String, min_length = 1)]
+    #[serde(default)]
+    pub email: Option<Value>,
+    #[schema(value_type = String, min_length = 1)]
+    #[serde(default)]
+    pub password: Option<Value>,
+}
+
+impl LoginBody {
+    /// `(email, password)`, both present and not blank.
+    pub fn validate(&self) -> Result<(String, String), Error> {
+        let mut fields = Fields::default();
+        let email = fields.take("email", required_text(self.email.as_ref()));
+        let password = fields.take("password", required_text(self.password.as_ref()));
+        fields.finish()?;
+        match (email, password) {
+            (Some(e), Some(p)) => Ok((e, p)),
+            _ => Err(Error::field("email", msg::REQUIRED)),
+        }
+    }
+}
+
+/// The body of a token refresh.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct RefreshBody {
+    #[schema(value_type = String, min_length = 1)]
+    #[serde(default)]
+    pub refresh: Option<Value>,
+}
+
+impl RefreshBody {
+    pub fn validate(&self) -> Result<String, Error> {
+        required_text(self.refresh.as_ref()).map_err(|m| Error::field("refresh", m))
     }
 }
 

@@ -1,15 +1,23 @@
-//! The rules of the contract, in plain async functions over the store. HTTP handlers and the
-//! WebSocket call these same functions, so a rule (who may send, what archive means, what
-//! counts as unread) is written once.
+//! The rules of the contract, standing alone: they know the store, an event publisher, the
+//! limits and the clock, and nothing of HTTP, sockets or drivers. REST handlers and the socket
+//! call these same services, so a rule (who may send, what archive means, what counts as
+//! unread) is written once.
+//!
+//! - [`model`], [`ids`]: the records; [`input`]: raw input validated into newtypes.
+//! - [`access`]: who may see, follow, write to or start a conversation.
+//! - [`plan`]: the one pure function that decides how messages are appended.
+//! - [`events`]: what happened, for whoever listens (`bus` turns it into socket frames).
+//! - [`messaging`], [`accounts`], [`devices`]: the services.
 
+pub mod access;
 pub mod accounts;
-pub mod committer;
-pub mod delivery;
 pub mod devices;
 pub mod events;
+pub mod ids;
 pub mod input;
 pub mod messaging;
 pub mod model;
+pub mod plan;
 
 use model::{Role, User, UserId};
 

@@ -1,11 +1,8 @@
-//! The records Spotter works with, as the domain sees them (the store fills them, `http` and
-//! `ws` turn them into wire JSON).
+//! The records Spotter works with, as the domain sees them: the store fills them, `wire` turns
+//! them into the contract's JSON.
 
 use crate::clock::Micros;
-
-pub type UserId = i64;
-pub type ConversationId = i64;
-pub type MessageId = i64;
+pub use crate::domain::ids::{ConversationId, DeviceId, MessageId, UserId};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Role {
@@ -57,6 +54,16 @@ impl User {
             name.to_owned()
         }
     }
+
+    /// The author of a message this user writes, as messages show it.
+    pub fn as_sender(&self) -> Sender {
+        Sender {
+            id: self.id,
+            first_name: self.first_name.clone(),
+            last_name: self.last_name.clone(),
+            profile_image: self.profile_image.clone(),
+        }
+    }
 }
 
 /// A participant as shown inside a conversation.
@@ -69,11 +76,13 @@ pub struct UserSummary {
     pub profile_image: Option<String>,
 }
 
-/// The parts of a conversation that authorization needs.
-#[derive(Debug, Clone, Copy)]
+/// The parts of a conversation that authorization needs: who takes part, and whether it is
+/// archived. The rules over it live in `domain::access`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ConversationRef {
     pub id: ConversationId,
     pub trainer_id: UserId,
+    /// `None` once the trainee's account was deleted.
     pub trainee_id: Option<UserId>,
     pub archived_at: Option<Micros>,
 }
@@ -94,6 +103,11 @@ impl ConversationRef {
         } else {
             Some(self.trainer_id)
         }
+    }
+
+    /// Both participants (one, if the trainee's account is gone).
+    pub fn participants(&self) -> impl Iterator<Item = UserId> {
+        std::iter::once(self.trainer_id).chain(self.trainee_id)
     }
 }
 
@@ -133,7 +147,7 @@ impl Conversation {
 }
 
 /// A message's author as shown inside the message.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Sender {
     pub id: UserId,
     pub first_name: String,
@@ -141,7 +155,7 @@ pub struct Sender {
     pub profile_image: Option<String>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Message {
     pub id: MessageId,
     pub conversation_id: ConversationId,
@@ -156,11 +170,56 @@ pub struct Message {
     pub read_at: Option<Micros>,
 }
 
+impl Message {
+    pub fn sender_id(&self) -> Option<UserId> {
+        self.sender.as_ref().map(|s| s.id)
+    }
+}
+
+/// Where a push device's notifications go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Platform {
+    /// FCM tokens, as the original apps register them (`web` is the original web app's FCM
+    /// token, not a Web Push subscription).
+    Ios,
+    Android,
+    Web,
+    /// A browser's Web Push subscription (RFC 8030): the token is its endpoint URL.
+    WebPush,
+}
+
+impl Platform {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Ios => "ios",
+            Self::Android => "android",
+            Self::Web => "web",
+            Self::WebPush => "webpush",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "ios" => Some(Self::Ios),
+            "android" => Some(Self::Android),
+            "web" => Some(Self::Web),
+            "webpush" => Some(Self::WebPush),
+            _ => None,
+        }
+    }
+
+    /// Delivered through FCM (else Web Push).
+    pub fn is_fcm(self) -> bool {
+        self != Self::WebPush
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Device {
-    pub id: i64,
+    pub id: DeviceId,
     pub user_id: UserId,
-    pub platform: String,
+    pub platform: Platform,
+    /// The FCM token, or the Web Push endpoint.
     pub token: String,
     pub p256dh: Option<String>,
     pub auth_secret: Option<String>,

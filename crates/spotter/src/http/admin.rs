@@ -4,8 +4,8 @@ use axum::extract::State;
 use axum::routing::post;
 use axum::{Json, Router};
 
-use crate::domain::accounts;
-use crate::domain::model::Role;
+use crate::domain::accounts::require_role;
+use crate::domain::model::{Role, UserId};
 use crate::error::Result;
 use crate::http::extract::{Auth, PathId};
 use crate::http::trainer::ImpersonationJson;
@@ -26,13 +26,11 @@ pub fn router() -> Router<AppState> {
     security(("jwt" = [])))]
 async fn start(
     Auth(actor): Auth,
-    PathId(id): PathId,
+    PathId(id): PathId<UserId>,
     State(state): State<AppState>,
 ) -> Result<Json<ImpersonationJson>> {
-    accounts::require_role(&actor, Role::Admin)?;
-    Ok(Json(
-        accounts::impersonate(&state, &actor, id).await?.into(),
-    ))
+    require_role(&actor, Role::Admin)?;
+    Ok(Json(state.accounts.impersonate(&actor, id).await?.into()))
 }
 
 /// Ends an admin's impersonation: the admin's own tokens.
@@ -42,7 +40,9 @@ async fn start(
     security(("jwt" = [])))]
 async fn end(Auth(actor): Auth, State(state): State<AppState>) -> Result<Json<ImpersonationJson>> {
     Ok(Json(
-        accounts::end_impersonation(&state, &actor, Role::Admin)
+        state
+            .accounts
+            .end_impersonation(&actor, Role::Admin)
             .await?
             .into(),
     ))

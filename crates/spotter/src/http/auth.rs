@@ -4,12 +4,12 @@
 use axum::extract::State;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::auth::TokenPair;
-use crate::domain::accounts;
-use crate::domain::input::{Fields, required_text};
+use crate::domain::input::{LoginBody, RefreshBody};
+use crate::domain::model::UserId;
 use crate::error::Result;
 use crate::http::extract::{Auth, ClientIp, JsonBody};
 use crate::state::AppState;
@@ -37,16 +37,6 @@ impl From<TokenPair> for TokensJson {
     }
 }
 
-#[derive(Deserialize, ToSchema)]
-#[allow(dead_code)]
-pub struct LoginBody {
-    /// Not blank, no NUL.
-    #[schema(min_length = 1)]
-    email: String,
-    #[schema(min_length = 1)]
-    password: String,
-}
-
 /// Exchanges email and password for an access token (1 hour) and a refresh token (7 days).
 #[utoipa::path(post, path = "/api/auth/jwt/create/", tag = "auth", request_body = LoginBody,
     responses((status = 200, description = "Tokens", body = TokensJson),
@@ -56,24 +46,12 @@ pub struct LoginBody {
 async fn login(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
-    JsonBody(body): JsonBody,
+    JsonBody(body): JsonBody<LoginBody>,
 ) -> Result<Json<TokensJson>> {
-    let mut fields = Fields::default();
-    let email = fields.take("email", required_text(body.get("email")));
-    let password = fields.take("password", required_text(body.get("password")));
-    fields.finish()?;
-    // `finish` returned early for any missing field, so both are present here.
-    let (email, password) = (email.unwrap_or_default(), password.unwrap_or_default());
+    let (email, password) = body.validate()?;
     Ok(Json(
-        accounts::login(&state, ip, &email, &password).await?.into(),
+        state.accounts.login(ip, &email, &password).await?.into(),
     ))
-}
-
-#[derive(Deserialize, ToSchema)]
-#[allow(dead_code)]
-pub struct RefreshBody {
-    #[schema(min_length = 1)]
-    refresh: String,
 }
 
 /// Rotates a refresh token: a new pair comes back and the old refresh token is spent.
@@ -85,16 +63,10 @@ pub struct RefreshBody {
 async fn refresh(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
-    JsonBody(body): JsonBody,
+    JsonBody(body): JsonBody<RefreshBody>,
 ) -> Result<Json<TokensJson>> {
-    let mut fields = Fields::default();
-    let token = fields.take("refresh", required_text(body.get("refresh")));
-    fields.finish()?;
-    Ok(Json(
-        accounts::refresh(&state, ip, &token.unwrap_or_default())
-            .await?
-            .into(),
-    ))
+    let token = body.validate()?;
+    Ok(Json(state.accounts.refresh(ip, &token).await?.into()))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -104,7 +76,7 @@ pub struct MeJson {
     /// The token is an impersonation token (read-only for messaging).
     pub is_impersonating: bool,
     /// Who is impersonating, when `is_impersonating`.
-    pub original_user_id: Option<i64>,
+    pub original_user_id: Option<UserId>,
 }
 
 /// The authenticated user.

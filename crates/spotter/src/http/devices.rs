@@ -4,10 +4,13 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::post;
 use axum::{Json, Router};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use serde::Serialize;
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, Type};
+use utoipa::{PartialSchema, ToSchema};
 
-use crate::domain::devices;
+use crate::domain::devices::{self, DeviceBody};
+use crate::domain::model::DeviceId;
 use crate::error::Result;
 use crate::http::extract::{Auth, JsonBody};
 use crate::state::AppState;
@@ -19,91 +22,104 @@ pub fn router() -> Router<AppState> {
     )
 }
 
-/// The platforms of FCM tokens (`web`: the original web app's FCM token).
-#[derive(Deserialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum FcmPlatform {
-    Ios,
-    Android,
-    Web,
+fn text(min: usize, max: usize, pattern: Option<&str>) -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .min_length(Some(min))
+        .max_length(Some(max))
+        .pattern(pattern)
 }
 
-/// A phone's FCM registration token.
-#[derive(Deserialize, ToSchema)]
-#[allow(dead_code)]
-pub struct FcmDeviceBody {
-    /// Not blank, at most 4096 characters, no NUL.
-    #[schema(min_length = 1, max_length = 4096)]
-    token: String,
-    platform: FcmPlatform,
+fn fcm_device() -> ObjectBuilder {
+    ObjectBuilder::new()
+        .description(Some(
+            "A phone's FCM registration token (`web`: the original web app's FCM token).",
+        ))
+        .property(
+            "token",
+            text(1, 4096, None).description(Some("Not blank, no NUL.")),
+        )
+        .required("token")
+        .property(
+            "platform",
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some(["ios", "android", "web"])),
+        )
+        .required("platform")
 }
 
-#[derive(Deserialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum WebPushPlatform {
-    Webpush,
+fn webpush_device() -> ObjectBuilder {
+    let key = "^[A-Za-z0-9_=-]+$";
+    let keys = ObjectBuilder::new()
+        .property("p256dh", text(1, 256, Some(key)))
+        .required("p256dh")
+        .property("auth", text(1, 64, Some(key)))
+        .required("auth");
+    let subscription = ObjectBuilder::new()
+        .description(Some(
+            "`PushSubscription.toJSON()` of a browser (other fields, such as `expirationTime`, \
+             are ignored). Delivery also requires https and a public address unless \
+             SPOTTER_PUSH_ALLOW_PRIVATE_ENDPOINTS is on.",
+        ))
+        .property("endpoint", text(1, 4096, Some(r"^https?://[^/\s]\S*$")))
+        .required("endpoint")
+        .property("keys", keys)
+        .required("keys");
+    ObjectBuilder::new()
+        .description(Some("A browser's Web Push subscription."))
+        .property(
+            "platform",
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some(["webpush"])),
+        )
+        .required("platform")
+        .property("subscription", subscription)
+        .required("subscription")
 }
 
-/// The keys of a Web Push subscription, base64url.
-#[derive(Deserialize, ToSchema)]
-#[allow(dead_code)]
-pub struct SubscriptionKeys {
-    #[schema(min_length = 1, max_length = 256, pattern = "^[A-Za-z0-9_=-]+$")]
-    p256dh: String,
-    #[schema(min_length = 1, max_length = 64, pattern = "^[A-Za-z0-9_=-]+$")]
-    auth: String,
+/// The shapes a register body may take.
+impl PartialSchema for DeviceBody {
+    fn schema() -> RefOr<Schema> {
+        Schema::OneOf(
+            OneOfBuilder::new()
+                .item(fcm_device())
+                .item(webpush_device())
+                .build(),
+        )
+        .into()
+    }
 }
 
-/// `PushSubscription.toJSON()` of a browser (other fields, such as `expirationTime`, are
-/// ignored).
-#[derive(Deserialize, ToSchema)]
-#[allow(dead_code)]
-pub struct Subscription {
-    /// An http(s) URL without whitespace, at most 4096 bytes. Delivery also requires https and
-    /// a public address unless `SPOTTER_PUSH_ALLOW_PRIVATE_ENDPOINTS` is on.
-    #[schema(max_length = 4096, pattern = r"^https?://[^/\s]\S*$")]
-    endpoint: String,
-    keys: SubscriptionKeys,
+impl ToSchema for DeviceBody {}
+
+/// What a delete accepts: a device as registered, or its token alone (as the original apps
+/// remove theirs).
+pub struct RemoveDeviceBody;
+
+impl PartialSchema for RemoveDeviceBody {
+    fn schema() -> RefOr<Schema> {
+        let token_only = ObjectBuilder::new()
+            .property("token", text(1, usize::MAX, None))
+            .required("token");
+        Schema::OneOf(
+            OneOfBuilder::new()
+                .item(fcm_device())
+                .item(webpush_device())
+                .item(token_only)
+                .build(),
+        )
+        .into()
+    }
 }
 
-/// A browser's Web Push subscription.
-#[derive(Deserialize, ToSchema)]
-#[allow(dead_code)]
-pub struct WebPushDeviceBody {
-    platform: WebPushPlatform,
-    subscription: Subscription,
-}
-
-/// A device to register: an FCM token or a Web Push subscription.
-#[derive(Deserialize, ToSchema)]
-#[serde(untagged)]
-#[allow(dead_code)]
-pub enum DeviceBody {
-    Fcm(FcmDeviceBody),
-    WebPush(WebPushDeviceBody),
-}
-
-/// A token alone (FCM), as the original apps remove theirs.
-#[derive(Deserialize, ToSchema)]
-#[allow(dead_code)]
-pub struct TokenOnlyBody {
-    #[schema(min_length = 1)]
-    token: String,
-}
-
-/// A device to remove: named as when it was registered, or by its token alone.
-#[derive(Deserialize, ToSchema)]
-#[serde(untagged)]
-#[allow(dead_code)]
-pub enum RemoveDeviceBody {
-    Device(DeviceBody),
-    Token(TokenOnlyBody),
-}
+impl ToSchema for RemoveDeviceBody {}
 
 #[derive(Serialize, ToSchema)]
 pub struct DeviceJson {
-    id: i64,
-    platform: String,
+    id: DeviceId,
+    platform: &'static str,
 }
 
 /// Registers an FCM token (`{token, platform: ios|android|web}`) or a Web Push subscription
@@ -111,20 +127,21 @@ pub struct DeviceJson {
 #[utoipa::path(post, path = "/api/users/device-token/", tag = "devices",
     request_body = DeviceBody,
     responses((status = 201, description = "Registered", body = DeviceJson),
-              (status = 400, description = "Invalid fields", body = crate::http::openapi::BadRequestBody)),
+              (status = 400, description = "Invalid fields", body = crate::http::openapi::BadRequestBody),
+              (status = 403, description = "An impersonation token (read-only)", body = crate::http::openapi::DetailBody)),
     security(("jwt" = [])))]
 async fn register(
     Auth(actor): Auth,
     State(state): State<AppState>,
-    JsonBody(body): JsonBody,
+    JsonBody(body): JsonBody<DeviceBody>,
 ) -> Result<(StatusCode, Json<DeviceJson>)> {
     let spec = devices::parse(&body)?;
-    let id = devices::register(&state, &actor, &spec).await?;
+    let (id, platform) = state.devices.register(&actor, &spec).await?;
     Ok((
         StatusCode::CREATED,
         Json(DeviceJson {
             id,
-            platform: spec.platform,
+            platform: platform.as_str(),
         }),
     ))
 }
@@ -133,14 +150,15 @@ async fn register(
 #[utoipa::path(delete, path = "/api/users/device-token/", tag = "devices",
     request_body = RemoveDeviceBody,
     responses((status = 204, description = "Removed (or was not there)"),
-              (status = 400, description = "Invalid fields", body = crate::http::openapi::BadRequestBody)),
+              (status = 400, description = "Invalid fields", body = crate::http::openapi::BadRequestBody),
+              (status = 403, description = "An impersonation token (read-only)", body = crate::http::openapi::DetailBody)),
     security(("jwt" = [])))]
 async fn unregister(
     Auth(actor): Auth,
     State(state): State<AppState>,
-    JsonBody(body): JsonBody,
+    JsonBody(body): JsonBody<DeviceBody>,
 ) -> Result<StatusCode> {
     let spec = devices::parse_for_delete(&body)?;
-    devices::unregister(&state, &actor, &spec).await?;
+    state.devices.unregister(&actor, &spec).await?;
     Ok(StatusCode::NO_CONTENT)
 }

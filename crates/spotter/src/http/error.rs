@@ -6,15 +6,28 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use crate::error::Error;
+use crate::error::{Error, Shape};
 
 impl Error {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) | Self::PermissionDenied(_) => StatusCode::FORBIDDEN,
-            Self::NotFound(_) | Self::NotFoundDetail | Self::InvalidPage => StatusCode::NOT_FOUND,
-            Self::Rejected(_) | Self::Invalid(_) | Self::Malformed(_) => StatusCode::BAD_REQUEST,
+            Self::ReadOnly
+            | Self::NotParticipant
+            | Self::ArchivedHistory
+            | Self::OnlyTrainersStart
+            | Self::NotPermitted
+            | Self::AlreadyImpersonating
+            | Self::NotImpersonating
+            | Self::NotDuringImpersonation => StatusCode::FORBIDDEN,
+            Self::ConversationNotFound | Self::NotFound | Self::InvalidPage => {
+                StatusCode::NOT_FOUND
+            }
+            Self::ArchivedConversation
+            | Self::TraineeNotAssigned
+            | Self::BadAssignment
+            | Self::Invalid(_)
+            | Self::Malformed(_) => StatusCode::BAD_REQUEST,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -25,11 +38,12 @@ impl Error {
     }
 
     fn body(&self) -> serde_json::Value {
-        match self {
-            Self::Unauthorized(f) => json!({"detail": f.detail(), "code": f.code()}),
-            Self::Forbidden(m) | Self::NotFound(m) | Self::Rejected(m) => json!({"error": m}),
-            Self::Invalid(fields) => json!(fields),
-            _ => json!({"detail": self.detail()}),
+        match (self, self.shape()) {
+            (Self::Unauthorized(f), _) => json!({"detail": f.detail(), "code": f.code()}),
+            (Self::Invalid(fields), _) => json!(fields),
+            (_, Shape::Error(m)) => json!({"error": m}),
+            (_, Shape::Detail(m)) => json!({"detail": m}),
+            (_, Shape::Fields) => json!({}),
         }
     }
 }

@@ -7,9 +7,10 @@ use axum::body::Bytes;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Path, Request};
 use axum::http::header;
 use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::domain::{Actor, accounts};
+use crate::domain::Actor;
 use crate::error::{AuthFailure, Error};
 use crate::state::AppState;
 
@@ -31,15 +32,16 @@ impl FromRequestParts<AppState> for Auth {
             .strip_prefix("Bearer ")
             .or_else(|| value.strip_prefix("bearer "))
             .ok_or(Error::Unauthorized(AuthFailure::Missing))?;
-        accounts::authenticate(state, token).await.map(Auth)
+        state.accounts.authenticate(token).await.map(Auth)
     }
 }
 
-/// A JSON object body. Empty means `{}` (so missing fields are reported field by field);
-/// non-JSON, non-UTF-8 and non-objects answer 400; over the size limit, 413.
-pub struct JsonBody(pub Value);
+/// A JSON object body, parsed into `T` (a body type of `domain::input`, whose fields keep the
+/// JSON as sent for the validators). Empty means `{}` (so missing fields are reported field by
+/// field); non-JSON, non-UTF-8 and non-objects answer 400; over the size limit, 413.
+pub struct JsonBody<T = Value>(pub T);
 
-impl<S: Send + Sync> FromRequest<S> for JsonBody {
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
     type Rejection = Error;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Error> {
@@ -50,11 +52,12 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
                 Error::Malformed(format!("Could not read the request body: {e}"))
             }
         })?;
-        if bytes.iter().all(u8::is_ascii_whitespace) {
-            return Ok(Self(Value::Object(Default::default())));
-        }
-        let value: Value = serde_json::from_slice(&bytes)
-            .map_err(|e| Error::Malformed(format!("JSON parse error - {e}")))?;
+        let value: Value = if bytes.iter().all(u8::is_ascii_whitespace) {
+            Value::Object(Default::default())
+        } else {
+            serde_json::from_slice(&bytes)
+                .map_err(|e| Error::Malformed(format!("JSON parse error - {e}")))?
+        };
         if !value.is_object() {
             let kind = match value {
                 Value::Array(_) => "list",
@@ -67,24 +70,26 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
                 "Invalid data. Expected a dictionary, but got {kind}."
             )));
         }
-        Ok(Self(value))
+        T::deserialize(value)
+            .map(Self)
+            .map_err(|e| Error::Malformed(format!("JSON parse error - {e}")))
     }
 }
 
-/// An integer id from the path; anything else (junk, out of range) is 404, as Django's int
-/// converter would not have matched the route.
-pub struct PathId(pub i64);
+/// An integer id from the path, as the id type `T` (`UserId`, `ConversationId`, …); anything
+/// else (junk, out of range) is 404, as Django's int converter would not have matched the route.
+pub struct PathId<T>(pub T);
 
-impl<S: Send + Sync> FromRequestParts<S> for PathId {
+impl<S: Send + Sync, T: From<i64>> FromRequestParts<S> for PathId<T> {
     type Rejection = Error;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Error> {
         let Path(raw) = Path::<String>::from_request_parts(parts, state)
             .await
-            .map_err(|_| Error::NotFoundDetail)?;
+            .map_err(|_| Error::NotFound)?;
         match raw.parse::<i64>() {
-            Ok(id) if id > 0 && raw.bytes().all(|b| b.is_ascii_digit()) => Ok(Self(id)),
-            _ => Err(Error::NotFoundDetail),
+            Ok(id) if id > 0 && raw.bytes().all(|b| b.is_ascii_digit()) => Ok(Self(T::from(id))),
+            _ => Err(Error::NotFound),
         }
     }
 }

@@ -7,16 +7,17 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::clock::to_wire;
-use crate::domain::messaging::{self, Draft, Paging, StartDraft};
+use crate::domain::input::{SendBody, StartBody};
+use crate::domain::messaging::{Paging, Target};
+use crate::domain::model::{ConversationId, MessageId};
 use crate::error::{Error, Result};
 use crate::http::extract::{Auth, JsonBody, Origin, PathId};
 use crate::http::paging::{Page, page, page_number};
 use crate::state::AppState;
-use crate::wire::{ConversationJson, MessageJson};
+use crate::wire::{ConversationJson, MessageJson, to_wire};
 
 pub const CONVERSATIONS_PER_PAGE: i64 = 50;
 pub const MESSAGES_PER_PAGE: i64 = 20;
@@ -55,8 +56,10 @@ async fn list_conversations(
         Some("true" | "1" | "True")
     );
     let size = CONVERSATIONS_PER_PAGE;
-    let (rows, count) =
-        messaging::list_conversations(&state, &actor, archived, size, (number - 1) * size).await?;
+    let (rows, count) = state
+        .messaging
+        .conversations(&actor, archived, size, (number - 1) * size)
+        .await?;
     let results = rows
         .iter()
         .map(|c| ConversationJson::new(c, actor.id()))
@@ -87,12 +90,15 @@ pub enum MessagesAnswer {
     Cursor(CursorPage),
 }
 
-fn cursor_id(query: &HashMap<String, String>, name: &'static str) -> Result<Option<Option<i64>>> {
+fn cursor_id(
+    query: &HashMap<String, String>,
+    name: &'static str,
+) -> Result<Option<Option<MessageId>>> {
     match query.get(name).map(|s| s.trim()) {
         None => Ok(None),
         Some("") => Ok(Some(None)),
         Some(s) => match s.parse::<i64>() {
-            Ok(id) if id >= 0 => Ok(Some(Some(id))),
+            Ok(id) if id >= 0 => Ok(Some(Some(MessageId(id)))),
             _ => Err(Error::field(name, crate::error::msg::NOT_AN_INTEGER)),
         },
     }
@@ -120,7 +126,7 @@ fn paging(query: &HashMap<String, String>) -> Result<Paging> {
         )),
         (Some(before), None) => Ok(Paging::Before { before, limit: n }),
         (None, Some(after)) => Ok(Paging::After {
-            after: after.unwrap_or(0),
+            after: after.unwrap_or_default(),
             limit: n,
         }),
         (None, None) if limit.is_some() => Ok(Paging::Before {
@@ -149,13 +155,13 @@ fn paging(query: &HashMap<String, String>) -> Result<Paging> {
     security(("jwt" = [])))]
 async fn list_messages(
     Auth(actor): Auth,
-    PathId(id): PathId,
+    PathId(id): PathId<ConversationId>,
     State(state): State<AppState>,
     Origin(origin): Origin,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Json<MessagesAnswer>> {
     let paging = paging(&query)?;
-    let found = messaging::list_messages(&state, &actor, id, paging).await?;
+    let found = state.messaging.messages(&actor, id, paging).await?;
     let results: Vec<MessageJson> = found.messages.iter().map(MessageJson::from).collect();
     Ok(Json(match paging {
         Paging::Page { page: number, size } => {
@@ -177,19 +183,6 @@ async fn list_messages(
     }))
 }
 
-/// The body of a send.
-#[derive(Deserialize, ToSchema)]
-#[allow(dead_code)]
-pub struct SendBody {
-    /// Trimmed; 1 to 2000 characters, not blank, no NUL. Numbers are taken as their text.
-    #[schema(min_length = 1, max_length = 2000)]
-    content: String,
-    /// Optional idempotency key, 1 to 64 characters, no NUL: a retry returns the first message
-    /// (200).
-    #[schema(min_length = 1, max_length = 64)]
-    client_message_id: Option<String>,
-}
-
 /// Sends a message. 201 with the new message; 200 with the original on an idempotent retry.
 #[utoipa::path(post, path = "/api/messaging/conversations/{id}/send/", tag = "messaging",
     params(("id" = i64, Path, description = "Conversation id")),
@@ -203,11 +196,11 @@ pub struct SendBody {
     security(("jwt" = [])))]
 async fn send(
     Auth(actor): Auth,
-    PathId(id): PathId,
+    PathId(id): PathId<ConversationId>,
     State(state): State<AppState>,
-    JsonBody(body): JsonBody,
+    JsonBody(body): JsonBody<SendBody>,
 ) -> Result<(StatusCode, Json<MessageJson>)> {
-    let sent = messaging::send(&state, &actor, id, &Draft::from_json(&body)).await?;
+    let sent = state.messaging.send(&actor, Target::Id(id), &body).await?;
     let status = if sent.created {
         StatusCode::CREATED
     } else {
@@ -216,21 +209,9 @@ async fn send(
     Ok((status, Json(MessageJson::from(&sent.message))))
 }
 
-#[derive(Deserialize, ToSchema)]
-#[allow(dead_code)]
-pub struct StartBody {
-    /// One of the trainer's trainees (an integer, or a string of digits).
-    trainee_id: i64,
-    /// The first message: as `content` of a send.
-    #[schema(min_length = 1, max_length = 2000)]
-    content: String,
-    #[schema(min_length = 1, max_length = 64)]
-    client_message_id: Option<String>,
-}
-
 #[derive(Serialize, ToSchema)]
 pub struct StartAnswer {
-    conversation_id: i64,
+    conversation_id: ConversationId,
     message: MessageJson,
     /// True only when the conversation had no message before.
     is_new_conversation: bool,
@@ -248,13 +229,9 @@ pub struct StartAnswer {
 async fn start(
     Auth(actor): Auth,
     State(state): State<AppState>,
-    JsonBody(body): JsonBody,
+    JsonBody(body): JsonBody<StartBody>,
 ) -> Result<(StatusCode, Json<StartAnswer>)> {
-    let draft = StartDraft {
-        trainee_id: body.get("trainee_id"),
-        send: Draft::from_json(&body),
-    };
-    let started = messaging::start(&state, &actor, &draft).await?;
+    let started = state.messaging.start(&actor, &body).await?;
     let status = if started.created {
         StatusCode::CREATED
     } else {
@@ -272,7 +249,7 @@ async fn start(
 
 #[derive(Serialize, ToSchema)]
 pub struct ReadAnswer {
-    conversation_id: i64,
+    conversation_id: ConversationId,
     messages_marked: u64,
     read_at: String,
 }
@@ -286,10 +263,10 @@ pub struct ReadAnswer {
     security(("jwt" = [])))]
 async fn mark_read(
     Auth(actor): Auth,
-    PathId(id): PathId,
+    PathId(id): PathId<ConversationId>,
     State(state): State<AppState>,
 ) -> Result<Json<ReadAnswer>> {
-    let r = messaging::mark_read(&state, &actor, id).await?;
+    let r = state.messaging.mark_read(&actor, id).await?;
     Ok(Json(ReadAnswer {
         conversation_id: id,
         messages_marked: r.messages_marked,
@@ -311,6 +288,6 @@ async fn unread_count(
     State(state): State<AppState>,
 ) -> Result<Json<UnreadAnswer>> {
     Ok(Json(UnreadAnswer {
-        unread_count: messaging::unread_count(&state, actor.id()).await?,
+        unread_count: state.messaging.unread_count(actor.id()).await?,
     }))
 }

@@ -53,7 +53,7 @@ pub enum ErrorOrDetailBody {
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Spotter", description = "1:1 messaging between trainers and trainees. Part A is the original platform's API, to the letter; Part B adds idempotent send, cursor paging, resume and more. See the wire contract."),
+    info(title = "Spotter", description = "1:1 messaging between trainers and trainees: the original coaching platform's messaging API, to the letter, plus idempotent send, cursor paging, resume and more. Behaviour, sockets and check orders: docs/api.md in the repository."),
     paths(
         auth::login, auth::refresh, auth::me,
         messaging::list_conversations, messaging::start, messaging::list_messages, messaging::send,

@@ -28,8 +28,9 @@ pub struct HealthJson {
 pub struct ReadyJson {
     /// `ok`, or `unavailable`.
     status: &'static str,
-    /// `ok`, or why the database does not answer.
-    database: String,
+    /// `ok`, or `unavailable`. Why the database does not answer goes to the server's log, not
+    /// to an anonymous caller.
+    database: &'static str,
 }
 
 /// The process is up.
@@ -44,22 +45,29 @@ async fn healthz() -> Json<HealthJson> {
     responses((status = 200, description = "Ready", body = ReadyJson),
               (status = 503, description = "The database does not answer", body = ReadyJson)))]
 async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<ReadyJson>) {
-    let (status, database) =
-        match tokio::time::timeout(std::time::Duration::from_secs(2), state.db.ping()).await {
-            Ok(Ok(())) => (StatusCode::OK, "ok".to_owned()),
-            Ok(Err(e)) => (StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
-            Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "timeout".to_owned()),
-        };
-    let ready = if status == StatusCode::OK {
-        "ok"
+    let answered =
+        tokio::time::timeout(std::time::Duration::from_secs(2), state.store.ping()).await;
+    let ready = match answered {
+        Ok(Ok(())) => true,
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "readiness: the database does not answer");
+            false
+        }
+        Err(_) => {
+            tracing::warn!("readiness: the database did not answer within 2 s");
+            false
+        }
+    };
+    let (status, word) = if ready {
+        (StatusCode::OK, "ok")
     } else {
-        "unavailable"
+        (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
     };
     (
         status,
         Json(ReadyJson {
-            status: ready,
-            database,
+            status: word,
+            database: word,
         }),
     )
 }

@@ -8,8 +8,8 @@ use axum::{Json, Router};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::domain::accounts::{self, Impersonation};
-use crate::domain::model::Role;
+use crate::domain::accounts::{Impersonation, require_role};
+use crate::domain::model::{ConversationId, Role, UserId};
 use crate::error::Result;
 use crate::http::extract::{Auth, Origin, PathId};
 use crate::http::paging::{Page, page, page_number};
@@ -44,8 +44,10 @@ async fn list(
     let number = page_number(&query)?;
     let size = TRAINEES_PER_PAGE;
     let search = query.get("search").map(String::as_str);
-    let (rows, count) =
-        accounts::trainees(&state, &actor, search, size, (number - 1) * size).await?;
+    let (rows, count) = state
+        .accounts
+        .trainees(&actor, search, size, (number - 1) * size)
+        .await?;
     let results = rows.iter().map(UserJson::from).collect();
     Ok(Json(page(
         &origin,
@@ -67,11 +69,11 @@ async fn list(
     security(("jwt" = [])))]
 async fn detail(
     Auth(actor): Auth,
-    PathId(id): PathId,
+    PathId(id): PathId<UserId>,
     State(state): State<AppState>,
 ) -> Result<Json<UserJson>> {
     Ok(Json(UserJson::from(
-        &accounts::own_trainee(&state, &actor, id).await?,
+        &state.accounts.own_trainee(&actor, id).await?,
     )))
 }
 
@@ -79,7 +81,7 @@ async fn detail(
 pub struct RemovedJson {
     detail: String,
     /// The conversation that was archived, if there was one.
-    archived_conversation_id: Option<i64>,
+    archived_conversation_id: Option<ConversationId>,
 }
 
 /// Unlinks a trainee; their conversation is archived, its history kept.
@@ -91,10 +93,10 @@ pub struct RemovedJson {
     security(("jwt" = [])))]
 async fn remove(
     Auth(actor): Auth,
-    PathId(id): PathId,
+    PathId(id): PathId<UserId>,
     State(state): State<AppState>,
 ) -> Result<Json<RemovedJson>> {
-    let archived = accounts::remove_trainee(&state, &actor, id).await?;
+    let archived = state.accounts.remove_trainee(&actor, id).await?;
     Ok(Json(RemovedJson {
         detail: "Trainee removed.".to_owned(),
         archived_conversation_id: archived,
@@ -128,13 +130,11 @@ impl From<Impersonation> for ImpersonationJson {
     security(("jwt" = [])))]
 async fn impersonate(
     Auth(actor): Auth,
-    PathId(id): PathId,
+    PathId(id): PathId<UserId>,
     State(state): State<AppState>,
 ) -> Result<Json<ImpersonationJson>> {
-    accounts::require_role(&actor, Role::Trainer)?;
-    Ok(Json(
-        accounts::impersonate(&state, &actor, id).await?.into(),
-    ))
+    require_role(&actor, Role::Trainer)?;
+    Ok(Json(state.accounts.impersonate(&actor, id).await?.into()))
 }
 
 /// Ends an impersonation (call it with the impersonation token): the trainer's own tokens.
@@ -144,7 +144,9 @@ async fn impersonate(
     security(("jwt" = [])))]
 async fn end(Auth(actor): Auth, State(state): State<AppState>) -> Result<Json<ImpersonationJson>> {
     Ok(Json(
-        accounts::end_impersonation(&state, &actor, Role::Trainer)
+        state
+            .accounts
+            .end_impersonation(&actor, Role::Trainer)
             .await?
             .into(),
     ))

@@ -43,7 +43,7 @@ pub fn bundle_present() -> bool {
 pub async fn serve(uri: Uri) -> Response {
     let path = uri.path();
     if is_api(path) {
-        return Error::NotFoundDetail.into_response();
+        return Error::NotFound.into_response();
     }
     let file = path.trim_start_matches('/');
     if let Some(asset) = (!file.is_empty()).then(|| Assets::get(file)).flatten() {

@@ -12,6 +12,7 @@ use tokio::sync::Mutex;
 
 use super::payload::Notification;
 use super::{Attempt, classify};
+use crate::clock::Clock;
 use crate::domain::model::Device;
 
 #[derive(Deserialize)]
@@ -33,10 +34,11 @@ pub struct Fcm {
     http: reqwest::Client,
     /// The access token and when to stop using it (unix seconds).
     token: Mutex<Option<(String, i64)>>,
+    clock: Clock,
 }
 
 impl Fcm {
-    pub fn from_file(path: &Path, endpoint: &str) -> anyhow::Result<Self> {
+    pub fn from_file(path: &Path, endpoint: &str, clock: Clock) -> anyhow::Result<Self> {
         let raw =
             std::fs::read(path).map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
         let sa: ServiceAccount = serde_json::from_slice(&raw)
@@ -53,11 +55,12 @@ impl Fcm {
                 .timeout(Duration::from_secs(15))
                 .build()?,
             token: Mutex::new(None),
+            clock,
         })
     }
 
     async fn access_token(&self) -> Result<String, Attempt> {
-        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let now = self.clock.now_secs();
         let mut cached = self.token.lock().await;
         if let Some((token, until)) = cached.as_ref()
             && *until > now

@@ -78,7 +78,7 @@ mod tests {
 
     fn user(first: &str, last: &str) -> User {
         User {
-            id: 7,
+            id: UserId(7),
             email: "ana@example.com".into(),
             first_name: first.into(),
             last_name: last.into(),
@@ -92,8 +92,8 @@ mod tests {
 
     fn msg(content: &str) -> Message {
         Message {
-            id: 1,
-            conversation_id: 3,
+            id: crate::domain::model::MessageId(1),
+            conversation_id: ConversationId(3),
             seq: 1,
             sender: None,
             content: content.into(),
@@ -106,7 +106,13 @@ mod tests {
 
     #[test]
     fn one_message_has_the_originals_title_and_a_100_char_body() {
-        let n = render(3, &user("Ana", "Lima"), &[msg(&"é".repeat(150))], 4, true);
+        let n = render(
+            ConversationId(3),
+            &user("Ana", "Lima"),
+            &[msg(&"é".repeat(150))],
+            4,
+            true,
+        );
         assert_eq!(n.title, "New message from Ana Lima");
         assert_eq!(n.body.chars().count(), 100);
         assert_eq!(
@@ -123,7 +129,7 @@ mod tests {
     #[test]
     fn a_sender_without_a_name_is_shown_by_email() {
         assert_eq!(
-            render(3, &user("", " "), &[msg("hi")], 1, true).title,
+            render(ConversationId(3), &user("", " "), &[msg("hi")], 1, true).title,
             "New message from ana@example.com"
         );
     }
@@ -131,7 +137,7 @@ mod tests {
     #[test]
     fn a_burst_becomes_one_notification_with_the_latest_text() {
         let n = render(
-            3,
+            ConversationId(3),
             &user("Ana", "Lima"),
             &[msg("one"), msg("two"), msg("three")],
             3,
@@ -145,7 +151,13 @@ mod tests {
 
     #[test]
     fn without_previews_nothing_of_the_message_or_sender_shows() {
-        let n = render(3, &user("Ana", "Lima"), &[msg("secret plan")], 1, false);
+        let n = render(
+            ConversationId(3),
+            &user("Ana", "Lima"),
+            &[msg("secret plan")],
+            1,
+            false,
+        );
         assert_eq!(
             (n.title.as_str(), n.body.as_str()),
             ("New message", "New message")

@@ -15,6 +15,7 @@ use p256::ecdsa::{Signature, SigningKey};
 use p256::elliptic_curve::sec1::ToEncodedPoint;
 
 use super::{Attempt, classify};
+use crate::clock::Clock;
 use crate::domain::model::Device;
 
 /// The server's VAPID identity.
@@ -47,10 +48,11 @@ impl Vapid {
         B64.encode(key.to_bytes())
     }
 
-    /// `vapid t=<JWT>, k=<public key>` for an endpoint: `aud` its origin, `exp` 12 h ahead.
-    pub fn authorization(&self, endpoint: &url::Url) -> anyhow::Result<String> {
+    /// `vapid t=<JWT>, k=<public key>` for an endpoint: `aud` its origin, `exp` 12 h after
+    /// `now` (unix seconds).
+    pub fn authorization(&self, endpoint: &url::Url, now: i64) -> anyhow::Result<String> {
         let origin = endpoint.origin().ascii_serialization();
-        let exp = time::OffsetDateTime::now_utc().unix_timestamp() + 12 * 3600;
+        let exp = now + 12 * 3600;
         let header = B64.encode(br#"{"typ":"JWT","alg":"ES256"}"#);
         let claims = B64.encode(serde_json::to_vec(
             &serde_json::json!({"aud": origin, "exp": exp, "sub": self.subject}),
@@ -119,10 +121,11 @@ pub struct WebPush {
     pub vapid: Vapid,
     http: reqwest::Client,
     allow_private: bool,
+    clock: Clock,
 }
 
 impl WebPush {
-    pub fn new(vapid: Vapid, allow_private: bool) -> anyhow::Result<Self> {
+    pub fn new(vapid: Vapid, allow_private: bool, clock: Clock) -> anyhow::Result<Self> {
         let mut b = reqwest::Client::builder()
             .timeout(Duration::from_secs(15))
             .redirect(reqwest::redirect::Policy::none());
@@ -133,6 +136,7 @@ impl WebPush {
             vapid,
             http: b.build()?,
             allow_private,
+            clock,
         })
     }
 
@@ -170,7 +174,7 @@ impl WebPush {
             Ok(b) => b,
             Err(e) => return Attempt::Dead(format!("encrypting: {e}")),
         };
-        let authorization = match self.vapid.authorization(&endpoint) {
+        let authorization = match self.vapid.authorization(&endpoint, self.clock.now_secs()) {
             Ok(a) => a,
             Err(e) => return Attempt::Dead(format!("signing VAPID: {e}")),
         };

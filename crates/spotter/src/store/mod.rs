@@ -1,259 +1,264 @@
-//! Storage: all SQL lives below this module, one set of statements for SQLite and PostgreSQL
-//! through sqlx's `Any` driver. The two schemas (`migrations/sqlite`, `migrations/postgres`) are
-//! kept column-for-column alike so the statements need no per-backend branches, except where a
-//! backend really differs (row locking, see `outbox`; multi-row statements, in each module's
-//! `pg` part, for PostgreSQL's group commit).
+//! Storage: two explicit backends behind one seam.
 //!
-//! On SQLite the hot reads and the group commit's writes skip sqlx for rusqlite connections
-//! (`direct`, and each module's `direct` part): no thread hop per statement and per row. They
-//! run the same statement text where they mirror an sqlx statement.
+//! - [`sqlite`]: embedded SQLite through rusqlite: inline reads on a few `query_only`
+//!   connections with cached statements, and one writer connection on a thread of its own that
+//!   commits whatever work is waiting in one transaction (one fsync for many writers).
+//! - [`postgres`]: PostgreSQL through sqlx's typed `PgPool`; sends are committed in batches
+//!   that lock their conversations in id order.
 //!
-//! Writes go through [`Db::begin_write`] (or [`Db::write_direct`]): on SQLite both first take an
-//! in-process writer lock, since SQLite has one writer and its own busy-wait (sleep and retry) is
-//! slow under contention.
+//! Each backend has its own SQL, its own migrations (`migrations/sqlite`, `migrations/postgres`)
+//! and maps its rows once. [`Storage`] is the seam: every operation the rest of Spotter needs,
+//! implemented by both. [`Store`] is what the rest holds: an enum over the two (static
+//! dispatch, no boxed futures, no generic parameter spreading through every type above the
+//! store), plus the group commit of sends ([`commit`]). Nothing above the store asks which
+//! backend it runs on; neither backend decides a rule (a send's position, its retry, the
+//! counters: `domain::plan` does).
 
-pub mod conversations;
-pub mod devices;
-pub mod direct;
-pub mod messages;
-pub mod outbox;
-pub mod tokens;
-pub mod users;
+pub mod commit;
+pub mod postgres;
+pub mod sqlite;
+mod types;
 
+use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
 
-use anyhow::Context;
-use sqlx::any::{AnyPoolOptions, install_default_drivers};
-use sqlx::migrate::{Migration, MigrationType, Migrator};
-use sqlx::{Any, AnyPool, SqlSafeStr, Transaction};
-use tokio::sync::{Mutex, OwnedMutexGuard};
+use crate::clock::{Clock, Micros};
+use crate::domain::model::{
+    Conversation, ConversationId, ConversationRef, Device, DeviceId, Message, MessageId, User,
+    UserId,
+};
+use crate::domain::plan::{Append, Appended};
+pub use types::*;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
+/// What can go wrong below the seam, as the layers above need to tell it apart.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database cannot be reached, or gave no connection in time: retry later (503).
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    /// Its disk is full: nothing was stored (507).
+    #[error("database storage full: {0}")]
+    Full(String),
+    /// A unique constraint refused the write (a taken email, say).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
 }
 
-/// The database handle shared by every request.
-#[derive(Clone)]
-pub struct Db {
-    pool: AnyPool,
-    backend: Backend,
-    /// SQLite only: serialises write transactions inside this process.
-    writer: Option<Arc<Mutex<()>>>,
-    /// SQLite only: the hot paths' own connections.
-    direct: Option<Arc<direct::Direct>>,
-}
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
-/// A write transaction; on SQLite it also holds the writer lock until commit or drop.
-pub struct WriteTx {
-    pub tx: Transaction<'static, Any>,
-    _writer: Option<OwnedMutexGuard<()>>,
-}
-
-impl WriteTx {
-    pub async fn commit(self) -> Result<(), sqlx::Error> {
-        self.tx.commit().await
-    }
-}
-
-/// `($1, $2), ($3, $4)` for `rows` rows of `cols` values, numbered from `$first`: the VALUES
-/// list of a multi-row statement on PostgreSQL.
-pub(crate) fn pg_values(rows: usize, cols: usize, first: usize) -> String {
-    (0..rows)
-        .map(|r| {
-            let row: Vec<String> = (0..cols)
-                .map(|c| format!("${}", first + r * cols + c))
-                .collect();
-            format!("({})", row.join(", "))
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// Splits `items` into runs whose lengths are powers of two, at most `max`: a multi-row
-/// statement then takes one of a few shapes, which stay in each connection's prepared-statement
-/// cache instead of being parsed anew for every batch size.
-pub(crate) fn pow2_chunks<T>(items: &[T], max: usize) -> impl Iterator<Item = &[T]> {
-    let mut rest = items;
-    std::iter::from_fn(move || {
-        if rest.is_empty() {
-            return None;
+/// Declares the seam once: the [`Storage`] trait both backends implement, and the same
+/// methods on [`Store`], each a `match` over the backend.
+macro_rules! seam {
+    ($(
+        $(#[$doc:meta])*
+        fn $name:ident(&self $(, $arg:ident: $ty:ty)* $(,)?) -> $ret:ty;
+    )*) => {
+        /// Every storage operation, implemented by each backend.
+        pub trait Storage: Send + Sync {
+            $(
+                $(#[$doc])*
+                fn $name(&self $(, $arg: $ty)*) -> impl Future<Output = $ret> + Send;
+            )*
         }
-        let n = max.min(1 << rest.len().ilog2()).max(1);
-        let (head, tail) = rest.split_at(n);
-        rest = tail;
-        Some(head)
-    })
-}
 
-impl Db {
-    /// Connects (creating the SQLite file when absent) and applies pending migrations.
-    pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Self> {
-        install_default_drivers();
-        let backend = if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-            Backend::Postgres
-        } else if url.starts_with("sqlite:") {
-            Backend::Sqlite
-        } else {
-            anyhow::bail!("unsupported database URL (want sqlite:// or postgres://)");
-        };
-        let pool = AnyPoolOptions::new()
-            .max_connections(max_connections)
-            .min_connections(if backend == Backend::Sqlite { 1 } else { 0 })
-            // Fail fast when the database is away: callers answer 503 instead of hanging.
-            .acquire_timeout(Duration::from_secs(3))
-            .after_connect(move |conn, _meta| {
-                Box::pin(async move {
-                    if backend == Backend::Sqlite {
-                        // WAL: readers never block the writer. synchronous=FULL: a commit is
-                        // on disk before we acknowledge a message, even across power loss.
-                        sqlx::raw_sql(
-                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-                             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
-                        )
-                        .execute(&mut *conn)
-                        .await?;
+        impl Store {
+            $(
+                $(#[$doc])*
+                pub async fn $name(&self $(, $arg: $ty)*) -> $ret {
+                    match &*self.backend {
+                        Backend::Sqlite(s) => s.$name($($arg),*).await,
+                        Backend::Postgres(p) => p.$name($($arg),*).await,
                     }
-                    Ok(())
-                })
-            })
-            .connect(url)
-            .await
-            .with_context(|| format!("connecting to the {backend:?} database"))?;
-        let mut db = Self {
-            pool,
-            backend,
-            writer: (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(()))),
-            direct: None,
-        };
-        db.migrate().await?;
-        if backend == Backend::Sqlite {
-            // The file SQLite actually opened (URL forms vary). An in-memory database is
-            // refused: each pooled connection would have its own, invisible to the others.
-            let file: Option<String> =
-                sqlx::query_scalar("SELECT file FROM pragma_database_list WHERE name = 'main'")
-                    .fetch_optional(&db.pool)
-                    .await?;
-            let Some(file) = file.filter(|f| !f.is_empty()) else {
-                anyhow::bail!("SQLite needs a database file, not an in-memory database");
-            };
-            db.direct = Some(Arc::new(
-                direct::Direct::open(file.into()).context("opening the SQLite database")?,
-            ));
+                }
+            )*
         }
-        Ok(db)
-    }
+    };
+}
 
-    async fn migrate(&self) -> anyhow::Result<()> {
-        let files: [(i64, &str, &str); 2] = match self.backend {
-            Backend::Sqlite => [
-                (
-                    1,
-                    "initial",
-                    include_str!("../../migrations/sqlite/0001_initial.sql"),
-                ),
-                (
-                    2,
-                    "push",
-                    include_str!("../../migrations/sqlite/0002_push.sql"),
-                ),
-            ],
-            Backend::Postgres => [
-                (
-                    1,
-                    "initial",
-                    include_str!("../../migrations/postgres/0001_initial.sql"),
-                ),
-                (
-                    2,
-                    "push",
-                    include_str!("../../migrations/postgres/0002_push.sql"),
-                ),
-            ],
-        };
-        let migrations = files
-            .into_iter()
-            .map(|(version, name, sql)| {
-                Migration::new(
-                    version,
-                    name.into(),
-                    MigrationType::Simple,
-                    sql.into_sql_str(),
-                    false,
-                )
-            })
-            .collect();
-        Migrator::with_migrations(migrations)
-            .run(&self.pool)
-            .await
-            .context("applying migrations")?;
-        Ok(())
-    }
-
-    pub fn pool(&self) -> &AnyPool {
-        &self.pool
-    }
-
-    pub fn backend(&self) -> Backend {
-        self.backend
-    }
-
-    /// SQLite's direct connections (`None` on PostgreSQL: use the pool).
-    pub fn direct(&self) -> Option<&direct::Direct> {
-        self.direct.as_deref()
-    }
-
-    /// SQLite only: runs `f` in a write transaction on the direct writer connection, on a
-    /// blocking thread, holding the writer lock; commits unless `f` fails.
-    pub async fn write_direct<T: Send + 'static>(
+seam! {
+    // Accounts.
+    /// One user by id: every authenticated request reads it.
+    fn user(&self, id: UserId) -> Result<Option<User>>;
+    fn user_by_email(&self, email: &str) -> Result<Option<User>>;
+    /// The user and their password hash, for login.
+    fn login_record(&self, email: &str) -> Result<Option<(User, String)>>;
+    /// A new user; a taken email is [`StoreError::Conflict`].
+    fn insert_user(&self, user: &NewUser<'_>, now: Micros) -> Result<UserId>;
+    /// A trainer's trainees by name (a case-insensitive match on names and email), and how
+    /// many match.
+    fn trainees(
         &self,
-        f: impl FnOnce(&mut rusqlite::Transaction<'_>) -> rusqlite::Result<T> + Send + 'static,
-    ) -> Result<T, sqlx::Error> {
-        let (Some(direct), Some(lock)) = (self.direct.clone(), &self.writer) else {
-            return Err(sqlx::Error::Protocol("direct writes are SQLite's".into()));
+        trainer: UserId,
+        search: Option<&str>,
+        limit: i64,
+        offset: i64,
+    ) -> Result<(Vec<User>, i64)>;
+    /// Links a trainee to a trainer (or another one).
+    fn assign(&self, trainee: UserId, trainer: UserId) -> Result<()>;
+    /// Unlinks a trainee and archives their conversation with the trainer, in one
+    /// transaction; the conversation archived, if there was one.
+    fn unassign(
+        &self,
+        trainer: UserId,
+        trainee: UserId,
+        now: Micros,
+    ) -> Result<Option<ConversationId>>;
+    /// Deactivates (or reactivates) an account.
+    fn set_active(&self, user: UserId, active: bool, now: Micros) -> Result<bool>;
+    /// Deletes an account: its conversations stay, with the user shown as removed.
+    fn delete_user(&self, user: UserId) -> Result<bool>;
+    /// Spends a refresh token: records it as used, and tells whether it had been already (a
+    /// replay, which revokes its family) or its family was revoked.
+    fn spend_refresh(&self, token: &RefreshUse<'_>, now: Micros) -> Result<Spend>;
+
+    // Devices.
+    /// Registers a device; a known token moves to this user and is active again.
+    fn upsert_device(&self, device: &NewDevice<'_>, now: Micros) -> Result<DeviceId>;
+    /// Removes the user's device with this token; how many went.
+    fn remove_device(&self, user: UserId, token: &str) -> Result<u64>;
+    fn active_devices(&self, user: UserId) -> Result<Vec<Device>>;
+
+    // Conversations.
+    /// Who takes part in a conversation and whether it is archived.
+    fn conversation_ref(&self, id: ConversationId) -> Result<Option<ConversationRef>>;
+    /// A page of a user's conversations, newest activity first, and how many there are.
+    /// `archived`: the trainer's archived ones instead.
+    fn conversations(
+        &self,
+        user: UserId,
+        archived: bool,
+        limit: i64,
+        offset: i64,
+    ) -> Result<(Vec<Conversation>, i64)>;
+    /// Unread messages from others over the user's live conversations.
+    fn unread_total(&self, user: UserId) -> Result<i64>;
+    fn message_count(&self, id: ConversationId) -> Result<i64>;
+    /// Each live conversation of the user with its message count (where a user socket's
+    /// cursors start).
+    fn message_counts(&self, user: UserId) -> Result<Vec<(ConversationId, i64)>>;
+
+    // Messages.
+    fn messages(&self, conversation: ConversationId, range: Range) -> Result<Vec<Message>>;
+    /// The position of the newest message at or before `id` (0 for none): where a resume's
+    /// cursor starts.
+    fn seq_of(&self, conversation: ConversationId, id: MessageId) -> Result<i64>;
+    /// Marks every unread message of the other party read and clears the reader's counter,
+    /// in one transaction; how many were marked.
+    fn mark_read(&self, conversation: ConversationRef, reader: UserId, now: Micros) -> Result<u64>;
+    /// Marks each recipient's undelivered messages up to a point delivered; for each message
+    /// marked, its conversation and sender.
+    fn mark_delivered(
+        &self,
+        marks: Vec<DeliveryMark>,
+        now: Micros,
+    ) -> Result<Vec<(ConversationId, Option<UserId>)>>;
+    /// Stores a batch of sends as `domain::plan` decides them, with their push outbox rows,
+    /// in one transaction (a send that fails alone gets its own error). The group commit's
+    /// half of [`Store::append`].
+    fn append_batch(
+        &self,
+        sends: Arc<Vec<Append>>,
+        now: Micros,
+    ) -> Result<Vec<Result<Appended>>>;
+    /// Creates (or finds, and un-archives) a pair's conversation and appends the first
+    /// message, in one transaction.
+    fn start(&self, start: Arc<StartSend>, now: Micros) -> Result<Started>;
+
+    // The push outbox.
+    /// Claims every unfinished row of each (recipient, conversation) that has a row older
+    /// than `cutoff` (a burst is taken whole), leased until `lease_until`.
+    fn claim_outbox(
+        &self,
+        now: Micros,
+        cutoff: Micros,
+        lease_until: Micros,
+        limit: i64,
+    ) -> Result<Vec<Pending>>;
+    /// What a planning round decided, in one transaction: jobs to create, outbox rows done.
+    fn record_round(&self, round: Round, now: Micros) -> Result<()>;
+    /// Claims due jobs of active devices (jobs of devices gone meanwhile are closed).
+    fn claim_jobs(&self, now: Micros, lease_until: Micros, limit: i64) -> Result<Vec<Job>>;
+    fn record_job(&self, job: &Job, outcome: &JobOutcome, now: Micros) -> Result<()>;
+    /// Deletes outbox rows finished before `before`, a bounded number per call.
+    fn purge_outbox(&self, before: Micros) -> Result<u64>;
+    fn push_depth(&self) -> Result<QueueDepth>;
+
+    // Operations.
+    /// A trivial query: does the database answer?
+    fn ping(&self) -> Result<()>;
+    fn close(&self) -> ();
+}
+
+enum Backend {
+    Sqlite(sqlite::SqliteStore),
+    Postgres(postgres::PgStore),
+}
+
+/// The database, as every part of Spotter holds it. Cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    backend: Arc<Backend>,
+    commit: commit::Committer,
+}
+
+impl Store {
+    /// Connects to `url` (`sqlite://…` or `postgres://…`), creating a SQLite file when absent,
+    /// and applies pending migrations.
+    pub async fn connect(url: &str, max_connections: u32, clock: Clock) -> anyhow::Result<Self> {
+        let backend = if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Backend::Postgres(postgres::PgStore::connect(url, max_connections).await?)
+        } else if let Some(path) = url.strip_prefix("sqlite:") {
+            Backend::Sqlite(sqlite::SqliteStore::open(path, max_connections)?)
+        } else {
+            anyhow::bail!("unsupported database URL (want sqlite://… or postgres://…)");
         };
-        let waiting = std::time::Instant::now();
-        let guard = lock.clone().lock_owned().await;
-        metrics::histogram!(crate::metrics::DB_WAIT).record(waiting.elapsed().as_secs_f64());
-        tokio::task::spawn_blocking(move || {
-            let out = direct.write(f);
-            drop(guard);
-            out
-        })
-        .await
-        .map_err(|e| sqlx::Error::Protocol(format!("the SQLite writer failed: {e}")))?
+        let backend = Arc::new(backend);
+        let commit = commit::Committer::start(Dispatch(backend.clone()), clock);
+        Ok(Self { backend, commit })
     }
 
-    /// Starts a write transaction (after taking the writer lock on SQLite).
-    pub async fn begin_write(&self) -> Result<WriteTx, sqlx::Error> {
-        let waiting = std::time::Instant::now();
-        let guard = match &self.writer {
-            Some(lock) => Some(lock.clone().lock_owned().await),
-            None => None,
-        };
-        let tx = self.pool.begin().await?;
-        metrics::histogram!(crate::metrics::DB_WAIT).record(waiting.elapsed().as_secs_f64());
-        Ok(WriteTx { tx, _writer: guard })
-    }
-
-    /// `SELECT 1`, for readiness checks.
-    pub async fn ping(&self) -> Result<(), sqlx::Error> {
-        sqlx::query("SELECT 1")
-            .execute(&self.pool)
-            .await
-            .map(|_| ())
-    }
-
-    pub async fn close(&self) {
-        self.pool.close().await;
+    /// Stores one send with the next group commit; returns once it is durable.
+    pub async fn append(&self, send: Append) -> Result<Appended> {
+        self.commit.append(send).await
     }
 }
 
-/// Whether an error is a unique-constraint violation, on either backend.
-pub fn is_unique_violation(e: &sqlx::Error) -> bool {
-    matches!(e, sqlx::Error::Database(db) if db.is_unique_violation())
+/// The backend alone, for the group commit's workers.
+#[derive(Clone)]
+pub struct Dispatch(Arc<Backend>);
+
+impl Dispatch {
+    async fn append_batch(
+        &self,
+        sends: Arc<Vec<Append>>,
+        now: Micros,
+    ) -> Result<Vec<Result<Appended>>> {
+        match &*self.0 {
+            Backend::Sqlite(s) => s.append_batch(sends, now).await,
+            Backend::Postgres(p) => p.append_batch(sends, now).await,
+        }
+    }
+
+    fn writers(&self) -> usize {
+        match &*self.0 {
+            Backend::Sqlite(s) => s.writers(),
+            Backend::Postgres(p) => p.writers(),
+        }
+    }
+}
+
+/// A search box's text as a LIKE pattern: `%text%`, lower-cased, with `%`, `_` and `\`
+/// matched literally (escaped with `\`); `None` for no text.
+pub(crate) fn like_pattern(search: Option<&str>) -> Option<String> {
+    let text = search.map(str::trim).filter(|s| !s.is_empty())?;
+    let escaped = text
+        .to_lowercase()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    Some(format!("%{escaped}%"))
 }
 
 #[cfg(test)]
@@ -261,17 +266,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn pow2_chunks_cover_everything_in_order() {
-        let items: Vec<u32> = (0..300).collect();
-        let lens: Vec<usize> = pow2_chunks(&items, 128).map(<[u32]>::len).collect();
-        assert_eq!(lens, [128, 128, 32, 8, 4]);
-        let joined: Vec<u32> = pow2_chunks(&items, 128).flatten().copied().collect();
-        assert_eq!(joined, items);
-        assert_eq!(pow2_chunks::<u32>(&[], 8).count(), 0);
-    }
-
-    #[test]
-    fn pg_values_number_from_first() {
-        assert_eq!(pg_values(2, 2, 3), "($3, $4), ($5, $6)");
+    fn a_search_matches_its_pattern_characters_literally() {
+        assert_eq!(like_pattern(Some(" Ana ")).as_deref(), Some("%ana%"));
+        assert_eq!(
+            like_pattern(Some("50%_\\")).as_deref(),
+            Some("%50\\%\\_\\\\%")
+        );
+        assert_eq!(like_pattern(Some("  ")), None);
+        assert_eq!(like_pattern(None), None);
     }
 }

@@ -5,23 +5,27 @@
 //! are the same; failures answer an error frame and the socket stays open.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use crate::domain::messaging::{self, Draft};
+use super::presence::Presence;
+use crate::domain::Actor;
+use crate::domain::access::{self, Purpose};
+use crate::domain::input::SendBody;
+use crate::domain::messaging::{Messaging, Target};
 use crate::domain::model::{ConversationId, ConversationRef};
-use crate::domain::{Actor, events};
 use crate::error::{Error, msg};
-use crate::state::AppState;
 use crate::wire::MessageJson;
+use crate::wire::frames::ServerFrame;
 
 /// What [`parse_frame`] needs to know of its socket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FrameContext {
     /// A conversation socket's conversation; `None` on a user socket, whose frames name theirs.
-    pub fixed: Option<ConversationId>,
-    /// The socket's token is an impersonation token (read-only).
-    pub impersonating: bool,
+    pub fixed: Option<i64>,
+    /// The socket's user may not write (`domain::access::writable` said no).
+    pub read_only: bool,
 }
 
 /// A frame, parsed: the command and the `client_message_id` its error frames echo (whatever
@@ -39,33 +43,34 @@ pub enum Command {
     /// Answered `{"type":"pong"}`.
     Ping,
     Typing {
-        conversation_id: ConversationId,
+        conversation_id: i64,
         is_typing: bool,
     },
-    /// The draft's fields as sent: `domain::messaging::send` validates them after its rate
-    /// limit and impersonation checks, in the contract's order (REST does the same).
+    /// The draft's fields as sent: `domain::messaging` validates them after its rate limit and
+    /// impersonation checks, in the contract's order (REST does the same).
     Send {
-        conversation_id: ConversationId,
+        conversation_id: i64,
         content: Option<Value>,
     },
     Read {
-        conversation_id: ConversationId,
+        conversation_id: i64,
     },
     /// The conversation a user socket shows now (`None`: none). On a conversation socket it is
     /// always `None` and changes nothing (that socket always shows its conversation).
     Focus {
-        conversation_id: Option<ConversationId>,
+        conversation_id: Option<i64>,
     },
 }
 
 const MALFORMED: &str = "Frames are JSON objects with a \"type\".";
 
 pub fn error_frame(code: &str, detail: &str, client_message_id: Option<&Value>) -> String {
-    let mut v = json!({"type": "error", "code": code, "detail": detail});
-    if let Some(id) = client_message_id {
-        v["client_message_id"] = id.clone();
+    ServerFrame::Error {
+        code,
+        detail,
+        client_message_id,
     }
-    v.to_string()
+    .to_json()
 }
 
 fn from_error(e: &Error, client_message_id: Option<&Value>) -> String {
@@ -111,7 +116,7 @@ pub fn parse_frame(text: &str, ctx: FrameContext) -> Result<Frame, String> {
 }
 
 /// The conversation a frame is about: the socket's own, or the frame's `conversation_id`.
-fn conversation_of(frame: &Value, ctx: FrameContext) -> Result<ConversationId, Error> {
+fn conversation_of(frame: &Value, ctx: FrameContext) -> Result<i64, Error> {
     match ctx.fixed {
         Some(id) => Ok(id),
         None => frame
@@ -121,10 +126,10 @@ fn conversation_of(frame: &Value, ctx: FrameContext) -> Result<ConversationId, E
     }
 }
 
-/// Checked in this order: read-only token, `is_typing`, the conversation.
+/// Checked in this order: read-only socket, `is_typing`, the conversation.
 fn typing_command(frame: &Value, ctx: FrameContext) -> Result<Command, Error> {
-    if ctx.impersonating {
-        return Err(Error::Forbidden(msg::IMPERSONATION_SEND));
+    if ctx.read_only {
+        return Err(Error::ReadOnly);
     }
     let Some(is_typing) = frame.get("is_typing").and_then(Value::as_bool) else {
         return Err(Error::field("is_typing", "Must be true or false."));
@@ -147,88 +152,42 @@ fn focus_command(frame: &Value, ctx: FrameContext) -> Result<Command, Error> {
     Ok(Command::Focus { conversation_id })
 }
 
-/// A socket's command context.
+/// A socket's commands, carried out through the domain's messaging service.
 pub struct Commands {
-    pub state: AppState,
-    pub actor: Actor,
+    messaging: Messaging,
+    actor: Actor,
     /// The conversation of a conversation socket; `None` on a user socket, whose frames name
     /// their conversation.
-    pub fixed: Option<ConversationRef>,
-    /// Conversations this user socket may type in (checked once, then remembered).
+    fixed: Option<ConversationRef>,
+    /// Conversations this user socket may write to or show (checked once, then remembered).
     allowed: HashMap<ConversationId, ConversationRef>,
     /// Conversations where this socket's user is shown typing: cleared when the socket closes.
-    pub typing: HashSet<ConversationId>,
-    /// The conversation a user socket says it shows (0: none), shared with the writer, which
-    /// refreshes its presence with each ping.
-    pub focus: std::sync::Arc<std::sync::atomic::AtomicI64>,
-    /// This socket's name in the cross-node presence set.
-    pub socket_id: String,
-    pub presence_ttl: std::time::Duration,
+    typing: HashSet<ConversationId>,
+    presence: Arc<Presence>,
 }
 
 impl Commands {
     pub fn new(
-        state: AppState,
+        messaging: Messaging,
         actor: Actor,
         fixed: Option<ConversationRef>,
-        socket_id: String,
-        presence_ttl: std::time::Duration,
+        presence: Arc<Presence>,
     ) -> Self {
         Self {
-            state,
+            messaging,
             actor,
             fixed,
             allowed: HashMap::new(),
             typing: HashSet::new(),
-            focus: Default::default(),
-            socket_id,
-            presence_ttl,
+            presence,
         }
-    }
-
-    /// A user socket shows `conversation` now (`None`: none). While it does, its user gets no
-    /// push for that conversation, as if a conversation socket were open.
-    async fn set_focus(&mut self, conversation: Option<ConversationId>) -> Result<(), Error> {
-        use std::sync::atomic::Ordering;
-        if self.fixed.is_some() {
-            return Ok(()); // a conversation socket always shows its conversation
-        }
-        let next = match conversation {
-            None => 0,
-            Some(id) => {
-                if !self.allowed.contains_key(&id) {
-                    let c = messaging::visible(&self.state, &self.actor, id, true).await?;
-                    self.allowed.insert(id, c);
-                }
-                id
-            }
-        };
-        let previous = self.focus.swap(next, Ordering::AcqRel);
-        if previous == next {
-            return Ok(());
-        }
-        let (bus, me) = (&self.state.bus, self.actor.id());
-        if previous != 0 {
-            bus.hub().focus(me, previous, false);
-            bus.set_reading(me, previous, &self.socket_id, None);
-        }
-        if next != 0 {
-            bus.hub().focus(me, next, true);
-            bus.set_reading(me, next, &self.socket_id, Some(self.presence_ttl));
-        }
-        Ok(())
-    }
-
-    /// The socket is closing: it shows nothing any more.
-    pub async fn clear_focus(&mut self) {
-        let _ = self.set_focus(None).await;
     }
 
     /// What [`parse_frame`] needs to know of this socket.
     pub fn context(&self) -> FrameContext {
         FrameContext {
-            fixed: self.fixed.map(|c| c.id),
-            impersonating: self.actor.impersonating,
+            fixed: self.fixed.map(|c| c.id.get()),
+            read_only: access::writable(&self.actor).is_err(),
         }
     }
 
@@ -240,29 +199,35 @@ impl Commands {
         };
         let cmid = frame.client_message_id.as_ref();
         let result = match frame.command {
-            Command::Ping => return Some(r#"{"type":"pong"}"#.to_owned()),
+            Command::Ping => return Some(ServerFrame::Pong.to_json()),
             Command::Typing {
                 conversation_id,
                 is_typing,
-            } => self.typing(conversation_id, is_typing).await.map(|()| None),
+            } => self
+                .typing(ConversationId(conversation_id), is_typing)
+                .await
+                .map(|()| None),
             Command::Send {
                 conversation_id,
                 content,
             } => {
-                let draft = Draft {
-                    content: content.as_ref(),
-                    client_message_id: cmid,
+                let body = SendBody {
+                    content,
+                    client_message_id: cmid.cloned(),
                 };
-                self.send(conversation_id, &draft).await.map(Some)
-            }
-            Command::Read { conversation_id } => {
-                messaging::mark_read(&self.state, &self.actor, conversation_id)
+                self.send(ConversationId(conversation_id), &body)
                     .await
-                    .map(|_| None)
+                    .map(Some)
             }
-            Command::Focus { conversation_id } => {
-                self.set_focus(conversation_id).await.map(|()| None)
-            }
+            Command::Read { conversation_id } => self
+                .messaging
+                .mark_read(&self.actor, ConversationId(conversation_id))
+                .await
+                .map(|_| None),
+            Command::Focus { conversation_id } => self
+                .focus(conversation_id.map(ConversationId))
+                .await
+                .map(|()| None),
         };
         match result {
             Ok(reply) => reply,
@@ -275,73 +240,98 @@ impl Commands {
         }
     }
 
-    async fn typing(&mut self, id: ConversationId, is_typing: bool) -> Result<(), Error> {
-        let conv = match (self.fixed, self.allowed.get(&id)) {
-            (Some(c), _) | (None, Some(&c)) => c,
-            (None, None) => {
-                let c = messaging::visible(&self.state, &self.actor, id, true).await?;
-                self.allowed.insert(id, c);
-                c
-            }
-        };
-        if conv.is_archived() {
-            return Err(Error::Rejected(msg::ARCHIVED_SEND));
+    /// The conversation, from this socket's own or its memory, else checked for `purpose`.
+    async fn known(
+        &mut self,
+        id: ConversationId,
+        purpose: Purpose,
+    ) -> Result<ConversationRef, Error> {
+        if let Some(c) = self.fixed.filter(|c| c.id == id) {
+            return Ok(c);
         }
+        if let Some(c) = self.allowed.get(&id) {
+            return Ok(*c);
+        }
+        let c = self
+            .messaging
+            .conversation(&self.actor, id, purpose)
+            .await?;
+        self.allowed.insert(id, c);
+        Ok(c)
+    }
+
+    async fn focus(&mut self, conversation: Option<ConversationId>) -> Result<(), Error> {
+        if self.fixed.is_some() {
+            return Ok(()); // a conversation socket always shows its conversation
+        }
+        if let Some(id) = conversation {
+            self.known(id, Purpose::Read).await?;
+        }
+        self.presence.focus(conversation);
+        Ok(())
+    }
+
+    async fn typing(&mut self, id: ConversationId, is_typing: bool) -> Result<(), Error> {
+        let c = self.known(id, Purpose::Read).await?;
+        self.messaging.typing(&self.actor, c, is_typing)?;
         if is_typing {
             self.typing.insert(id);
         } else {
             self.typing.remove(&id);
         }
-        self.state
-            .bus
-            .publish(events::typing(&conv, self.actor.id(), is_typing));
         Ok(())
     }
 
-    async fn send(&mut self, id: ConversationId, draft: &Draft<'_>) -> Result<String, Error> {
+    async fn send(&mut self, id: ConversationId, body: &SendBody) -> Result<String, Error> {
         // This socket's own conversation, or one it checked before: no lookup per message.
-        let target = match self.fixed.or_else(|| self.allowed.get(&id).copied()) {
-            Some(c) => messaging::Target::Known(c),
-            None => messaging::Target::Id(id),
+        let target = match self
+            .fixed
+            .filter(|c| c.id == id)
+            .or_else(|| self.allowed.get(&id).copied())
+        {
+            Some(c) => Target::Known(c),
+            None => Target::Id(id),
         };
-        let sent = messaging::send_to(&self.state, &self.actor, target, draft).await?;
+        let sent = self.messaging.send(&self.actor, target, body).await?;
         self.allowed.entry(id).or_insert(sent.conversation);
         if self.typing.remove(&id) {
-            self.state
-                .bus
-                .publish(events::typing(&sent.conversation, self.actor.id(), false));
+            let _ = self.messaging.typing(&self.actor, sent.conversation, false);
         }
-        Ok(json!({
-            "type": "ack",
-            "client_message_id": sent.message.client_message_id,
-            "message": MessageJson::from(&sent.message),
-        })
-        .to_string())
+        Ok(ServerFrame::Ack {
+            client_message_id: sent.message.client_message_id.as_deref(),
+            message: MessageJson::from(&sent.message),
+        }
+        .to_json())
     }
 
-    /// The socket is closing: whoever sees this user typing sees them stop.
-    pub async fn stop_typing(&mut self) {
+    /// The socket is closing: whoever sees this user typing sees them stop, and the socket
+    /// shows nothing any more.
+    pub fn close(&mut self) {
         for id in std::mem::take(&mut self.typing) {
-            if let Some(&conv) = self.fixed.as_ref().or(self.allowed.get(&id)) {
-                self.state
-                    .bus
-                    .publish(events::typing(&conv, self.actor.id(), false));
+            let conversation = self
+                .fixed
+                .filter(|c| c.id == id)
+                .or_else(|| self.allowed.get(&id).copied());
+            if let Some(c) = conversation {
+                let _ = self.messaging.typing(&self.actor, c, false);
             }
         }
+        self.presence.leave();
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     const USER: FrameContext = FrameContext {
         fixed: None,
-        impersonating: false,
+        read_only: false,
     };
     const CONVERSATION: FrameContext = FrameContext {
         fixed: Some(7),
-        impersonating: false,
+        read_only: false,
     };
 
     fn command(text: &str, ctx: FrameContext) -> Command {
@@ -396,7 +386,7 @@ mod tests {
     #[test]
     fn typing_checks_read_only_then_is_typing_then_the_conversation() {
         let ro = FrameContext {
-            impersonating: true,
+            read_only: true,
             ..USER
         };
         assert_eq!(error(r#"{"type": "typing"}"#, ro)["code"], "read_only");

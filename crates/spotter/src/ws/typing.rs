@@ -3,31 +3,34 @@
 //! itself, so a typist whose node died, or whose `false` was lost, cannot leave it on.
 
 use std::collections::HashMap;
-use std::time::Duration;
 
-use tokio::time::Instant;
-
+use crate::clock::Micros;
 use crate::domain::model::{ConversationId, UserId};
 
 #[derive(Debug)]
 pub struct TypingTracker {
-    ttl: Duration,
-    shown: HashMap<(ConversationId, UserId), Instant>,
+    ttl: Micros,
+    shown: HashMap<(ConversationId, UserId), Micros>,
 }
 
 impl TypingTracker {
-    pub fn new(ttl: Duration) -> Self {
+    pub fn new(ttl: Micros) -> Self {
         Self {
             ttl,
             shown: HashMap::new(),
         }
     }
 
-    /// Notes a typing event that was passed on to the client.
-    pub fn saw(&mut self, conversation: ConversationId, user: UserId, is_typing: bool) {
+    /// Notes a typing event that was passed on to the client at `now`.
+    pub fn saw(
+        &mut self,
+        conversation: ConversationId,
+        user: UserId,
+        is_typing: bool,
+        now: Micros,
+    ) {
         if is_typing {
-            self.shown
-                .insert((conversation, user), Instant::now() + self.ttl);
+            self.shown.insert((conversation, user), now + self.ttl);
         } else {
             self.shown.remove(&(conversation, user));
         }
@@ -39,12 +42,12 @@ impl TypingTracker {
     }
 
     /// The next deadline, for the socket's timer.
-    pub fn next_deadline(&self) -> Option<Instant> {
+    pub fn next_deadline(&self) -> Option<Micros> {
         self.shown.values().min().copied()
     }
 
-    /// Removes and returns the indicators whose deadline has passed.
-    pub fn expire(&mut self, now: Instant) -> Vec<(ConversationId, UserId)> {
+    /// Removes and returns the indicators whose deadline has passed at `now`.
+    pub fn expire(&mut self, now: Micros) -> Vec<(ConversationId, UserId)> {
         let gone: Vec<_> = self
             .shown
             .iter()
@@ -62,34 +65,37 @@ impl TypingTracker {
 mod tests {
     use super::*;
 
-    #[tokio::test(start_paused = true)]
-    async fn an_indicator_not_refreshed_within_the_ttl_expires() {
-        let mut t = TypingTracker::new(Duration::from_secs(6));
-        t.saw(1, 7, true);
-        tokio::time::advance(Duration::from_secs(5)).await;
-        assert!(t.expire(Instant::now()).is_empty());
-        tokio::time::advance(Duration::from_secs(1)).await;
-        assert_eq!(t.expire(Instant::now()), vec![(1, 7)]);
+    const SEC: Micros = 1_000_000;
+    const C: ConversationId = ConversationId(1);
+    const U: UserId = UserId(7);
+
+    #[test]
+    fn an_indicator_not_refreshed_within_the_ttl_expires() {
+        let mut t = TypingTracker::new(6 * SEC);
+        t.saw(C, U, true, 0);
+        assert!(t.expire(5 * SEC).is_empty());
+        assert_eq!(t.expire(6 * SEC), vec![(C, U)]);
         assert!(t.next_deadline().is_none());
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn a_refresh_pushes_the_deadline_back() {
-        let mut t = TypingTracker::new(Duration::from_secs(6));
-        t.saw(1, 7, true);
-        tokio::time::advance(Duration::from_secs(4)).await;
-        t.saw(1, 7, true);
-        tokio::time::advance(Duration::from_secs(4)).await;
-        assert!(t.expire(Instant::now()).is_empty(), "refreshed 4 s ago");
-        tokio::time::sleep_until(t.next_deadline().unwrap()).await;
-        assert_eq!(t.expire(Instant::now()), vec![(1, 7)]);
+    #[test]
+    fn a_refresh_pushes_the_deadline_back() {
+        let mut t = TypingTracker::new(6 * SEC);
+        t.saw(C, U, true, 0);
+        t.saw(C, U, true, 4 * SEC);
+        assert!(t.expire(8 * SEC).is_empty(), "refreshed 4 s ago");
+        assert_eq!(t.next_deadline(), Some(10 * SEC));
+        assert_eq!(t.expire(10 * SEC), vec![(C, U)]);
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn an_explicit_stop_clears_at_once() {
-        let mut t = TypingTracker::new(Duration::from_secs(6));
-        t.saw(1, 7, true);
-        t.saw(1, 7, false);
+    #[test]
+    fn an_explicit_stop_or_a_message_clears_at_once() {
+        let mut t = TypingTracker::new(6 * SEC);
+        t.saw(C, U, true, 0);
+        t.saw(C, U, false, 1);
+        assert!(t.next_deadline().is_none());
+        t.saw(C, U, true, 2);
+        t.forget(C, U);
         assert!(t.next_deadline().is_none());
     }
 }

@@ -116,9 +116,7 @@ async fn every_forged_or_stale_token_is_refused_on_rest_and_socket(app: TestApp)
         refused(&app, conv, name, token).await;
     }
     // Deactivated, then deleted: the same token stops working at once.
-    spotter::store::users::set_active(app.state.db.pool(), app.trainee2.id, false)
-        .await
-        .unwrap();
+    app.deactivate(app.trainee2.id).await;
     refused(
         &app,
         conv,
@@ -126,9 +124,7 @@ async fn every_forged_or_stale_token_is_refused_on_rest_and_socket(app: TestApp)
         app.trainee2.client.token().unwrap(),
     )
     .await;
-    spotter::store::users::delete(app.state.db.pool(), app.other_trainee.id)
-        .await
-        .unwrap();
+    app.delete_user(app.other_trainee.id).await;
     refused(
         &app,
         conv,

@@ -154,9 +154,7 @@ async fn a_token_signed_by_the_host_platform_is_accepted(app: TestApp) {
 }
 
 async fn a_deactivated_or_deleted_user_is_refused(app: TestApp) {
-    spotter::store::users::set_active(app.state.db.pool(), app.trainee.id, false)
-        .await
-        .unwrap();
+    app.deactivate(app.trainee.id).await;
     let err = app.trainee.client.me().await.unwrap_err();
     assert_eq!(err.status(), Some(StatusCode::UNAUTHORIZED));
     assert_eq!(
@@ -167,9 +165,7 @@ async fn a_deactivated_or_deleted_user_is_refused(app: TestApp) {
             .status(),
         Some(StatusCode::UNAUTHORIZED)
     );
-    spotter::store::users::delete(app.state.db.pool(), app.trainee2.id)
-        .await
-        .unwrap();
+    app.delete_user(app.trainee2.id).await;
     assert_eq!(
         app.trainee2.client.me().await.unwrap_err().status(),
         Some(StatusCode::UNAUTHORIZED)

@@ -8,7 +8,8 @@ use crate::helpers::TestApp;
 
 both_backends!(
     devices_register_and_unregister,
-    bad_device_bodies_answer_400
+    bad_device_bodies_answer_400,
+    an_impersonation_token_cannot_register_or_remove_devices
 );
 
 async fn devices_register_and_unregister(app: TestApp) {
@@ -21,10 +22,12 @@ async fn devices_register_and_unregister(app: TestApp) {
         .unwrap();
     let sub = json!({"platform": "webpush", "subscription": {"endpoint": "https://push.example.com/abc", "expirationTime": null, "keys": {"p256dh": "BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1XbjhazAkj7I99e8QcYP7DkM", "auth": "tBHItJI5svbpez7KI4CCXg"}}});
     c.register_device(&sub).await.unwrap();
-    let devices = spotter::store::devices::active_for(app.state.db.pool(), app.trainee.id)
-        .await
-        .unwrap();
-    assert_eq!(devices.len(), 2, "the same token twice is one device");
+    let devices = app.active_platforms(app.trainee.id).await;
+    assert_eq!(
+        devices,
+        ["android", "webpush"],
+        "the same token twice is one device"
+    );
     assert_eq!(
         c.unregister_device(&json!({"token": "fcm-token-1"}))
             .await
@@ -35,12 +38,7 @@ async fn devices_register_and_unregister(app: TestApp) {
         c.unregister_device(&sub).await.unwrap(),
         StatusCode::NO_CONTENT
     );
-    assert!(
-        spotter::store::devices::active_for(app.state.db.pool(), app.trainee.id)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(app.active_platforms(app.trainee.id).await.is_empty());
 }
 
 async fn bad_device_bodies_answer_400(app: TestApp) {
@@ -56,4 +54,39 @@ async fn bad_device_bodies_answer_400(app: TestApp) {
         let err = app.trainee.client.register_device(&body).await.unwrap_err();
         assert_eq!(err.status(), Some(StatusCode::BAD_REQUEST), "{body}");
     }
+}
+
+/// A read-only token must not aim the impersonated user's notifications at the impersonator's
+/// device (nor take theirs away).
+async fn an_impersonation_token_cannot_register_or_remove_devices(app: TestApp) {
+    app.trainee
+        .client
+        .register_device(&json!({"token": "trainee-phone", "platform": "ios"}))
+        .await
+        .unwrap();
+    let imp = app
+        .trainer
+        .client
+        .impersonate_trainee(app.trainee.id)
+        .await
+        .unwrap();
+    let as_trainee = app.anon.with_token(imp.access);
+    let refused = json!({"detail": "This action is not allowed during impersonation."});
+    let err = as_trainee
+        .register_device(&json!({"token": "trainer-phone", "platform": "android"}))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (err.status(), err.body().cloned()),
+        (Some(StatusCode::FORBIDDEN), Some(refused.clone()))
+    );
+    let err = as_trainee
+        .unregister_device(&json!({"token": "trainee-phone"}))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (err.status(), err.body().cloned()),
+        (Some(StatusCode::FORBIDDEN), Some(refused))
+    );
+    assert_eq!(app.active_platforms(app.trainee.id).await, ["ios"]);
 }

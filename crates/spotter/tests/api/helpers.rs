@@ -4,12 +4,12 @@
 
 use std::sync::OnceLock;
 
-use spotter::domain::model::Role;
+use spotter::domain::model::{Role, UserId};
 use spotter::state::AppState;
-use spotter::store::users::{self, NewUser};
+use spotter::store::NewUser;
 use spotter::{Application, Config};
 use spotter_client::Client;
-use sqlx::Connection;
+use sqlx::{Connection, Row};
 
 pub const PASSWORD: &str = "correct-horse-battery";
 pub const JWT_SECRET: &str = "test-secret-shared-with-the-host-platform";
@@ -182,11 +182,14 @@ impl TestApp {
                     first_name: first,
                     last_name: "Test",
                     role,
-                    parent_trainer_id: parent,
+                    parent_trainer_id: parent.map(UserId),
                 };
-                users::insert(state.db.pool(), &new)
+                state
+                    .store
+                    .insert_user(&new, state.clock.now())
                     .await
                     .expect("insert user")
+                    .get()
             }
         };
         let admin = add("admin@test.io", Role::Admin, "Ada", None).await;
@@ -241,11 +244,125 @@ impl TestApp {
             first_name: "Bulk",
             last_name: email,
             role,
-            parent_trainer_id: parent,
+            parent_trainer_id: parent.map(UserId),
         };
-        users::insert(self.state.db.pool(), &new)
+        self.state
+            .store
+            .insert_user(&new, self.state.clock.now())
             .await
             .expect("insert user")
+            .get()
+    }
+
+    /// The trainer starts a conversation with `trainee` straight through the store (fixtures
+    /// of many conversations, where the API's start limit would bite).
+    pub async fn store_start(&self, trainee: i64, text: &str) {
+        let trainer = self
+            .state
+            .store
+            .user(UserId(self.trainer.id))
+            .await
+            .unwrap()
+            .unwrap();
+        let start = spotter::store::StartSend {
+            trainer: trainer.as_sender(),
+            trainee: UserId(trainee),
+            body: spotter::domain::input::MessageBody::parse(text).unwrap(),
+            cmid: None,
+        };
+        self.state
+            .store
+            .start(std::sync::Arc::new(start), self.state.clock.now())
+            .await
+            .unwrap();
+    }
+
+    /// Deactivates an account (an operator's action; no API does it).
+    pub async fn deactivate(&self, user: i64) {
+        let now = self.state.clock.now();
+        assert!(
+            self.state
+                .store
+                .set_active(UserId(user), false, now)
+                .await
+                .unwrap()
+        );
+    }
+
+    /// Deletes an account (as the original platform's account deletion does).
+    pub async fn delete_user(&self, user: i64) {
+        assert!(self.state.store.delete_user(UserId(user)).await.unwrap());
+    }
+
+    /// The platforms of a user's active push devices, in the order registered.
+    pub async fn active_platforms(&self, user: i64) -> Vec<&'static str> {
+        self.state
+            .store
+            .active_devices(UserId(user))
+            .await
+            .unwrap()
+            .iter()
+            .map(|d| d.platform.as_str())
+            .collect()
+    }
+
+    /// Runs a query straight on the database, on a connection of the test's own (to look at
+    /// what no API shows: outbox outcomes, job states); each value as text, `NULL` for null.
+    pub async fn sql(&self, query: &str) -> Vec<Vec<String>> {
+        match &self.config.database_url {
+            Some(url) => {
+                let mut c = sqlx::PgConnection::connect(url).await.expect("connect");
+                let rows = sqlx::query(sqlx::AssertSqlSafe(query.to_owned()))
+                    .fetch_all(&mut c)
+                    .await
+                    .expect("query");
+                rows.iter()
+                    .map(|r| {
+                        (0..r.len())
+                            .map(|i| {
+                                let text = r.try_get::<Option<String>, _>(i).ok().flatten();
+                                let int = || r.try_get::<Option<i64>, _>(i).ok().flatten();
+                                text.or_else(|| int().map(|n| n.to_string()))
+                                    .unwrap_or_else(|| "NULL".to_owned())
+                            })
+                            .collect()
+                    })
+                    .collect()
+            }
+            None => {
+                let path = self.config.data_dir.join("spotter.db");
+                let c = rusqlite::Connection::open(path).expect("open");
+                let mut stmt = c.prepare(query).expect("prepare");
+                let n = stmt.column_count();
+                stmt.query_map([], |r| {
+                    (0..n)
+                        .map(|i| {
+                            Ok(match r.get_ref(i)? {
+                                rusqlite::types::ValueRef::Null => "NULL".to_owned(),
+                                rusqlite::types::ValueRef::Integer(v) => v.to_string(),
+                                rusqlite::types::ValueRef::Real(v) => v.to_string(),
+                                rusqlite::types::ValueRef::Text(t) => {
+                                    String::from_utf8_lossy(t).into_owned()
+                                }
+                                rusqlite::types::ValueRef::Blob(_) => "BLOB".to_owned(),
+                            })
+                        })
+                        .collect()
+                })
+                .expect("query")
+                .collect::<Result<_, _>>()
+                .expect("rows")
+            }
+        }
+    }
+
+    /// The first column of each row of `query`.
+    pub async fn column(&self, query: &str) -> Vec<String> {
+        self.sql(query)
+            .await
+            .into_iter()
+            .map(|mut r| r.swap_remove(0))
+            .collect()
     }
 
     /// Starts the trainer ↔ trainee conversation with a first message; returns its id.

@@ -123,7 +123,7 @@ async fn cursor_parameters_are_validated(app: TestApp) {
 }
 
 async fn conversation_list_pages_by_fifty(app: TestApp) {
-    // 51 conversations straight into the store: through the API the start limit would bite.
+    // 51 conversations straight through the store: through the API the start limit would bite.
     for i in 0..51 {
         let id = app
             .add_user(
@@ -132,16 +132,7 @@ async fn conversation_list_pages_by_fifty(app: TestApp) {
                 Some(app.trainer.id),
             )
             .await;
-        let mut w = app.state.db.begin_write().await.unwrap();
-        spotter::store::conversations::upsert_pair(
-            &mut w.tx,
-            app.trainer.id,
-            id,
-            spotter::clock::now_micros() + i,
-        )
-        .await
-        .unwrap();
-        w.commit().await.unwrap();
+        app.store_start(id, "hello").await;
     }
     let p1 = app.trainer.client.conversations(1).await.unwrap();
     assert_eq!((p1.count, p1.results.len()), (51, 50));

@@ -87,18 +87,18 @@ async fn archive_then_reassign_then_start_again_reuses_the_history(app: TestApp)
         Some(json!({"error": "Trainee not found or not assigned to you."}))
     );
 
-    let pool = app.state.db.pool();
-    let trainee = spotter::store::users::by_email(pool, "trainee@test.io")
+    let accounts = &app.state.accounts;
+    let trainee = accounts
+        .user_by_email("trainee@test.io")
         .await
         .unwrap()
         .unwrap();
-    let trainer = spotter::store::users::by_email(pool, "trainer@test.io")
+    let trainer = accounts
+        .user_by_email("trainer@test.io")
         .await
         .unwrap()
         .unwrap();
-    spotter::domain::accounts::assign(&app.state, &trainee, &trainer)
-        .await
-        .unwrap();
+    accounts.assign(&trainee, &trainer).await.unwrap();
 
     let (_, again) = app
         .trainer

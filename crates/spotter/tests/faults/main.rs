@@ -444,22 +444,15 @@ async fn sqlite_on_a_full_disk_answers_507_keeps_every_acknowledged_message_and_
             }
         }
     }
-    use sqlx::Row;
-    let check: String = sqlx::query("PRAGMA integrity_check")
-        .fetch_one(app.state.db.pool())
+    assert_eq!(app.column("PRAGMA integrity_check").await, ["ok"]);
+    let ids: Vec<i64> = app
+        .column(&format!(
+            "SELECT id FROM messages WHERE conversation_id = {conv} ORDER BY id"
+        ))
         .await
-        .unwrap()
-        .get(0);
-    assert_eq!(check, "ok");
-    let ids: Vec<i64> =
-        sqlx::query("SELECT id FROM messages WHERE conversation_id = $1 ORDER BY id")
-            .bind(conv)
-            .fetch_all(app.state.db.pool())
-            .await
-            .unwrap()
-            .iter()
-            .map(|r| r.get("id"))
-            .collect();
+        .iter()
+        .map(|id| id.parse().unwrap())
+        .collect();
     for id in &acked {
         assert_eq!(
             ids.iter().filter(|x| *x == id).count(),

@@ -60,14 +60,8 @@ async fn setup(backend: Backend, tweak: impl FnOnce(&mut Config)) -> Push {
 }
 
 async fn outcomes(app: &TestApp) -> Vec<String> {
-    use sqlx::Row;
-    sqlx::query("SELECT COALESCE(outcome, 'pending') AS o FROM push_outbox ORDER BY id")
-        .fetch_all(app.state.db.pool())
+    app.column("SELECT COALESCE(outcome, 'pending') FROM push_outbox ORDER BY id")
         .await
-        .unwrap()
-        .iter()
-        .map(|r| r.get::<String, _>("o"))
-        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -251,24 +245,19 @@ async fn failures_are_retried_with_backoff_gone_devices_deactivated_and_hopeless
         .unwrap();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     loop {
-        use sqlx::Row;
-        let rows = sqlx::query("SELECT state, attempts, last_error FROM push_jobs ORDER BY id")
-            .fetch_all(p.app.state.db.pool())
-            .await
-            .unwrap();
+        let rows = p
+            .app
+            .sql("SELECT state, attempts, last_error FROM push_jobs ORDER BY id")
+            .await;
         let states: Vec<(String, i64)> = rows
             .iter()
-            .map(|r| (r.get("state"), r.get("attempts")))
+            .map(|r| (r[0].clone(), r[1].parse().unwrap()))
             .collect();
         if states.len() == 4 && states[2..].iter().all(|(s, _)| s != "pending") {
             let mut tail = states[2..].to_vec();
             tail.sort();
             assert_eq!(tail, vec![("dead".to_owned(), 3), ("gone".to_owned(), 1)]);
-            let dead_reason: String = rows
-                .iter()
-                .find(|r| r.get::<String, _>("state") == "dead")
-                .unwrap()
-                .get("last_error");
+            let dead_reason = &rows.iter().find(|r| r[0] == "dead").unwrap()[2];
             assert!(dead_reason.contains("503"), "{dead_reason}");
             break;
         }
@@ -278,14 +267,8 @@ async fn failures_are_retried_with_backoff_gone_devices_deactivated_and_hopeless
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let active = spotter::store::devices::active_for(p.app.state.db.pool(), p.app.trainee.id)
-        .await
-        .unwrap();
     assert_eq!(
-        active
-            .iter()
-            .map(|d| d.platform.as_str())
-            .collect::<Vec<_>>(),
+        p.app.active_platforms(p.app.trainee.id).await,
         vec!["android"],
         "the gone browser is off"
     );
@@ -531,8 +514,8 @@ async fn reading_on_another_node_suppresses_the_push() {
 
 /// Finished outbox rows are purged after their retention; pending ones never are.
 async fn finished_outbox_rows_are_purged_and_pending_ones_kept(backend: Backend) {
-    use spotter::store::outbox::purge_done;
     let p = setup(backend, |_| {}).await;
+    let store = &p.app.state.store;
     assert_eq!(outcomes(&p.app).await, ["no_devices"]);
     p.app
         .trainer
@@ -541,7 +524,8 @@ async fn finished_outbox_rows_are_purged_and_pending_ones_kept(backend: Backend)
         .await
         .unwrap();
     // Everything finished up to now goes; the new row is still waiting out its coalescing.
-    let gone = purge_done(&p.app.state.db, spotter::clock::now_micros() + 1)
+    let gone = store
+        .purge_outbox(p.app.state.clock.now() + 1)
         .await
         .unwrap();
     assert_eq!(gone, 1);
@@ -555,7 +539,7 @@ async fn finished_outbox_rows_are_purged_and_pending_ones_kept(backend: Backend)
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     // Rows finished after the cut-off stay.
-    let kept = purge_done(&p.app.state.db, 0).await.unwrap();
+    let kept = store.purge_outbox(0).await.unwrap();
     assert_eq!(kept, 0);
     assert_eq!(outcomes(&p.app).await, ["no_devices"]);
 }

@@ -1,16 +1,22 @@
-//! The JSON shapes of the contract, shared by REST answers and socket frames, with their
-//! OpenAPI schemas. Field names and nullability follow `spec/wire-contract.md` to the letter.
+//! The JSON shapes of the contract, shared by REST answers and socket frames ([`frames`]),
+//! with their OpenAPI schemas. Field names, order and nullability are the original API's, to
+//! the letter (`docs/api.md`).
+
+pub mod frames;
+pub mod time;
 
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::clock::{to_wire, to_wire_opt};
-use crate::domain::model::{Conversation, Message, Sender, User, UserSummary};
+use crate::domain::model::{
+    Conversation, ConversationId, Message, MessageId, Sender, User, UserId, UserSummary,
+};
+pub use time::{to_wire, to_wire_opt};
 
 /// A participant inside a conversation.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct UserSummaryJson {
-    pub id: i64,
+    pub id: UserId,
     pub first_name: String,
     pub last_name: String,
     pub email: String,
@@ -33,7 +39,7 @@ impl From<&UserSummary> for UserSummaryJson {
 /// A message's author.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SenderJson {
-    pub id: i64,
+    pub id: UserId,
     pub first_name: String,
     pub last_name: String,
     pub profile_image: Option<String>,
@@ -52,8 +58,8 @@ impl From<&Sender> for SenderJson {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MessageJson {
-    pub id: i64,
-    pub conversation_id: i64,
+    pub id: MessageId,
+    pub conversation_id: ConversationId,
     /// Null only if the author's account was deleted.
     pub sender: Option<SenderJson>,
     pub content: String,
@@ -88,7 +94,7 @@ impl From<&Message> for MessageJson {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ConversationJson {
-    pub id: i64,
+    pub id: ConversationId,
     pub trainer: UserSummaryJson,
     /// Null if the trainee's account was deleted.
     pub trainee: Option<UserSummaryJson>,
@@ -102,7 +108,7 @@ pub struct ConversationJson {
 }
 
 impl ConversationJson {
-    pub fn new(c: &Conversation, viewer: i64) -> Self {
+    pub fn new(c: &Conversation, viewer: UserId) -> Self {
         Self {
             id: c.id,
             trainer: (&c.trainer).into(),
@@ -119,7 +125,7 @@ impl ConversationJson {
 /// A user as the platform endpoints show one (`users/me/`, the trainee list).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct UserJson {
-    pub id: i64,
+    pub id: UserId,
     pub email: String,
     pub first_name: String,
     pub last_name: String,
@@ -128,7 +134,7 @@ pub struct UserJson {
     pub profile_image: Option<String>,
     pub is_active: bool,
     /// A trainee's trainer, or null.
-    pub parent_trainer: Option<i64>,
+    pub parent_trainer: Option<UserId>,
     pub date_joined: String,
 }
 

@@ -1,17 +1,16 @@
 //! Delivered receipts: when a socket of the recipient has written a message, the message is
-//! marked delivered and the sender told. Marks are batched (one transaction for everything that
+//! marked delivered and the sender told. Marks are batched (one write for everything that
 //! arrived meanwhile), so a busy node writes receipts in bulk, not one round trip per message;
-//! on SQLite inside the group commit's next transaction.
+//! on SQLite they share the writer's next transaction with whatever else is being written.
 
 use std::collections::{HashMap, HashSet};
 
 use tokio::sync::mpsc;
 
-use crate::clock::{Micros, now_micros};
-use crate::domain::events;
+use crate::clock::Clock;
+use crate::domain::events::{Event, Publisher};
 use crate::domain::model::{ConversationId, MessageId, UserId};
-use crate::state::AppState;
-use crate::store::messages;
+use crate::store::{DeliveryMark, Store};
 
 /// A message that reached a socket of its recipient.
 #[derive(Debug, Clone, Copy)]
@@ -27,9 +26,11 @@ pub struct Delivered {
 pub struct DeliveryQueue(mpsc::Sender<Delivered>);
 
 impl DeliveryQueue {
-    pub fn new() -> (Self, mpsc::Receiver<Delivered>) {
+    /// The queue, and the worker that empties it (run it with `tokio::spawn`).
+    pub fn start(store: Store, events: Publisher, clock: Clock) -> Self {
         let (tx, rx) = mpsc::channel(65_536);
-        (Self(tx), rx)
+        tokio::spawn(run(store, events, clock, rx));
+        Self(tx)
     }
 
     /// Records a delivery; if the writer is far behind, the receipt is skipped (the message
@@ -39,10 +40,11 @@ impl DeliveryQueue {
     }
 }
 
-/// Runs until the queue closes: marks batches delivered and publishes the receipts.
-pub async fn run(state: AppState, mut rx: mpsc::Receiver<Delivered>) {
+/// Until the queue closes: marks batches delivered and publishes the receipts.
+async fn run(store: Store, events: Publisher, clock: Clock, mut rx: mpsc::Receiver<Delivered>) {
     let mut batch = Vec::with_capacity(1024);
     while rx.recv_many(&mut batch, 1024).await > 0 {
+        // Per (conversation, recipient), the newest message delivered covers the older ones.
         let mut latest: HashMap<(ConversationId, UserId), Delivered> = HashMap::new();
         for d in batch.drain(..) {
             let e = latest.entry((d.conversation_id, d.recipient)).or_insert(d);
@@ -50,51 +52,48 @@ pub async fn run(state: AppState, mut rx: mpsc::Receiver<Delivered>) {
                 *e = d;
             }
         }
-        if let Err(e) = write(&state, latest.into_values().collect()).await {
+        let marks: Vec<Delivered> = latest.into_values().collect();
+        if let Err(e) = write(&store, &events, &clock, marks).await {
             tracing::warn!(error = %e, "marking messages delivered");
         }
     }
 }
 
-async fn write(state: &AppState, marks: Vec<Delivered>) -> anyhow::Result<()> {
-    let now = now_micros();
-    let rows: Vec<_> = marks
+async fn write(
+    store: &Store,
+    events: &Publisher,
+    clock: &Clock,
+    marks: Vec<Delivered>,
+) -> crate::store::Result<()> {
+    let now = clock.now();
+    let rows = marks
         .iter()
-        .map(|d| (d.conversation_id, d.recipient, d.message_id))
+        .map(|d| DeliveryMark {
+            conversation: d.conversation_id,
+            recipient: d.recipient,
+            up_to: d.message_id,
+        })
         .collect();
-    // SQLite: the marks ride in the group commit's next transaction (no fsync of their own).
-    // PostgreSQL: a transaction of their own, 128 marks a statement.
-    let marked = if state.db.direct().is_some() {
-        state.committer.mark_delivered(rows, now).await?
-    } else {
-        let mut w = state.db.begin_write().await?;
-        let marked = messages::pg::mark_delivered_many(&mut w.tx, &rows, now).await?;
-        w.commit().await?;
-        marked
-    };
+    let marked = store.mark_delivered(rows, now).await?;
     // A mark changed something if a message of its conversation from someone other than its
     // recipient was marked.
     let mut senders: HashMap<ConversationId, HashSet<Option<UserId>>> = HashMap::new();
     for (c, sender) in marked {
         senders.entry(c).or_default().insert(sender);
     }
-    let changed = marks.into_iter().filter(|d| {
-        senders
+    for d in marks {
+        let changed = senders
             .get(&d.conversation_id)
-            .is_some_and(|s| s.iter().any(|sender| *sender != Some(d.recipient)))
-    });
-    publish(state, changed, now);
-    Ok(())
-}
-
-fn publish(state: &AppState, changed: impl Iterator<Item = Delivered>, now: Micros) {
-    for d in changed {
-        state.bus.publish(events::delivery_receipt(
-            d.conversation_id,
-            d.recipient,
-            d.sender,
-            d.message_id,
-            now,
-        ));
+            .is_some_and(|s| s.iter().any(|sender| *sender != Some(d.recipient)));
+        if changed {
+            events.publish(Event::Delivered {
+                conversation: d.conversation_id,
+                recipient: d.recipient,
+                sender: d.sender,
+                up_to: d.message_id,
+                at: now,
+            });
+        }
     }
+    Ok(())
 }

@@ -1,0 +1,130 @@
+//! Where each domain event goes, and the frame its sockets get: the contract's frames, with
+//! `conversation_id` added so one frame serves conversation and user sockets alike.
+
+use std::sync::Arc;
+
+use super::{Event, Kind, Topic};
+use crate::domain::events::Event as Happened;
+use crate::domain::model::{ConversationRef, Message};
+use crate::wire::frames::ServerFrame;
+use crate::wire::{MessageJson, to_wire};
+
+/// The conversation's sockets and every socket of each participant.
+fn participants(c: &ConversationRef) -> Vec<Topic> {
+    let mut topics = vec![Topic::Conversation(c.id)];
+    topics.extend(c.participants().map(Topic::User));
+    topics
+}
+
+fn frame(f: &ServerFrame<'_>) -> Arc<str> {
+    Arc::from(f.to_json())
+}
+
+/// The `new_message` frame of a message (also what a socket writes when it replays one).
+pub fn new_message(m: &Message) -> String {
+    ServerFrame::NewMessage {
+        conversation_id: m.conversation_id,
+        message: MessageJson::from(m),
+    }
+    .to_json()
+}
+
+/// Who gets `happened`, and how it reads on their sockets.
+pub fn route(happened: &Happened) -> Event {
+    let (topics, exclude_user, kind, frame) = match happened {
+        Happened::MessageSent {
+            conversation,
+            message,
+        } => (
+            participants(conversation),
+            None,
+            Kind::NewMessage {
+                conversation_id: conversation.id,
+                message_id: message.id,
+                seq: message.seq,
+                sender_id: message.sender_id(),
+                created_at: message.created_at,
+            },
+            Arc::from(new_message(message)),
+        ),
+        Happened::Read {
+            conversation,
+            reader,
+            at,
+        } => (
+            participants(conversation),
+            None,
+            Kind::ReadReceipt {
+                conversation_id: conversation.id,
+                reader_id: *reader,
+            },
+            frame(&ServerFrame::ReadReceipt {
+                conversation_id: conversation.id,
+                reader_id: *reader,
+                read_at: to_wire(*at),
+            }),
+        ),
+        Happened::Typing {
+            conversation,
+            typist,
+            is_typing,
+        } => (
+            participants(conversation),
+            Some(*typist),
+            Kind::Typing {
+                conversation_id: conversation.id,
+                user_id: *typist,
+                is_typing: *is_typing,
+            },
+            frame(&typing(conversation.id, *typist, *is_typing)),
+        ),
+        Happened::Delivered {
+            conversation,
+            recipient,
+            sender,
+            up_to,
+            at,
+        } => (
+            vec![Topic::Conversation(*conversation), Topic::User(*sender)],
+            Some(*recipient),
+            Kind::DeliveryReceipt {
+                conversation_id: *conversation,
+            },
+            frame(&ServerFrame::DeliveryReceipt {
+                conversation_id: *conversation,
+                up_to_message_id: *up_to,
+                delivered_at: to_wire(*at),
+            }),
+        ),
+        Happened::Archived { conversation } => (
+            participants(conversation),
+            None,
+            Kind::Archived {
+                conversation_id: conversation.id,
+            },
+            frame(&ServerFrame::ConversationArchived {
+                conversation_id: conversation.id,
+            }),
+        ),
+    };
+    Event {
+        topics,
+        exclude_user,
+        kind,
+        frame,
+        published_at: 0,
+    }
+}
+
+/// A typing indicator's frame (also what a socket writes when one expires).
+pub fn typing(
+    conversation_id: crate::domain::model::ConversationId,
+    user_id: crate::domain::model::UserId,
+    is_typing: bool,
+) -> ServerFrame<'static> {
+    ServerFrame::TypingIndicator {
+        conversation_id,
+        user_id,
+        is_typing,
+    }
+}

@@ -1,0 +1,88 @@
+//! What rusqlite needs to know of Spotter's types: ids bind and read as integers; SQLite's
+//! failures become [`StoreError`]s.
+
+use rusqlite::ToSql;
+use rusqlite::types::{FromSql, FromSqlResult, ToSqlOutput, ValueRef};
+
+use crate::domain::model::{ConversationId, DeviceId, MessageId, Platform, Role, UserId};
+use crate::store::StoreError;
+
+macro_rules! integer_ids {
+    ($($id:ty),*) => {$(
+        impl ToSql for $id {
+            fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+                Ok(ToSqlOutput::from(self.0))
+            }
+        }
+
+        impl FromSql for $id {
+            fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+                i64::column_result(value).map(Self)
+            }
+        }
+    )*};
+}
+
+integer_ids!(UserId, ConversationId, MessageId, DeviceId);
+
+/// A text column holding one of a fixed set of words.
+fn word<T>(value: ValueRef<'_>, parse: impl Fn(&str) -> Option<T>) -> FromSqlResult<T> {
+    let s = value.as_str()?;
+    parse(s)
+        .ok_or_else(|| rusqlite::types::FromSqlError::Other(format!("unknown value {s:?}").into()))
+}
+
+impl FromSql for Role {
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        word(value, Role::parse)
+    }
+}
+
+impl ToSql for Role {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::from(self.as_str()))
+    }
+}
+
+impl FromSql for Platform {
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        word(value, Platform::parse)
+    }
+}
+
+impl ToSql for Platform {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::from(self.as_str()))
+    }
+}
+
+/// SQLite's failure as the layers above need it: a full disk, a busy or unreadable database,
+/// a unique constraint, or anything else.
+pub fn to_store(e: rusqlite::Error) -> StoreError {
+    use rusqlite::ffi;
+    if let rusqlite::Error::SqliteFailure(f, message) = &e {
+        let text = message.clone().unwrap_or_else(|| f.to_string());
+        match f.extended_code {
+            ffi::SQLITE_FULL => return StoreError::Full(text),
+            ffi::SQLITE_CONSTRAINT_UNIQUE | ffi::SQLITE_CONSTRAINT_PRIMARYKEY => {
+                return StoreError::Conflict(text);
+            }
+            _ => {}
+        }
+        if matches!(
+            f.code,
+            rusqlite::ErrorCode::DatabaseBusy
+                | rusqlite::ErrorCode::DatabaseLocked
+                | rusqlite::ErrorCode::CannotOpen
+        ) {
+            return StoreError::Unavailable(text);
+        }
+    }
+    StoreError::Other(anyhow::Error::new(e).context("sqlite"))
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        to_store(e)
+    }
+}

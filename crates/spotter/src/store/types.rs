@@ -1,0 +1,190 @@
+//! The values that cross the seam, beside the domain's own records (`domain::model`).
+
+use crate::clock::Micros;
+use crate::domain::input::{ClientMessageId, MessageBody};
+use crate::domain::model::{
+    ConversationId, ConversationRef, Device, MessageId, Platform, Role, Sender, UserId,
+};
+use crate::domain::plan::Appended;
+
+/// A user to create.
+pub struct NewUser<'a> {
+    /// Stored lower-cased.
+    pub email: &'a str,
+    pub password_hash: &'a str,
+    pub first_name: &'a str,
+    pub last_name: &'a str,
+    pub role: Role,
+    pub parent_trainer_id: Option<UserId>,
+}
+
+/// A refresh token being used.
+pub struct RefreshUse<'a> {
+    pub jti: &'a str,
+    pub family: &'a str,
+    pub user: UserId,
+}
+
+/// What using a refresh token came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Spend {
+    /// First use: spent now.
+    Fresh,
+    /// It was spent before: a copy. Its family is revoked now.
+    Replayed,
+    /// Its family was revoked earlier.
+    Revoked,
+}
+
+/// A push device to register.
+pub struct NewDevice<'a> {
+    pub user_id: UserId,
+    pub platform: Platform,
+    pub token: &'a str,
+    pub p256dh: Option<&'a str>,
+    pub auth_secret: Option<&'a str>,
+}
+
+/// Which messages of a conversation to read, each in id (= commit) order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Range {
+    /// Newest first, by offset (the original page-number paging).
+    Page { limit: i64, offset: i64 },
+    /// Newest first, strictly older than `before` (the newest when `None`).
+    Before {
+        before: Option<MessageId>,
+        limit: i64,
+    },
+    /// Oldest first, strictly newer than `after`: what resume replays.
+    After { after: MessageId, limit: i64 },
+    /// Oldest first, after position `seq`: what a socket reads to fill a gap.
+    AfterSeq { seq: i64, limit: i64 },
+    /// The unread ones with ids from `lo` to `hi`, oldest first (a push burst).
+    UnreadBetween { lo: MessageId, hi: MessageId },
+}
+
+/// A recipient's live socket has the messages of a conversation up to `up_to`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeliveryMark {
+    pub conversation: ConversationId,
+    pub recipient: UserId,
+    pub up_to: MessageId,
+}
+
+/// A trainer's first message to a trainee, which starts (or resumes) their conversation.
+#[derive(Debug, Clone)]
+pub struct StartSend {
+    pub trainer: Sender,
+    pub trainee: UserId,
+    pub body: MessageBody,
+    pub cmid: Option<ClientMessageId>,
+}
+
+/// What a start came to.
+#[derive(Debug, Clone)]
+pub struct Started {
+    pub conversation: ConversationRef,
+    pub appended: Appended,
+}
+
+/// An outbox row claimed for planning.
+#[derive(Debug, Clone, Copy)]
+pub struct Pending {
+    pub id: i64,
+    pub message_id: MessageId,
+    pub conversation_id: ConversationId,
+    pub recipient_id: UserId,
+}
+
+/// A push job to create: one notification for one device.
+#[derive(Debug, Clone)]
+pub struct NewJob {
+    pub device: crate::domain::model::DeviceId,
+    pub recipient: UserId,
+    pub conversation: ConversationId,
+    /// The notification as JSON.
+    pub payload: String,
+}
+
+/// How an outbox row was settled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Settled {
+    /// A notification went out (as jobs).
+    Notified,
+    /// The recipient had the conversation open.
+    Reading,
+    /// The recipient had read the messages by then.
+    Read,
+    /// The recipient has no active device.
+    NoDevices,
+}
+
+impl Settled {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Notified => "notified",
+            Self::Reading => "reading",
+            Self::Read => "read",
+            Self::NoDevices => "no_devices",
+        }
+    }
+}
+
+/// One planning round's writes.
+#[derive(Debug, Default)]
+pub struct Round {
+    pub jobs: Vec<NewJob>,
+    pub settled: Vec<(Settled, Vec<i64>)>,
+}
+
+/// A delivery to make.
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub id: i64,
+    pub device: Device,
+    pub conversation_id: ConversationId,
+    pub payload: String,
+    pub attempts: i64,
+}
+
+/// How a delivery ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobOutcome {
+    Sent,
+    /// The device is unregistered (404/410): deactivate it.
+    Gone(String),
+    /// Try again at this time.
+    Retry {
+        at: Micros,
+        error: String,
+    },
+    /// Give up, with the reason.
+    Dead(String),
+}
+
+impl JobOutcome {
+    /// The job's state after it (`push_jobs.state`).
+    pub fn state(&self) -> &'static str {
+        match self {
+            Self::Sent => "sent",
+            Self::Gone(_) => "gone",
+            Self::Retry { .. } => "pending",
+            Self::Dead(_) => "dead",
+        }
+    }
+
+    pub fn error(&self) -> Option<&str> {
+        match self {
+            Self::Sent => None,
+            Self::Gone(e) | Self::Dead(e) | Self::Retry { error: e, .. } => Some(e),
+        }
+    }
+}
+
+/// Outbox rows waiting, jobs waiting, jobs dead-lettered.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct QueueDepth {
+    pub outbox: i64,
+    pub jobs: i64,
+    pub dead: i64,
+}
