@@ -31,9 +31,13 @@ pub async fn run(state: AppState) {
     let clock = state.clock.clone();
     let mut last_report = clock.now();
     let mut last_purge = clock.now();
+    let tick = micros(state.push.tick);
+    let mut next = clock.now() + tick;
     loop {
-        clock.sleep(state.push.tick).await;
+        // The next round is a tick after the last one began, however long that one took.
+        clock.sleep_until(next).await;
         let now = clock.now();
+        next = now + tick;
         // A full round means more is due: go on at once (a few rounds a tick at most), so a
         // burst of sends does not queue behind the tick.
         for _ in 0..PLAN_ROUNDS_PER_TICK {

@@ -15,10 +15,6 @@ both_backends!(
     a_reused_refresh_token_revokes_its_whole_family
 );
 
-fn now() -> i64 {
-    time::OffsetDateTime::now_utc().unix_timestamp()
-}
-
 fn sign(alg: Algorithm, claims: &Value, key: &str) -> String {
     jsonwebtoken::encode(
         &Header::new(alg),
@@ -28,8 +24,9 @@ fn sign(alg: Algorithm, claims: &Value, key: &str) -> String {
     .unwrap()
 }
 
-fn claims(user: i64) -> Value {
-    json!({"token_type": "access", "exp": now() + 600, "iat": now(), "jti": uuid::Uuid::new_v4().simple().to_string(), "user_id": user})
+/// Valid claims for `user` at `now` (the server's clock, in seconds).
+fn claims(user: i64, now: i64) -> Value {
+    json!({"token_type": "access", "exp": now + 600, "iat": now, "jti": uuid::Uuid::new_v4().simple().to_string(), "user_id": user})
 }
 
 /// Refused on REST with 401 and on a socket with 4001.
@@ -54,6 +51,8 @@ async fn refused(app: &TestApp, conv: i64, name: &str, token: &str) {
 async fn every_forged_or_stale_token_is_refused_on_rest_and_socket(app: TestApp) {
     let conv = app.conversation().await;
     let me = app.trainee.id;
+    let now = app.clock.now_secs();
+    let claims = |user| claims(user, now);
     let good = sign(Algorithm::HS256, &claims(me), JWT_SECRET);
     assert_eq!(
         app.anon.with_token(&good).me().await.unwrap().id,
@@ -72,9 +71,9 @@ async fn every_forged_or_stale_token_is_refused_on_rest_and_socket(app: TestApp)
     tampered_claims["user_id"] = json!(app.trainer.id);
     let tampered = format!("{h}.{}.{sig}", B64.encode(tampered_claims.to_string()));
     let mut expired = claims(me);
-    expired["exp"] = json!(now() - 1);
+    expired["exp"] = json!(now - 1);
     let mut not_yet = claims(me);
-    not_yet["nbf"] = json!(now() + 300);
+    not_yet["nbf"] = json!(now + 300);
     let mut refresh_type = claims(me);
     refresh_type["token_type"] = json!("refresh");
     let real_refresh = app

@@ -16,6 +16,7 @@ both_backends!(
     a_token_signed_by_the_host_platform_is_accepted,
     a_deactivated_or_deleted_user_is_refused,
     brute_force_on_one_email_is_throttled,
+    an_access_token_lasts_an_hour_and_a_refresh_token_a_week,
 );
 
 async fn login_returns_tokens_that_open_users_me(app: TestApp) {
@@ -102,7 +103,7 @@ fn sign(claims: serde_json::Value, secret: &str) -> String {
 }
 
 async fn a_token_signed_by_the_host_platform_is_accepted(app: TestApp) {
-    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let now = app.clock.now_secs();
     // Newer SimpleJWT writes user_id as a string.
     let token = sign(
         json!({"token_type": "access", "exp": now + 300, "iat": now, "jti": "abc123", "user_id": app.trainee.id.to_string()}),
@@ -191,5 +192,29 @@ async fn brute_force_on_one_email_is_throttled(app: TestApp) {
         statuses.last(),
         Some(&StatusCode::TOO_MANY_REQUESTS),
         "{statuses:?}"
+    );
+}
+
+/// SimpleJWT's lifetimes, on the server's clock: an access token works through its hour and not
+/// a second longer; its refresh token gets a new pair until its week is over.
+async fn an_access_token_lasts_an_hour_and_a_refresh_token_a_week(app: TestApp) {
+    use std::time::Duration;
+    let tokens = app.anon.login("trainee@test.io", PASSWORD).await.unwrap();
+    let me = app.anon.with_token(&tokens.access);
+    app.advance(Duration::from_secs(3600));
+    assert_eq!(me.me().await.unwrap().id, app.trainee.id, "its last second");
+    app.advance(Duration::from_secs(1));
+    assert_eq!(
+        me.me().await.unwrap_err().status(),
+        Some(StatusCode::UNAUTHORIZED)
+    );
+    let fresh = app.anon.refresh(&tokens.refresh).await.unwrap();
+    let again = app.anon.with_token(&fresh.access);
+    assert_eq!(again.me().await.unwrap().id, app.trainee.id);
+    app.advance(Duration::from_secs(7 * 24 * 3600 + 1));
+    assert_eq!(
+        app.anon.refresh(&fresh.refresh).await.unwrap_err().status(),
+        Some(StatusCode::UNAUTHORIZED),
+        "a week after it was issued"
     );
 }

@@ -1,5 +1,6 @@
 //! REST integration tests: a real server per test, through HTTP, each on SQLite and PostgreSQL.
 
+#[path = "../common/mod.rs"]
 mod helpers;
 
 mod access;

@@ -382,7 +382,7 @@ async fn retries_racing_on_two_nodes_store_each_message_once_in_order() {
         c.send_rate_per_minute = 100_000;
     })
     .await;
-    let node = crate::helpers::spawn_node(app.config.clone()).await;
+    let node = app.node().await;
     let conv = app.conversation().await;
     let token = app.trainee.client.token().expect("token");
     let on_b = spotter_client::Client::new(&node.url)

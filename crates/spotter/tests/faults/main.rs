@@ -2,13 +2,16 @@
 //! and started under load, SQLite's disk filling up. Every acknowledged message survives, exactly
 //! once; requests fail fast and clearly while a dependency is away, and recover on their own.
 
-#[path = "../api/helpers.rs"]
+#[path = "../common/mod.rs"]
 mod helpers;
 
 use std::collections::HashMap;
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use helpers::eventually;
 use spotter_client::{Client, LiveConversation, Update};
 
 fn free_port() -> u16 {
@@ -21,16 +24,12 @@ fn free_port() -> u16 {
 
 async fn wait_ready(base: &str) {
     let c = Client::new(base).unwrap();
-    for _ in 0..300 {
-        if c.raw(reqwest::Method::GET, "readyz", None)
-            .await
-            .is_ok_and(|r| r.status == 200)
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("server at {base} did not become ready");
+    let what = format!("the server at {base} to be ready");
+    eventually(&what, || async {
+        let ready = c.raw(reqwest::Method::GET, "readyz", None).await;
+        ready.is_ok_and(|r| r.status == 200).then_some(())
+    })
+    .await;
 }
 
 fn spotter(port: u16, data: &std::path::Path) -> Child {
@@ -73,8 +72,10 @@ async fn sigkill_under_sustained_sends_loses_no_acknowledged_message_and_duplica
         .await
         .unwrap();
 
-    // Four senders, each retrying every send with its idempotency key until it is acknowledged.
+    // Four senders, each retrying every send with its idempotency key until it is acknowledged
+    // (a failed send waits for the server to be back, then tries again).
     let per_sender = 40;
+    let acks = Arc::new(AtomicUsize::new(0));
     let senders: Vec<_> = (0..4)
         .map(|s| {
             let c = if s % 2 == 0 {
@@ -82,6 +83,7 @@ async fn sigkill_under_sustained_sends_loses_no_acknowledged_message_and_duplica
             } else {
                 ana.clone()
             };
+            let (acks, base) = (acks.clone(), base.clone());
             tokio::spawn(async move {
                 let mut acked = Vec::new();
                 for i in 0..per_sender {
@@ -89,20 +91,25 @@ async fn sigkill_under_sustained_sends_loses_no_acknowledged_message_and_duplica
                     loop {
                         match c.send(conv, &format!("message {key}"), Some(&key)).await {
                             Ok((_, m)) => break acked.push((key, m.id)),
-                            Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+                            Err(_) => wait_ready(&base).await,
                         }
                     }
+                    acks.fetch_add(1, Ordering::Relaxed);
                 }
                 acked
             })
         })
         .collect();
-    // Kill the server mid-load, twice, and bring it back on the same data.
-    for _ in 0..2 {
-        tokio::time::sleep(Duration::from_millis(400)).await;
+    // Kill the server mid-load (a third and two thirds of the way), and bring it back on the
+    // same data.
+    for stage in 1..=2 {
+        let due = stage * 4 * per_sender / 3;
+        eventually("the senders to get that far", || async {
+            (acks.load(Ordering::Relaxed) >= due).then_some(())
+        })
+        .await;
         server.kill().unwrap();
         server.wait().unwrap();
-        tokio::time::sleep(Duration::from_millis(200)).await;
         server = spotter(port, dir.path());
         wait_ready(&base).await;
     }
@@ -284,18 +291,20 @@ async fn postgres_stopped_under_load_answers_503_fast_and_recovers_by_itself() {
     let conv = app.conversation().await;
     app.trainee.client.send(conv, "before", None).await.unwrap();
     pg.stop();
-    // While it is away: fast, clear 503s (never a hang, never a 500).
+    // While it is away: clear 503s (never a hang, never a 500): the pool gives up waiting for
+    // a connection after 3 s, well before the client's patience runs out.
     for i in 0..5 {
-        let started = tokio::time::Instant::now();
-        let raw = app
+        let (path, body) = (
+            format!("api/messaging/conversations/{conv}/send/"),
+            serde_json::json!({"content": format!("during {i}")}),
+        );
+        let send = app
             .trainee
             .client
-            .raw(
-                reqwest::Method::POST,
-                &format!("api/messaging/conversations/{conv}/send/"),
-                Some(&serde_json::json!({"content": format!("during {i}")})),
-            )
+            .raw(reqwest::Method::POST, &path, Some(&body));
+        let raw = tokio::time::timeout(Duration::from_secs(15), send)
             .await
+            .expect("answered, not hung")
             .unwrap();
         assert!(
             matches!(raw.status.as_u16(), 503 | 401),
@@ -304,11 +313,6 @@ async fn postgres_stopped_under_load_answers_503_fast_and_recovers_by_itself() {
             raw.body
         );
         assert!(raw.body["detail"].is_string());
-        assert!(
-            started.elapsed() < Duration::from_secs(5),
-            "answered in {:?}",
-            started.elapsed()
-        );
     }
     let ready = app
         .anon
@@ -318,19 +322,16 @@ async fn postgres_stopped_under_load_answers_503_fast_and_recovers_by_itself() {
     assert_eq!(ready.status.as_u16(), 503);
     pg.start();
     // Back: the pool reconnects by itself.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        match app.trainee.client.send(conv, "after", None).await {
-            Ok((s, _)) => break assert_eq!(s, reqwest::StatusCode::CREATED),
-            Err(e) => {
-                assert!(
-                    tokio::time::Instant::now() < deadline,
-                    "did not recover: {e}"
-                );
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
-        }
-    }
+    let status = eventually("the server to recover", || async {
+        app.trainee
+            .client
+            .send(conv, "after", None)
+            .await
+            .ok()
+            .map(|(s, _)| s)
+    })
+    .await;
+    assert_eq!(status, reqwest::StatusCode::CREATED);
     let contents: Vec<String> = app
         .trainer
         .client
@@ -431,19 +432,14 @@ async fn sqlite_on_a_full_disk_answers_507_keeps_every_acknowledged_message_and_
     assert!(app.trainer.client.conversations(1).await.is_ok());
     // Space returns: sends work again, and every acknowledged message is there once.
     disk.grow(64 * 1024);
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    loop {
-        match app.trainer.client.send(conv, "space is back", None).await {
-            Ok(_) => break,
-            Err(e) => {
-                assert!(
-                    tokio::time::Instant::now() < deadline,
-                    "did not recover: {e}"
-                );
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-        }
-    }
+    eventually("sends to work again", || async {
+        app.trainer
+            .client
+            .send(conv, "space is back", None)
+            .await
+            .ok()
+    })
+    .await;
     assert_eq!(app.column("PRAGMA integrity_check").await, ["ok"]);
     let ids: Vec<i64> = app
         .column(&format!(

@@ -4,7 +4,6 @@
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -18,12 +17,13 @@ use p256::ecdsa::signature::Verifier;
 use p256::elliptic_curve::sec1::ToEncodedPoint;
 use serde_json::{Value, json};
 
-/// A scripted answer: status, optional Retry-After, optional delay before answering.
+/// A scripted answer: status, optional Retry-After; or no answer at all (`hold`), as a push
+/// service that hangs until the caller goes away.
 #[derive(Clone, Copy)]
 pub struct Reply {
     pub status: u16,
     pub retry_after: Option<u64>,
-    pub hold: Option<Duration>,
+    pub hold: bool,
 }
 
 impl Reply {
@@ -31,7 +31,7 @@ impl Reply {
         Self {
             status,
             retry_after: None,
-            hold: None,
+            hold: false,
         }
     }
 }
@@ -42,6 +42,8 @@ pub struct Log {
     pub delivered: Vec<Value>,
     /// Every request, answered or not.
     pub requests: usize,
+    /// Held requests whose caller went away before an answer.
+    pub abandoned: usize,
     pub token_exchanges: usize,
     /// Problems the peer saw in what the server sent (must stay empty).
     pub violations: Vec<String>,
@@ -75,27 +77,39 @@ impl Peer {
         self.log.lock().unwrap().violations.clone()
     }
 
-    /// Waits until `n` deliveries arrived (10 s at most).
+    /// Waits until `n` deliveries arrived.
     pub async fn wait_for(&self, n: usize) -> Vec<Value> {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-        loop {
+        let what = format!("{n} deliveries");
+        crate::helpers::eventually(&what, || async {
             let got = self.delivered();
-            if got.len() >= n {
-                return got;
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "expected {n} deliveries, got {}: {got:?}",
-                got.len()
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+            (got.len() >= n).then_some(got)
+        })
+        .await
+    }
+
+    /// Waits until `n` requests arrived (answered or not).
+    pub async fn wait_for_requests(&self, n: usize) {
+        let what = format!("{n} requests");
+        crate::helpers::eventually(&what, || async {
+            (self.log.lock().unwrap().requests >= n).then_some(())
+        })
+        .await;
+    }
+}
+
+/// Counts a held request as abandoned when its handler is dropped (its connection closed).
+struct Held(Arc<Mutex<Log>>);
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        self.0.lock().unwrap().abandoned += 1;
     }
 }
 
 async fn answer(peer: &Peer, reply: Reply, record: Value) -> Response {
-    if let Some(hold) = reply.hold {
-        tokio::time::sleep(hold).await;
+    if reply.hold {
+        let _held = Held(peer.log.clone());
+        std::future::pending::<()>().await;
     }
     if (200..300).contains(&reply.status) {
         peer.log.lock().unwrap().delivered.push(record);

@@ -1,7 +1,7 @@
 //! Real-time tests through real sockets: a real WebSocket client against a real server (two
 //! real nodes and the real Redis for the cross-node cases).
 
-#[path = "../api/helpers.rs"]
+#[path = "../common/mod.rs"]
 mod helpers;
 
 mod abuse;
@@ -45,16 +45,4 @@ pub async fn closed(sock: &mut Socket) -> u16 {
     }
 }
 
-/// Asserts nothing matching `pred` arrives within `ms`.
-pub async fn silent(sock: &mut Socket, ms: u64, mut pred: impl FnMut(&ServerFrame) -> bool) {
-    let deadline = tokio::time::Instant::now() + Duration::from_millis(ms);
-    while let Ok(next) = tokio::time::timeout_at(deadline, sock.next()).await {
-        match next {
-            Some(Incoming::Frame(f)) => assert!(!pred(&f), "unexpected frame {f:?}"),
-            Some(_) => {}
-            None => return,
-        }
-    }
-}
-
-pub use helpers::{live, round_trip};
+pub use helpers::{eventually, live, quiet, round_trip};

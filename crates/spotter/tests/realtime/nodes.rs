@@ -7,8 +7,8 @@ use spotter::Config;
 use spotter::state::AppState;
 use spotter_client::ServerFrame;
 
-use crate::helpers::{Backend, TestApp, spawn_node};
-use crate::{closed, until};
+use crate::helpers::{Backend, TestApp};
+use crate::{closed, eventually, until};
 
 /// Tests that touch Redis connections run one at a time (killing connections is server-wide).
 pub static REDIS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
@@ -25,15 +25,23 @@ pub fn with_redis(c: &mut Config) {
 
 /// Waits until every node's Redis subscriber is connected; fails loudly when Redis is not there.
 pub async fn wait_linked(nodes: &[&AppState]) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while !nodes.iter().all(|s| s.bus.connected()) {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "Redis must be reachable at {} for the suite",
-            redis_url()
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let what = format!("the nodes to link through Redis at {}", redis_url());
+    eventually(&what, || async {
+        nodes.iter().all(|s| s.bus.connected()).then_some(())
+    })
+    .await;
+}
+
+/// Waits until every node's Redis subscriber has subscribed again since `generations`.
+async fn wait_resubscribed(nodes: &[&AppState], generations: &[u64]) {
+    eventually("the nodes to resubscribe", || async {
+        let again = nodes.iter().zip(generations);
+        again
+            .clone()
+            .all(|(s, g)| s.bus.link_generation() > *g)
+            .then_some(())
+    })
+    .await;
 }
 
 async fn redis_cmd(args: &[&str]) -> redis::Value {
@@ -50,7 +58,7 @@ async fn redis_cmd(args: &[&str]) -> redis::Value {
 async fn two_nodes_deliver_to_each_others_sockets() {
     let _redis = REDIS.lock().await;
     let app = TestApp::spawn_with(Backend::Postgres, with_redis).await;
-    let node = spawn_node(app.config.clone()).await;
+    let node = app.node().await;
     wait_linked(&[&app.state, &node.state]).await;
     let conv = app.conversation().await;
     let on_b = spotter_client::Client::new(&node.url)
@@ -99,7 +107,7 @@ async fn two_nodes_deliver_to_each_others_sockets() {
 async fn a_killed_redis_connection_loses_nothing() {
     let _redis = REDIS.lock().await;
     let app = TestApp::spawn_with(Backend::Postgres, with_redis).await;
-    let node = spawn_node(app.config.clone()).await;
+    let node = app.node().await;
     wait_linked(&[&app.state, &node.state]).await;
     let conv = app.conversation().await;
     let on_b = spotter_client::Client::new(&node.url)
@@ -132,16 +140,7 @@ async fn a_killed_redis_connection_loses_nothing() {
         .unwrap();
     assert_eq!(status, reqwest::StatusCode::CREATED);
     // Both nodes resubscribe by themselves.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while app.state.bus.link_generation() <= generations[0]
-        || node.state.bus.link_generation() <= generations[1]
-    {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the nodes did not resubscribe"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_resubscribed(&[&app.state, &node.state], &generations).await;
     let (_, after) = app
         .trainer
         .client
@@ -234,7 +233,7 @@ async fn a_slow_consumer_is_closed_with_1013_and_recovers_by_resuming() {
 async fn shutdown_closes_sockets_with_1001() {
     let app = TestApp::spawn(Backend::Sqlite).await;
     let conv = app.conversation().await;
-    let node = spawn_node(app.config.clone()).await;
+    let node = app.node().await;
     let on_node = spotter_client::Client::new(&node.url)
         .unwrap()
         .with_token(app.trainee.client.token().unwrap());
@@ -309,7 +308,7 @@ async fn redis_restarted_mid_conversation_loses_nothing() {
         c.redis_channel = "restart-test".to_owned();
     })
     .await;
-    let node = spawn_node(app.config.clone()).await;
+    let node = app.node().await;
     wait_linked(&[&app.state, &node.state]).await;
     let conv = app.conversation().await;
     let on_b = spotter_client::Client::new(&node.url)
@@ -336,16 +335,7 @@ async fn redis_restarted_mid_conversation_loses_nothing() {
         app.state.bus.link_generation(),
         node.state.bus.link_generation(),
     ];
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    while app.state.bus.link_generation() <= generations[0]
-        || node.state.bus.link_generation() <= generations[1]
-    {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the nodes did not reconnect"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_resubscribed(&[&app.state, &node.state], &generations).await;
     let (_, after) = app
         .trainer
         .client
@@ -372,15 +362,14 @@ async fn redis_restarted_mid_conversation_loses_nothing() {
 
 #[tokio::test]
 async fn a_silent_peer_is_dropped() {
-    let app = TestApp::spawn_with(Backend::Sqlite, |c| {
-        c.ws_ping_secs = 1;
-        c.ws_idle_secs = 2;
-    })
-    .await;
+    let app = TestApp::spawn(Backend::Sqlite).await;
     let conv = app.conversation().await;
     let mut sock = crate::live(&app.trainee.client, Some(conv)).await;
-    // Read nothing (so no pong goes back) for longer than the idle limit.
-    tokio::time::sleep(Duration::from_millis(3500)).await;
+    // Pinged after 30 s, and heard from since (the client answers pings): still open.
+    app.advance(Duration::from_secs(30));
+    crate::round_trip(&mut sock).await;
+    // Silent for 60 s: the next ping finds it gone quiet and closes it.
+    app.advance(Duration::from_secs(60));
     assert_eq!(closed(&mut sock).await, 1001);
 }
 
@@ -407,16 +396,10 @@ async fn sigterm_closes_sockets_with_1001_and_exits_0() {
     let client = spotter_client::Client::new(&base)
         .unwrap()
         .with_token(app.trainee.client.token().unwrap());
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    let mut sock = loop {
-        match client.socket(Some(conv), None).await {
-            Ok(s) => break s,
-            Err(_) if tokio::time::Instant::now() < deadline => {
-                tokio::time::sleep(Duration::from_millis(50)).await
-            }
-            Err(e) => panic!("the binary did not start: {e}"),
-        }
-    };
+    let mut sock = eventually("the binary to start", || async {
+        client.socket(Some(conv), None).await.ok()
+    })
+    .await;
     crate::round_trip(&mut sock).await;
     let pid = child.id().to_string();
     assert!(

@@ -7,9 +7,9 @@ use std::time::Duration;
 use spotter_client::{LiveConversation, ServerFrame, Update};
 
 use crate::both_backends;
-use crate::helpers::{Backend, TestApp, spawn_node};
+use crate::helpers::{Backend, TestApp};
 
-use crate::{silent, until};
+use crate::{eventually, quiet, until};
 
 both_backends!(resume_during_concurrent_sends_is_exactly_the_persisted_tail);
 
@@ -30,18 +30,21 @@ async fn resume_during_concurrent_sends_is_exactly_the_persisted_tail(app: TestA
             })
         })
         .collect();
-    // Resume from a few cursors while the senders run.
+    // Resume from a few cursors while the senders run: each taken once the conversation has
+    // grown since the last (or the senders are done).
     let mut checks = Vec::new();
+    let mut last_seen = 0;
     for round in 0..4 {
-        tokio::time::sleep(Duration::from_millis(15 * round)).await;
-        let latest = app
-            .trainer
-            .client
-            .messages_before(conv, None, 1)
-            .await
-            .unwrap()
-            .results[0]
-            .id;
+        let latest = eventually("the conversation to grow", || {
+            let client = app.trainer.client.clone();
+            let senders_done = senders.iter().all(|s| s.is_finished());
+            async move {
+                let newest = client.messages_before(conv, None, 1).await.ok()?.results[0].id;
+                (newest > last_seen || senders_done).then_some(newest)
+            }
+        })
+        .await;
+        last_seen = latest;
         let cursor = latest - (round as i64 % 3);
         let sock = app
             .trainee
@@ -73,10 +76,7 @@ async fn resume_during_concurrent_sends_is_exactly_the_persisted_tail(app: TestA
             }
         }
         // And nothing after the last one: no duplicate arrives late.
-        silent(&mut sock, 200, |f| {
-            matches!(f, ServerFrame::NewMessage { .. })
-        })
-        .await;
+        quiet(&mut sock, |f| matches!(f, ServerFrame::NewMessage { .. })).await;
         assert_eq!(got, expected, "resumed after {cursor}");
         assert_eq!(
             got.iter().collect::<HashSet<_>>().len(),
@@ -92,7 +92,7 @@ async fn live_conversation_sees_every_message_once_across_a_server_restart() {
     let app = TestApp::spawn_with(Backend::Postgres, crate::nodes::with_redis).await;
     let conv = app.conversation().await;
     // A second node on the same database and Redis: the one the client follows, and restarts.
-    let node = spawn_node(app.config.clone()).await;
+    let node = app.node().await;
     crate::nodes::wait_linked(&[&app.state, &node.state]).await;
     let url = node.url.clone();
     let follower = spotter_client::Client::new(&url)
@@ -142,7 +142,7 @@ async fn live_conversation_sees_every_message_once_across_a_server_restart() {
         .unwrap();
     let mut config = app.config.clone();
     config.bind = std::net::SocketAddr::from(([127, 0, 0, 1], port));
-    let restarted = spotter::Application::build(config)
+    let restarted = spotter::Application::build_on(config, app.clock.clone())
         .await
         .expect("rebind the same port");
     let restarted_state = restarted.state().clone();

@@ -1,10 +1,12 @@
 //! Part A's socket to the letter: close codes, ping/pong, typing, new_message, read_receipt.
 
+use std::time::Duration;
+
 use serde_json::json;
 use spotter_client::ServerFrame;
 
 use crate::helpers::{Backend, TestApp};
-use crate::{closed, silent, until};
+use crate::{closed, quiet, until};
 
 #[tokio::test]
 async fn bad_tokens_close_4001_and_strangers_close_4003() {
@@ -118,7 +120,7 @@ async fn ping_typing_messages_and_receipts_flow_both_ways() {
             conversation_id: Some(conv)
         }
     );
-    silent(&mut client, 300, |f| {
+    quiet(&mut client, |f| {
         matches!(f, ServerFrame::TypingIndicator { .. })
     })
     .await;
@@ -201,7 +203,7 @@ async fn ping_typing_messages_and_receipts_flow_both_ways() {
 
 #[tokio::test]
 async fn typing_expires_without_refresh_and_clears_when_the_typist_leaves() {
-    let app = TestApp::spawn_with(Backend::Sqlite, |c| c.typing_ttl_ms = 400).await;
+    let app = TestApp::spawn_with(Backend::Sqlite, |c| c.typing_ttl_ms = 6000).await;
     let conv = app.conversation().await;
     let mut coach = crate::live(&app.trainer.client, Some(conv)).await;
     let mut client = crate::live(&app.trainee.client, Some(conv)).await;
@@ -219,8 +221,8 @@ async fn typing_expires_without_refresh_and_clears_when_the_typist_leaves() {
         )
     })
     .await;
-    let started = tokio::time::Instant::now();
-    until(&mut coach, |f| {
+    // Not cleared before the TTL …
+    let cleared = |f: &ServerFrame| {
         matches!(
             f,
             ServerFrame::TypingIndicator {
@@ -228,12 +230,12 @@ async fn typing_expires_without_refresh_and_clears_when_the_typist_leaves() {
                 ..
             }
         )
-    })
-    .await;
-    assert!(
-        started.elapsed() >= std::time::Duration::from_millis(300),
-        "cleared by the TTL, not at once"
-    );
+    };
+    app.advance(Duration::from_millis(5999));
+    quiet(&mut coach, cleared).await;
+    // … and cleared by it.
+    app.advance(Duration::from_millis(1));
+    until(&mut coach, cleared).await;
 
     client
         .send_json(&json!({"type": "typing", "is_typing": true}))
@@ -249,22 +251,9 @@ async fn typing_expires_without_refresh_and_clears_when_the_typist_leaves() {
         )
     })
     .await;
+    // The typist leaves: cleared at once (the clock stands still, so not by the TTL).
     client.close().await;
-    let started = tokio::time::Instant::now();
-    until(&mut coach, |f| {
-        matches!(
-            f,
-            ServerFrame::TypingIndicator {
-                is_typing: false,
-                ..
-            }
-        )
-    })
-    .await;
-    assert!(
-        started.elapsed() < std::time::Duration::from_millis(300),
-        "cleared by the close, before the TTL"
-    );
+    until(&mut coach, cleared).await;
 }
 
 #[tokio::test]

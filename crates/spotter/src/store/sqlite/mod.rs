@@ -299,7 +299,10 @@ mod tests {
                 )
             })
             .expect("schema");
-        assert_eq!(outbox, 1, "the second migration was applied, the first not again");
+        assert_eq!(
+            outbox, 1,
+            "the second migration was applied, the first not again"
+        );
     }
 
     #[test]
