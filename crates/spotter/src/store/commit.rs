@@ -3,7 +3,7 @@
 //! commit), and only then answers each. Every acknowledged message is as durable as with a
 //! commit of its own, and a busy node pays one commit (one fsync) per batch, not per message.
 //!
-//! The backend says how many batches may be in flight at once ([`super::Storage::writers`]):
+//! The backend says how many batches may be in flight at once ([`super::Database::writers`]):
 //! one on SQLite (it has one writer); a few on PostgreSQL, where batches that meet in a
 //! conversation are ordered by its row lock.
 
@@ -26,10 +26,10 @@ pub struct Committer {
 }
 
 impl Committer {
-    pub(super) fn start(backend: Dispatch, clock: Clock) -> Self {
+    pub(super) async fn start(backend: Dispatch, clock: Clock) -> Self {
         let (tx, rx) = mpsc::channel(8 * MAX_BATCH);
         let rx = Arc::new(Mutex::new(rx));
-        for _ in 0..backend.writers().max(1) {
+        for _ in 0..backend.writers().await.max(1) {
             tokio::spawn(run(backend.clone(), clock.clone(), rx.clone()));
         }
         Self { tx }

@@ -7,10 +7,12 @@
 //!   that lock their conversations in id order.
 //!
 //! Each backend has its own SQL, its own migrations (`migrations/sqlite`, `migrations/postgres`)
-//! and maps its rows once. [`Storage`] is the seam: every operation the rest of Spotter needs,
-//! implemented by both. [`Store`] is what the rest holds: an enum over the two (static
-//! dispatch, no boxed futures, no generic parameter spreading through every type above the
-//! store), plus the group commit of sends ([`commit`]). Nothing above the store asks which
+//! and maps its rows once. The seam is a trait per concern ([`Accounts`], [`Conversations`],
+//! [`Messages`], [`Appends`], [`Outbox`], [`Database`]): every operation the rest of Spotter
+//! needs, each implemented by both backends in the module of that concern. [`Store`] is what
+//! the rest holds: an enum over the two (static dispatch, no boxed futures, no generic
+//! parameter spreading through every type above the store), plus the group commit of sends
+//! ([`commit`]). Nothing above the store asks which
 //! backend it runs on; neither backend decides a rule (a send's position, its retry, the
 //! counters: `domain::plan` does).
 
@@ -48,147 +50,173 @@ pub enum StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
-/// Declares the seam once: the [`Storage`] trait both backends implement, and the same
-/// methods on [`Store`], each a `match` over the backend.
+/// Declares the seam once: a trait per concern, which both backends implement (each in the
+/// module of that concern), and the same methods on [`Store`], each a `match` over the
+/// backend.
 macro_rules! seam {
     ($(
-        $(#[$doc:meta])*
-        fn $name:ident(&self $(, $arg:ident: $ty:ty)* $(,)?) -> $ret:ty;
-    )*) => {
-        /// Every storage operation, implemented by each backend.
-        pub trait Storage: Send + Sync {
+        $(#[$tdoc:meta])*
+        trait $trait:ident {
             $(
-                $(#[$doc])*
-                fn $name(&self $(, $arg: $ty)*) -> impl Future<Output = $ret> + Send;
+                $(#[$doc:meta])*
+                fn $name:ident(&self $(, $arg:ident: $ty:ty)* $(,)?) -> $ret:ty;
             )*
         }
+    )*) => {
+        $(
+            $(#[$tdoc])*
+            pub trait $trait: Send + Sync {
+                $(
+                    $(#[$doc])*
+                    fn $name(&self $(, $arg: $ty)*) -> impl Future<Output = $ret> + Send;
+                )*
+            }
+        )*
 
         impl Store {
-            $(
+            $($(
                 $(#[$doc])*
                 pub async fn $name(&self $(, $arg: $ty)*) -> $ret {
                     match &*self.backend {
-                        Backend::Sqlite(s) => s.$name($($arg),*).await,
-                        Backend::Postgres(p) => p.$name($($arg),*).await,
+                        Backend::Sqlite(s) => $trait::$name(s $(, $arg)*).await,
+                        Backend::Postgres(p) => $trait::$name(p $(, $arg)*).await,
                     }
                 }
-            )*
+            )*)*
         }
     };
 }
 
 seam! {
-    // Accounts.
-    /// One user by id: every authenticated request reads it.
-    fn user(&self, id: UserId) -> Result<Option<User>>;
-    fn user_by_email(&self, email: &str) -> Result<Option<User>>;
-    /// The user and their password hash, for login.
-    fn login_record(&self, email: &str) -> Result<Option<(User, String)>>;
-    /// A new user; a taken email is [`StoreError::Conflict`].
-    fn insert_user(&self, user: &NewUser<'_>, now: Micros) -> Result<UserId>;
-    /// A trainer's trainees by name (a case-insensitive match on names and email), and how
-    /// many match.
-    fn trainees(
-        &self,
-        trainer: UserId,
-        search: Option<&str>,
-        limit: i64,
-        offset: i64,
-    ) -> Result<(Vec<User>, i64)>;
-    /// Links a trainee to a trainer (or another one).
-    fn assign(&self, trainee: UserId, trainer: UserId) -> Result<()>;
-    /// Unlinks a trainee and archives their conversation with the trainer, in one
-    /// transaction; the conversation archived, if there was one.
-    fn unassign(
-        &self,
-        trainer: UserId,
-        trainee: UserId,
-        now: Micros,
-    ) -> Result<Option<ConversationId>>;
-    /// Deactivates (or reactivates) an account.
-    fn set_active(&self, user: UserId, active: bool, now: Micros) -> Result<bool>;
-    /// Deletes an account: its conversations stay, with the user shown as removed.
-    fn delete_user(&self, user: UserId) -> Result<bool>;
-    /// Spends a refresh token: records it as used, and tells whether it had been already (a
-    /// replay, which revokes its family) or its family was revoked.
-    fn spend_refresh(&self, token: &RefreshUse<'_>, now: Micros) -> Result<Spend>;
+    /// Users, their trainers, refresh tokens and push devices.
+    trait Accounts {
+        /// One user by id: every authenticated request reads it.
+        fn user(&self, id: UserId) -> Result<Option<User>>;
+        fn user_by_email(&self, email: &str) -> Result<Option<User>>;
+        /// The user and their password hash, for login.
+        fn login_record(&self, email: &str) -> Result<Option<(User, String)>>;
+        /// A new user; a taken email is [`StoreError::Conflict`].
+        fn insert_user(&self, user: &NewUser<'_>, now: Micros) -> Result<UserId>;
+        /// A trainer's trainees by name (a case-insensitive match on names and email), and how
+        /// many match.
+        fn trainees(
+            &self,
+            trainer: UserId,
+            search: Option<&str>,
+            limit: i64,
+            offset: i64,
+        ) -> Result<(Vec<User>, i64)>;
+        /// Links a trainee to a trainer (or another one).
+        fn assign(&self, trainee: UserId, trainer: UserId) -> Result<()>;
+        /// Unlinks a trainee and archives their conversation with the trainer, in one
+        /// transaction; the conversation archived, if there was one.
+        fn unassign(
+            &self,
+            trainer: UserId,
+            trainee: UserId,
+            now: Micros,
+        ) -> Result<Option<ConversationId>>;
+        /// Deactivates (or reactivates) an account.
+        fn set_active(&self, user: UserId, active: bool, now: Micros) -> Result<bool>;
+        /// Deletes an account: its conversations stay, with the user shown as removed.
+        fn delete_user(&self, user: UserId) -> Result<bool>;
+        /// Spends a refresh token: records it as used, and tells whether it had been already (a
+        /// replay, which revokes its family) or its family was revoked.
+        fn spend_refresh(&self, token: &RefreshUse<'_>, now: Micros) -> Result<Spend>;
+        /// Registers a device; a known token moves to this user and is active again.
+        fn upsert_device(&self, device: &NewDevice<'_>, now: Micros) -> Result<DeviceId>;
+        /// Removes the user's device with this token; how many went.
+        fn remove_device(&self, user: UserId, token: &str) -> Result<u64>;
+        fn active_devices(&self, user: UserId) -> Result<Vec<Device>>;
+    }
 
-    // Devices.
-    /// Registers a device; a known token moves to this user and is active again.
-    fn upsert_device(&self, device: &NewDevice<'_>, now: Micros) -> Result<DeviceId>;
-    /// Removes the user's device with this token; how many went.
-    fn remove_device(&self, user: UserId, token: &str) -> Result<u64>;
-    fn active_devices(&self, user: UserId) -> Result<Vec<Device>>;
+    /// Conversations: who takes part, and the counters a list row needs.
+    trait Conversations {
+        /// Who takes part in a conversation and whether it is archived.
+        fn conversation_ref(&self, id: ConversationId) -> Result<Option<ConversationRef>>;
+        /// A page of a user's conversations, newest activity first, and how many there are.
+        /// `archived`: the trainer's archived ones instead.
+        fn conversations(
+            &self,
+            user: UserId,
+            archived: bool,
+            limit: i64,
+            offset: i64,
+        ) -> Result<(Vec<Conversation>, i64)>;
+        /// Unread messages from others over the user's live conversations.
+        fn unread_total(&self, user: UserId) -> Result<i64>;
+        fn message_count(&self, id: ConversationId) -> Result<i64>;
+        /// Each live conversation of the user with its message count (where a user socket's
+        /// cursors start).
+        fn message_counts(&self, user: UserId) -> Result<Vec<(ConversationId, i64)>>;
+    }
 
-    // Conversations.
-    /// Who takes part in a conversation and whether it is archived.
-    fn conversation_ref(&self, id: ConversationId) -> Result<Option<ConversationRef>>;
-    /// A page of a user's conversations, newest activity first, and how many there are.
-    /// `archived`: the trainer's archived ones instead.
-    fn conversations(
-        &self,
-        user: UserId,
-        archived: bool,
-        limit: i64,
-        offset: i64,
-    ) -> Result<(Vec<Conversation>, i64)>;
-    /// Unread messages from others over the user's live conversations.
-    fn unread_total(&self, user: UserId) -> Result<i64>;
-    fn message_count(&self, id: ConversationId) -> Result<i64>;
-    /// Each live conversation of the user with its message count (where a user socket's
-    /// cursors start).
-    fn message_counts(&self, user: UserId) -> Result<Vec<(ConversationId, i64)>>;
+    /// Messages: reading them, marking them read or delivered.
+    trait Messages {
+        fn messages(&self, conversation: ConversationId, range: Range) -> Result<Vec<Message>>;
+        /// The position of the newest message at or before `id` (0 for none): where a resume's
+        /// cursor starts.
+        fn seq_of(&self, conversation: ConversationId, id: MessageId) -> Result<i64>;
+        /// Marks every unread message of the other party read and clears the reader's counter,
+        /// in one transaction; how many were marked.
+        fn mark_read(
+            &self,
+            conversation: ConversationRef,
+            reader: UserId,
+            now: Micros,
+        ) -> Result<u64>;
+        /// Marks each recipient's undelivered messages up to a point delivered; for each message
+        /// marked, its conversation and sender.
+        fn mark_delivered(
+            &self,
+            marks: Vec<DeliveryMark>,
+            now: Micros,
+        ) -> Result<Vec<(ConversationId, Option<UserId>)>>;
+    }
 
-    // Messages.
-    fn messages(&self, conversation: ConversationId, range: Range) -> Result<Vec<Message>>;
-    /// The position of the newest message at or before `id` (0 for none): where a resume's
-    /// cursor starts.
-    fn seq_of(&self, conversation: ConversationId, id: MessageId) -> Result<i64>;
-    /// Marks every unread message of the other party read and clears the reader's counter,
-    /// in one transaction; how many were marked.
-    fn mark_read(&self, conversation: ConversationRef, reader: UserId, now: Micros) -> Result<u64>;
-    /// Marks each recipient's undelivered messages up to a point delivered; for each message
-    /// marked, its conversation and sender.
-    fn mark_delivered(
-        &self,
-        marks: Vec<DeliveryMark>,
-        now: Micros,
-    ) -> Result<Vec<(ConversationId, Option<UserId>)>>;
-    /// Stores a batch of sends as `domain::plan` decides them, with their push outbox rows,
-    /// in one transaction (a send that fails alone gets its own error). The group commit's
-    /// half of [`Store::append`].
-    fn append_batch(
-        &self,
-        sends: Arc<Vec<Append>>,
-        now: Micros,
-    ) -> Result<Vec<Result<Appended>>>;
-    /// Creates (or finds, and un-archives) a pair's conversation and appends the first
-    /// message, in one transaction.
-    fn start(&self, start: Arc<StartSend>, now: Micros) -> Result<Started>;
+    /// Appending messages, as `domain::plan` decides: the only way a message is stored.
+    trait Appends {
+        /// Stores a batch of sends with their push outbox rows, in one transaction (a send that
+        /// fails alone gets its own error). The group commit's half of [`Store::append`].
+        fn append_batch(
+            &self,
+            sends: Arc<Vec<Append>>,
+            now: Micros,
+        ) -> Result<Vec<Result<Appended>>>;
+        /// Creates (or finds, and un-archives) a pair's conversation and appends the first
+        /// message, in one transaction.
+        fn start(&self, start: Arc<StartSend>, now: Micros) -> Result<Started>;
+    }
 
-    // The push outbox.
-    /// Claims every unfinished row of each (recipient, conversation) that has a row older
-    /// than `cutoff` (a burst is taken whole), leased until `lease_until`.
-    fn claim_outbox(
-        &self,
-        now: Micros,
-        cutoff: Micros,
-        lease_until: Micros,
-        limit: i64,
-    ) -> Result<Vec<Pending>>;
-    /// What a planning round decided, in one transaction: jobs to create, outbox rows done.
-    fn record_round(&self, round: Round, now: Micros) -> Result<()>;
-    /// Claims due jobs of active devices (jobs of devices gone meanwhile are closed).
-    fn claim_jobs(&self, now: Micros, lease_until: Micros, limit: i64) -> Result<Vec<Job>>;
-    fn record_job(&self, job: &Job, outcome: &JobOutcome, now: Micros) -> Result<()>;
-    /// Deletes outbox rows finished before `before`, a bounded number per call.
-    fn purge_outbox(&self, before: Micros) -> Result<u64>;
-    fn push_depth(&self) -> Result<QueueDepth>;
+    /// The push outbox and its delivery jobs.
+    trait Outbox {
+        /// Claims every unfinished row of each (recipient, conversation) that has a row older
+        /// than `cutoff` (a burst is taken whole), leased until `lease_until`.
+        fn claim_outbox(
+            &self,
+            now: Micros,
+            cutoff: Micros,
+            lease_until: Micros,
+            limit: i64,
+        ) -> Result<Vec<Pending>>;
+        /// What a planning round decided, in one transaction: jobs to create, outbox rows done.
+        fn record_round(&self, round: Round, now: Micros) -> Result<()>;
+        /// Claims due jobs of active devices (jobs of devices gone meanwhile are closed).
+        fn claim_jobs(&self, now: Micros, lease_until: Micros, limit: i64) -> Result<Vec<Job>>;
+        fn record_job(&self, job: &Job, outcome: &JobOutcome, now: Micros) -> Result<()>;
+        /// Deletes outbox rows finished before `before`, a bounded number per call.
+        fn purge_outbox(&self, before: Micros) -> Result<u64>;
+        fn push_depth(&self) -> Result<QueueDepth>;
+    }
 
-    // Operations.
-    /// A trivial query: does the database answer?
-    fn ping(&self) -> Result<()>;
-    fn close(&self) -> ();
+    /// The database itself.
+    trait Database {
+        /// A trivial query: does the database answer?
+        fn ping(&self) -> Result<()>;
+        fn close(&self) -> ();
+        /// Batches of sends that may be in flight at once (1 for one writer).
+        fn writers(&self) -> usize;
+    }
 }
 
 enum Backend {
@@ -215,7 +243,7 @@ impl Store {
             anyhow::bail!("unsupported database URL (want sqlite://… or postgres://…)");
         };
         let backend = Arc::new(backend);
-        let commit = commit::Committer::start(Dispatch(backend.clone()), clock);
+        let commit = commit::Committer::start(Dispatch(backend.clone()), clock).await;
         Ok(Self { backend, commit })
     }
 
@@ -241,10 +269,10 @@ impl Dispatch {
         }
     }
 
-    fn writers(&self) -> usize {
+    async fn writers(&self) -> usize {
         match &*self.0 {
-            Backend::Sqlite(s) => s.writers(),
-            Backend::Postgres(p) => p.writers(),
+            Backend::Sqlite(s) => s.writers().await,
+            Backend::Postgres(p) => p.writers().await,
         }
     }
 }

@@ -5,7 +5,7 @@ use crate::domain::input::{ClientMessageId, MessageBody};
 use crate::domain::model::{
     ConversationId, ConversationRef, Device, MessageId, Platform, Role, Sender, UserId,
 };
-use crate::domain::plan::Appended;
+use crate::domain::plan::{Append, Appended};
 
 /// A user to create.
 pub struct NewUser<'a> {
@@ -78,6 +78,23 @@ pub struct StartSend {
     pub trainee: UserId,
     pub body: MessageBody,
     pub cmid: Option<ClientMessageId>,
+}
+
+impl StartSend {
+    /// The first message as a send to the pair's conversation `id` (just un-archived).
+    pub fn to(&self, id: ConversationId) -> Append {
+        Append {
+            conversation: ConversationRef {
+                id,
+                trainer_id: self.trainer.id,
+                trainee_id: Some(self.trainee),
+                archived_at: None,
+            },
+            sender: self.trainer.clone(),
+            body: self.body.clone(),
+            cmid: self.cmid.clone(),
+        }
+    }
 }
 
 /// What a start came to.

@@ -64,13 +64,7 @@ async fn an_impersonation_token_cannot_register_or_remove_devices(app: TestApp) 
         .register_device(&json!({"token": "trainee-phone", "platform": "ios"}))
         .await
         .unwrap();
-    let imp = app
-        .trainer
-        .client
-        .impersonate_trainee(app.trainee.id)
-        .await
-        .unwrap();
-    let as_trainee = app.anon.with_token(imp.access);
+    let as_trainee = app.trainer_as_trainee().await;
     let refused = json!({"detail": "This action is not allowed during impersonation."});
     let err = as_trainee
         .register_device(&json!({"token": "trainer-phone", "platform": "android"}))

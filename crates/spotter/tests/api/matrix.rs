@@ -44,13 +44,7 @@ async fn socket(c: &Client, conversation: Option<i64>) -> u16 {
 
 async fn every_role_gets_the_expected_answer_everywhere(app: TestApp) {
     let conv = app.conversation().await;
-    let imp = app
-        .trainer
-        .client
-        .impersonate_trainee(app.trainee.id)
-        .await
-        .unwrap();
-    let impersonating = app.anon.with_token(imp.access);
+    let impersonating = app.trainer_as_trainee().await;
     let clients = [
         &app.admin.client,
         &app.trainer.client,

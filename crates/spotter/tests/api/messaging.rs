@@ -73,13 +73,7 @@ async fn start_refuses_non_trainers_impersonation_bad_fields_and_foreign_trainee
         )
     );
 
-    let imp = app
-        .admin
-        .client
-        .admin_impersonate(app.trainer.id)
-        .await
-        .unwrap();
-    let as_trainer = app.anon.with_token(imp.access);
+    let as_trainer = app.admin_as_trainer().await;
     let r = start(
         &as_trainer,
         json!({"trainee_id": app.trainee.id, "content": "hi"}),
@@ -172,13 +166,7 @@ async fn send_checks_in_the_contract_order(app: TestApp) {
         }
     };
     // Impersonation first: even with blank content and no such conversation.
-    let imp = app
-        .trainer
-        .client
-        .impersonate_trainee(app.trainee.id)
-        .await
-        .unwrap();
-    let as_trainee = app.anon.with_token(imp.access);
+    let as_trainee = app.trainer_as_trainee().await;
     let r = send(&as_trainee, 999_999, json!({"content": ""})).await;
     assert_eq!(
         (r.status, r.body),

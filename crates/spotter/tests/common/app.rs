@@ -132,6 +132,22 @@ impl TestApp {
         spawn_node(self.config.clone(), self.clock.clone()).await
     }
 
+    /// The trainer impersonating their trainee (a read-only token).
+    pub async fn trainer_as_trainee(&self) -> Client {
+        let imp = self
+            .trainer
+            .client
+            .impersonate_trainee(self.trainee.id)
+            .await;
+        self.anon.with_token(imp.expect("impersonation").access)
+    }
+
+    /// The admin impersonating the trainer (a read-only token).
+    pub async fn admin_as_trainer(&self) -> Client {
+        let imp = self.admin.client.admin_impersonate(self.trainer.id).await;
+        self.anon.with_token(imp.expect("impersonation").access)
+    }
+
     /// Adds a user straight into the store (for bulk fixtures) and returns its id.
     pub async fn add_user(&self, email: &str, role: Role, parent: Option<i64>) -> i64 {
         insert_user(&self.state, email, role, "Bulk", email, parent).await

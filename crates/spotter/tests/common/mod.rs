@@ -38,3 +38,23 @@ macro_rules! both_backends {
         }
     )*};
 }
+
+/// The status a call was refused with (it must have been refused).
+pub fn status_of<T: std::fmt::Debug>(answer: spotter_client::Result<T>) -> reqwest::StatusCode {
+    answer
+        .expect_err("refused")
+        .status()
+        .expect("refused with an HTTP status")
+}
+
+/// The demo trainer (`coach@example.com`) and trainee (`ana@example.com`) of a `spotter serve
+/// --demo` running as a process of its own, logged in; and the trainee's id.
+pub async fn demo_pair(
+    anon: &spotter_client::Client,
+) -> (spotter_client::Client, spotter_client::Client, i64) {
+    let coach = anon.logged_in("coach@example.com", "spotter-demo").await;
+    let ana = anon.logged_in("ana@example.com", "spotter-demo").await;
+    let (coach, ana) = (coach.expect("coach logs in"), ana.expect("ana logs in"));
+    let ana_id = ana.me().await.expect("ana's account").id;
+    (coach, ana, ana_id)
+}

@@ -53,15 +53,7 @@ async fn sigkill_under_sustained_sends_loses_no_acknowledged_message_and_duplica
     let mut server = spotter(port, dir.path());
     wait_ready(&base).await;
     let anon = Client::new(&base).unwrap();
-    let coach = anon
-        .logged_in("coach@example.com", "spotter-demo")
-        .await
-        .unwrap();
-    let ana = anon
-        .logged_in("ana@example.com", "spotter-demo")
-        .await
-        .unwrap();
-    let ana_id = ana.me().await.unwrap().id;
+    let (coach, ana, ana_id) = helpers::demo_pair(&anon).await;
     let conv = coach
         .start(ana_id, "let's go", None)
         .await

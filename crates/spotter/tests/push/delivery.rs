@@ -70,13 +70,7 @@ async fn fcm_and_web_push_deliver_the_contracts_payload() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_burst_becomes_one_notification() {
     let p = Push::setup(Backend::Postgres, |_| {}).await;
-    let sub = p.web.subscribe();
-    p.app
-        .trainee
-        .client
-        .register_device(&sub.register_body())
-        .await
-        .unwrap();
+    p.browser().await;
     for text in ["one", "two", "three"] {
         p.send(text).await;
     }

@@ -80,6 +80,18 @@ impl Push {
             .await
     }
 
+    /// The trainee's browser, subscribed to Web Push.
+    async fn browser(&self) {
+        let sub = self.web.subscribe();
+        let body = sub.register_body();
+        self.app
+            .trainee
+            .client
+            .register_device(&body)
+            .await
+            .unwrap();
+    }
+
     async fn send(&self, text: &str) {
         self.app
             .trainer

@@ -10,13 +10,7 @@ use crate::{COALESCE, Push};
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_push_while_reading_nor_once_read() {
     let p = Push::setup(Backend::Sqlite, |_| {}).await;
-    let sub = p.web.subscribe();
-    p.app
-        .trainee
-        .client
-        .register_device(&sub.register_body())
-        .await
-        .unwrap();
+    p.browser().await;
     // The trainee has the conversation open on a live socket.
     let open = helpers::live(&p.app.trainee.client, Some(p.conv)).await;
     p.send("you are reading this").await;
@@ -43,13 +37,7 @@ async fn no_push_while_reading_nor_once_read() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_user_socket_focused_on_the_conversation_counts_as_reading() {
     let p = Push::setup(Backend::Sqlite, |_| {}).await;
-    let sub = p.web.subscribe();
-    p.app
-        .trainee
-        .client
-        .register_device(&sub.register_body())
-        .await
-        .unwrap();
+    p.browser().await;
     let mut dashboard = p.app.trainee.client.socket(None, None).await.unwrap();
     dashboard
         .send_json(&json!({"type": "focus", "conversation_id": p.conv}))
@@ -80,13 +68,7 @@ async fn reading_on_another_node_suppresses_the_push() {
         c.redis_channel = redis_channel.clone();
     })
     .await;
-    let sub = p.web.subscribe();
-    p.app
-        .trainee
-        .client
-        .register_device(&sub.register_body())
-        .await
-        .unwrap();
+    p.browser().await;
     // The only worker is node A's; the trainee reads on node B.
     let mut config_b = p.app.config.clone();
     config_b.push_worker = false;

@@ -89,15 +89,7 @@ async fn a_server_killed_before_or_during_delivery_delivers_each_notification_on
     let anon = spotter_client::Client::new(&format!("http://127.0.0.1:{port}/")).unwrap();
     server.start();
     up(&anon).await;
-    let coach = anon
-        .logged_in("coach@example.com", "spotter-demo")
-        .await
-        .unwrap();
-    let ana = anon
-        .logged_in("ana@example.com", "spotter-demo")
-        .await
-        .unwrap();
-    let ana_id = ana.me().await.unwrap().id;
+    let (coach, ana, ana_id) = crate::helpers::demo_pair(&anon).await;
     ana.register_device(&json!({"token": "ana-phone", "platform": "android"}))
         .await
         .unwrap();

@@ -60,18 +60,8 @@ async fn socket_sends_follow_the_rest_rules() {
     let app = TestApp::spawn(Backend::Sqlite).await;
     let conv = app.conversation().await;
     // Read-only: neither send nor type.
-    let imp = app
-        .trainer
-        .client
-        .impersonate_trainee(app.trainee.id)
-        .await
-        .unwrap();
-    let mut ro = app
-        .anon
-        .with_token(imp.access)
-        .socket(Some(conv), None)
-        .await
-        .unwrap();
+    let as_trainee = app.trainer_as_trainee().await;
+    let mut ro = as_trainee.socket(Some(conv), None).await.unwrap();
     ro.send_json(&json!({"type": "send", "content": "hi", "client_message_id": "ro-1"}))
         .await
         .unwrap();

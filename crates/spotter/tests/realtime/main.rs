@@ -45,4 +45,17 @@ pub async fn closed(sock: &mut Socket) -> u16 {
     }
 }
 
+/// The ids of the `new_message` frames that come, in order, up to `last`.
+pub async fn messages_until(sock: &mut Socket, last: i64) -> Vec<i64> {
+    let mut got = Vec::new();
+    while got.last() != Some(&last) {
+        if let ServerFrame::NewMessage { message, .. } =
+            until(sock, |f| matches!(f, ServerFrame::NewMessage { .. })).await
+        {
+            got.push(message.id);
+        }
+    }
+    got
+}
+
 pub use helpers::{eventually, live, quiet, round_trip};

@@ -5,9 +5,9 @@ use std::time::Duration;
 use serde_json::json;
 use spotter::Config;
 use spotter::state::AppState;
-use spotter_client::ServerFrame;
+use spotter_client::{ServerFrame, Socket};
 
-use crate::helpers::{Backend, TestApp};
+use crate::helpers::{Backend, Node, TestApp};
 use crate::{closed, eventually, until};
 
 /// Tests that touch Redis connections run one at a time (killing connections is server-wide).
@@ -30,6 +30,19 @@ pub async fn wait_linked(nodes: &[&AppState]) {
         nodes.iter().all(|s| s.bus.connected()).then_some(())
     })
     .await;
+}
+
+/// A second node of `app`'s deployment, both linked through Redis; the conversation, and the
+/// trainee following it live on the second node.
+async fn second_node(app: &TestApp) -> (Node, i64, Socket) {
+    let node = app.node().await;
+    wait_linked(&[&app.state, &node.state]).await;
+    let conv = app.conversation().await;
+    let on_b = spotter_client::Client::new(&node.url)
+        .unwrap()
+        .with_token(app.trainee.client.token().unwrap());
+    let trainee_b = crate::live(&on_b, Some(conv)).await;
+    (node, conv, trainee_b)
 }
 
 /// Waits until every node's Redis subscriber has subscribed again since `generations`.
@@ -58,13 +71,7 @@ async fn redis_cmd(args: &[&str]) -> redis::Value {
 async fn two_nodes_deliver_to_each_others_sockets() {
     let _redis = REDIS.lock().await;
     let app = TestApp::spawn_with(Backend::Postgres, with_redis).await;
-    let node = app.node().await;
-    wait_linked(&[&app.state, &node.state]).await;
-    let conv = app.conversation().await;
-    let on_b = spotter_client::Client::new(&node.url)
-        .unwrap()
-        .with_token(app.trainee.client.token().unwrap());
-    let mut trainee_b = crate::live(&on_b, Some(conv)).await;
+    let (node, conv, mut trainee_b) = second_node(&app).await;
     let mut trainer_a = crate::live(&app.trainer.client, Some(conv)).await;
     // REST on A → socket on B.
     let (_, m) = app
@@ -107,13 +114,7 @@ async fn two_nodes_deliver_to_each_others_sockets() {
 async fn a_killed_redis_connection_loses_nothing() {
     let _redis = REDIS.lock().await;
     let app = TestApp::spawn_with(Backend::Postgres, with_redis).await;
-    let node = app.node().await;
-    wait_linked(&[&app.state, &node.state]).await;
-    let conv = app.conversation().await;
-    let on_b = spotter_client::Client::new(&node.url)
-        .unwrap()
-        .with_token(app.trainee.client.token().unwrap());
-    let mut trainee_b = crate::live(&on_b, Some(conv)).await;
+    let (node, conv, mut trainee_b) = second_node(&app).await;
     let (_, first) = app
         .trainer
         .client
@@ -148,16 +149,7 @@ async fn a_killed_redis_connection_loses_nothing() {
         .await
         .unwrap();
     // The live socket fills any gap from the store before the next message: in order, once.
-    let mut got = Vec::new();
-    while got.last() != Some(&after.id) {
-        if let ServerFrame::NewMessage { message, .. } = until(&mut trainee_b, |f| {
-            matches!(f, ServerFrame::NewMessage { .. })
-        })
-        .await
-        {
-            got.push(message.id);
-        }
-    }
+    let got = crate::messages_until(&mut trainee_b, after.id).await;
     assert_eq!(got, vec![during.id, after.id]);
     node.stop().await;
 }
@@ -308,13 +300,7 @@ async fn redis_restarted_mid_conversation_loses_nothing() {
         c.redis_channel = "restart-test".to_owned();
     })
     .await;
-    let node = app.node().await;
-    wait_linked(&[&app.state, &node.state]).await;
-    let conv = app.conversation().await;
-    let on_b = spotter_client::Client::new(&node.url)
-        .unwrap()
-        .with_token(app.trainee.client.token().unwrap());
-    let mut trainee_b = crate::live(&on_b, Some(conv)).await;
+    let (node, conv, mut trainee_b) = second_node(&app).await;
 
     // Redis goes away: sends still succeed and persist.
     let port = redis.stop();
@@ -342,16 +328,7 @@ async fn redis_restarted_mid_conversation_loses_nothing() {
         .send(conv, "redis is back", None)
         .await
         .unwrap();
-    let mut got = Vec::new();
-    while got.last() != Some(&after.id) {
-        if let ServerFrame::NewMessage { message, .. } = until(&mut trainee_b, |f| {
-            matches!(f, ServerFrame::NewMessage { .. })
-        })
-        .await
-        {
-            got.push(message.id);
-        }
-    }
+    let got = crate::messages_until(&mut trainee_b, after.id).await;
     during.push(after.id);
     assert_eq!(
         got, during,

@@ -207,30 +207,14 @@ async fn typing_expires_without_refresh_and_clears_when_the_typist_leaves() {
     let conv = app.conversation().await;
     let mut coach = crate::live(&app.trainer.client, Some(conv)).await;
     let mut client = crate::live(&app.trainee.client, Some(conv)).await;
+    let typing = |on: bool| move |f: &ServerFrame| matches!(f, ServerFrame::TypingIndicator { is_typing, .. } if *is_typing == on);
+    let cleared = typing(false);
     client
         .send_json(&json!({"type": "typing", "is_typing": true}))
         .await
         .unwrap();
-    until(&mut coach, |f| {
-        matches!(
-            f,
-            ServerFrame::TypingIndicator {
-                is_typing: true,
-                ..
-            }
-        )
-    })
-    .await;
+    until(&mut coach, typing(true)).await;
     // Not cleared before the TTL …
-    let cleared = |f: &ServerFrame| {
-        matches!(
-            f,
-            ServerFrame::TypingIndicator {
-                is_typing: false,
-                ..
-            }
-        )
-    };
     app.advance(Duration::from_millis(5999));
     quiet(&mut coach, cleared).await;
     // … and cleared by it.
@@ -241,16 +225,7 @@ async fn typing_expires_without_refresh_and_clears_when_the_typist_leaves() {
         .send_json(&json!({"type": "typing", "is_typing": true}))
         .await
         .unwrap();
-    until(&mut coach, |f| {
-        matches!(
-            f,
-            ServerFrame::TypingIndicator {
-                is_typing: true,
-                ..
-            }
-        )
-    })
-    .await;
+    until(&mut coach, typing(true)).await;
     // The typist leaves: cleared at once (the clock stands still, so not by the TTL).
     client.close().await;
     until(&mut coach, cleared).await;

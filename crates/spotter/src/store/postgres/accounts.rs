@@ -1,11 +1,13 @@
 //! Users, refresh tokens and push devices on PostgreSQL.
 
+use sqlx::Row;
 use sqlx::postgres::PgRow;
-use sqlx::{PgPool, Row};
+
+use super::PgStore;
 
 use crate::clock::Micros;
 use crate::domain::model::{ConversationId, Device, DeviceId, User, UserId};
-use crate::store::{NewDevice, NewUser, RefreshUse, Result, Spend};
+use crate::store::{Accounts, NewDevice, NewUser, RefreshUse, Result, Spend};
 
 pub const USER_COLUMNS: &str = "id, email, first_name, last_name, role, parent_trainer_id, \
     profile_image, deactivated_at, created_at";
@@ -24,190 +26,6 @@ pub fn user_row(r: &PgRow) -> sqlx::Result<User> {
     })
 }
 
-pub async fn user(pool: &PgPool, id: UserId) -> Result<Option<User>> {
-    const SQL: &str = "SELECT id, email, first_name, last_name, role, parent_trainer_id, \
-        profile_image, deactivated_at, created_at FROM users WHERE id = $1";
-    let row = sqlx::query(SQL).bind(id).fetch_optional(pool).await?;
-    Ok(row.as_ref().map(user_row).transpose()?)
-}
-
-pub async fn login_record(pool: &PgPool, email: &str) -> Result<Option<(User, String)>> {
-    const SQL: &str = "SELECT id, email, first_name, last_name, role, parent_trainer_id, \
-        profile_image, deactivated_at, created_at, password_hash FROM users WHERE email = $1";
-    let row = sqlx::query(SQL)
-        .bind(email.trim().to_lowercase())
-        .fetch_optional(pool)
-        .await?;
-    let record = |r: &PgRow| -> sqlx::Result<(User, String)> {
-        Ok((user_row(r)?, r.try_get("password_hash")?))
-    };
-    Ok(row.as_ref().map(record).transpose()?)
-}
-
-pub async fn insert_user(pool: &PgPool, u: &NewUser<'_>, now: Micros) -> Result<UserId> {
-    Ok(sqlx::query_scalar(
-        "INSERT INTO users (email, password_hash, first_name, last_name, role, \
-         parent_trainer_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-    )
-    .bind(u.email.to_lowercase())
-    .bind(u.password_hash)
-    .bind(u.first_name)
-    .bind(u.last_name)
-    .bind(u.role)
-    .bind(u.parent_trainer_id)
-    .bind(now)
-    .fetch_one(pool)
-    .await?)
-}
-
-pub async fn trainees(
-    pool: &PgPool,
-    trainer: UserId,
-    pattern: Option<String>,
-    limit: i64,
-    offset: i64,
-) -> Result<(Vec<User>, i64)> {
-    const FILTER: &str = "parent_trainer_id = $1 AND role = 'trainee' AND ($2::text IS NULL OR \
-        LOWER(first_name) LIKE $2 ESCAPE '\\' OR LOWER(last_name) LIKE $2 ESCAPE '\\' OR \
-        email LIKE $2 ESCAPE '\\' OR LOWER(first_name || ' ' || last_name) LIKE $2 ESCAPE '\\')";
-    let count: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-        "SELECT COUNT(*) FROM users WHERE {FILTER}"
-    )))
-    .bind(trainer)
-    .bind(&pattern)
-    .fetch_one(pool)
-    .await?;
-    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {USER_COLUMNS} FROM users WHERE {FILTER} \
-         ORDER BY first_name, last_name, id LIMIT $3 OFFSET $4"
-    )))
-    .bind(trainer)
-    .bind(&pattern)
-    .bind(limit)
-    .bind(offset)
-    .fetch_all(pool)
-    .await?;
-    let users = rows.iter().map(user_row).collect::<sqlx::Result<_>>()?;
-    Ok((users, count))
-}
-
-pub async fn assign(pool: &PgPool, trainee: UserId, trainer: UserId) -> Result<()> {
-    sqlx::query("UPDATE users SET parent_trainer_id = $1 WHERE id = $2")
-        .bind(trainer)
-        .bind(trainee)
-        .execute(pool)
-        .await?;
-    Ok(())
-}
-
-pub async fn unassign(
-    pool: &PgPool,
-    trainer: UserId,
-    trainee: UserId,
-    now: Micros,
-) -> Result<Option<ConversationId>> {
-    let mut tx = pool.begin().await?;
-    sqlx::query("UPDATE users SET parent_trainer_id = NULL WHERE id = $1")
-        .bind(trainee)
-        .execute(&mut *tx)
-        .await?;
-    let archived = sqlx::query_scalar(
-        "UPDATE conversations SET archived_at = $3 \
-         WHERE trainer_id = $1 AND trainee_id = $2 AND archived_at IS NULL RETURNING id",
-    )
-    .bind(trainer)
-    .bind(trainee)
-    .bind(now)
-    .fetch_optional(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    Ok(archived)
-}
-
-pub async fn set_active(pool: &PgPool, user: UserId, active: bool, now: Micros) -> Result<bool> {
-    let at = (!active).then_some(now);
-    let done = sqlx::query("UPDATE users SET deactivated_at = $1 WHERE id = $2")
-        .bind(at)
-        .bind(user)
-        .execute(pool)
-        .await?;
-    Ok(done.rows_affected() > 0)
-}
-
-pub async fn delete_user(pool: &PgPool, user: UserId) -> Result<bool> {
-    let done = sqlx::query("DELETE FROM users WHERE id = $1")
-        .bind(user)
-        .execute(pool)
-        .await?;
-    Ok(done.rows_affected() > 0)
-}
-
-pub async fn spend_refresh(pool: &PgPool, t: &RefreshUse<'_>, now: Micros) -> Result<Spend> {
-    let mut tx = pool.begin().await?;
-    let revoked = sqlx::query("SELECT 1 FROM revoked_token_families WHERE family = $1")
-        .bind(t.family)
-        .fetch_optional(&mut *tx)
-        .await?
-        .is_some();
-    if revoked {
-        return Ok(Spend::Revoked);
-    }
-    let fresh = sqlx::query(
-        "INSERT INTO spent_refresh_tokens (jti, family, user_id, used_at) VALUES ($1, $2, $3, $4) \
-         ON CONFLICT (jti) DO NOTHING",
-    )
-    .bind(t.jti)
-    .bind(t.family)
-    .bind(t.user)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected()
-        > 0;
-    if !fresh {
-        sqlx::query(
-            "INSERT INTO revoked_token_families (family, revoked_at) VALUES ($1, $2) \
-             ON CONFLICT (family) DO NOTHING",
-        )
-        .bind(t.family)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-    }
-    tx.commit().await?;
-    Ok(if fresh { Spend::Fresh } else { Spend::Replayed })
-}
-
-pub async fn upsert_device(pool: &PgPool, d: &NewDevice<'_>, now: Micros) -> Result<DeviceId> {
-    Ok(sqlx::query_scalar(
-        "INSERT INTO devices (user_id, platform, token, p256dh, auth_secret, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6) \
-         ON CONFLICT (token) DO UPDATE SET user_id = excluded.user_id, \
-           platform = excluded.platform, p256dh = excluded.p256dh, \
-           auth_secret = excluded.auth_secret, deactivated_at = NULL \
-         RETURNING id",
-    )
-    .bind(d.user_id)
-    .bind(d.platform)
-    .bind(d.token)
-    .bind(d.p256dh)
-    .bind(d.auth_secret)
-    .bind(now)
-    .fetch_one(pool)
-    .await?)
-}
-
-pub async fn remove_device(pool: &PgPool, user: UserId, token: &str) -> Result<u64> {
-    Ok(
-        sqlx::query("DELETE FROM devices WHERE user_id = $1 AND token = $2")
-            .bind(user)
-            .bind(token)
-            .execute(pool)
-            .await?
-            .rows_affected(),
-    )
-}
-
 /// A device from the columns `device_id, user_id, platform, token, p256dh, auth_secret`.
 pub fn device_row(r: &PgRow) -> sqlx::Result<Device> {
     Ok(Device {
@@ -220,13 +38,216 @@ pub fn device_row(r: &PgRow) -> sqlx::Result<Device> {
     })
 }
 
-pub async fn active_devices(pool: &PgPool, user: UserId) -> Result<Vec<Device>> {
-    let rows = sqlx::query(
-        "SELECT id AS device_id, user_id, platform, token, p256dh, auth_secret FROM devices \
-         WHERE user_id = $1 AND deactivated_at IS NULL ORDER BY id",
-    )
-    .bind(user)
-    .fetch_all(pool)
-    .await?;
-    Ok(rows.iter().map(device_row).collect::<sqlx::Result<_>>()?)
+impl Accounts for PgStore {
+    async fn user(&self, id: UserId) -> Result<Option<User>> {
+        let pool = &self.pool;
+        const SQL: &str = "SELECT id, email, first_name, last_name, role, parent_trainer_id, \
+            profile_image, deactivated_at, created_at FROM users WHERE id = $1";
+        let row = sqlx::query(SQL).bind(id).fetch_optional(pool).await?;
+        Ok(row.as_ref().map(user_row).transpose()?)
+    }
+
+    async fn login_record(&self, email: &str) -> Result<Option<(User, String)>> {
+        let pool = &self.pool;
+        const SQL: &str = "SELECT id, email, first_name, last_name, role, parent_trainer_id, \
+            profile_image, deactivated_at, created_at, password_hash FROM users WHERE email = $1";
+        let row = sqlx::query(SQL)
+            .bind(email.trim().to_lowercase())
+            .fetch_optional(pool)
+            .await?;
+        let record = |r: &PgRow| -> sqlx::Result<(User, String)> {
+            Ok((user_row(r)?, r.try_get("password_hash")?))
+        };
+        Ok(row.as_ref().map(record).transpose()?)
+    }
+
+    async fn insert_user(&self, u: &NewUser<'_>, now: Micros) -> Result<UserId> {
+        let pool = &self.pool;
+        Ok(sqlx::query_scalar(
+            "INSERT INTO users (email, password_hash, first_name, last_name, role, \
+             parent_trainer_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        )
+        .bind(u.email.to_lowercase())
+        .bind(u.password_hash)
+        .bind(u.first_name)
+        .bind(u.last_name)
+        .bind(u.role)
+        .bind(u.parent_trainer_id)
+        .bind(now)
+        .fetch_one(pool)
+        .await?)
+    }
+
+    async fn trainees(
+        &self,
+        trainer: UserId,
+        search: Option<&str>,
+        limit: i64,
+        offset: i64,
+    ) -> Result<(Vec<User>, i64)> {
+        let pool = &self.pool;
+        let pattern = crate::store::like_pattern(search);
+        const FILTER: &str = "parent_trainer_id = $1 AND role = 'trainee' AND ($2::text IS NULL OR \
+            LOWER(first_name) LIKE $2 ESCAPE '\\' OR LOWER(last_name) LIKE $2 ESCAPE '\\' OR \
+            email LIKE $2 ESCAPE '\\' OR LOWER(first_name || ' ' || last_name) LIKE $2 ESCAPE '\\')";
+        let count: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT COUNT(*) FROM users WHERE {FILTER}"
+        )))
+        .bind(trainer)
+        .bind(&pattern)
+        .fetch_one(pool)
+        .await?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE {FILTER} \
+             ORDER BY first_name, last_name, id LIMIT $3 OFFSET $4"
+        )))
+        .bind(trainer)
+        .bind(&pattern)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(pool)
+        .await?;
+        let users = rows.iter().map(user_row).collect::<sqlx::Result<_>>()?;
+        Ok((users, count))
+    }
+
+    async fn assign(&self, trainee: UserId, trainer: UserId) -> Result<()> {
+        let pool = &self.pool;
+        sqlx::query("UPDATE users SET parent_trainer_id = $1 WHERE id = $2")
+            .bind(trainer)
+            .bind(trainee)
+            .execute(pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn unassign(
+        &self,
+        trainer: UserId,
+        trainee: UserId,
+        now: Micros,
+    ) -> Result<Option<ConversationId>> {
+        let pool = &self.pool;
+        let mut tx = pool.begin().await?;
+        sqlx::query("UPDATE users SET parent_trainer_id = NULL WHERE id = $1")
+            .bind(trainee)
+            .execute(&mut *tx)
+            .await?;
+        let archived = sqlx::query_scalar(
+            "UPDATE conversations SET archived_at = $3 \
+             WHERE trainer_id = $1 AND trainee_id = $2 AND archived_at IS NULL RETURNING id",
+        )
+        .bind(trainer)
+        .bind(trainee)
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(archived)
+    }
+
+    async fn set_active(&self, user: UserId, active: bool, now: Micros) -> Result<bool> {
+        let pool = &self.pool;
+        let at = (!active).then_some(now);
+        let done = sqlx::query("UPDATE users SET deactivated_at = $1 WHERE id = $2")
+            .bind(at)
+            .bind(user)
+            .execute(pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn delete_user(&self, user: UserId) -> Result<bool> {
+        let pool = &self.pool;
+        let done = sqlx::query("DELETE FROM users WHERE id = $1")
+            .bind(user)
+            .execute(pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn spend_refresh(&self, t: &RefreshUse<'_>, now: Micros) -> Result<Spend> {
+        let pool = &self.pool;
+        let mut tx = pool.begin().await?;
+        let revoked = sqlx::query("SELECT 1 FROM revoked_token_families WHERE family = $1")
+            .bind(t.family)
+            .fetch_optional(&mut *tx)
+            .await?
+            .is_some();
+        if revoked {
+            return Ok(Spend::Revoked);
+        }
+        let fresh = sqlx::query(
+            "INSERT INTO spent_refresh_tokens (jti, family, user_id, used_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (jti) DO NOTHING",
+        )
+        .bind(t.jti)
+        .bind(t.family)
+        .bind(t.user)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            > 0;
+        if !fresh {
+            sqlx::query(
+                "INSERT INTO revoked_token_families (family, revoked_at) VALUES ($1, $2) \
+                 ON CONFLICT (family) DO NOTHING",
+            )
+            .bind(t.family)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(if fresh { Spend::Fresh } else { Spend::Replayed })
+    }
+
+    async fn upsert_device(&self, d: &NewDevice<'_>, now: Micros) -> Result<DeviceId> {
+        let pool = &self.pool;
+        Ok(sqlx::query_scalar(
+            "INSERT INTO devices (user_id, platform, token, p256dh, auth_secret, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT (token) DO UPDATE SET user_id = excluded.user_id, \
+               platform = excluded.platform, p256dh = excluded.p256dh, \
+               auth_secret = excluded.auth_secret, deactivated_at = NULL \
+             RETURNING id",
+        )
+        .bind(d.user_id)
+        .bind(d.platform)
+        .bind(d.token)
+        .bind(d.p256dh)
+        .bind(d.auth_secret)
+        .bind(now)
+        .fetch_one(pool)
+        .await?)
+    }
+
+    async fn remove_device(&self, user: UserId, token: &str) -> Result<u64> {
+        let pool = &self.pool;
+        Ok(
+            sqlx::query("DELETE FROM devices WHERE user_id = $1 AND token = $2")
+                .bind(user)
+                .bind(token)
+                .execute(pool)
+                .await?
+                .rows_affected(),
+        )
+    }
+
+    async fn active_devices(&self, user: UserId) -> Result<Vec<Device>> {
+        let pool = &self.pool;
+        let rows = sqlx::query(
+            "SELECT id AS device_id, user_id, platform, token, p256dh, auth_secret FROM devices \
+             WHERE user_id = $1 AND deactivated_at IS NULL ORDER BY id",
+        )
+        .bind(user)
+        .fetch_all(pool)
+        .await?;
+        Ok(rows.iter().map(device_row).collect::<sqlx::Result<_>>()?)
+    }
+
+    async fn user_by_email(&self, email: &str) -> Result<Option<User>> {
+        Ok(self.login_record(email).await?.map(|(u, _)| u))
+    }
 }

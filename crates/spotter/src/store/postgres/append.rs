@@ -7,19 +7,34 @@
 //! visible to this one's idempotency read. Then every write is one statement over arrays.
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 
 use sqlx::{PgConnection, PgPool};
 
-use super::messages;
+use super::{PgStore, messages};
 use crate::clock::Micros;
-use crate::domain::model::{ConversationId, ConversationRef, Message, MessageId};
+use crate::domain::model::{ConversationId, Message, MessageId};
 use crate::domain::plan::{self, Append, Appended, Plan, Position};
-use crate::store::{Result, StartSend, Started, StoreError};
+use crate::store::{Appends, Result, StartSend, Started, StoreError};
+
+impl Appends for PgStore {
+    async fn append_batch(
+        &self,
+        sends: Arc<Vec<Append>>,
+        now: Micros,
+    ) -> Result<Vec<Result<Appended>>> {
+        batch(&self.pool, &sends, now).await
+    }
+
+    async fn start(&self, s: Arc<StartSend>, now: Micros) -> Result<Started> {
+        start(&self.pool, &s, now).await
+    }
+}
 
 /// Stores a batch in one transaction. Should the database refuse it for a reason of the data
 /// (a sender deleted meanwhile, say), each send is stored alone, so that one bad send fails
 /// alone.
-pub async fn batch(pool: &PgPool, sends: &[Append], now: Micros) -> Result<Vec<Result<Appended>>> {
+async fn batch(pool: &PgPool, sends: &[Append], now: Micros) -> Result<Vec<Result<Appended>>> {
     let all: Vec<&Append> = sends.iter().collect();
     match in_transaction(pool, &all, now).await {
         Ok(done) => Ok(done.into_iter().map(Ok).collect()),
@@ -54,7 +69,7 @@ async fn in_transaction(
 
 /// Creates (or finds) the pair's conversation, un-archives it, and appends the first message,
 /// in one transaction.
-pub async fn start(pool: &PgPool, s: &StartSend, now: Micros) -> Result<Started> {
+async fn start(pool: &PgPool, s: &StartSend, now: Micros) -> Result<Started> {
     let (trainer, trainee) = (s.trainer.id, s.trainee);
     let mut tx = pool.begin().await?;
     let created: Option<ConversationId> = sqlx::query_scalar(
@@ -84,18 +99,8 @@ pub async fn start(pool: &PgPool, s: &StartSend, now: Micros) -> Result<Started>
     .bind(id)
     .execute(&mut *tx)
     .await?;
-    let conversation = ConversationRef {
-        id,
-        trainer_id: trainer,
-        trainee_id: Some(trainee),
-        archived_at: None,
-    };
-    let send = Append {
-        conversation,
-        sender: s.trainer.clone(),
-        body: s.body.clone(),
-        cmid: s.cmid.clone(),
-    };
+    let send = s.to(id);
+    let conversation = send.conversation;
     let appended = append(&mut tx, &[&send], now)
         .await?
         .pop()

@@ -1,11 +1,13 @@
 //! Conversations on PostgreSQL (see `store::sqlite::conversations` for the why of the list
 //! query: the same shape, PostgreSQL's SQL).
 
+use sqlx::Row;
 use sqlx::postgres::PgRow;
-use sqlx::{PgPool, Row};
+
+use super::PgStore;
 
 use crate::domain::model::{Conversation, ConversationId, ConversationRef, UserId, UserSummary};
-use crate::store::Result;
+use crate::store::{Conversations, Result};
 
 const SELECT: &str = "SELECT c.id, c.trainer_id, c.trainee_id, c.archived_at, c.created_at, \
     c.last_message_at, c.last_message_preview, c.message_count, c.trainer_unread, \
@@ -43,86 +45,93 @@ fn row(r: &PgRow) -> sqlx::Result<Conversation> {
     })
 }
 
-pub async fn by_id(pool: &PgPool, id: ConversationId) -> Result<Option<ConversationRef>> {
-    let row: Option<(ConversationId, UserId, Option<UserId>, Option<i64>)> = sqlx::query_as(
-        "SELECT id, trainer_id, trainee_id, archived_at FROM conversations WHERE id = $1",
-    )
-    .bind(id)
-    .fetch_optional(pool)
-    .await?;
-    Ok(row.map(
-        |(id, trainer_id, trainee_id, archived_at)| ConversationRef {
-            id,
-            trainer_id,
-            trainee_id,
-            archived_at,
-        },
-    ))
-}
-
-pub async fn list(
-    pool: &PgPool,
-    user: UserId,
-    archived: bool,
-    limit: i64,
-    offset: i64,
-) -> Result<(Vec<Conversation>, i64)> {
-    let (count, ids) = if archived {
-        (
-            "SELECT COUNT(*) FROM conversations WHERE trainer_id = $1 AND archived_at IS NOT NULL",
-            "SELECT id, last_activity_at FROM conversations WHERE trainer_id = $1 \
-             AND archived_at IS NOT NULL",
+impl Conversations for PgStore {
+    async fn conversation_ref(&self, id: ConversationId) -> Result<Option<ConversationRef>> {
+        let pool = &self.pool;
+        let row: Option<(ConversationId, UserId, Option<UserId>, Option<i64>)> = sqlx::query_as(
+            "SELECT id, trainer_id, trainee_id, archived_at FROM conversations WHERE id = $1",
         )
-    } else {
-        (
-            "SELECT COUNT(*) FROM conversations \
-             WHERE (trainer_id = $1 OR trainee_id = $1) AND archived_at IS NULL",
-            "SELECT id, last_activity_at FROM conversations WHERE trainer_id = $1 \
-             AND archived_at IS NULL \
-             UNION ALL SELECT id, last_activity_at FROM conversations WHERE trainee_id = $1 \
-             AND trainer_id <> $1 AND archived_at IS NULL",
-        )
-    };
-    let count: i64 = sqlx::query_scalar(count).bind(user).fetch_one(pool).await?;
-    let page = format!(
-        "WITH page AS ({ids} ORDER BY last_activity_at DESC, id DESC LIMIT $2 OFFSET $3) \
-         {SELECT} JOIN page p ON p.id = c.id ORDER BY p.last_activity_at DESC, p.id DESC"
-    );
-    let rows = sqlx::query(sqlx::AssertSqlSafe(page))
-        .bind(user)
-        .bind(limit)
-        .bind(offset)
-        .fetch_all(pool)
+        .bind(id)
+        .fetch_optional(pool)
         .await?;
-    Ok((rows.iter().map(row).collect::<sqlx::Result<_>>()?, count))
-}
+        Ok(row.map(
+            |(id, trainer_id, trainee_id, archived_at)| ConversationRef {
+                id,
+                trainer_id,
+                trainee_id,
+                archived_at,
+            },
+        ))
+    }
 
-pub async fn unread_total(pool: &PgPool, user: UserId) -> Result<i64> {
-    Ok(sqlx::query_scalar(
-        "SELECT CAST(COALESCE(SUM(CASE WHEN trainer_id = $1 THEN trainer_unread \
-         ELSE trainee_unread END), 0) AS BIGINT) FROM conversations \
-         WHERE (trainer_id = $1 OR trainee_id = $1) AND archived_at IS NULL",
-    )
-    .bind(user)
-    .fetch_one(pool)
-    .await?)
-}
-
-pub async fn message_count(pool: &PgPool, id: ConversationId) -> Result<i64> {
-    let n: Option<i64> =
-        sqlx::query_scalar("SELECT message_count FROM conversations WHERE id = $1")
-            .bind(id)
-            .fetch_optional(pool)
+    async fn conversations(
+        &self,
+        user: UserId,
+        archived: bool,
+        limit: i64,
+        offset: i64,
+    ) -> Result<(Vec<Conversation>, i64)> {
+        let pool = &self.pool;
+        let (count, ids) = if archived {
+            (
+                "SELECT COUNT(*) FROM conversations WHERE trainer_id = $1 AND archived_at IS NOT NULL",
+                "SELECT id, last_activity_at FROM conversations WHERE trainer_id = $1 \
+                 AND archived_at IS NOT NULL",
+            )
+        } else {
+            (
+                "SELECT COUNT(*) FROM conversations \
+                 WHERE (trainer_id = $1 OR trainee_id = $1) AND archived_at IS NULL",
+                "SELECT id, last_activity_at FROM conversations WHERE trainer_id = $1 \
+                 AND archived_at IS NULL \
+                 UNION ALL SELECT id, last_activity_at FROM conversations WHERE trainee_id = $1 \
+                 AND trainer_id <> $1 AND archived_at IS NULL",
+            )
+        };
+        let count: i64 = sqlx::query_scalar(count).bind(user).fetch_one(pool).await?;
+        let page = format!(
+            "WITH page AS ({ids} ORDER BY last_activity_at DESC, id DESC LIMIT $2 OFFSET $3) \
+             {SELECT} JOIN page p ON p.id = c.id ORDER BY p.last_activity_at DESC, p.id DESC"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(page))
+            .bind(user)
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(pool)
             .await?;
-    Ok(n.unwrap_or(0))
-}
+        Ok((rows.iter().map(row).collect::<sqlx::Result<_>>()?, count))
+    }
 
-pub async fn message_counts(pool: &PgPool, user: UserId) -> Result<Vec<(ConversationId, i64)>> {
-    Ok(sqlx::query_as(
-        "SELECT id, message_count FROM conversations \
-         WHERE (trainer_id = $1 OR trainee_id = $1) AND archived_at IS NULL",
-    )
-    .bind(user)
-    .fetch_all(pool)
-    .await?)
+    async fn unread_total(&self, user: UserId) -> Result<i64> {
+        let pool = &self.pool;
+        Ok(sqlx::query_scalar(
+            "SELECT CAST(COALESCE(SUM(CASE WHEN trainer_id = $1 THEN trainer_unread \
+             ELSE trainee_unread END), 0) AS BIGINT) FROM conversations \
+             WHERE (trainer_id = $1 OR trainee_id = $1) AND archived_at IS NULL",
+        )
+        .bind(user)
+        .fetch_one(pool)
+        .await?)
+    }
+
+    async fn message_count(&self, id: ConversationId) -> Result<i64> {
+        let pool = &self.pool;
+        let n: Option<i64> =
+            sqlx::query_scalar("SELECT message_count FROM conversations WHERE id = $1")
+                .bind(id)
+                .fetch_optional(pool)
+                .await?;
+        Ok(n.unwrap_or(0))
+    }
+
+    async fn message_counts(&self, user: UserId) -> Result<Vec<(ConversationId, i64)>> {
+        let pool = &self.pool;
+        Ok(sqlx::query_as(
+            "SELECT id, message_count FROM conversations \
+             WHERE (trainer_id = $1 OR trainee_id = $1) AND archived_at IS NULL",
+        )
+        .bind(user)
+        .fetch_all(pool)
+        .await?)
+    }
 }

@@ -1,12 +1,14 @@
 //! Messages on PostgreSQL. Within a conversation ids grow in commit order: they are drawn while
 //! the conversation's row is locked (see `append`).
 
+use sqlx::Row;
 use sqlx::postgres::PgRow;
-use sqlx::{PgPool, Row};
+
+use super::PgStore;
 
 use crate::clock::Micros;
 use crate::domain::model::{ConversationId, ConversationRef, Message, MessageId, Sender, UserId};
-use crate::store::{DeliveryMark, Range, Result};
+use crate::store::{DeliveryMark, Messages, Range, Result};
 
 pub const SELECT: &str = "SELECT m.id, m.conversation_id, m.seq, m.sender_id, m.content, \
     m.client_message_id, m.created_at, m.delivered_at, m.read_at, u.first_name, u.last_name, \
@@ -35,105 +37,107 @@ pub fn row(r: &PgRow) -> sqlx::Result<Message> {
     })
 }
 
-pub async fn range(
-    pool: &PgPool,
-    conversation: ConversationId,
-    range: Range,
-) -> Result<Vec<Message>> {
-    let (filter, args) = match range {
-        Range::Page { limit, offset } => (
-            "m.conversation_id = $1 ORDER BY m.id DESC LIMIT $2 OFFSET $3",
-            [limit, offset],
-        ),
-        Range::Before { before, limit } => (
-            "m.conversation_id = $1 AND m.id < $2 ORDER BY m.id DESC LIMIT $3",
-            [before.map_or(i64::MAX, MessageId::get), limit],
-        ),
-        Range::After { after, limit } => (
-            "m.conversation_id = $1 AND m.id > $2 ORDER BY m.id ASC LIMIT $3",
-            [after.get(), limit],
-        ),
-        Range::AfterSeq { seq, limit } => (
-            "m.conversation_id = $1 AND m.seq > $2 ORDER BY m.seq ASC LIMIT $3",
-            [seq, limit],
-        ),
-        Range::UnreadBetween { lo, hi } => (
-            "m.conversation_id = $1 AND m.id >= $2 AND m.id <= $3 AND m.read_at IS NULL \
-             ORDER BY m.id",
-            [lo.get(), hi.get()],
-        ),
-    };
-    let rows = sqlx::query(sqlx::AssertSqlSafe(format!("{SELECT} WHERE {filter}")))
+impl Messages for PgStore {
+    async fn messages(&self, conversation: ConversationId, range: Range) -> Result<Vec<Message>> {
+        let pool = &self.pool;
+        let (filter, args) = match range {
+            Range::Page { limit, offset } => (
+                "m.conversation_id = $1 ORDER BY m.id DESC LIMIT $2 OFFSET $3",
+                [limit, offset],
+            ),
+            Range::Before { before, limit } => (
+                "m.conversation_id = $1 AND m.id < $2 ORDER BY m.id DESC LIMIT $3",
+                [before.map_or(i64::MAX, MessageId::get), limit],
+            ),
+            Range::After { after, limit } => (
+                "m.conversation_id = $1 AND m.id > $2 ORDER BY m.id ASC LIMIT $3",
+                [after.get(), limit],
+            ),
+            Range::AfterSeq { seq, limit } => (
+                "m.conversation_id = $1 AND m.seq > $2 ORDER BY m.seq ASC LIMIT $3",
+                [seq, limit],
+            ),
+            Range::UnreadBetween { lo, hi } => (
+                "m.conversation_id = $1 AND m.id >= $2 AND m.id <= $3 AND m.read_at IS NULL \
+                 ORDER BY m.id",
+                [lo.get(), hi.get()],
+            ),
+        };
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!("{SELECT} WHERE {filter}")))
+            .bind(conversation)
+            .bind(args[0])
+            .bind(args[1])
+            .fetch_all(pool)
+            .await?;
+        Ok(rows.iter().map(row).collect::<sqlx::Result<_>>()?)
+    }
+
+    async fn seq_of(&self, conversation: ConversationId, id: MessageId) -> Result<i64> {
+        let pool = &self.pool;
+        let seq: Option<i64> = sqlx::query_scalar(
+            "SELECT seq FROM messages WHERE conversation_id = $1 AND id <= $2 \
+             ORDER BY id DESC LIMIT 1",
+        )
         .bind(conversation)
-        .bind(args[0])
-        .bind(args[1])
-        .fetch_all(pool)
+        .bind(id)
+        .fetch_optional(pool)
         .await?;
-    Ok(rows.iter().map(row).collect::<sqlx::Result<_>>()?)
-}
+        Ok(seq.unwrap_or(0))
+    }
 
-pub async fn seq_of(pool: &PgPool, conversation: ConversationId, id: MessageId) -> Result<i64> {
-    let seq: Option<i64> = sqlx::query_scalar(
-        "SELECT seq FROM messages WHERE conversation_id = $1 AND id <= $2 \
-         ORDER BY id DESC LIMIT 1",
-    )
-    .bind(conversation)
-    .bind(id)
-    .fetch_optional(pool)
-    .await?;
-    Ok(seq.unwrap_or(0))
-}
-
-pub async fn mark_read(
-    pool: &PgPool,
-    conversation: ConversationRef,
-    reader: UserId,
-    now: Micros,
-) -> Result<u64> {
-    let mut tx = pool.begin().await?;
-    let marked = sqlx::query(
-        "UPDATE messages SET read_at = $3, delivered_at = COALESCE(delivered_at, $3) \
-         WHERE conversation_id = $1 AND read_at IS NULL AND (sender_id IS NULL OR sender_id <> $2)",
-    )
-    .bind(conversation.id)
-    .bind(reader)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    let clear = if conversation.trainer_id == reader {
-        "UPDATE conversations SET trainer_unread = 0 WHERE id = $1"
-    } else {
-        "UPDATE conversations SET trainee_unread = 0 WHERE id = $1"
-    };
-    sqlx::query(clear)
+    async fn mark_read(
+        &self,
+        conversation: ConversationRef,
+        reader: UserId,
+        now: Micros,
+    ) -> Result<u64> {
+        let pool = &self.pool;
+        let mut tx = pool.begin().await?;
+        let marked = sqlx::query(
+            "UPDATE messages SET read_at = $3, delivered_at = COALESCE(delivered_at, $3) \
+             WHERE conversation_id = $1 AND read_at IS NULL AND (sender_id IS NULL OR sender_id <> $2)",
+        )
         .bind(conversation.id)
+        .bind(reader)
+        .bind(now)
         .execute(&mut *tx)
-        .await?;
-    tx.commit().await?;
-    Ok(marked)
-}
+        .await?
+        .rows_affected();
+        let clear = if conversation.trainer_id == reader {
+            "UPDATE conversations SET trainer_unread = 0 WHERE id = $1"
+        } else {
+            "UPDATE conversations SET trainee_unread = 0 WHERE id = $1"
+        };
+        sqlx::query(clear)
+            .bind(conversation.id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(marked)
+    }
 
-/// All marks in one statement (arrays unnested), one transaction.
-pub async fn mark_delivered(
-    pool: &PgPool,
-    marks: Vec<DeliveryMark>,
-    now: Micros,
-) -> Result<Vec<(ConversationId, Option<UserId>)>> {
-    let conversations: Vec<i64> = marks.iter().map(|m| m.conversation.get()).collect();
-    let recipients: Vec<i64> = marks.iter().map(|m| m.recipient.get()).collect();
-    let up_to: Vec<i64> = marks.iter().map(|m| m.up_to.get()).collect();
-    Ok(sqlx::query_as(
-        "UPDATE messages AS m SET delivered_at = $1 \
-         FROM UNNEST($2::bigint[], $3::bigint[], $4::bigint[]) AS v(c, r, up_to) \
-         WHERE m.conversation_id = v.c AND m.delivered_at IS NULL AND m.id <= v.up_to \
-         AND (m.sender_id IS NULL OR m.sender_id <> v.r) \
-         RETURNING m.conversation_id, m.sender_id",
-    )
-    .bind(now)
-    .bind(conversations)
-    .bind(recipients)
-    .bind(up_to)
-    .fetch_all(pool)
-    .await?)
+    /// All marks in one statement (arrays unnested), one transaction.
+    async fn mark_delivered(
+        &self,
+        marks: Vec<DeliveryMark>,
+        now: Micros,
+    ) -> Result<Vec<(ConversationId, Option<UserId>)>> {
+        let pool = &self.pool;
+        let conversations: Vec<i64> = marks.iter().map(|m| m.conversation.get()).collect();
+        let recipients: Vec<i64> = marks.iter().map(|m| m.recipient.get()).collect();
+        let up_to: Vec<i64> = marks.iter().map(|m| m.up_to.get()).collect();
+        Ok(sqlx::query_as(
+            "UPDATE messages AS m SET delivered_at = $1 \
+             FROM UNNEST($2::bigint[], $3::bigint[], $4::bigint[]) AS v(c, r, up_to) \
+             WHERE m.conversation_id = v.c AND m.delivered_at IS NULL AND m.id <= v.up_to \
+             AND (m.sender_id IS NULL OR m.sender_id <> v.r) \
+             RETURNING m.conversation_id, m.sender_id",
+        )
+        .bind(now)
+        .bind(conversations)
+        .bind(recipients)
+        .bind(up_to)
+        .fetch_all(pool)
+        .await?)
+    }
 }

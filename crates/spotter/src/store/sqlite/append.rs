@@ -3,19 +3,35 @@
 //! writes.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use rusqlite::{Connection, OptionalExtension, params};
 
+use super::SqliteStore;
 use super::convert::to_store;
 use super::messages;
 use crate::clock::Micros;
-use crate::domain::model::{ConversationId, ConversationRef, Message, MessageId};
+use crate::domain::model::{ConversationId, Message, MessageId};
 use crate::domain::plan::{self, Append, Appended, Plan, Position};
-use crate::store::{Result, StartSend, Started, StoreError};
+use crate::store::{Appends, Result, StartSend, Started, StoreError};
+
+impl Appends for SqliteStore {
+    async fn append_batch(
+        &self,
+        sends: Arc<Vec<Append>>,
+        now: Micros,
+    ) -> Result<Vec<Result<Appended>>> {
+        self.pool.write(move |c| batch(c, &sends, now)).await
+    }
+
+    async fn start(&self, s: Arc<StartSend>, now: Micros) -> Result<Started> {
+        self.pool.write(move |c| start(c, &s, now)).await
+    }
+}
 
 /// Stores a batch of sends. A send whose row the database refuses (its sender deleted
 /// meanwhile, say) fails alone: the batch is planned again without it.
-pub fn batch(c: &Connection, sends: &[Append], now: Micros) -> Result<Vec<Result<Appended>>> {
+fn batch(c: &Connection, sends: &[Append], now: Micros) -> Result<Vec<Result<Appended>>> {
     let mut failed: Vec<Option<StoreError>> = sends.iter().map(|_| None).collect();
     loop {
         let live: Vec<usize> = (0..sends.len()).filter(|&i| failed[i].is_none()).collect();
@@ -54,7 +70,7 @@ pub fn batch(c: &Connection, sends: &[Append], now: Micros) -> Result<Vec<Result
 }
 
 /// Creates (or finds) the pair's conversation, un-archives it, and appends the first message.
-pub fn start(c: &Connection, s: &StartSend, now: Micros) -> Result<Started> {
+fn start(c: &Connection, s: &StartSend, now: Micros) -> Result<Started> {
     let (trainer, trainee) = (s.trainer.id, s.trainee);
     let created: Option<ConversationId> = c
         .prepare_cached(
@@ -75,18 +91,8 @@ pub fn start(c: &Connection, s: &StartSend, now: Micros) -> Result<Started> {
         "UPDATE conversations SET archived_at = NULL WHERE id = ?1 AND archived_at IS NOT NULL",
     )?
     .execute([id])?;
-    let conversation = ConversationRef {
-        id,
-        trainer_id: trainer,
-        trainee_id: Some(trainee),
-        archived_at: None,
-    };
-    let send = Append {
-        conversation,
-        sender: s.trainer.clone(),
-        body: s.body.clone(),
-        cmid: s.cmid.clone(),
-    };
+    let send = s.to(id);
+    let conversation = send.conversation;
     let appended = batch(c, std::slice::from_ref(&send), now)?
         .pop()
         .ok_or_else(|| anyhow::anyhow!("a start has no outcome"))??;

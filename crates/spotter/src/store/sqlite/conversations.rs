@@ -3,9 +3,9 @@
 
 use rusqlite::{OptionalExtension, Row, params};
 
-use super::pool::Pool;
+use super::SqliteStore;
 use crate::domain::model::{Conversation, ConversationId, ConversationRef, UserId, UserSummary};
-use crate::store::Result;
+use crate::store::{Conversations, Result};
 
 /// A list row: the conversation, its trainer (`t`) and its trainee (`e`, absent once deleted).
 const SELECT: &str = "SELECT c.id, c.trainer_id, c.trainee_id, c.archived_at, c.created_at, \
@@ -53,85 +53,87 @@ pub fn ref_row(r: &Row<'_>) -> rusqlite::Result<ConversationRef> {
     })
 }
 
-pub fn by_id(pool: &Pool, id: ConversationId) -> Result<Option<ConversationRef>> {
-    pool.read(|c| {
-        c.prepare_cached(
-            "SELECT id, trainer_id, trainee_id, archived_at FROM conversations WHERE id = ?1",
-        )?
-        .query_row([id], ref_row)
-        .optional()
-    })
-}
+impl Conversations for SqliteStore {
+    async fn conversation_ref(&self, id: ConversationId) -> Result<Option<ConversationRef>> {
+        self.pool.read(|c| {
+            c.prepare_cached(
+                "SELECT id, trainer_id, trainee_id, archived_at FROM conversations WHERE id = ?1",
+            )?
+            .query_row([id], ref_row)
+            .optional()
+        })
+    }
 
-pub fn list(
-    pool: &Pool,
-    user: UserId,
-    archived: bool,
-    limit: i64,
-    offset: i64,
-) -> Result<(Vec<Conversation>, i64)> {
-    // The page's ids first, each side read in order from its activity index (merged, for the
-    // live list), then the joins for those rows only: `OR` + `ORDER BY` would read, join and
-    // sort every conversation of the user to return 50.
-    let (count, ids) = if archived {
-        (
-            "SELECT COUNT(*) FROM conversations WHERE trainer_id = ?1 AND archived_at IS NOT NULL",
-            "SELECT id, last_activity_at FROM conversations WHERE trainer_id = ?1 \
-             AND archived_at IS NOT NULL",
-        )
-    } else {
-        (
-            "SELECT COUNT(*) FROM conversations \
-             WHERE (trainer_id = ?1 OR trainee_id = ?1) AND archived_at IS NULL",
-            "SELECT id, last_activity_at FROM conversations WHERE trainer_id = ?1 \
-             AND archived_at IS NULL \
-             UNION ALL SELECT id, last_activity_at FROM conversations WHERE trainee_id = ?1 \
-             AND trainer_id <> ?1 AND archived_at IS NULL",
-        )
-    };
-    let page = format!(
-        "WITH page AS ({ids} ORDER BY last_activity_at DESC, id DESC LIMIT ?2 OFFSET ?3) \
-         {SELECT} JOIN page p ON p.id = c.id ORDER BY p.last_activity_at DESC, p.id DESC"
-    );
-    pool.read(|c| {
-        let count = c.prepare_cached(count)?.query_row([user], |r| r.get(0))?;
-        let rows = c
-            .prepare_cached(&page)?
-            .query_map(params![user, limit, offset], row)?
-            .collect::<rusqlite::Result<_>>()?;
-        Ok((rows, count))
-    })
-}
+    async fn conversations(
+        &self,
+        user: UserId,
+        archived: bool,
+        limit: i64,
+        offset: i64,
+    ) -> Result<(Vec<Conversation>, i64)> {
+        // The page's ids first, each side read in order from its activity index (merged, for the
+        // live list), then the joins for those rows only: `OR` + `ORDER BY` would read, join and
+        // sort every conversation of the user to return 50.
+        let (count, ids) = if archived {
+            (
+                "SELECT COUNT(*) FROM conversations WHERE trainer_id = ?1 AND archived_at IS NOT NULL",
+                "SELECT id, last_activity_at FROM conversations WHERE trainer_id = ?1 \
+                 AND archived_at IS NOT NULL",
+            )
+        } else {
+            (
+                "SELECT COUNT(*) FROM conversations \
+                 WHERE (trainer_id = ?1 OR trainee_id = ?1) AND archived_at IS NULL",
+                "SELECT id, last_activity_at FROM conversations WHERE trainer_id = ?1 \
+                 AND archived_at IS NULL \
+                 UNION ALL SELECT id, last_activity_at FROM conversations WHERE trainee_id = ?1 \
+                 AND trainer_id <> ?1 AND archived_at IS NULL",
+            )
+        };
+        let page = format!(
+            "WITH page AS ({ids} ORDER BY last_activity_at DESC, id DESC LIMIT ?2 OFFSET ?3) \
+             {SELECT} JOIN page p ON p.id = c.id ORDER BY p.last_activity_at DESC, p.id DESC"
+        );
+        self.pool.read(|c| {
+            let count = c.prepare_cached(count)?.query_row([user], |r| r.get(0))?;
+            let rows = c
+                .prepare_cached(&page)?
+                .query_map(params![user, limit, offset], row)?
+                .collect::<rusqlite::Result<_>>()?;
+            Ok((rows, count))
+        })
+    }
 
-pub fn unread_total(pool: &Pool, user: UserId) -> Result<i64> {
-    pool.read(|c| {
-        c.prepare_cached(
-            "SELECT COALESCE(SUM(CASE WHEN trainer_id = ?1 THEN trainer_unread \
-             ELSE trainee_unread END), 0) FROM conversations \
-             WHERE (trainer_id = ?1 OR trainee_id = ?1) AND archived_at IS NULL",
-        )?
-        .query_row([user], |r| r.get(0))
-    })
-}
+    async fn unread_total(&self, user: UserId) -> Result<i64> {
+        self.pool.read(|c| {
+            c.prepare_cached(
+                "SELECT COALESCE(SUM(CASE WHEN trainer_id = ?1 THEN trainer_unread \
+                 ELSE trainee_unread END), 0) FROM conversations \
+                 WHERE (trainer_id = ?1 OR trainee_id = ?1) AND archived_at IS NULL",
+            )?
+            .query_row([user], |r| r.get(0))
+        })
+    }
 
-pub fn message_count(pool: &Pool, id: ConversationId) -> Result<i64> {
-    pool.read(|c| {
-        Ok(
-            c.prepare_cached("SELECT message_count FROM conversations WHERE id = ?1")?
-                .query_row([id], |r| r.get(0))
-                .optional()?
-                .unwrap_or(0),
-        )
-    })
-}
+    async fn message_count(&self, id: ConversationId) -> Result<i64> {
+        self.pool.read(|c| {
+            Ok(
+                c.prepare_cached("SELECT message_count FROM conversations WHERE id = ?1")?
+                    .query_row([id], |r| r.get(0))
+                    .optional()?
+                    .unwrap_or(0),
+            )
+        })
+    }
 
-pub fn message_counts(pool: &Pool, user: UserId) -> Result<Vec<(ConversationId, i64)>> {
-    pool.read(|c| {
-        c.prepare_cached(
-            "SELECT id, message_count FROM conversations \
-             WHERE (trainer_id = ?1 OR trainee_id = ?1) AND archived_at IS NULL",
-        )?
-        .query_map([user], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect()
-    })
+    async fn message_counts(&self, user: UserId) -> Result<Vec<(ConversationId, i64)>> {
+        self.pool.read(|c| {
+            c.prepare_cached(
+                "SELECT id, message_count FROM conversations \
+                 WHERE (trainer_id = ?1 OR trainee_id = ?1) AND archived_at IS NULL",
+            )?
+            .query_map([user], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect()
+        })
+    }
 }

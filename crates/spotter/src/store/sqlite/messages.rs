@@ -4,10 +4,10 @@
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use super::pool::Pool;
+use super::SqliteStore;
 use crate::clock::Micros;
 use crate::domain::model::{ConversationId, ConversationRef, Message, MessageId, Sender, UserId};
-use crate::store::{DeliveryMark, Range, Result};
+use crate::store::{DeliveryMark, Messages, Range, Result};
 
 pub const SELECT: &str = "SELECT m.id, m.conversation_id, m.seq, m.sender_id, m.content, \
     m.client_message_id, m.created_at, m.delivered_at, m.read_at, u.first_name, u.last_name, \
@@ -40,104 +40,109 @@ fn all(c: &Connection, sql: &str, args: [i64; 3]) -> rusqlite::Result<Vec<Messag
     c.prepare_cached(sql)?.query_map(args, row)?.collect()
 }
 
-pub fn range(pool: &Pool, conversation: ConversationId, range: Range) -> Result<Vec<Message>> {
-    let c = conversation.get();
-    pool.read(|conn| match range {
-        Range::Page { limit, offset } => all(
-            conn,
-            &format!("{SELECT} WHERE m.conversation_id = ?1 ORDER BY m.id DESC LIMIT ?2 OFFSET ?3"),
-            [c, limit, offset],
-        ),
-        Range::Before { before, limit } => all(
-            conn,
-            &format!(
-                "{SELECT} WHERE m.conversation_id = ?1 AND m.id < ?2 ORDER BY m.id DESC LIMIT ?3"
+impl Messages for SqliteStore {
+    async fn messages(&self, conversation: ConversationId, range: Range) -> Result<Vec<Message>> {
+        let c = conversation.get();
+        self.pool.read(|conn| match range {
+            Range::Page { limit, offset } => all(
+                conn,
+                &format!("{SELECT} WHERE m.conversation_id = ?1 ORDER BY m.id DESC LIMIT ?2 OFFSET ?3"),
+                [c, limit, offset],
             ),
-            [c, before.map_or(i64::MAX, MessageId::get), limit],
-        ),
-        Range::After { after, limit } => all(
-            conn,
-            &format!(
-                "{SELECT} WHERE m.conversation_id = ?1 AND m.id > ?2 ORDER BY m.id ASC LIMIT ?3"
+            Range::Before { before, limit } => all(
+                conn,
+                &format!(
+                    "{SELECT} WHERE m.conversation_id = ?1 AND m.id < ?2 ORDER BY m.id DESC LIMIT ?3"
+                ),
+                [c, before.map_or(i64::MAX, MessageId::get), limit],
             ),
-            [c, after.get(), limit],
-        ),
-        Range::AfterSeq { seq, limit } => all(
-            conn,
-            &format!(
-                "{SELECT} WHERE m.conversation_id = ?1 AND m.seq > ?2 ORDER BY m.seq ASC LIMIT ?3"
+            Range::After { after, limit } => all(
+                conn,
+                &format!(
+                    "{SELECT} WHERE m.conversation_id = ?1 AND m.id > ?2 ORDER BY m.id ASC LIMIT ?3"
+                ),
+                [c, after.get(), limit],
             ),
-            [c, seq, limit],
-        ),
-        Range::UnreadBetween { lo, hi } => all(
-            conn,
-            &format!(
-                "{SELECT} WHERE m.conversation_id = ?1 AND m.id >= ?2 AND m.id <= ?3 \
-                 AND m.read_at IS NULL ORDER BY m.id"
+            Range::AfterSeq { seq, limit } => all(
+                conn,
+                &format!(
+                    "{SELECT} WHERE m.conversation_id = ?1 AND m.seq > ?2 ORDER BY m.seq ASC LIMIT ?3"
+                ),
+                [c, seq, limit],
             ),
-            [c, lo.get(), hi.get()],
-        ),
-    })
-}
+            Range::UnreadBetween { lo, hi } => all(
+                conn,
+                &format!(
+                    "{SELECT} WHERE m.conversation_id = ?1 AND m.id >= ?2 AND m.id <= ?3 \
+                     AND m.read_at IS NULL ORDER BY m.id"
+                ),
+                [c, lo.get(), hi.get()],
+            ),
+        })
+    }
 
-pub fn seq_of(pool: &Pool, conversation: ConversationId, id: MessageId) -> Result<i64> {
-    pool.read(|c| {
-        Ok(c.prepare_cached(
-            "SELECT seq FROM messages WHERE conversation_id = ?1 AND id <= ?2 \
-             ORDER BY id DESC LIMIT 1",
-        )?
-        .query_row(params![conversation, id], |r| r.get(0))
-        .optional()?
-        .unwrap_or(0))
-    })
-}
-
-pub async fn mark_read(
-    pool: &Pool,
-    conversation: ConversationRef,
-    reader: UserId,
-    now: Micros,
-) -> Result<u64> {
-    pool.write(move |c| {
-        let marked = c
-            .prepare_cached(
-                "UPDATE messages SET read_at = ?3, delivered_at = COALESCE(delivered_at, ?3) \
-                 WHERE conversation_id = ?1 AND read_at IS NULL \
-                 AND (sender_id IS NULL OR sender_id <> ?2)",
+    async fn seq_of(&self, conversation: ConversationId, id: MessageId) -> Result<i64> {
+        self.pool.read(|c| {
+            Ok(c.prepare_cached(
+                "SELECT seq FROM messages WHERE conversation_id = ?1 AND id <= ?2 \
+                 ORDER BY id DESC LIMIT 1",
             )?
-            .execute(params![conversation.id, reader, now])?;
-        let clear = if conversation.trainer_id == reader {
-            "UPDATE conversations SET trainer_unread = 0 WHERE id = ?1"
-        } else {
-            "UPDATE conversations SET trainee_unread = 0 WHERE id = ?1"
-        };
-        c.prepare_cached(clear)?.execute([conversation.id])?;
-        Ok(marked as u64)
-    })
-    .await
-}
+            .query_row(params![conversation, id], |r| r.get(0))
+            .optional()?
+            .unwrap_or(0))
+        })
+    }
 
-pub async fn mark_delivered(
-    pool: &Pool,
-    marks: Vec<DeliveryMark>,
-    now: Micros,
-) -> Result<Vec<(ConversationId, Option<UserId>)>> {
-    pool.write(move |c| {
-        let mut stmt = c.prepare_cached(
-            "UPDATE messages SET delivered_at = ?4 WHERE conversation_id = ?1 \
-             AND delivered_at IS NULL AND id <= ?3 AND (sender_id IS NULL OR sender_id <> ?2) \
-             RETURNING conversation_id, sender_id",
-        )?;
-        let mut marked = Vec::new();
-        for m in &marks {
-            let rows = stmt.query_map(params![m.conversation, m.recipient, m.up_to, now], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })?;
-            for r in rows {
-                marked.push(r?);
-            }
-        }
-        Ok(marked)
-    })
-    .await
+    async fn mark_read(
+        &self,
+        conversation: ConversationRef,
+        reader: UserId,
+        now: Micros,
+    ) -> Result<u64> {
+        self.pool
+            .write(move |c| {
+                let marked = c
+                .prepare_cached(
+                    "UPDATE messages SET read_at = ?3, delivered_at = COALESCE(delivered_at, ?3) \
+                     WHERE conversation_id = ?1 AND read_at IS NULL \
+                     AND (sender_id IS NULL OR sender_id <> ?2)",
+                )?
+                .execute(params![conversation.id, reader, now])?;
+                let clear = if conversation.trainer_id == reader {
+                    "UPDATE conversations SET trainer_unread = 0 WHERE id = ?1"
+                } else {
+                    "UPDATE conversations SET trainee_unread = 0 WHERE id = ?1"
+                };
+                c.prepare_cached(clear)?.execute([conversation.id])?;
+                Ok(marked as u64)
+            })
+            .await
+    }
+
+    async fn mark_delivered(
+        &self,
+        marks: Vec<DeliveryMark>,
+        now: Micros,
+    ) -> Result<Vec<(ConversationId, Option<UserId>)>> {
+        self.pool
+            .write(move |c| {
+                let mut stmt = c.prepare_cached(
+                    "UPDATE messages SET delivered_at = ?4 WHERE conversation_id = ?1 \
+                 AND delivered_at IS NULL AND id <= ?3 AND (sender_id IS NULL OR sender_id <> ?2) \
+                 RETURNING conversation_id, sender_id",
+                )?;
+                let mut marked = Vec::new();
+                for m in &marks {
+                    let rows = stmt
+                        .query_map(params![m.conversation, m.recipient, m.up_to, now], |r| {
+                            Ok((r.get(0)?, r.get(1)?))
+                        })?;
+                    for r in rows {
+                        marked.push(r?);
+                    }
+                }
+                Ok(marked)
+            })
+            .await
+    }
 }
