@@ -4,6 +4,7 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::Path;
+use std::sync::Arc;
 
 use anyhow::Context;
 use tokio::net::TcpListener;
@@ -62,16 +63,17 @@ pub async fn state_on(config: Config, clock: Clock) -> anyhow::Result<AppState> 
         .await
         .with_context(|| format!("creating the data folder {}", config.data_dir.display()))?;
     let secret = jwt_secret(&config).await?;
-    let store = Store::connect(
-        &config.database_url(),
-        config.db_max_connections,
-        clock.clone(),
-    )
-    .await?;
     let bus = match &config.redis_url {
         Some(url) => Bus::with_redis(url, &config.redis_channel, clock.clone())?,
         None => Bus::local(clock.clone()),
     };
+    let store = Store::connect(
+        &config.database_url(),
+        config.db_max_connections,
+        clock.clone(),
+        Arc::new(bus.clone()),
+    )
+    .await?;
     crate::metrics::handle();
     let push = crate::push::Push::from_config(&config, &clock)?;
     Ok(AppState::new(Parts {

@@ -1,6 +1,7 @@
 //! Conversations and messages: start, send, read, list, count. Checks run in the contract's
 //! order (rate limit, impersonation, content, existence, participation, archive); a send is
-//! acknowledged only once it is durable (the store's group commit), and only then published.
+//! acknowledged only once it is durable (the store's group commit, which publishes it as it
+//! commits, in commit order).
 
 use std::sync::Arc;
 
@@ -128,22 +129,11 @@ impl Messaging {
             Appended::Archived => return Err(Error::ArchivedConversation),
             Appended::Gone => return Err(Error::ConversationNotFound),
         };
-        if created {
-            self.published(conversation, &message);
-        }
         Ok(Sent {
             message,
             created,
             conversation,
         })
-    }
-
-    fn published(&self, conversation: ConversationRef, message: &Message) {
-        metrics::counter!(crate::metrics::MESSAGES_SENT).increment(1);
-        self.events.publish(Event::MessageSent {
-            conversation,
-            message: message.clone(),
-        });
     }
 
     /// A trainer starts (or resumes) the conversation with one of their trainees.
@@ -169,7 +159,11 @@ impl Messaging {
             }
         };
         if created {
-            self.published(started.conversation, &message);
+            metrics::counter!(crate::metrics::MESSAGES_SENT).increment(1);
+            self.events.publish(Event::MessageSent {
+                conversation: started.conversation,
+                message: message.clone(),
+            });
         }
         Ok(Started {
             conversation_id: started.conversation.id,

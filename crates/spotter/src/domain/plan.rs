@@ -145,6 +145,7 @@ pub fn plan<'a>(
     let mut at: HashMap<ConversationId, Position> = HashMap::new();
     let mut first_use: HashMap<ReplayKey<'a>, usize> = HashMap::new();
     let mut counters: Vec<Counters> = Vec::new();
+    let mut counter_of: HashMap<ConversationId, usize> = HashMap::new();
     let mut plan = Plan {
         decisions: Vec::with_capacity(sends.len()),
         rows: Vec::with_capacity(sends.len()),
@@ -189,7 +190,7 @@ pub fn plan<'a>(
             },
         );
         let sender_is_trainer = a.sender_is_trainer();
-        match counters.iter_mut().find(|c| c.id == id) {
+        match counter_of.get(&id).map(|&k| &mut counters[k]) {
             Some(c) => {
                 c.last_message_at = created_at;
                 c.message_count = seq;
@@ -197,14 +198,17 @@ pub fn plan<'a>(
                 c.trainee_unread_added += i64::from(sender_is_trainer);
                 c.trainer_unread_added += i64::from(!sender_is_trainer);
             }
-            None => counters.push(Counters {
-                id,
-                last_message_at: created_at,
-                preview: a.body.preview(),
-                message_count: seq,
-                trainer_unread_added: i64::from(!sender_is_trainer),
-                trainee_unread_added: i64::from(sender_is_trainer),
-            }),
+            None => {
+                counter_of.insert(id, counters.len());
+                counters.push(Counters {
+                    id,
+                    last_message_at: created_at,
+                    preview: a.body.preview(),
+                    message_count: seq,
+                    trainer_unread_added: i64::from(!sender_is_trainer),
+                    trainee_unread_added: i64::from(sender_is_trainer),
+                });
+            }
         }
         plan.decisions.push(Decision::New(plan.rows.len()));
         plan.rows.push(NewRow {
@@ -226,17 +230,15 @@ pub fn plan<'a>(
 impl Plan<'_> {
     /// Each send's outcome, once the rows are stored with these ids (in row order).
     pub fn outcomes(&self, sends: &[&Append], ids: &[MessageId]) -> Vec<Appended> {
-        let stored: Vec<Message> = self
-            .rows
-            .iter()
-            .zip(ids)
-            .map(|(row, &id)| sends[row.send].message(id, row.seq, row.created_at))
-            .collect();
+        let stored = |n: usize| {
+            let row = &self.rows[n];
+            sends[row.send].message(ids[n], row.seq, row.created_at)
+        };
         self.decisions
             .iter()
             .map(|d| match d {
-                Decision::New(n) => Appended::New(stored[*n].clone()),
-                Decision::RetryOfNew(n) => Appended::Replay(stored[*n].clone()),
+                Decision::New(n) => Appended::New(stored(*n)),
+                Decision::RetryOfNew(n) => Appended::Replay(stored(*n)),
                 Decision::Replay(m) => Appended::Replay(m.clone()),
                 Decision::Archived => Appended::Archived,
                 Decision::Gone => Appended::Gone,

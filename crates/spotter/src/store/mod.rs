@@ -25,6 +25,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use crate::clock::{Clock, Micros};
+use crate::domain::events::Publisher;
 use crate::domain::model::{
     Conversation, ConversationId, ConversationRef, Device, DeviceId, Message, MessageId, User,
     UserId,
@@ -233,8 +234,14 @@ pub struct Store {
 
 impl Store {
     /// Connects to `url` (`sqlite://…` or `postgres://…`), creating a SQLite file when absent,
-    /// and applies pending migrations.
-    pub async fn connect(url: &str, max_connections: u32, clock: Clock) -> anyhow::Result<Self> {
+    /// and applies pending migrations. Each new message appended is published to `events` as
+    /// its batch commits.
+    pub async fn connect(
+        url: &str,
+        max_connections: u32,
+        clock: Clock,
+        events: Publisher,
+    ) -> anyhow::Result<Self> {
         let backend = if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             Backend::Postgres(postgres::PgStore::connect(url, max_connections).await?)
         } else if let Some(path) = url.strip_prefix("sqlite:") {
@@ -243,11 +250,12 @@ impl Store {
             anyhow::bail!("unsupported database URL (want sqlite://… or postgres://…)");
         };
         let backend = Arc::new(backend);
-        let commit = commit::Committer::start(Dispatch(backend.clone()), clock).await;
+        let commit = commit::Committer::start(Dispatch(backend.clone()), clock, events).await;
         Ok(Self { backend, commit })
     }
 
-    /// Stores one send with the next group commit; returns once it is durable.
+    /// Stores one send with the next group commit; returns once it is durable (and, if new,
+    /// published).
     pub async fn append(&self, send: Append) -> Result<Appended> {
         self.commit.append(send).await
     }

@@ -16,6 +16,7 @@ use crate::domain::input::SendBody;
 use crate::domain::messaging::{Messaging, Target};
 use crate::domain::model::{ConversationId, ConversationRef};
 use crate::error::{Error, msg};
+use crate::state::AppState;
 use crate::wire::MessageJson;
 use crate::wire::frames::ServerFrame;
 
@@ -154,7 +155,8 @@ fn focus_command(frame: &Value, ctx: FrameContext) -> Result<Command, Error> {
 
 /// A socket's commands, carried out through the domain's messaging service.
 pub struct Commands {
-    messaging: Messaging,
+    /// The shared state (one pointer: every socket holds a `Commands`).
+    state: AppState,
     actor: Actor,
     /// The conversation of a conversation socket; `None` on a user socket, whose frames name
     /// their conversation.
@@ -168,19 +170,28 @@ pub struct Commands {
 
 impl Commands {
     pub fn new(
-        messaging: Messaging,
+        state: AppState,
         actor: Actor,
         fixed: Option<ConversationRef>,
         presence: Arc<Presence>,
     ) -> Self {
         Self {
-            messaging,
+            state,
             actor,
             fixed,
             allowed: HashMap::new(),
             typing: HashSet::new(),
             presence,
         }
+    }
+
+    fn messaging(&self) -> &Messaging {
+        &self.state.messaging
+    }
+
+    /// The state's clock.
+    pub fn clock(&self) -> &crate::clock::Clock {
+        &self.state.clock
     }
 
     /// What [`parse_frame`] needs to know of this socket.
@@ -220,7 +231,7 @@ impl Commands {
                     .map(Some)
             }
             Command::Read { conversation_id } => self
-                .messaging
+                .messaging()
                 .mark_read(&self.actor, ConversationId(conversation_id))
                 .await
                 .map(|_| None),
@@ -253,7 +264,7 @@ impl Commands {
             return Ok(*c);
         }
         let c = self
-            .messaging
+            .messaging()
             .conversation(&self.actor, id, purpose)
             .await?;
         self.allowed.insert(id, c);
@@ -273,7 +284,7 @@ impl Commands {
 
     async fn typing(&mut self, id: ConversationId, is_typing: bool) -> Result<(), Error> {
         let c = self.known(id, Purpose::Read).await?;
-        self.messaging.typing(&self.actor, c, is_typing)?;
+        self.messaging().typing(&self.actor, c, is_typing)?;
         if is_typing {
             self.typing.insert(id);
         } else {
@@ -292,10 +303,12 @@ impl Commands {
             Some(c) => Target::Known(c),
             None => Target::Id(id),
         };
-        let sent = self.messaging.send(&self.actor, target, body).await?;
+        let sent = self.messaging().send(&self.actor, target, body).await?;
         self.allowed.entry(id).or_insert(sent.conversation);
         if self.typing.remove(&id) {
-            let _ = self.messaging.typing(&self.actor, sent.conversation, false);
+            let _ = self
+                .messaging()
+                .typing(&self.actor, sent.conversation, false);
         }
         Ok(ServerFrame::Ack {
             client_message_id: sent.message.client_message_id.as_deref(),
@@ -313,7 +326,7 @@ impl Commands {
                 .filter(|c| c.id == id)
                 .or_else(|| self.allowed.get(&id).copied());
             if let Some(c) = conversation {
-                let _ = self.messaging.typing(&self.actor, c, false);
+                let _ = self.messaging().typing(&self.actor, c, false);
             }
         }
         self.presence.leave();

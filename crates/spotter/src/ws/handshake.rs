@@ -101,18 +101,13 @@ pub async fn open(
         .subscribe(topic, actor.id(), state.config.ws_queue);
     let presence_ttl = Duration::from_secs(state.config.ws_ping_secs.max(1) * 3);
     let presence = Arc::new(Presence::new(
-        state.bus.clone(),
+        state.clone(),
         actor.id(),
         fixed.map(|c| c.id),
         presence_ttl,
     ));
     let budget = Budget::per_second(state.config.ws_frames_per_second, &state.clock);
-    let commands = Commands::new(
-        state.messaging.clone(),
-        actor.clone(),
-        fixed,
-        presence.clone(),
-    );
+    let commands = Commands::new(state.clone(), actor.clone(), fixed, presence.clone());
     let writer = Writer::new(state, actor.id(), fixed, sink, sub.lag.clone(), presence);
     Some(Box::new(Opened {
         stream,

@@ -144,11 +144,10 @@ fn live(opened: Box<handshake::Opened>) -> impl Future<Output = ()> + Send {
     } = *opened;
     let (out_tx, out_rx) = mpsc::channel(32);
     let last_seen = writer.last_seen();
-    let clock = writer.clock().clone();
     let mut writer = tokio::spawn(writer.run(sub, out_rx, start));
     async move {
         tokio::select! {
-            () = reader::read(stream, &mut commands, out_tx, last_seen, clock, budget) => {
+            () = reader::read(stream, &mut commands, out_tx, last_seen, budget) => {
                 // The reader ended (client closed, or a bad frame): the writer sees its queue
                 // close.
                 let _ = tokio::time::timeout(Duration::from_secs(3), &mut writer).await;

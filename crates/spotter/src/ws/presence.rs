@@ -7,11 +7,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
-use crate::bus::Bus;
 use crate::domain::model::{ConversationId, UserId};
+use crate::state::AppState;
 
+/// Kept small: every socket holds one.
 pub struct Presence {
-    bus: Bus,
+    state: AppState,
     me: UserId,
     /// This socket's name in the cross-node presence set.
     socket_id: Arc<str>,
@@ -23,13 +24,13 @@ pub struct Presence {
 }
 
 impl Presence {
-    pub fn new(bus: Bus, me: UserId, fixed: Option<ConversationId>, ttl: Duration) -> Self {
+    pub fn new(state: AppState, me: UserId, fixed: Option<ConversationId>, ttl: Duration) -> Self {
         let socket_id: Arc<str> = Arc::from(uuid::Uuid::new_v4().simple().to_string());
         if let Some(c) = fixed {
-            bus.set_reading(me, c, &socket_id, Some(ttl));
+            state.bus.set_reading(me, c, &socket_id, Some(ttl));
         }
         Self {
-            bus,
+            state,
             me,
             socket_id,
             ttl,
@@ -49,7 +50,8 @@ impl Presence {
     /// Renews the cross-node mark before it expires (with each ping).
     pub fn renew(&self) {
         if let Some(c) = self.shown() {
-            self.bus
+            self.state
+                .bus
                 .set_reading(self.me, c, &self.socket_id, Some(self.ttl));
         }
     }
@@ -64,15 +66,18 @@ impl Presence {
         if previous == next_raw {
             return;
         }
-        let hub = self.bus.hub();
+        let hub = self.state.bus.hub();
         if previous != 0 {
             let c = ConversationId(previous);
             hub.focus(self.me, c, false);
-            self.bus.set_reading(self.me, c, &self.socket_id, None);
+            self.state
+                .bus
+                .set_reading(self.me, c, &self.socket_id, None);
         }
         if let Some(c) = next {
             hub.focus(self.me, c, true);
-            self.bus
+            self.state
+                .bus
                 .set_reading(self.me, c, &self.socket_id, Some(self.ttl));
         }
     }
@@ -81,7 +86,9 @@ impl Presence {
     pub fn leave(&self) {
         self.focus(None);
         if let Some(c) = self.fixed {
-            self.bus.set_reading(self.me, c, &self.socket_id, None);
+            self.state
+                .bus
+                .set_reading(self.me, c, &self.socket_id, None);
         }
     }
 }

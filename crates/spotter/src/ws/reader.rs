@@ -12,7 +12,7 @@ use tokio::sync::mpsc;
 
 use super::commands::{Commands, error_frame};
 use super::{MAX_FRAME_BYTES, Out, close};
-use crate::clock::{Clock, Micros};
+use crate::clock::Micros;
 use crate::ratelimit::Budget;
 
 /// The close a reader asks for when a frame is over the size limit.
@@ -32,12 +32,11 @@ pub async fn read(
     commands: &mut Commands,
     out: mpsc::Sender<Out>,
     last_seen: Arc<AtomicI64>,
-    clock: Clock,
     budget: Budget,
 ) {
     let mut last_notice: Option<Micros> = None;
     while let Some(msg) = stream.next().await {
-        let now = clock.now();
+        let now = commands.clock().now();
         last_seen.store(now, Ordering::Relaxed);
         let reply = match msg {
             Ok(Message::Text(text)) => {

@@ -20,7 +20,7 @@ use super::{Out, Sink, close, close_now};
 use crate::bus::hub::Lag;
 use crate::bus::route;
 use crate::bus::{Event, Kind, Subscription};
-use crate::clock::{Clock, Micros, micros};
+use crate::clock::{Micros, micros};
 use crate::domain::model::{ConversationId, ConversationRef, UserId};
 use crate::state::AppState;
 use crate::wire::frames::ServerFrame;
@@ -87,10 +87,6 @@ impl Writer {
 
     pub fn last_seen(&self) -> Arc<AtomicI64> {
         self.last_seen.clone()
-    }
-
-    pub fn clock(&self) -> &Clock {
-        &self.state.clock
     }
 
     pub async fn run(mut self, mut sub: Subscription, mut out: mpsc::Receiver<Out>, start: Start) {

@@ -167,9 +167,12 @@ async fn stored(conn: &mut PgConnection, sends: &[&Append]) -> sqlx::Result<Vec<
     let conversations: Vec<i64> = keys.iter().map(|k| k.0.get()).collect();
     let senders: Vec<i64> = keys.iter().map(|k| k.1.get()).collect();
     let cmids: Vec<&str> = keys.iter().map(|k| k.2).collect();
+    // One index lookup per key (LATERAL): a join the planner is free to reorder could scan the
+    // conversation's messages instead, which grows with every message.
     let sql = format!(
-        "{} JOIN UNNEST($1::bigint[], $2::bigint[], $3::text[]) AS k(c, s, key) \
-         ON m.conversation_id = k.c AND m.sender_id = k.s AND m.client_message_id = k.key",
+        "SELECT found.* FROM UNNEST($1::bigint[], $2::bigint[], $3::text[]) AS k(c, s, key) \
+         CROSS JOIN LATERAL ({} WHERE m.conversation_id = k.c AND m.sender_id = k.s \
+         AND m.client_message_id = k.key) AS found",
         messages::SELECT
     );
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))

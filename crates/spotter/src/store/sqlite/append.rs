@@ -10,6 +10,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::SqliteStore;
 use super::convert::to_store;
 use super::messages;
+use super::pool::run;
 use crate::clock::Micros;
 use crate::domain::model::{ConversationId, Message, MessageId};
 use crate::domain::plan::{self, Append, Appended, Plan, Position};
@@ -42,10 +43,10 @@ fn batch(c: &Connection, sends: &[Append], now: Micros) -> Result<Vec<Result<App
             &stored(c, &planned)?,
             now,
         );
-        c.execute_batch("SAVEPOINT batch")?;
+        run(c, "SAVEPOINT batch")?;
         match write(c, &plan) {
             Ok(ids) => {
-                c.execute_batch("RELEASE batch")?;
+                run(c, "RELEASE batch")?;
                 let mut outcomes = plan.outcomes(&planned, &ids).into_iter();
                 return Ok(failed
                     .into_iter()
@@ -62,7 +63,8 @@ fn batch(c: &Connection, sends: &[Append], now: Micros) -> Result<Vec<Result<App
                 failed[live[send]] = Some(e);
             }
             Err(Refused::Batch(e)) => {
-                c.execute_batch("ROLLBACK TO batch; RELEASE batch")?;
+                run(c, "ROLLBACK TO batch")?;
+                run(c, "RELEASE batch")?;
                 return Err(e);
             }
         }

@@ -125,7 +125,7 @@ impl Messages for SqliteStore {
         now: Micros,
     ) -> Result<Vec<(ConversationId, Option<UserId>)>> {
         self.pool
-            .write(move |c| {
+            .write_unsynced(move |c| {
                 let mut stmt = c.prepare_cached(
                     "UPDATE messages SET delivered_at = ?4 WHERE conversation_id = ?1 \
                  AND delivered_at IS NULL AND id <= ?3 AND (sender_id IS NULL OR sender_id <> ?2) \

@@ -6,7 +6,9 @@
 //! - Writes are jobs for the writer thread. It takes every job waiting, runs them in one
 //!   transaction (each inside a savepoint, so one that fails is undone alone) and commits once,
 //!   then answers each: a commit waits for an fsync, and many writers share it. A job is never
-//!   answered before its transaction is on disk.
+//!   answered before its transaction is on disk, except a job that asked for less
+//!   ([`Pool::write_unsynced`]): a group made only of those commits without an fsync (still
+//!   atomic; on disk with the next synced commit).
 //!
 //! Consistency: WAL mode. Every read is its own read transaction, so it sees every commit that
 //! was answered before it began.
@@ -33,7 +35,13 @@ const STATEMENT_CACHE: usize = 64;
 
 /// A write job: runs inside the group's transaction (or is told why it cannot), says whether
 /// it succeeded (else its savepoint is rolled back), and how to answer once the commit is known.
-type Job = Box<dyn FnOnce(Result<&Connection>) -> (bool, Answer) + Send>;
+struct Job {
+    /// Must be on disk before it is answered.
+    synced: bool,
+    run: Run,
+}
+
+type Run = Box<dyn FnOnce(Result<&Connection>) -> (bool, Answer) + Send>;
 type Answer = Box<dyn FnOnce(Result<()>) + Send>;
 
 pub struct Pool {
@@ -87,14 +95,32 @@ impl Pool {
     }
 
     /// Runs `f` in the writer's next transaction; returns once that transaction is committed
-    /// (an error of `f` undoes `f` alone).
+    /// and on disk (an error of `f` undoes `f` alone).
     pub async fn write<T: Send + 'static>(
         &self,
         f: impl FnOnce(&Connection) -> Result<T> + Send + 'static,
     ) -> Result<T> {
+        self.job(true, f).await
+    }
+
+    /// [`Pool::write`] for what may be lost in a power cut (delivered receipts: a message
+    /// delivered again is marked again): committed, but without an fsync of its own when
+    /// nothing else in its group needs one.
+    pub async fn write_unsynced<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        self.job(false, f).await
+    }
+
+    async fn job<T: Send + 'static>(
+        &self,
+        synced: bool,
+        f: impl FnOnce(&Connection) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
         let (reply, answer) = oneshot::channel();
         let queued = Instant::now();
-        let job: Job = Box::new(move |conn| {
+        let run: Run = Box::new(move |conn: Result<&Connection>| {
             metrics::histogram!(crate::metrics::DB_WAIT).record(queued.elapsed().as_secs_f64());
             let out = match conn {
                 Ok(conn) => std::panic::catch_unwind(AssertUnwindSafe(|| f(conn)))
@@ -107,6 +133,7 @@ impl Pool {
             });
             (ok, answer)
         });
+        let job = Job { synced, run };
         let stopped = || StoreError::Unavailable("the SQLite writer has stopped".into());
         self.writer.send(job).map_err(|_| stopped())?;
         answer.await.map_err(|_| stopped())?
@@ -132,10 +159,14 @@ fn write_loop(conn: &Connection, jobs: &mpsc::Receiver<Job>) {
 /// commit's outcome (or its own failure).
 fn commit_group(conn: &Connection, group: Vec<Job>) {
     let mut answers: Vec<Answer> = Vec::with_capacity(group.len());
-    let mut broken = conn.execute_batch("BEGIN IMMEDIATE").err().map(to_store);
-    for job in group {
+    let unsynced = group.iter().all(|j| !j.synced);
+    if unsynced {
+        let _ = run(conn, "PRAGMA synchronous = NORMAL");
+    }
+    let mut broken = run(conn, "BEGIN IMMEDIATE").err();
+    for Job { run: job, .. } in group {
         if broken.is_none() {
-            broken = conn.execute_batch("SAVEPOINT job").err().map(to_store);
+            broken = run(conn, "SAVEPOINT job").err();
         }
         if let Some(e) = &broken {
             // The transaction cannot take it: the job only learns why.
@@ -145,24 +176,35 @@ fn commit_group(conn: &Connection, group: Vec<Job>) {
         }
         let (ok, answer) = job(Ok(conn));
         answers.push(answer);
-        let close = if ok {
-            "RELEASE job"
-        } else {
-            "ROLLBACK TO job; RELEASE job"
-        };
-        broken = conn.execute_batch(close).err().map(to_store);
+        if !ok {
+            broken = run(conn, "ROLLBACK TO job").err();
+        }
+        if broken.is_none() {
+            broken = run(conn, "RELEASE job").err();
+        }
     }
     let outcome = match broken {
         Some(e) => Err(e),
-        None => conn.execute_batch("COMMIT").map_err(to_store),
+        None => run(conn, "COMMIT"),
     };
     if let Err(e) = &outcome {
         tracing::warn!(error = %e, jobs = answers.len(), "SQLite write transaction failed");
         let _ = conn.execute_batch("ROLLBACK");
     }
+    if unsynced {
+        let _ = run(conn, "PRAGMA synchronous = FULL");
+    }
     for answer in answers {
         answer(outcome.as_ref().map(|_| ()).map_err(same));
     }
+}
+
+/// Runs one of the writer's few fixed statements (prepared once, cached).
+pub(super) fn run(conn: &Connection, sql: &str) -> Result<()> {
+    conn.prepare_cached(sql)
+        .and_then(|mut s| s.execute([]))
+        .map(|_| ())
+        .map_err(to_store)
 }
 
 /// The same failure, for each job of a group.
@@ -190,9 +232,11 @@ fn connect(path: &Path, read_only: bool) -> rusqlite::Result<Connection> {
         conn.execute_batch("PRAGMA query_only = ON;")?;
     } else {
         // WAL: readers never block the writer. synchronous=FULL: a commit is on disk before a
-        // message is acknowledged, even across power loss.
+        // message is acknowledged, even across power loss. Savepoints' journals in memory: they
+        // never need to outlive the transaction.
         conn.execute_batch(
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
+             PRAGMA temp_store = MEMORY;",
         )?;
     }
     Ok(conn)
