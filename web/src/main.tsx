@@ -3,7 +3,14 @@ import { createRoot } from 'react-dom/client';
 import { App } from './App';
 import { startServiceWorker } from './push/push';
 import { navigate } from './router';
-import './styles.css';
+// Stylesheets, in cascade order.
+import './styles/base.css';
+import './styles/controls.css';
+import './styles/shell.css';
+import './styles/messages.css';
+import './styles/chat.css';
+import './styles/pages.css';
+import './styles/phone.css';
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use sqlx::{PgConnection, PgPool};
 
-use super::{PgStore, messages};
+use super::PgStore;
 use crate::clock::Micros;
 use crate::domain::model::{ConversationId, Message, MessageId};
 use crate::domain::plan::{self, Append, Appended, Plan, Position};
@@ -167,22 +167,52 @@ async fn stored(conn: &mut PgConnection, sends: &[&Append]) -> sqlx::Result<Vec<
     let conversations: Vec<i64> = keys.iter().map(|k| k.0.get()).collect();
     let senders: Vec<i64> = keys.iter().map(|k| k.1.get()).collect();
     let cmids: Vec<&str> = keys.iter().map(|k| k.2).collect();
-    // One index lookup per key (LATERAL): a join the planner is free to reorder could scan the
-    // conversation's messages instead, which grows with every message.
-    let sql = format!(
+    // One index probe per key: the unique (conversation, sender, key) index, fenced with
+    // LIMIT so that no plan can turn it into a scan of the conversation's messages (which grow
+    // with every message). No join: the author of a retry is the sender of the send itself.
+    let rows: Vec<StoredRow> = sqlx::query_as(
         "SELECT found.* FROM UNNEST($1::bigint[], $2::bigint[], $3::text[]) AS k(c, s, key) \
-         CROSS JOIN LATERAL ({} WHERE m.conversation_id = k.c AND m.sender_id = k.s \
-         AND m.client_message_id = k.key) AS found",
-        messages::SELECT
-    );
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(conversations)
-        .bind(senders)
-        .bind(cmids)
-        .fetch_all(&mut *conn)
-        .await?;
-    rows.iter().map(messages::row).collect()
+         CROSS JOIN LATERAL (SELECT m.id, m.conversation_id, m.seq, m.sender_id, m.content, \
+           m.client_message_id, m.created_at, m.delivered_at, m.read_at FROM messages m \
+           WHERE m.conversation_id = k.c AND m.sender_id = k.s AND m.client_message_id = k.key \
+           LIMIT 1) AS found",
+    )
+    .bind(conversations)
+    .bind(senders)
+    .bind(cmids)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Message {
+            sender: sends
+                .iter()
+                .find(|a| Some(a.sender.id) == r.3)
+                .map(|a| a.sender.clone()),
+            id: r.0,
+            conversation_id: r.1,
+            seq: r.2,
+            content: r.4,
+            client_message_id: r.5,
+            created_at: r.6,
+            delivered_at: r.7,
+            read_at: r.8,
+        })
+        .collect())
 }
+
+/// A stored message's own columns, in `stored`'s order.
+type StoredRow = (
+    MessageId,
+    ConversationId,
+    i64,
+    Option<crate::domain::model::UserId>,
+    String,
+    Option<String>,
+    Micros,
+    Option<Micros>,
+    Option<Micros>,
+);
 
 /// Writes the plan: messages (in order, so ids grow with `seq`), outbox rows, counters.
 async fn write(conn: &mut PgConnection, plan: &Plan<'_>) -> sqlx::Result<Vec<MessageId>> {
@@ -253,12 +283,14 @@ async fn write(conn: &mut PgConnection, plan: &Plan<'_>) -> sqlx::Result<Vec<Mes
     .execute(&mut *conn)
     .await?;
     let k = &plan.counters;
+    // `c.id = ANY($1)`: an index path whatever the planner expects from the arrays (a generic
+    // plan would otherwise hash-join a scan of every conversation).
     sqlx::query(
         "UPDATE conversations AS c SET last_message_at = v.at, last_activity_at = v.at, \
          last_message_preview = v.preview, message_count = v.n, \
          trainer_unread = c.trainer_unread + v.tr, trainee_unread = c.trainee_unread + v.te \
          FROM UNNEST($1::bigint[], $2::bigint[], $3::text[], $4::bigint[], $5::bigint[], \
-         $6::bigint[]) AS v(id, at, preview, n, tr, te) WHERE c.id = v.id",
+         $6::bigint[]) AS v(id, at, preview, n, tr, te) WHERE c.id = v.id AND c.id = ANY($1)",
     )
     .bind(k.iter().map(|c| c.id.get()).collect::<Vec<_>>())
     .bind(k.iter().map(|c| c.last_message_at).collect::<Vec<_>>())

@@ -129,7 +129,8 @@ impl Messages for PgStore {
         Ok(sqlx::query_as(
             "UPDATE messages AS m SET delivered_at = $1 \
              FROM UNNEST($2::bigint[], $3::bigint[], $4::bigint[]) AS v(c, r, up_to) \
-             WHERE m.conversation_id = v.c AND m.delivered_at IS NULL AND m.id <= v.up_to \
+             WHERE m.conversation_id = v.c AND m.conversation_id = ANY($2) \
+             AND m.delivered_at IS NULL AND m.id <= v.up_to \
              AND (m.sender_id IS NULL OR m.sender_id <> v.r) \
              RETURNING m.conversation_id, m.sender_id",
         )
