@@ -17,23 +17,28 @@ const SELECT: &str = "SELECT c.id, c.trainer_id, c.trainee_id, c.archived_at, c.
     FROM conversations c JOIN users t ON t.id = c.trainer_id \
     LEFT JOIN users e ON e.id = c.trainee_id";
 
+/// A participant's columns: first name, last name, email, profile image.
+type Side = [&'static str; 4];
+const TRAINER: Side = ["t_first", "t_last", "t_email", "t_img"];
+const TRAINEE: Side = ["e_first", "e_last", "e_email", "e_img"];
+
 fn row(r: &PgRow) -> sqlx::Result<Conversation> {
-    let summary = |id: UserId, side: &str| -> sqlx::Result<UserSummary> {
+    let summary = |id: UserId, [first, last, email, img]: Side| -> sqlx::Result<UserSummary> {
         Ok(UserSummary {
             id,
-            first_name: r.try_get(format!("{side}_first").as_str())?,
-            last_name: r.try_get(format!("{side}_last").as_str())?,
-            email: r.try_get(format!("{side}_email").as_str())?,
-            profile_image: r.try_get(format!("{side}_img").as_str())?,
+            first_name: r.try_get(first)?,
+            last_name: r.try_get(last)?,
+            email: r.try_get(email)?,
+            profile_image: r.try_get(img)?,
         })
     };
     let trainee = match r.try_get::<Option<UserId>, _>("trainee_id")? {
-        Some(id) => Some(summary(id, "e")?),
+        Some(id) => Some(summary(id, TRAINEE)?),
         None => None,
     };
     Ok(Conversation {
         id: r.try_get("id")?,
-        trainer: summary(r.try_get("trainer_id")?, "t")?,
+        trainer: summary(r.try_get("trainer_id")?, TRAINER)?,
         trainee,
         archived_at: r.try_get("archived_at")?,
         created_at: r.try_get("created_at")?,
