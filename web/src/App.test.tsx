@@ -132,6 +132,21 @@ describe('App (fetch and WebSocket mocked)', () => {
     expect((await screen.findByTestId('unread-badge')).textContent).toBe('4');
   });
 
+  it('turns an open chat read-only when the socket says the conversation was archived', async () => {
+    conversations = [conv(1, ana)];
+    messages = [msg(1, { content: 'See you at 6' })];
+    boot('/messages/1');
+    expect(await screen.findByText('See you at 6')).toBeTruthy();
+    expect(screen.queryByText(/This conversation is archived/)).toBeNull();
+    await waitFor(() => expect(FakeSocket.all.length).toBeGreaterThan(0));
+    const sock = FakeSocket.all[FakeSocket.all.length - 1];
+    // The list refetched after the frame still says is_archived: false (a stale page); the
+    // socket's word holds.
+    sock.push({ type: 'conversation_archived', conversation_id: 1 });
+    expect(await screen.findByText(/This conversation is archived/)).toBeTruthy();
+    expect(screen.getByText('See you at 6')).toBeTruthy();
+  });
+
   it('marks a failed send and retries it with the same client_message_id', async () => {
     conversations = [conv(1)];
     boot('/messages/1');

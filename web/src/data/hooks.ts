@@ -1,4 +1,4 @@
-import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { skipToken, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { ApiError } from '../api/client';
 import {
@@ -62,9 +62,10 @@ export function useConversation(id: number | null, me: Me) {
   const lookArchived = id != null && me.role === 'trainer' && !!active.data && !inActive;
   const archived = useConversations(true, lookArchived);
   const inArchived = archived.data?.find((c) => c.id === id);
+  // Set by the socket (conversation.archived), never fetched: skipToken says so.
   const archivedFlag = useQuery<boolean>({
     queryKey: keys.archivedFlag(id ?? -1),
-    enabled: false,
+    queryFn: skipToken,
     initialData: false,
   });
   const conversation: Conversation | undefined = inActive ?? inArchived;
