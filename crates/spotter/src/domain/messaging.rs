@@ -123,12 +123,7 @@ impl Messaging {
             body: draft.body,
             cmid: draft.cmid,
         };
-        let (message, created) = match self.store.append(send).await? {
-            Appended::New(m) => (m, true),
-            Appended::Replay(m) => (m, false),
-            Appended::Archived => return Err(Error::ArchivedConversation),
-            Appended::Gone => return Err(Error::ConversationNotFound),
-        };
+        let (message, created) = stored(self.store.append(send).await?)?;
         Ok(Sent {
             message,
             created,
@@ -150,21 +145,9 @@ impl Messaging {
             body: draft.body,
             cmid: draft.cmid,
         };
-        let started = self.store.start(Arc::new(start), self.clock.now()).await?;
-        let (message, created) = match started.appended {
-            Appended::New(m) => (m, true),
-            Appended::Replay(m) => (m, false),
-            Appended::Archived | Appended::Gone => {
-                return Err(anyhow::anyhow!("a started conversation refused its message").into());
-            }
-        };
-        if created {
-            metrics::counter!(crate::metrics::MESSAGES_SENT).increment(1);
-            self.events.publish(Event::MessageSent {
-                conversation: started.conversation,
-                message: message.clone(),
-            });
-        }
+        // Stored (and, if new, published) by the group commit, like every send.
+        let started = self.store.start(start).await?;
+        let (message, created) = stored(started.appended)?;
         Ok(Started {
             conversation_id: started.conversation.id,
             is_new_conversation: message.seq == 1,
@@ -280,5 +263,17 @@ impl Messaging {
 
     pub async fn unread_count(&self, user: UserId) -> Result<i64> {
         Ok(self.store.unread_total(user).await?)
+    }
+}
+
+/// What the store did with a send: the message and whether it is new (false: a replay of its
+/// `client_message_id`), or why it was refused. (A start un-archives and creates its
+/// conversation in the same transaction, so it is never refused.)
+fn stored(appended: Appended) -> Result<(Message, bool)> {
+    match appended {
+        Appended::New(m) => Ok((m, true)),
+        Appended::Replay(m) => Ok((m, false)),
+        Appended::Archived => Err(Error::ArchivedConversation),
+        Appended::Gone => Err(Error::ConversationNotFound),
     }
 }

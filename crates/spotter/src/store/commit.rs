@@ -3,8 +3,12 @@
 //! commit), and only then answers each. Every acknowledged message is as durable as with a
 //! commit of its own, and a busy node pays one commit (one fsync) per batch, not per message.
 //!
+//! Starts (a trainer's first message, which may create the conversation) queue here too, and
+//! are committed one transaction each by the same workers, between batches.
+//!
 //! The worker publishes each new message (`Event::MessageSent`) as soon as its batch is
-//! committed, in commit order, before answering: sockets then get a conversation's messages in
+//! committed, in commit order, before answering: this is the one place a new message is
+//! announced, and sockets then get a conversation's messages in
 //! order without filling gaps from the store, and a recipient's copy does not wait for the
 //! sender's task to be scheduled (measured: at 2,000 messages a second, publishing from each
 //! sender's task instead tripled the median delivery time).
@@ -17,15 +21,19 @@ use std::sync::Arc;
 
 use tokio::sync::{Mutex, mpsc, oneshot};
 
-use super::{Dispatch, Result, StoreError};
+use super::{Dispatch, Result, StartSend, Started, StoreError};
 use crate::clock::Clock;
 use crate::domain::events::{Event, Publisher};
+use crate::domain::model::ConversationRef;
 use crate::domain::plan::{Append, Appended};
 
 /// Sends taken in one transaction at most.
 const MAX_BATCH: usize = 512;
 
-type Work = (Append, oneshot::Sender<Result<Appended>>);
+enum Work {
+    Send(Append, oneshot::Sender<Result<Appended>>),
+    Start(Arc<StartSend>, oneshot::Sender<Result<Started>>),
+}
 
 #[derive(Clone)]
 pub struct Committer {
@@ -33,7 +41,7 @@ pub struct Committer {
 }
 
 impl Committer {
-    pub(super) async fn start(backend: Dispatch, clock: Clock, events: Publisher) -> Self {
+    pub(super) async fn spawn(backend: Dispatch, clock: Clock, events: Publisher) -> Self {
         let (tx, rx) = mpsc::channel(8 * MAX_BATCH);
         let rx = Arc::new(Mutex::new(rx));
         for _ in 0..backend.writers().await.max(1) {
@@ -50,9 +58,21 @@ impl Committer {
     /// Stores one send with the next batch; returns once that batch is committed (and the new
     /// message published).
     pub async fn append(&self, send: Append) -> Result<Appended> {
-        let stopped = || StoreError::Unavailable("the writer has stopped".into());
         let (reply, answer) = oneshot::channel();
-        self.tx.send((send, reply)).await.map_err(|_| stopped())?;
+        self.queue(Work::Send(send, reply), answer).await
+    }
+
+    /// Starts a conversation with its first message, in a transaction of its own taken between
+    /// batches; returns once committed (and the message, if new, published).
+    pub async fn start(&self, start: StartSend) -> Result<Started> {
+        let (reply, answer) = oneshot::channel();
+        self.queue(Work::Start(Arc::new(start), reply), answer)
+            .await
+    }
+
+    async fn queue<T>(&self, work: Work, answer: oneshot::Receiver<Result<T>>) -> Result<T> {
+        let stopped = || StoreError::Unavailable("the writer has stopped".into());
+        self.tx.send(work).await.map_err(|_| stopped())?;
         answer.await.map_err(|_| stopped())?
     }
 }
@@ -68,27 +88,61 @@ impl Worker {
         let mut work = Vec::with_capacity(MAX_BATCH);
         // The queue is held only while taking a batch: the next worker takes the next one.
         while rx.lock().await.recv_many(&mut work, MAX_BATCH).await > 0 {
-            let (sends, replies): (Vec<Append>, Vec<_>) = work.drain(..).unzip();
-            let sends = Arc::new(sends);
-            let n = sends.len();
-            let now = self.clock.now();
-            let results = match self.backend.append_batch(sends.clone(), now).await {
-                Ok(results) => results,
-                Err(e) => {
-                    tracing::warn!(error = %e, sends = n, "group commit failed");
-                    (0..n).map(|_| Err(for_each(&e))).collect()
+            let mut sends = Vec::with_capacity(work.len());
+            let mut replies = Vec::with_capacity(work.len());
+            let mut starts = Vec::new();
+            for w in work.drain(..) {
+                match w {
+                    Work::Send(send, reply) => {
+                        sends.push(send);
+                        replies.push(reply);
+                    }
+                    Work::Start(start, reply) => starts.push((start, reply)),
                 }
-            };
-            for ((send, reply), result) in sends.iter().zip(replies).zip(results) {
-                if let Ok(Appended::New(message)) = &result {
-                    metrics::counter!(crate::metrics::MESSAGES_SENT).increment(1);
-                    self.events.publish(Event::MessageSent {
-                        conversation: send.conversation,
-                        message: message.clone(),
-                    });
-                }
-                let _ = reply.send(result);
             }
+            if !sends.is_empty() {
+                self.batch(sends, replies).await;
+            }
+            for (start, reply) in starts {
+                let started = self.backend.start(start, self.clock.now()).await;
+                if let Ok(s) = &started {
+                    self.announce(s.conversation, &s.appended);
+                }
+                let _ = reply.send(started);
+            }
+        }
+    }
+
+    async fn batch(&self, sends: Vec<Append>, replies: Vec<oneshot::Sender<Result<Appended>>>) {
+        let sends = Arc::new(sends);
+        let n = sends.len();
+        let results = match self
+            .backend
+            .append_batch(sends.clone(), self.clock.now())
+            .await
+        {
+            Ok(results) => results,
+            Err(e) => {
+                tracing::warn!(error = %e, sends = n, "group commit failed");
+                (0..n).map(|_| Err(for_each(&e))).collect()
+            }
+        };
+        for ((send, reply), result) in sends.iter().zip(replies).zip(results) {
+            if let Ok(appended) = &result {
+                self.announce(send.conversation, appended);
+            }
+            let _ = reply.send(result);
+        }
+    }
+
+    /// A message just committed, if new: counted and published.
+    fn announce(&self, conversation: ConversationRef, appended: &Appended) {
+        if let Appended::New(message) = appended {
+            metrics::counter!(crate::metrics::MESSAGES_SENT).increment(1);
+            self.events.publish(Event::MessageSent {
+                conversation,
+                message: message.clone(),
+            });
         }
     }
 }

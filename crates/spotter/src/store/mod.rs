@@ -175,20 +175,6 @@ seam! {
         ) -> Result<Vec<(ConversationId, Option<UserId>)>>;
     }
 
-    /// Appending messages, as `domain::plan` decides: the only way a message is stored.
-    trait Appends {
-        /// Stores a batch of sends with their push outbox rows, in one transaction (a send that
-        /// fails alone gets its own error). The group commit's half of [`Store::append`].
-        fn append_batch(
-            &self,
-            sends: Arc<Vec<Append>>,
-            now: Micros,
-        ) -> Result<Vec<Result<Appended>>>;
-        /// Creates (or finds, and un-archives) a pair's conversation and appends the first
-        /// message, in one transaction.
-        fn start(&self, start: Arc<StartSend>, now: Micros) -> Result<Started>;
-    }
-
     /// The push outbox and its delivery jobs.
     trait Outbox {
         /// Claims every unfinished row of each (recipient, conversation) that has a row older
@@ -218,6 +204,26 @@ seam! {
         /// Batches of sends that may be in flight at once (1 for one writer).
         fn writers(&self) -> usize;
     }
+}
+
+/// Appending messages, as `domain::plan` decides: the only way a message is stored. Only the
+/// group commit ([`commit`]) calls these, so that every new message is published as it commits;
+/// the rest of Spotter calls [`Store::append`] and [`Store::start`].
+pub trait Appends: Send + Sync {
+    /// Stores a batch of sends with their push outbox rows, in one transaction (a send that
+    /// fails alone gets its own error).
+    fn append_batch(
+        &self,
+        sends: Arc<Vec<Append>>,
+        now: Micros,
+    ) -> impl Future<Output = Result<Vec<Result<Appended>>>> + Send;
+    /// Creates (or finds, and un-archives) a pair's conversation and appends the first
+    /// message, in one transaction.
+    fn start(
+        &self,
+        start: Arc<StartSend>,
+        now: Micros,
+    ) -> impl Future<Output = Result<Started>> + Send;
 }
 
 enum Backend {
@@ -250,7 +256,7 @@ impl Store {
             anyhow::bail!("unsupported database URL (want sqlite://… or postgres://…)");
         };
         let backend = Arc::new(backend);
-        let commit = commit::Committer::start(Dispatch(backend.clone()), clock, events).await;
+        let commit = commit::Committer::spawn(Dispatch(backend.clone()), clock, events).await;
         Ok(Self { backend, commit })
     }
 
@@ -258,6 +264,12 @@ impl Store {
     /// published).
     pub async fn append(&self, send: Append) -> Result<Appended> {
         self.commit.append(send).await
+    }
+
+    /// Starts (or resumes) a pair's conversation with its first message, through the group
+    /// commit's queue; returns once it is durable (and, if new, published).
+    pub async fn start(&self, start: StartSend) -> Result<Started> {
+        self.commit.start(start).await
     }
 }
 
@@ -274,6 +286,13 @@ impl Dispatch {
         match &*self.0 {
             Backend::Sqlite(s) => s.append_batch(sends, now).await,
             Backend::Postgres(p) => p.append_batch(sends, now).await,
+        }
+    }
+
+    async fn start(&self, start: Arc<StartSend>, now: Micros) -> Result<Started> {
+        match &*self.0 {
+            Backend::Sqlite(s) => s.start(start, now).await,
+            Backend::Postgres(p) => p.start(start, now).await,
         }
     }
 

@@ -1,7 +1,7 @@
 //! A real Spotter per test: its own data folder or PostgreSQL schema, a manual clock that
 //! stands still until the test moves it, and six users logged in through the API.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use spotter::clock::Clock;
@@ -175,10 +175,7 @@ impl TestApp {
             body: spotter::domain::input::MessageBody::parse(text).unwrap(),
             cmid: None,
         };
-        store
-            .start(Arc::new(start), self.clock.now())
-            .await
-            .unwrap();
+        store.start(start).await.unwrap();
     }
 
     /// Deactivates an account (an operator's action; no API does it).

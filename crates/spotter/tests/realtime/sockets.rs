@@ -327,3 +327,32 @@ async fn metrics_count_sends_deliveries_and_their_latency() {
     assert!(raw.contains("spotter_open_sockets"));
     assert!(raw.contains("spotter_db_pool_wait_seconds_bucket"));
 }
+
+crate::both_backends!(a_start_reaches_the_trainee_live_ahead_of_the_next_send);
+
+/// A trainer's first message (a start) is announced like any send, as it commits: live on the
+/// trainee's user socket, ahead of the message that follows it.
+async fn a_start_reaches_the_trainee_live_ahead_of_the_next_send(app: TestApp) {
+    let mut sock = crate::live(&app.trainee.client, None).await;
+    let trainer = &app.trainer.client;
+    let (_, started) = trainer
+        .start(app.trainee.id, "Welcome aboard", None)
+        .await
+        .unwrap();
+    let (_, next) = trainer
+        .send(started.conversation_id, "Day 1: squats", None)
+        .await
+        .unwrap();
+    let mut got = Vec::new();
+    while got.len() < 2 {
+        if let ServerFrame::NewMessage {
+            message,
+            conversation_id,
+        } = until(&mut sock, |f| matches!(f, ServerFrame::NewMessage { .. })).await
+        {
+            assert_eq!(conversation_id, Some(started.conversation_id));
+            got.push(message.id);
+        }
+    }
+    assert_eq!(got, [started.message.id, next.id]);
+}

@@ -257,6 +257,37 @@ async fn write(conn: &mut PgConnection, plan: &Plan<'_>) -> sqlx::Result<Vec<Mes
         .enumerate()
         .filter_map(|(i, r)| r.recipient.map(|to| (i, to.get())))
         .collect();
+    if !pushed.is_empty() {
+        push_rows(conn, &pushed, &ids, rows).await?;
+    }
+    let k = &plan.counters;
+    // `c.id = ANY($1)`: an index path whatever the planner expects from the arrays (a generic
+    // plan would otherwise hash-join a scan of every conversation).
+    sqlx::query(
+        "UPDATE conversations AS c SET last_message_at = v.at, last_activity_at = v.at, \
+         last_message_preview = v.preview, message_count = v.n, \
+         trainer_unread = c.trainer_unread + v.tr, trainee_unread = c.trainee_unread + v.te \
+         FROM UNNEST($1::bigint[], $2::bigint[], $3::text[], $4::bigint[], $5::bigint[], \
+         $6::bigint[]) AS v(id, at, preview, n, tr, te) WHERE c.id = v.id AND c.id = ANY($1)",
+    )
+    .bind(k.iter().map(|c| c.id.get()).collect::<Vec<_>>())
+    .bind(k.iter().map(|c| c.last_message_at).collect::<Vec<_>>())
+    .bind(k.iter().map(|c| c.preview.as_str()).collect::<Vec<_>>())
+    .bind(k.iter().map(|c| c.message_count).collect::<Vec<_>>())
+    .bind(k.iter().map(|c| c.trainer_unread_added).collect::<Vec<_>>())
+    .bind(k.iter().map(|c| c.trainee_unread_added).collect::<Vec<_>>())
+    .execute(&mut *conn)
+    .await?;
+    Ok(ids)
+}
+
+/// The push outbox rows of the new messages that have a recipient (`(row, recipient)`).
+async fn push_rows(
+    conn: &mut PgConnection,
+    pushed: &[(usize, i64)],
+    ids: &[MessageId],
+    rows: &[plan::NewRow<'_>],
+) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO push_outbox (message_id, conversation_id, recipient_id, created_at) \
          SELECT * FROM UNNEST($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[])",
@@ -282,23 +313,5 @@ async fn write(conn: &mut PgConnection, plan: &Plan<'_>) -> sqlx::Result<Vec<Mes
     )
     .execute(&mut *conn)
     .await?;
-    let k = &plan.counters;
-    // `c.id = ANY($1)`: an index path whatever the planner expects from the arrays (a generic
-    // plan would otherwise hash-join a scan of every conversation).
-    sqlx::query(
-        "UPDATE conversations AS c SET last_message_at = v.at, last_activity_at = v.at, \
-         last_message_preview = v.preview, message_count = v.n, \
-         trainer_unread = c.trainer_unread + v.tr, trainee_unread = c.trainee_unread + v.te \
-         FROM UNNEST($1::bigint[], $2::bigint[], $3::text[], $4::bigint[], $5::bigint[], \
-         $6::bigint[]) AS v(id, at, preview, n, tr, te) WHERE c.id = v.id AND c.id = ANY($1)",
-    )
-    .bind(k.iter().map(|c| c.id.get()).collect::<Vec<_>>())
-    .bind(k.iter().map(|c| c.last_message_at).collect::<Vec<_>>())
-    .bind(k.iter().map(|c| c.preview.as_str()).collect::<Vec<_>>())
-    .bind(k.iter().map(|c| c.message_count).collect::<Vec<_>>())
-    .bind(k.iter().map(|c| c.trainer_unread_added).collect::<Vec<_>>())
-    .bind(k.iter().map(|c| c.trainee_unread_added).collect::<Vec<_>>())
-    .execute(&mut *conn)
-    .await?;
-    Ok(ids)
+    Ok(())
 }

@@ -58,14 +58,13 @@ fn batch(c: &Connection, sends: &[Append], now: Micros) -> Result<Vec<Result<App
                     })
                     .collect());
             }
-            Err(Refused::Row(send, e)) => {
-                c.execute_batch("ROLLBACK TO batch; RELEASE batch")?;
-                failed[live[send]] = Some(e);
-            }
-            Err(Refused::Batch(e)) => {
+            Err(refused) => {
                 run(c, "ROLLBACK TO batch")?;
                 run(c, "RELEASE batch")?;
-                return Err(e);
+                match refused {
+                    Refused::Row(send, e) => failed[live[send]] = Some(e),
+                    Refused::Batch(e) => return Err(e),
+                }
             }
         }
     }

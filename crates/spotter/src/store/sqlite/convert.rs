@@ -25,36 +25,27 @@ macro_rules! integer_ids {
 
 integer_ids!(UserId, ConversationId, MessageId, DeviceId);
 
-/// A text column holding one of a fixed set of words.
-fn word<T>(value: ValueRef<'_>, parse: impl Fn(&str) -> Option<T>) -> FromSqlResult<T> {
-    let s = value.as_str()?;
-    parse(s)
-        .ok_or_else(|| rusqlite::types::FromSqlError::Other(format!("unknown value {s:?}").into()))
+/// Text columns holding one of a fixed set of words.
+macro_rules! words {
+    ($($word:ty),*) => {$(
+        impl ToSql for $word {
+            fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+                Ok(ToSqlOutput::from(self.as_str()))
+            }
+        }
+
+        impl FromSql for $word {
+            fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+                let s = value.as_str()?;
+                <$word>::parse(s).ok_or_else(|| {
+                    rusqlite::types::FromSqlError::Other(format!("unknown value {s:?}").into())
+                })
+            }
+        }
+    )*};
 }
 
-impl FromSql for Role {
-    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
-        word(value, Role::parse)
-    }
-}
-
-impl ToSql for Role {
-    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
-        Ok(ToSqlOutput::from(self.as_str()))
-    }
-}
-
-impl FromSql for Platform {
-    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
-        word(value, Platform::parse)
-    }
-}
-
-impl ToSql for Platform {
-    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
-        Ok(ToSqlOutput::from(self.as_str()))
-    }
-}
+words!(Role, Platform);
 
 /// SQLite's failure as the layers above need it: a full disk, a busy or unreadable database,
 /// a unique constraint, or anything else.
