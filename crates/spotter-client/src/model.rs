@@ -31,9 +31,19 @@ pub struct Message {
     pub id: i64,
     pub conversation_id: i64,
     pub sender: Option<Sender>,
+    /// `""` on an image-only message and on a deleted one.
     pub content: String,
+    /// Absolute URL of the image (loads without a token), or null (Part C).
+    #[serde(default)]
+    pub image: Option<String>,
     pub is_read: bool,
     pub read_at: Option<String>,
+    /// Null until edited (Part C).
+    #[serde(default)]
+    pub edited_at: Option<String>,
+    /// A deleted message stays in place, empty (Part C).
+    #[serde(default)]
+    pub is_deleted: bool,
     pub created_at: String,
     #[serde(default)]
     pub client_message_id: Option<String>,
@@ -42,6 +52,13 @@ pub struct Message {
     /// Position in the conversation (Part B; absent from the original server).
     #[serde(default)]
     pub seq: i64,
+    /// With an image: its size in pixels, and a small preview's URL (Spotter's own).
+    #[serde(default)]
+    pub image_width: Option<u32>,
+    #[serde(default)]
+    pub image_height: Option<u32>,
+    #[serde(default)]
+    pub thumbnail: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
@@ -70,6 +87,65 @@ pub struct Page<T> {
 pub struct CursorPage {
     pub results: Vec<Message>,
     pub has_more: bool,
+}
+
+/// The page centred on a message (`?around=`), newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+pub struct AroundPage {
+    pub results: Vec<Message>,
+    pub has_older: bool,
+    pub has_newer: bool,
+}
+
+/// Where a search matched: characters `start` to `end` (excluded) of the content.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+pub struct Highlight {
+    pub start: usize,
+    pub end: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+pub struct SearchResult {
+    pub message_id: i64,
+    pub conversation_id: i64,
+    pub sender_id: Option<i64>,
+    pub sender_first_name: String,
+    pub sender_last_name: String,
+    pub content: String,
+    pub image_url: Option<String>,
+    pub created_at: String,
+    pub other_participant_id: Option<i64>,
+    pub other_participant_first_name: String,
+    pub other_participant_last_name: String,
+    #[serde(default)]
+    pub highlights: Vec<Highlight>,
+}
+
+/// A page of search results.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+pub struct SearchPage {
+    pub count: i64,
+    pub num_pages: i64,
+    pub page: i64,
+    pub has_next: bool,
+    pub has_previous: bool,
+    pub results: Vec<SearchResult>,
+}
+
+/// The 11 notification switches, in the contract's order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+pub struct NotificationPreferences {
+    pub trainee_workout: bool,
+    pub trainee_weight_checkin: bool,
+    pub trainee_started_workout: bool,
+    pub trainee_finished_workout: bool,
+    pub churn_alert: bool,
+    pub re_engagement: bool,
+    pub trainer_announcement: bool,
+    pub achievement_earned: bool,
+    pub community_event: bool,
+    pub new_message: bool,
+    pub community_activity: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]

@@ -254,6 +254,97 @@ impl Client {
         .await
     }
 
+    /// The page centred on a message, newest first: where a search result opens.
+    pub async fn messages_around(
+        &self,
+        conversation: i64,
+        around: i64,
+        limit: u32,
+    ) -> Result<AroundPage> {
+        let path = format!(
+            "api/messaging/conversations/{conversation}/messages/?around={around}&limit={limit}"
+        );
+        Ok(self.call(Method::GET, &path, None).await?.1)
+    }
+
+    /// Replaces the text of one's own message (within 15 minutes of sending it).
+    pub async fn edit_message(
+        &self,
+        conversation: i64,
+        message: i64,
+        content: &str,
+    ) -> Result<Message> {
+        Ok(self
+            .call(
+                Method::PATCH,
+                &format!("api/messaging/conversations/{conversation}/messages/{message}/"),
+                Some(&json!({"content": content})),
+            )
+            .await?
+            .1)
+    }
+
+    /// Deletes one's own message (it stays as a tombstone); 204.
+    pub async fn delete_message(&self, conversation: i64, message: i64) -> Result<StatusCode> {
+        let raw = self
+            .raw(
+                Method::DELETE,
+                &format!("api/messaging/conversations/{conversation}/messages/{message}/"),
+                None,
+            )
+            .await?;
+        if raw.status.is_success() {
+            Ok(raw.status)
+        } else {
+            Err(Error::Api {
+                status: raw.status,
+                body: raw.body,
+            })
+        }
+    }
+
+    /// One's messages containing `q` (case-insensitive), newest first, 20 a page; optionally
+    /// in one conversation only.
+    pub async fn search(
+        &self,
+        q: &str,
+        page: u32,
+        conversation: Option<i64>,
+    ) -> Result<SearchPage> {
+        let mut url = self.base.join("api/messaging/search/")?;
+        url.query_pairs_mut()
+            .append_pair("q", q)
+            .append_pair("page", &page.to_string());
+        if let Some(c) = conversation {
+            url.query_pairs_mut()
+                .append_pair("conversation_id", &c.to_string());
+        }
+        let path = format!("{}?{}", url.path(), url.query().unwrap_or_default());
+        Ok(self.call(Method::GET, &path, None).await?.1)
+    }
+
+    pub async fn notification_preferences(&self) -> Result<NotificationPreferences> {
+        Ok(self
+            .call(Method::GET, "api/users/notification-preferences/", None)
+            .await?
+            .1)
+    }
+
+    /// Changes the switches `changes` names (any subset); all of them after.
+    pub async fn set_notification_preferences(
+        &self,
+        changes: &Value,
+    ) -> Result<NotificationPreferences> {
+        Ok(self
+            .call(
+                Method::PATCH,
+                "api/users/notification-preferences/",
+                Some(changes),
+            )
+            .await?
+            .1)
+    }
+
     pub async fn mark_read(&self, conversation: i64) -> Result<MarkedRead> {
         Ok(self
             .call(

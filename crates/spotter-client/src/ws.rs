@@ -50,6 +50,18 @@ pub enum ServerFrame {
     ConversationArchived {
         conversation_id: i64,
     },
+    MessageEdited {
+        message_id: i64,
+        content: String,
+        edited_at: String,
+        #[serde(default)]
+        conversation_id: Option<i64>,
+    },
+    MessageDeleted {
+        message_id: i64,
+        #[serde(default)]
+        conversation_id: Option<i64>,
+    },
     Pong,
     Ack {
         client_message_id: Option<String>,

@@ -148,6 +148,25 @@ pub struct Config {
     /// Most database connections in the pool.
     #[arg(long, env = "SPOTTER_DB_MAX_CONNECTIONS", default_value_t = 16)]
     pub db_max_connections: u32,
+
+    /// The address clients reach this deployment at (`https://chat.example.com`), for the
+    /// absolute URLs of images; by default the address it listens on.
+    #[arg(long, env = "SPOTTER_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// Where images go: unset, a folder in the data folder; `s3://bucket/prefix`, an
+    /// S3-compatible object store (endpoint, region and keys from the usual `AWS_*` variables).
+    #[arg(long, env = "SPOTTER_MEDIA_STORE")]
+    pub media_store: Option<String>,
+
+    /// A CDN or bucket address that serves the media store's keys itself: image URLs become
+    /// `<this>/<key>`, unsigned. Unset, Spotter serves `/media/...` with signed, expiring URLs.
+    #[arg(long, env = "SPOTTER_MEDIA_BASE_URL")]
+    pub media_base_url: Option<String>,
+
+    /// Hours a signed image URL stays valid.
+    #[arg(long, env = "SPOTTER_MEDIA_URL_TTL_HOURS", default_value_t = 168)]
+    pub media_url_ttl_hours: u64,
 }
 
 impl Config {
@@ -172,6 +191,10 @@ impl Config {
             send_rate_per_minute: 30,
             auth_rate_per_minute: 30,
             db_max_connections: 16,
+            public_url: None,
+            media_store: None,
+            media_base_url: None,
+            media_url_ttl_hours: 168,
             redis_url: None,
             redis_channel: "spotter:events".to_owned(),
             ws_queue: 256,

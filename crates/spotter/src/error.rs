@@ -80,6 +80,42 @@ pub enum Error {
     /// 400: the trainee is not the trainer's (or not an active trainee at all).
     #[error("trainee not assigned")]
     TraineeNotAssigned,
+    /// 403: an impersonation token may not edit or delete.
+    #[error("read-only token may not {0:?}")]
+    ReadOnlyChange(Change),
+    /// 400: no such message in this conversation.
+    #[error("no such message")]
+    MessageNotFound,
+    /// 403: only the author edits or deletes a message.
+    #[error("not the author")]
+    NotAuthor(Change),
+    /// 400: a deleted message cannot be edited, nor deleted again.
+    #[error("message deleted")]
+    MessageDeleted(Change),
+    /// 400: edits are allowed for 15 minutes.
+    #[error("edit window expired")]
+    EditWindowExpired,
+    /// 400: a message without an image needs text.
+    #[error("empty text-only message")]
+    EmptyTextOnly,
+    /// 400: the image's declared type (or its bytes) is not JPEG, PNG or WebP.
+    #[error("unsupported image type")]
+    UnsupportedImage,
+    /// 400: the image is over 5 MiB.
+    #[error("image too large")]
+    ImageTooLarge,
+    /// 400: neither text nor image.
+    #[error("empty message")]
+    EmptyMessage,
+    /// 400: a search without a query.
+    #[error("search query required")]
+    SearchQueryRequired,
+    /// 400: a search query under 2 characters.
+    #[error("search query too short")]
+    SearchQueryTooShort,
+    /// 400: admins do not search messages (they take part in no conversation).
+    #[error("admins cannot search")]
+    SearchNotForAdmins,
 
     // The platform's other endpoints, answered `{"detail": ...}` (DRF's shape).
     /// 403: the caller's role may not do this.
@@ -109,6 +145,9 @@ pub enum Error {
     /// 400 with `{"detail": ...}`: the body is not JSON, or not an object, or contradicts itself.
     #[error("malformed request: {0}")]
     Malformed(String),
+    /// 415: a body that is neither JSON nor (where taken) a multipart form.
+    #[error("unsupported media type {0}")]
+    UnsupportedMediaType(String),
     /// 413: the body is over the limit.
     #[error("payload too large")]
     PayloadTooLarge,
@@ -130,12 +169,20 @@ pub enum Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// A change to a message after it was sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    Edit,
+    Delete,
+}
+
 /// The contract's field messages, shared by every validator (REST bodies and socket frames).
 pub mod msg {
     pub const REQUIRED: &str = "This field is required.";
     pub const BLANK: &str = "This field may not be blank.";
     pub const NOT_A_STRING: &str = "Not a valid string.";
     pub const NOT_AN_INTEGER: &str = "A valid integer is required.";
+    pub const NOT_NULL: &str = "This field may not be null.";
 }
 
 /// Which JSON shape an error answers with.
@@ -168,6 +215,28 @@ impl Error {
             Self::ArchivedConversation => rule("Cannot send messages in an archived conversation."),
             Self::OnlyTrainersStart => rule("Only trainers can start conversations."),
             Self::TraineeNotAssigned => rule("Trainee not found or not assigned to you."),
+            Self::ReadOnlyChange(Change::Edit) => {
+                rule("Cannot edit messages during impersonation.")
+            }
+            Self::ReadOnlyChange(Change::Delete) => {
+                rule("Cannot delete messages during impersonation.")
+            }
+            Self::MessageNotFound => rule("Message not found."),
+            Self::NotAuthor(Change::Edit) => rule("You can only edit your own messages."),
+            Self::NotAuthor(Change::Delete) => rule("You can only delete your own messages."),
+            Self::MessageDeleted(Change::Edit) => rule("Message has been deleted."),
+            Self::MessageDeleted(Change::Delete) => rule("Message has already been deleted."),
+            Self::EditWindowExpired => rule("Edit window has expired."),
+            Self::EmptyTextOnly => rule("Content cannot be empty for a text-only message."),
+            Self::UnsupportedImage => rule("Only JPEG, PNG, and WebP images are supported."),
+            Self::ImageTooLarge => rule("Image must be under 5MB."),
+            Self::EmptyMessage => rule("Message must contain text or an image."),
+            Self::SearchQueryRequired => rule("Search query is required."),
+            Self::SearchQueryTooShort => rule("Search query must be at least 2 characters."),
+            Self::SearchNotForAdmins => rule("Only trainers and trainees can search messages."),
+            Self::UnsupportedMediaType(t) => Shape::Detail(Cow::Owned(format!(
+                "Unsupported media type \"{t}\" in request."
+            ))),
             Self::Unauthorized(f) => detail(f.detail()),
             Self::NotPermitted => detail("You do not have permission to perform this action."),
             Self::AlreadyImpersonating => detail("Already impersonating; end it first."),
@@ -195,7 +264,19 @@ impl Error {
     pub fn code(&self) -> &'static str {
         match self {
             Self::Unauthorized(_) => "unauthorized",
-            Self::ReadOnly => "read_only",
+            Self::ReadOnly | Self::ReadOnlyChange(_) => "read_only",
+            Self::NotAuthor(_) => "forbidden",
+            Self::MessageNotFound => "not_found",
+            Self::MessageDeleted(_) => "deleted",
+            Self::EditWindowExpired => "edit_window_expired",
+            Self::EmptyTextOnly
+            | Self::UnsupportedImage
+            | Self::ImageTooLarge
+            | Self::EmptyMessage
+            | Self::SearchQueryRequired
+            | Self::SearchQueryTooShort => "invalid",
+            Self::SearchNotForAdmins => "rejected",
+            Self::UnsupportedMediaType(_) => "unsupported_media_type",
             Self::ArchivedHistory | Self::ArchivedConversation => "archived",
             Self::NotParticipant
             | Self::OnlyTrainersStart

@@ -13,7 +13,9 @@ use governor::state::keyed::DefaultKeyedStateStore;
 use governor::state::{InMemoryState, NotKeyed};
 use governor::{Quota, RateLimiter};
 
+use crate::bus::redis::RedisBus;
 use crate::clock::Clock;
+use crate::domain::model::UserId;
 use crate::error::Error;
 
 /// Governor reads the time through this: nanoseconds since the epoch, from Spotter's clock.
@@ -50,6 +52,58 @@ fn quota(n: u32, per_second: bool, burst: u32) -> Quota {
 fn wait_secs(not_until: &governor::NotUntil<Nanos>, clock: &GovernorClock) -> u64 {
     let wait = not_until.wait_time_from(clock.now());
     wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
+}
+
+/// The one bucket of send, start, edit, delete and search: `per_minute` for each user, shared
+/// by REST and the socket and, with Redis, by every node (one user, one limit, whatever the
+/// node). If Redis cannot be reached, this node decides alone (its own bucket) and counts the
+/// failure: a send is never refused because Redis is away.
+pub struct UserBucket {
+    local: Limiter<UserId>,
+    shared: Option<RedisBus>,
+    per_minute: u32,
+    clock: Clock,
+}
+
+impl UserBucket {
+    pub fn new(per_minute: u32, clock: &Clock, shared: Option<RedisBus>) -> Self {
+        Self {
+            local: Limiter::per_minute(per_minute, clock),
+            shared,
+            per_minute: per_minute.max(1),
+            clock: clock.clone(),
+        }
+    }
+
+    /// Takes one slot of `user`'s bucket, or says how long to wait.
+    pub async fn check(&self, user: UserId) -> Result<(), Error> {
+        if let Some(redis) = &self.shared {
+            let interval = 60_000_000 / i64::from(self.per_minute);
+            let burst = i64::from(self.per_minute);
+            match redis
+                .take_slot(user, self.clock.now(), interval, burst)
+                .await
+            {
+                Ok(None) => return Ok(()),
+                Ok(Some(wait)) => {
+                    return Err(Error::Throttled {
+                        wait_secs: u64::try_from((wait + 999_999) / 1_000_000)
+                            .unwrap_or(1)
+                            .max(1),
+                    });
+                }
+                Err(e) => {
+                    metrics::counter!(crate::metrics::RATELIMIT_FAIL_OPEN).increment(1);
+                    tracing::warn!(error = %e, "rate limit: redis unreachable, deciding on this node");
+                }
+            }
+        }
+        self.local.check(&user)
+    }
+
+    pub fn forget_idle(&self) {
+        self.local.forget_idle();
+    }
 }
 
 pub struct Limiter<K: Hash + Eq + Clone> {

@@ -63,9 +63,15 @@ pub async fn state_on(config: Config, clock: Clock) -> anyhow::Result<AppState> 
         .await
         .with_context(|| format!("creating the data folder {}", config.data_dir.display()))?;
     let secret = jwt_secret(&config).await?;
+    let public_url = config
+        .public_url
+        .clone()
+        .unwrap_or_else(|| listen_url(config.bind));
+    let urls: Arc<dyn crate::wire::MediaUrls> =
+        Arc::new(PlainUrls(public_url.trim_end_matches('/').to_owned()));
     let bus = match &config.redis_url {
-        Some(url) => Bus::with_redis(url, &config.redis_channel, clock.clone())?,
-        None => Bus::local(clock.clone()),
+        Some(url) => Bus::with_redis(url, &config.redis_channel, clock.clone(), urls)?,
+        None => Bus::local(clock.clone(), urls),
     };
     let store = Store::connect(
         &config.database_url(),
@@ -92,12 +98,16 @@ impl Application {
     }
 
     /// [`Application::build`] on a given clock.
-    pub async fn build_on(config: Config, clock: Clock) -> anyhow::Result<Self> {
+    pub async fn build_on(mut config: Config, clock: Clock) -> anyhow::Result<Self> {
         let bind = config.bind;
-        let state = state_on(config, clock).await?;
         let listener = TcpListener::bind(bind)
             .await
             .with_context(|| format!("binding {bind}"))?;
+        if config.public_url.is_none() {
+            // Port 0 picks one: absolute URLs must carry the real one.
+            config.public_url = Some(listen_url(listener.local_addr()?));
+        }
+        let state = state_on(config, clock).await?;
         Ok(Self { listener, state })
     }
 
@@ -113,18 +123,7 @@ impl Application {
 
     /// The URL a browser on this machine would use.
     pub fn url(&self) -> String {
-        let addr = self.local_addr();
-        let host = if addr.ip().is_unspecified() {
-            "127.0.0.1".to_owned()
-        } else {
-            addr.ip().to_string()
-        };
-        let host = if addr.is_ipv6() && !addr.ip().is_unspecified() {
-            format!("[{host}]")
-        } else {
-            host
-        };
-        format!("http://{host}:{}/", addr.port())
+        format!("{}/", listen_url(self.local_addr()))
     }
 
     pub fn state(&self) -> &AppState {
@@ -164,6 +163,30 @@ impl Application {
         }
         state.store.close().await;
         Ok(())
+    }
+}
+
+/// The URL a browser on this machine would use for a listening address (no trailing slash).
+fn listen_url(addr: SocketAddr) -> String {
+    let host = if addr.ip().is_unspecified() {
+        "127.0.0.1".to_owned()
+    } else {
+        addr.ip().to_string()
+    };
+    let host = if addr.is_ipv6() && !addr.ip().is_unspecified() {
+        format!("[{host}]")
+    } else {
+        host
+    };
+    format!("http://{host}:{}", addr.port())
+}
+
+/// Media URLs until the media store is wired in.
+struct PlainUrls(String);
+
+impl crate::wire::MediaUrls for PlainUrls {
+    fn media_url(&self, key: &str) -> String {
+        format!("{}/media/{key}", self.0)
     }
 }
 

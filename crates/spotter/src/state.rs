@@ -16,8 +16,7 @@ use crate::domain::accounts::{Accounts, AuthLimits};
 use crate::domain::devices::Devices;
 use crate::domain::events::Publisher;
 use crate::domain::messaging::Messaging;
-use crate::domain::model::UserId;
-use crate::ratelimit::Limiter;
+use crate::ratelimit::{Limiter, UserBucket};
 use crate::store::Store;
 use crate::workers::delivery::DeliveryQueue;
 
@@ -31,8 +30,8 @@ pub struct Shared {
     pub devices: Devices,
     pub delivery: DeliveryQueue,
     pub push: crate::push::Push,
-    /// Sends and starts per user (REST and socket alike).
-    pub send_limit: Arc<Limiter<UserId>>,
+    /// The one bucket of send, start, edit, delete and search per user (REST, socket, nodes).
+    pub send_limit: Arc<UserBucket>,
     pub auth_limits: Arc<AuthLimits>,
     /// Flips to `true` when the server begins to stop: sockets close with 1001.
     pub shutdown: watch::Sender<bool>,
@@ -64,7 +63,11 @@ impl AppState {
             push,
         } = parts;
         let events: Publisher = Arc::new(bus.clone());
-        let send_limit = Arc::new(Limiter::per_minute(config.send_rate_per_minute, &clock));
+        let send_limit = Arc::new(UserBucket::new(
+            config.send_rate_per_minute,
+            &clock,
+            bus.redis().cloned(),
+        ));
         let auth_limits = Arc::new(AuthLimits {
             per_address: Limiter::<IpAddr>::per_minute(config.auth_rate_per_minute, &clock),
             per_email: Limiter::per_minute(10, &clock),

@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::clock::Clock;
 use crate::domain::events::Publish;
 use crate::domain::model::{ConversationId, MessageId, UserId};
+use crate::wire::MediaUrls;
 pub use hub::{Hub, Subscription};
 
 /// Who listens: the sockets of one conversation (Part A) or all sockets of one user (Part B 4).
@@ -52,6 +53,10 @@ pub enum Kind {
     Archived {
         conversation_id: ConversationId,
     },
+    /// A message was edited or deleted.
+    Changed {
+        conversation_id: ConversationId,
+    },
 }
 
 /// One event, ready to send: its frame is serialised once, whatever the number of sockets.
@@ -74,33 +79,52 @@ pub struct Bus {
     hub: Arc<Hub>,
     redis: Option<redis::RedisBus>,
     clock: Clock,
+    /// Signs the media URLs inside the frames.
+    urls: Arc<dyn MediaUrls>,
 }
 
 impl Publish for Bus {
     fn publish(&self, event: crate::domain::events::Event) {
-        self.send(route::route(&event));
+        self.send(route::route(&event, &*self.urls));
     }
 }
 
 impl Bus {
     /// A single node: events go straight to this node's hub.
-    pub fn local(clock: Clock) -> Self {
+    pub fn local(clock: Clock, urls: Arc<dyn MediaUrls>) -> Self {
         Self {
             hub: Arc::new(Hub::default()),
             redis: None,
             clock,
+            urls,
         }
     }
 
     /// Several nodes: this node's hub, plus Redis to and from the others.
-    pub fn with_redis(url: &str, channel: &str, clock: Clock) -> anyhow::Result<Self> {
+    pub fn with_redis(
+        url: &str,
+        channel: &str,
+        clock: Clock,
+        urls: Arc<dyn MediaUrls>,
+    ) -> anyhow::Result<Self> {
         let hub = Arc::new(Hub::default());
         let redis = redis::RedisBus::start(url, channel, hub.clone(), clock.clone())?;
         Ok(Self {
             hub,
             redis: Some(redis),
             clock,
+            urls,
         })
+    }
+
+    /// The Redis link, with several nodes.
+    pub fn redis(&self) -> Option<&redis::RedisBus> {
+        self.redis.as_ref()
+    }
+
+    /// What turns media keys into the URLs clients load.
+    pub fn urls(&self) -> &dyn MediaUrls {
+        &*self.urls
     }
 
     pub fn hub(&self) -> &Arc<Hub> {

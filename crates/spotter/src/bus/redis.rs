@@ -28,8 +28,12 @@ struct Envelope<'a> {
 pub struct RedisBus {
     client: ::redis::Client,
     channel: Arc<str>,
-    /// Commands (presence), on a connection of their own, made on first use.
+    /// Commands (presence, the rate-limit bucket), on a connection of their own, made on first
+    /// use.
     commands: Arc<tokio::sync::OnceCell<::redis::aio::ConnectionManager>>,
+    /// After a failed connect, no new attempt until then: callers fail over at once instead of
+    /// each waiting out a connect timeout while Redis is away.
+    retry_after: Arc<std::sync::Mutex<Option<std::time::Instant>>>,
     tx: mpsc::Sender<Arc<Event>>,
     connected: Arc<AtomicBool>,
     /// Counts successful subscriptions: a reconnect shows as a new generation.
@@ -62,6 +66,7 @@ impl RedisBus {
             client,
             channel,
             commands: Arc::new(tokio::sync::OnceCell::new()),
+            retry_after: Arc::new(std::sync::Mutex::new(None)),
             tx,
             connected,
             generation,
@@ -93,7 +98,69 @@ impl RedisBus {
             .await
             .map_err(|_| ::redis::RedisError::from((::redis::ErrorKind::Io, "connect timed out")))?
         };
-        self.commands.get_or_try_init(connect).await.ok().cloned()
+        if let Some(c) = self.commands.get() {
+            return Some(c.clone());
+        }
+        let lock = |m: &std::sync::Mutex<Option<std::time::Instant>>| {
+            *m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        };
+        if lock(&self.retry_after).is_some_and(|t| std::time::Instant::now() < t) {
+            return None;
+        }
+        match self.commands.get_or_try_init(connect).await {
+            Ok(c) => Some(c.clone()),
+            Err(_) => {
+                *self
+                    .retry_after
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) =
+                    Some(std::time::Instant::now() + Duration::from_secs(1));
+                None
+            }
+        }
+    }
+
+    /// Takes one slot of `user`'s bucket, shared by every node (GCRA, atomically in Redis):
+    /// `None` if allowed, else the microseconds to wait. `now` is Spotter's clock; a slot comes
+    /// back every `interval` microseconds, up to `burst` at once.
+    pub async fn take_slot(
+        &self,
+        user: UserId,
+        now: crate::clock::Micros,
+        interval: i64,
+        burst: i64,
+    ) -> Result<Option<i64>, ::redis::RedisError> {
+        static GCRA: std::sync::LazyLock<::redis::Script> = std::sync::LazyLock::new(|| {
+            ::redis::Script::new(
+                r"
+                local now = tonumber(ARGV[1])
+                local interval = tonumber(ARGV[2])
+                local burst = tonumber(ARGV[3])
+                local tat = tonumber(redis.call('GET', KEYS[1]) or now)
+                if tat < now then tat = now end
+                local next_tat = tat + interval
+                local wait = next_tat - burst * interval - now
+                if wait > 0 then return wait end
+                redis.call('SET', KEYS[1], next_tat, 'PX', math.ceil((next_tat - now) / 1000) + 1000)
+                return 0
+                ",
+            )
+        });
+        let mut c = self.commands().await.ok_or_else(|| {
+            ::redis::RedisError::from((::redis::ErrorKind::Io, "redis unreachable"))
+        })?;
+        let key = format!("{}:bucket:{user}", self.channel);
+        let wait: i64 = tokio::time::timeout(
+            Duration::from_millis(500),
+            GCRA.key(key)
+                .arg(now)
+                .arg(interval)
+                .arg(burst)
+                .invoke_async(&mut c),
+        )
+        .await
+        .map_err(|_| ::redis::RedisError::from((::redis::ErrorKind::Io, "timed out")))??;
+        Ok((wait > 0).then_some(wait))
     }
 
     fn reading_key(&self, user: UserId, conversation: ConversationId) -> String {

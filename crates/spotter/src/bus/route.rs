@@ -7,7 +7,7 @@ use super::{Event, Kind, Topic};
 use crate::domain::events::Event as Happened;
 use crate::domain::model::{ConversationRef, Message};
 use crate::wire::frames::ServerFrame;
-use crate::wire::{MessageJson, to_wire};
+use crate::wire::{MediaUrls, MessageJson, to_wire};
 
 /// The conversation's sockets and every socket of each participant.
 fn participants(c: &ConversationRef) -> Vec<Topic> {
@@ -21,16 +21,16 @@ fn frame(f: &ServerFrame<'_>) -> Arc<str> {
 }
 
 /// The `new_message` frame of a message (also what a socket writes when it replays one).
-pub fn new_message(m: &Message) -> String {
+pub fn new_message(m: &Message, urls: &dyn MediaUrls) -> String {
     ServerFrame::NewMessage {
         conversation_id: m.conversation_id,
-        message: MessageJson::from(m),
+        message: MessageJson::new(m, urls),
     }
     .to_json()
 }
 
 /// Who gets `happened`, and how it reads on their sockets.
-pub fn route(happened: &Happened) -> Event {
+pub fn route(happened: &Happened, urls: &dyn MediaUrls) -> Event {
     let (topics, exclude_user, kind, frame) = match happened {
         Happened::MessageSent {
             conversation,
@@ -45,7 +45,7 @@ pub fn route(happened: &Happened) -> Event {
                 sender_id: message.sender_id(),
                 created_at: message.created_at,
             },
-            Arc::from(new_message(message)),
+            Arc::from(new_message(message, urls)),
         ),
         Happened::Read {
             conversation,
@@ -104,6 +104,38 @@ pub fn route(happened: &Happened) -> Event {
             },
             frame(&ServerFrame::ConversationArchived {
                 conversation_id: conversation.id,
+            }),
+        ),
+        Happened::Edited {
+            conversation,
+            message_id,
+            content,
+            edited_at,
+        } => (
+            participants(conversation),
+            None,
+            Kind::Changed {
+                conversation_id: conversation.id,
+            },
+            frame(&ServerFrame::MessageEdited {
+                conversation_id: conversation.id,
+                message_id: *message_id,
+                content,
+                edited_at: to_wire(*edited_at),
+            }),
+        ),
+        Happened::Deleted {
+            conversation,
+            message_id,
+        } => (
+            participants(conversation),
+            None,
+            Kind::Changed {
+                conversation_id: conversation.id,
+            },
+            frame(&ServerFrame::MessageDeleted {
+                conversation_id: conversation.id,
+                message_id: *message_id,
             }),
         ),
     };

@@ -15,6 +15,8 @@ pub enum Purpose {
     Follow,
     /// Send to it, or show typing in it: only while it is not archived.
     Write,
+    /// Edit or delete one's own message in it: archive is not checked (as the original).
+    Change,
 }
 
 /// The conversation, if `actor` may use it for `purpose`; else the contract's refusal, checked
@@ -33,6 +35,7 @@ pub fn conversation(
             Purpose::Read if c.trainer_id == actor.id() => {}
             Purpose::Read | Purpose::Follow => return Err(Error::ArchivedHistory),
             Purpose::Write => return Err(Error::ArchivedConversation),
+            Purpose::Change => {}
         }
     }
     Ok(c)

@@ -1,6 +1,6 @@
 //! Push devices: FCM tokens of phones (`ios`, `android`, `web` as in the original) and Web Push
-//! subscriptions of browsers (`webpush`). Validated here, stored by the store, delivered by
-//! `push`.
+//! subscriptions of browsers (`webpush`), and each user's notification switches (Part C).
+//! Validated here, stored by the store, delivered by `push`.
 
 use serde::Deserialize;
 use serde_json::Value;
@@ -10,7 +10,7 @@ use crate::domain::Actor;
 use crate::domain::input::{Fields, required_text};
 use crate::domain::model::{DeviceId, Platform};
 use crate::error::{Error, Result};
-use crate::store::{NewDevice, Store};
+use crate::store::{NewDevice, NotificationPrefs, Store};
 
 const MAX_TOKEN_CHARS: usize = 4096;
 
@@ -155,7 +155,53 @@ impl Devices {
         self.store.remove_device(actor.id(), &spec.token).await?;
         Ok(())
     }
+
+    /// The caller's notification switches.
+    pub async fn preferences(&self, actor: &Actor) -> Result<NotificationPrefs> {
+        Ok(self.store.preferences(actor.id()).await?)
+    }
+
+    /// Changes the switches a PATCH body names (each read as the original's framework reads a
+    /// boolean), all or none; the whole set after. A read-only token may not.
+    pub async fn set_preferences(&self, actor: &Actor, body: &Value) -> Result<NotificationPrefs> {
+        if actor.impersonating {
+            return Err(Error::NotDuringImpersonation);
+        }
+        let mut prefs = self.store.preferences(actor.id()).await?;
+        let mut fields = Fields::default();
+        for (i, name) in NotificationPrefs::NAMES.iter().enumerate() {
+            if let Some(v) = body.get(*name)
+                && let Some(b) = fields.take(name, boolean(v))
+            {
+                prefs.0[i] = b;
+            }
+        }
+        fields.finish()?;
+        self.store
+            .set_preferences(actor.id(), prefs, self.clock.now())
+            .await?;
+        Ok(prefs)
+    }
 }
+
+/// A boolean as DRF's `BooleanField` reads one: `true`/`false`, `1`/`0`, and the words
+/// `true`, `false`, `yes`, `no`, `on`, `off`, `1`, `0` in any case.
+fn boolean(v: &Value) -> std::result::Result<bool, String> {
+    match v {
+        Value::Bool(b) => Ok(*b),
+        Value::Null => Err(crate::error::msg::NOT_NULL.to_owned()),
+        Value::Number(n) if n.as_i64() == Some(1) => Ok(true),
+        Value::Number(n) if n.as_i64() == Some(0) => Ok(false),
+        Value::String(s) => match s.to_ascii_lowercase().as_str() {
+            "true" | "yes" | "on" | "1" => Ok(true),
+            "false" | "no" | "off" | "0" => Ok(false),
+            _ => Err(NOT_A_BOOLEAN.to_owned()),
+        },
+        _ => Err(NOT_A_BOOLEAN.to_owned()),
+    }
+}
+
+const NOT_A_BOOLEAN: &str = "Must be a valid boolean.";
 
 /// DELETE may name just the token (FCM) without a platform.
 pub fn parse_for_delete(body: &DeviceBody) -> Result<DeviceSpec> {

@@ -36,6 +36,18 @@ pub enum Event {
     },
     /// The conversation was archived (its trainee removed).
     Archived { conversation: ConversationRef },
+    /// A message's text was edited: to both participants, the editor too.
+    Edited {
+        conversation: ConversationRef,
+        message_id: MessageId,
+        content: String,
+        edited_at: Micros,
+    },
+    /// A message was deleted (it stays as a tombstone): to both participants, the author too.
+    Deleted {
+        conversation: ConversationRef,
+        message_id: MessageId,
+    },
 }
 
 /// Where the domain sends its events. Publishing never waits: a listener that is away catches

@@ -8,13 +8,11 @@ use serde::Deserialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use crate::domain::model::UserId;
+use crate::domain::model::{Image, UserId};
 use crate::error::{Error, FieldErrors, msg};
 
 pub const MAX_MESSAGE_CHARS: usize = 2000;
 pub const MAX_CLIENT_ID_CHARS: usize = 64;
-/// The preview on a conversation: the first 100 characters of the latest message.
-pub const PREVIEW_CHARS: usize = 100;
 
 /// Collects field errors across several fields, so one answer names every bad field.
 #[derive(Default)]
@@ -82,13 +80,13 @@ impl MessageBody {
         }
     }
 
-    pub fn as_str(&self) -> &str {
-        &self.0
+    /// No text: a message that is an image alone.
+    pub fn empty() -> Self {
+        Self(String::new())
     }
 
-    /// The first 100 characters, as the conversation list shows them.
-    pub fn preview(&self) -> String {
-        self.0.chars().take(PREVIEW_CHARS).collect()
+    pub fn as_str(&self) -> &str {
+        &self.0
     }
 }
 
@@ -146,7 +144,9 @@ pub struct SendBody {
 
 /// A send, validated: the body and the idempotency key.
 pub struct Draft {
+    /// Empty only when there is an image.
     pub body: MessageBody,
+    pub image: Option<Image>,
     pub cmid: Option<ClientMessageId>,
 }
 
@@ -168,7 +168,44 @@ impl SendBody {
         let (body, cmid) = self.take(&mut fields);
         fields.finish()?;
         let body = body.ok_or_else(|| Error::field("content", msg::REQUIRED))?;
-        Ok(Draft { body, cmid })
+        Ok(Draft {
+            body,
+            image: None,
+            cmid,
+        })
+    }
+}
+
+/// The body of an edit (PATCH of a message): its new text.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct EditBody {
+    /// Required (null refused); trimmed; may be blank when the message has an image; at most
+    /// 2000 characters.
+    #[schema(value_type = String, max_length = 2000)]
+    #[serde(default)]
+    pub content: Option<Value>,
+}
+
+impl EditBody {
+    /// The new text from the body as sent (`None`: the key is absent; JSON null is refused
+    /// apart, as DRF does).
+    pub fn validate(body: &Value) -> Result<String, Error> {
+        let text = match body.get("content") {
+            None => Err(msg::REQUIRED.to_owned()),
+            Some(Value::Null) => Err(msg::NOT_NULL.to_owned()),
+            Some(v) => as_text(Some(v)).map(Option::unwrap_or_default),
+        }
+        .and_then(|s| {
+            let trimmed = s.trim();
+            if trimmed.chars().count() > MAX_MESSAGE_CHARS {
+                Err(format!(
+                    "Ensure this field has no more than {MAX_MESSAGE_CHARS} characters."
+                ))
+            } else {
+                Ok(trimmed.to_owned())
+            }
+        });
+        text.map_err(|m| Error::field("content", m))
     }
 }
 
@@ -200,7 +237,14 @@ impl StartBody {
         let (body, cmid) = send.take(&mut fields);
         fields.finish()?;
         match (trainee, body) {
-            (Some(trainee), Some(body)) => Ok((UserId(trainee), Draft { body, cmid })),
+            (Some(trainee), Some(body)) => Ok((
+                UserId(trainee),
+                Draft {
+                    body,
+                    image: None,
+                    cmid,
+                },
+            )),
             _ => Err(Error::field("content", msg::REQUIRED)),
         }
     }
@@ -309,9 +353,12 @@ mod tests {
     }
 
     #[test]
-    fn the_preview_is_the_first_100_characters() {
-        let body = MessageBody::parse(&"ü".repeat(150)).unwrap();
-        assert_eq!(body.preview().chars().count(), 100);
+    fn the_preview_is_the_first_100_characters_or_says_what_is_there() {
+        use crate::domain::model::preview;
+        assert_eq!(preview(&"ü".repeat(150), false, false).chars().count(), 100);
+        assert_eq!(preview("", true, false), "Sent a photo");
+        assert_eq!(preview("look", true, false), "look");
+        assert_eq!(preview("gone", true, true), "This message was deleted");
     }
 
     #[test]

@@ -6,7 +6,6 @@
 use std::sync::Arc;
 
 use crate::clock::{Clock, Micros};
-use crate::domain::Actor;
 use crate::domain::access::{self, Purpose};
 use crate::domain::events::{Event, Publisher};
 use crate::domain::input::{SendBody, StartBody};
@@ -14,17 +13,22 @@ use crate::domain::model::{
     Conversation, ConversationId, ConversationRef, Message, MessageId, UserId,
 };
 use crate::domain::plan::{Append, Appended};
+use crate::domain::{Actor, search};
 use crate::error::{Error, Result};
-use crate::ratelimit::Limiter;
+use crate::ratelimit::UserBucket;
 use crate::store::{Range, StartSend, Store};
+
+mod changes;
+pub use changes::{Deleted, EDIT_WINDOW};
 
 /// The messaging service: what REST handlers and sockets call.
 #[derive(Clone)]
 pub struct Messaging {
     store: Store,
     events: Publisher,
-    /// Sends and starts per user, shared by REST and the socket.
-    sends: Arc<Limiter<UserId>>,
+    /// The one bucket of send, start, edit, delete and search, shared by REST, the socket and
+    /// every node.
+    limit: Arc<UserBucket>,
     clock: Clock,
 }
 
@@ -63,6 +67,8 @@ pub enum Paging {
     },
     /// Newer than a message, oldest first.
     After { after: MessageId, limit: i64 },
+    /// The page centred on a message (it and older ones, then newer ones), newest first.
+    Around { around: MessageId, limit: i64 },
 }
 
 pub struct MessagePage {
@@ -70,6 +76,8 @@ pub struct MessagePage {
     /// Total messages in the conversation (for page-number paging).
     pub total: i64,
     pub has_more: bool,
+    /// Around a message: whether newer ones lie beyond the page (`has_more` says it of older).
+    pub has_newer: bool,
 }
 
 /// Which conversation a send is for: an id to look up, or one the caller (a socket) already
@@ -80,11 +88,11 @@ pub enum Target {
 }
 
 impl Messaging {
-    pub fn new(store: Store, events: Publisher, sends: Arc<Limiter<UserId>>, clock: Clock) -> Self {
+    pub fn new(store: Store, events: Publisher, limit: Arc<UserBucket>, clock: Clock) -> Self {
         Self {
             store,
             events,
-            sends,
+            limit,
             clock,
         }
     }
@@ -101,7 +109,7 @@ impl Messaging {
     }
 
     pub async fn send(&self, actor: &Actor, target: Target, body: &SendBody) -> Result<Sent> {
-        self.sends.check(&actor.id())?;
+        self.limit.check(actor.id()).await?;
         access::writable(actor)?;
         let draft = body.validate()?;
         let conversation = match target {
@@ -121,6 +129,7 @@ impl Messaging {
             conversation,
             sender: actor.user.as_sender(),
             body: draft.body,
+            image: draft.image,
             cmid: draft.cmid,
         };
         let (message, created) = stored(self.store.append(send).await?)?;
@@ -133,7 +142,7 @@ impl Messaging {
 
     /// A trainer starts (or resumes) the conversation with one of their trainees.
     pub async fn start(&self, actor: &Actor, body: &StartBody) -> Result<Started> {
-        self.sends.check(&actor.id())?;
+        self.limit.check(actor.id()).await?;
         access::is_trainer(actor)?;
         access::writable(actor)?;
         let (trainee_id, draft) = body.validate()?;
@@ -143,6 +152,7 @@ impl Messaging {
             trainer: actor.user.as_sender(),
             trainee: trainee_id,
             body: draft.body,
+            image: draft.image,
             cmid: draft.cmid,
         };
         // Stored (and, if new, published) by the group commit, like every send.
@@ -210,6 +220,7 @@ impl Messaging {
                 messages,
                 total: 0,
                 has_more,
+                has_newer: false,
             })
         };
         match paging {
@@ -222,6 +233,7 @@ impl Messaging {
                 Ok(MessagePage {
                     messages: self.store.messages(id, range).await?,
                     has_more: page * size < total,
+                    has_newer: false,
                     total,
                 })
             }
@@ -245,7 +257,68 @@ impl Messaging {
                 )
                 .await
             }
+            Paging::Around { around, limit } => {
+                if self.store.message(id, around).await?.is_none() {
+                    return Err(Error::MessageNotFound);
+                }
+                // The message and older ones fill the larger half, newer ones the rest.
+                let newer_wanted = limit / 2;
+                let older_wanted = limit - newer_wanted;
+                let older = cursor(
+                    Range::Before {
+                        before: Some(MessageId(around.get().saturating_add(1))),
+                        limit: older_wanted + 1,
+                    },
+                    older_wanted,
+                )
+                .await?;
+                let newer = cursor(
+                    Range::After {
+                        after: around,
+                        limit: newer_wanted + 1,
+                    },
+                    newer_wanted,
+                )
+                .await?;
+                let mut messages: Vec<Message> = newer.messages.into_iter().rev().collect();
+                messages.extend(older.messages);
+                Ok(MessagePage {
+                    messages,
+                    total: 0,
+                    has_more: older.has_more,
+                    has_newer: newer.has_more,
+                })
+            }
         }
+    }
+
+    /// A page of `actor`'s messages containing `q` (case-insensitive), newest first. Takes a
+    /// slot of the send bucket, as the original does.
+    pub async fn search(
+        &self,
+        actor: &Actor,
+        q: Option<&str>,
+        page: Option<&str>,
+        conversation: Option<ConversationId>,
+    ) -> Result<search::Found> {
+        self.limit.check(actor.id()).await?;
+        let text = search::query(actor, q)?;
+        let mut page = search::page_number(page);
+        let mut query = search::store_query(actor, text, conversation, page);
+        let (mut hits, mut count) = self.store.search(query.clone()).await?;
+        let num_pages = search::num_pages(count);
+        if page > num_pages {
+            // Past the end: the last page.
+            page = num_pages;
+            query.offset = (page - 1) * search::RESULTS_PER_PAGE;
+            (hits, count) = self.store.search(query).await?;
+        }
+        Ok(search::Found {
+            hits,
+            num_pages: search::num_pages(count),
+            count,
+            page,
+        })
     }
 
     pub async fn conversations(

@@ -7,7 +7,7 @@
 //! - [`access`]: who may see, follow, write to or start a conversation.
 //! - [`plan`]: the one pure function that decides how messages are appended.
 //! - [`events`]: what happened, for whoever listens (`bus` turns it into socket frames).
-//! - [`messaging`], [`accounts`], [`devices`]: the services.
+//! - [`messaging`], [`accounts`], [`devices`]: the services; [`search`]: its rules.
 
 pub mod access;
 pub mod accounts;
@@ -18,6 +18,7 @@ pub mod input;
 pub mod messaging;
 pub mod model;
 pub mod plan;
+pub mod search;
 
 use model::{Role, User, UserId};
 

@@ -163,16 +163,61 @@ pub struct Message {
     pub seq: i64,
     /// `None` if the author's account was deleted.
     pub sender: Option<Sender>,
+    /// `""` on an image-only message and on a deleted one.
     pub content: String,
+    /// Boxed: most messages have none, and a message travels in events and plans.
+    pub image: Option<Box<Image>>,
     pub client_message_id: Option<String>,
     pub created_at: Micros,
     pub delivered_at: Option<Micros>,
     pub read_at: Option<Micros>,
+    pub edited_at: Option<Micros>,
+    /// Set once deleted: the message stays in place as a tombstone.
+    pub deleted_at: Option<Micros>,
+}
+
+/// An image attached to a message: where the media store keeps it (keys, never URLs: URLs are
+/// signed when a message is shown) and its size.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Image {
+    /// `message_images/<32 hex>.<ext>`.
+    pub key: String,
+    /// The small preview's key; `None` for an image imported without one.
+    pub thumbnail: Option<String>,
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+}
+
+/// The conversation list's preview of a deleted message.
+pub const DELETED_PREVIEW: &str = "This message was deleted";
+/// The preview (and push body) of an image without text.
+pub const PHOTO_PREVIEW: &str = "Sent a photo";
+/// The preview on a conversation: the first 100 characters of the latest message.
+pub const PREVIEW_CHARS: usize = 100;
+
+/// What the conversation list and a push show of a message: a deleted one says so; else the
+/// first 100 characters of its text; else, for an image alone, "Sent a photo".
+pub fn preview(content: &str, has_image: bool, deleted: bool) -> String {
+    if deleted {
+        DELETED_PREVIEW.to_owned()
+    } else if content.is_empty() && has_image {
+        PHOTO_PREVIEW.to_owned()
+    } else {
+        content.chars().take(PREVIEW_CHARS).collect()
+    }
 }
 
 impl Message {
     pub fn sender_id(&self) -> Option<UserId> {
         self.sender.as_ref().map(|s| s.id)
+    }
+
+    pub fn is_deleted(&self) -> bool {
+        self.deleted_at.is_some()
+    }
+
+    pub fn preview(&self) -> String {
+        preview(&self.content, self.image.is_some(), self.is_deleted())
     }
 }
 

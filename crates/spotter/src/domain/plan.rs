@@ -10,14 +10,18 @@ use std::collections::HashMap;
 
 use crate::clock::Micros;
 use crate::domain::input::{ClientMessageId, MessageBody};
-use crate::domain::model::{ConversationId, ConversationRef, Message, MessageId, Sender, UserId};
+use crate::domain::model::{
+    ConversationId, ConversationRef, Image, Message, MessageId, Sender, UserId, preview,
+};
 
 /// One send to store: validated and authorized, its conversation known.
 #[derive(Debug, Clone)]
 pub struct Append {
     pub conversation: ConversationRef,
     pub sender: Sender,
+    /// The text: empty only when there is an image.
     pub body: MessageBody,
+    pub image: Option<Image>,
     pub cmid: Option<ClientMessageId>,
 }
 
@@ -43,11 +47,19 @@ impl Append {
             seq,
             sender: Some(self.sender.clone()),
             content: self.body.as_str().to_owned(),
+            image: self.image.clone().map(Box::new),
             client_message_id: self.cmid.as_ref().map(|c| c.as_str().to_owned()),
             created_at,
             delivered_at: None,
             read_at: None,
+            edited_at: None,
+            deleted_at: None,
         }
+    }
+
+    /// What the conversation list shows of this message.
+    pub fn preview(&self) -> String {
+        preview(self.body.as_str(), self.image.is_some(), false)
     }
 }
 
@@ -67,7 +79,7 @@ pub enum Decision {
     /// A retry of the `n`th new row of this same batch.
     RetryOfNew(usize),
     /// A retry of a message stored before.
-    Replay(Message),
+    Replay(Box<Message>),
     /// The conversation is archived: nothing is stored.
     Archived,
     /// The conversation does not exist (any more).
@@ -84,6 +96,7 @@ pub struct NewRow<'a> {
     pub created_at: Micros,
     pub sender: UserId,
     pub content: &'a str,
+    pub image: Option<&'a Image>,
     pub client_message_id: Option<&'a str>,
     /// Who gets the push outbox row: the other participant, if there still is one.
     pub recipient: Option<UserId>,
@@ -94,7 +107,7 @@ pub struct NewRow<'a> {
 pub struct Counters {
     pub id: ConversationId,
     pub last_message_at: Micros,
-    /// The list's preview: the newest message's first 100 characters.
+    /// The list's preview of the newest message (`model::preview`).
     pub preview: String,
     pub message_count: i64,
     pub trainer_unread_added: i64,
@@ -171,7 +184,7 @@ pub fn plan<'a>(
                     && m.sender_id() == Some(key.1)
                     && m.client_message_id.as_deref() == Some(key.2)
             }) {
-                plan.decisions.push(Decision::Replay(m.clone()));
+                plan.decisions.push(Decision::Replay(Box::new(m.clone())));
                 continue;
             }
             first_use.insert(key, plan.rows.len());
@@ -194,7 +207,7 @@ pub fn plan<'a>(
             Some(c) => {
                 c.last_message_at = created_at;
                 c.message_count = seq;
-                c.preview = a.body.preview();
+                c.preview = a.preview();
                 c.trainee_unread_added += i64::from(sender_is_trainer);
                 c.trainer_unread_added += i64::from(!sender_is_trainer);
             }
@@ -203,7 +216,7 @@ pub fn plan<'a>(
                 counters.push(Counters {
                     id,
                     last_message_at: created_at,
-                    preview: a.body.preview(),
+                    preview: a.preview(),
                     message_count: seq,
                     trainer_unread_added: i64::from(!sender_is_trainer),
                     trainee_unread_added: i64::from(sender_is_trainer),
@@ -218,6 +231,7 @@ pub fn plan<'a>(
             created_at,
             sender: a.sender.id,
             content: a.body.as_str(),
+            image: a.image.as_ref(),
             client_message_id: a.cmid.as_ref().map(ClientMessageId::as_str),
             recipient: a.conversation.other_party(a.sender.id),
         });
@@ -239,7 +253,7 @@ impl Plan<'_> {
             .map(|d| match d {
                 Decision::New(n) => Appended::New(stored(*n)),
                 Decision::RetryOfNew(n) => Appended::Replay(stored(*n)),
-                Decision::Replay(m) => Appended::Replay(m.clone()),
+                Decision::Replay(m) => Appended::Replay((**m).clone()),
                 Decision::Archived => Appended::Archived,
                 Decision::Gone => Appended::Gone,
             })
@@ -273,6 +287,7 @@ mod tests {
                 profile_image: None,
             },
             body: MessageBody::parse(text).unwrap(),
+            image: None,
             cmid: cmid.map(|c| ClientMessageId::parse(c).unwrap()),
         }
     }
@@ -354,7 +369,7 @@ mod tests {
             [
                 Decision::New(0),
                 Decision::RetryOfNew(0),
-                Decision::Replay(stored),
+                Decision::Replay(Box::new(stored)),
                 Decision::New(1)
             ]
         );

@@ -13,6 +13,8 @@ impl Error {
         match self {
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::ReadOnly
+            | Self::ReadOnlyChange(_)
+            | Self::NotAuthor(_)
             | Self::NotParticipant
             | Self::ArchivedHistory
             | Self::OnlyTrainersStart
@@ -27,7 +29,18 @@ impl Error {
             | Self::TraineeNotAssigned
             | Self::BadAssignment
             | Self::Invalid(_)
-            | Self::Malformed(_) => StatusCode::BAD_REQUEST,
+            | Self::Malformed(_)
+            | Self::MessageNotFound
+            | Self::MessageDeleted(_)
+            | Self::EditWindowExpired
+            | Self::EmptyTextOnly
+            | Self::UnsupportedImage
+            | Self::ImageTooLarge
+            | Self::EmptyMessage
+            | Self::SearchQueryRequired
+            | Self::SearchQueryTooShort
+            | Self::SearchNotForAdmins => StatusCode::BAD_REQUEST,
+            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,

@@ -87,10 +87,29 @@ impl<S: Send + Sync, T: From<i64>> FromRequestParts<S> for PathId<T> {
         let Path(raw) = Path::<String>::from_request_parts(parts, state)
             .await
             .map_err(|_| Error::NotFound)?;
-        match raw.parse::<i64>() {
-            Ok(id) if id > 0 && raw.bytes().all(|b| b.is_ascii_digit()) => Ok(Self(T::from(id))),
-            _ => Err(Error::NotFound),
-        }
+        id(&raw).map(|id| Self(T::from(id)))
+    }
+}
+
+/// Two integer ids from the path (a conversation and a message), as [`PathId`] reads one.
+pub struct PathIds<A, B>(pub A, pub B);
+
+impl<S: Send + Sync, A: From<i64>, B: From<i64>> FromRequestParts<S> for PathIds<A, B> {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Error> {
+        let Path((a, b)) = Path::<(String, String)>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| Error::NotFound)?;
+        Ok(Self(A::from(id(&a)?), B::from(id(&b)?)))
+    }
+}
+
+/// A path segment as a positive id, digits only; anything else is 404.
+fn id(raw: &str) -> Result<i64, Error> {
+    match raw.parse::<i64>() {
+        Ok(id) if id > 0 && raw.bytes().all(|b| b.is_ascii_digit()) => Ok(id),
+        _ => Err(Error::NotFound),
     }
 }
 

@@ -83,11 +83,21 @@ pub struct CursorPage {
     pub has_more: bool,
 }
 
+/// The page centred on a message (`?around=`), newest first: what opens a search result in
+/// place. Older pages follow with `?before=`, newer ones with `?after=`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AroundPage {
+    pub results: Vec<MessageJson>,
+    pub has_older: bool,
+    pub has_newer: bool,
+}
+
 #[derive(Serialize, ToSchema)]
 #[serde(untagged)]
 pub enum MessagesAnswer {
     Page(Page<MessageJson>),
     Cursor(CursorPage),
+    Around(AroundPage),
 }
 
 fn cursor_id(
@@ -107,6 +117,7 @@ fn cursor_id(
 fn paging(query: &HashMap<String, String>) -> Result<Paging> {
     let before = cursor_id(query, "before")?;
     let after = cursor_id(query, "after")?;
+    let around = cursor_id(query, "around")?;
     let limit = match query.get("limit") {
         None => None,
         Some(l) => match l.trim().parse::<i64>() {
@@ -120,6 +131,15 @@ fn paging(query: &HashMap<String, String>) -> Result<Paging> {
         },
     };
     let n = limit.unwrap_or(MESSAGES_PER_PAGE);
+    if let Some(around) = around {
+        if before.is_some() || after.is_some() {
+            return Err(Error::Malformed(
+                "Use around alone, without before or after.".to_owned(),
+            ));
+        }
+        let around = around.ok_or_else(|| Error::field("around", crate::error::msg::REQUIRED))?;
+        return Ok(Paging::Around { around, limit: n });
+    }
     match (before, after) {
         (Some(_), Some(_)) => Err(Error::Malformed(
             "Use either before or after, not both.".to_owned(),
@@ -147,6 +167,7 @@ fn paging(query: &HashMap<String, String>) -> Result<Paging> {
            ("page" = Option<i64>, Query, description = "Page number (page-number paging)"),
            ("before" = Option<i64>, Query, description = "Messages older than this id, newest first"),
            ("after" = Option<i64>, Query, description = "Messages newer than this id, oldest first"),
+           ("around" = Option<i64>, Query, description = "The page centred on this message, newest first"),
            ("limit" = Option<i64>, Query, description = "Cursor page size, 1 to 100 (default 20)")),
     responses((status = 200, description = "A page of messages", body = MessagesAnswer),
               (status = 400, description = "Bad cursor or limit", body = crate::http::openapi::BadRequestBody),
@@ -162,7 +183,11 @@ async fn list_messages(
 ) -> Result<Json<MessagesAnswer>> {
     let paging = paging(&query)?;
     let found = state.messaging.messages(&actor, id, paging).await?;
-    let results: Vec<MessageJson> = found.messages.iter().map(MessageJson::from).collect();
+    let results: Vec<MessageJson> = found
+        .messages
+        .iter()
+        .map(|m| MessageJson::new(m, state.bus.urls()))
+        .collect();
     Ok(Json(match paging {
         Paging::Page { page: number, size } => {
             let path = format!("/api/messaging/conversations/{id}/messages/");
@@ -176,6 +201,11 @@ async fn list_messages(
                 results,
             )?)
         }
+        Paging::Around { .. } => MessagesAnswer::Around(AroundPage {
+            results,
+            has_older: found.has_more,
+            has_newer: found.has_newer,
+        }),
         _ => MessagesAnswer::Cursor(CursorPage {
             results,
             has_more: found.has_more,
@@ -206,7 +236,10 @@ async fn send(
     } else {
         StatusCode::OK
     };
-    Ok((status, Json(MessageJson::from(&sent.message))))
+    Ok((
+        status,
+        Json(MessageJson::new(&sent.message, state.bus.urls())),
+    ))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -241,7 +274,7 @@ async fn start(
         status,
         Json(StartAnswer {
             conversation_id: started.conversation_id,
-            message: MessageJson::from(&started.message),
+            message: MessageJson::new(&started.message, state.bus.urls()),
             is_new_conversation: started.is_new_conversation,
         }),
     ))

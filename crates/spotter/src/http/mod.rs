@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod changes;
 pub mod devices;
 pub mod error;
 pub mod extract;
@@ -11,7 +12,9 @@ pub mod messaging;
 pub mod openapi;
 pub mod ops;
 pub mod paging;
+pub mod preferences;
 pub mod push;
+pub mod search;
 pub mod trainer;
 pub mod web;
 
@@ -35,6 +38,9 @@ pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .merge(auth::router())
         .merge(messaging::router())
+        .merge(changes::router())
+        .merge(search::router())
+        .merge(preferences::router())
         .merge(trainer::router())
         .merge(admin::router())
         .merge(devices::router())

@@ -13,7 +13,9 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, OpenApi as Doc, Ref, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi, ToSchema};
 
-use crate::http::{admin, auth, devices, messaging, ops, push, trainer};
+use crate::http::{
+    admin, auth, changes, devices, messaging, ops, preferences, push, search, trainer,
+};
 
 /// `{"detail": "..."}`: authentication, throttling, malformed bodies, platform errors.
 #[derive(Serialize, ToSchema)]
@@ -57,7 +59,8 @@ pub enum ErrorOrDetailBody {
     paths(
         auth::login, auth::refresh, auth::me,
         messaging::list_conversations, messaging::start, messaging::list_messages, messaging::send,
-        messaging::mark_read, messaging::unread_count,
+        messaging::mark_read, messaging::unread_count, changes::edit, changes::delete,
+        search::search, preferences::read, preferences::update,
         trainer::list, trainer::detail, trainer::remove, trainer::impersonate, trainer::end,
         admin::start, admin::end,
         devices::register, devices::unregister, push::vapid_public_key,

@@ -24,8 +24,6 @@ pub struct Notification {
     pub badge: i64,
 }
 
-const PREVIEW_CHARS: usize = 100;
-
 /// Builds the notification for `unread` messages (oldest first) from `sender`.
 pub fn render(
     conversation: ConversationId,
@@ -35,10 +33,7 @@ pub fn render(
     preview: bool,
 ) -> Notification {
     let n = unread.len();
-    let latest = unread
-        .last()
-        .map(|m| m.content.as_str())
-        .unwrap_or_default();
+    let latest = unread.last().map(Message::preview).unwrap_or_default();
     let (title, body) = if preview {
         let name = sender.display_name();
         let title = if n > 1 {
@@ -46,7 +41,7 @@ pub fn render(
         } else {
             format!("New message from {name}")
         };
-        (title, latest.chars().take(PREVIEW_CHARS).collect())
+        (title, latest)
     } else {
         let title = if n > 1 {
             format!("{n} new messages")
@@ -97,10 +92,13 @@ mod tests {
             seq: 1,
             sender: None,
             content: content.into(),
+            image: None,
             client_message_id: None,
             created_at: 0,
             delivered_at: None,
             read_at: None,
+            edited_at: None,
+            deleted_at: None,
         }
     }
 

@@ -167,16 +167,20 @@ async fn decide(
         ids.iter().min().copied().unwrap_or_default(),
         ids.iter().max().copied().unwrap_or_default(),
     );
+    // A message deleted before its push went out is not announced.
     let unread: Vec<_> = state
         .store
         .messages(conversation, Range::UnreadBetween { lo, hi })
         .await?
         .into_iter()
-        .filter(|m| ids.contains(&m.id))
+        .filter(|m| ids.contains(&m.id) && !m.is_deleted())
         .collect();
     let Some(sender_id) = unread.last().and_then(|m| m.sender_id()) else {
         return Ok(Decision::Skip(Settled::Read));
     };
+    if !state.store.preferences(recipient).await?.new_message() {
+        return Ok(Decision::Skip(Settled::Muted));
+    }
     let devices = state.store.active_devices(recipient).await?;
     let sender = state.store.user(sender_id).await?;
     let (Some(sender), false) = (sender, devices.is_empty()) else {

@@ -31,7 +31,7 @@ use crate::domain::plan::{Append, Appended};
 const MAX_BATCH: usize = 512;
 
 enum Work {
-    Send(Append, oneshot::Sender<Result<Appended>>),
+    Send(Box<Append>, oneshot::Sender<Result<Appended>>),
     Start(Arc<StartSend>, oneshot::Sender<Result<Started>>),
 }
 
@@ -59,7 +59,7 @@ impl Committer {
     /// message published).
     pub async fn append(&self, send: Append) -> Result<Appended> {
         let (reply, answer) = oneshot::channel();
-        self.queue(Work::Send(send, reply), answer).await
+        self.queue(Work::Send(Box::new(send), reply), answer).await
     }
 
     /// Starts a conversation with its first message, in a transaction of its own taken between
@@ -94,7 +94,7 @@ impl Worker {
             for w in work.drain(..) {
                 match w {
                     Work::Send(send, reply) => {
-                        sends.push(send);
+                        sends.push(*send);
                         replies.push(reply);
                     }
                     Work::Start(start, reply) => starts.push((start, reply)),

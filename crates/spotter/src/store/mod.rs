@@ -8,7 +8,8 @@
 //!
 //! Each backend has its own SQL, its own migrations (`migrations/sqlite`, `migrations/postgres`)
 //! and maps its rows once. The seam is a trait per concern ([`Accounts`], [`Conversations`],
-//! [`Messages`], [`Appends`], [`Outbox`], [`Database`]): every operation the rest of Spotter
+//! [`Messages`], [`Search`], [`Preferences`], [`Appends`], [`Outbox`],
+//! [`Database`]): every operation the rest of Spotter
 //! needs, each implemented by both backends in the module of that concern. [`Store`] is what
 //! the rest holds: an enum over the two (static dispatch, no boxed futures, no generic
 //! parameter spreading through every type above the store), plus the group commit of sends
@@ -27,8 +28,8 @@ use std::sync::Arc;
 use crate::clock::{Clock, Micros};
 use crate::domain::events::Publisher;
 use crate::domain::model::{
-    Conversation, ConversationId, ConversationRef, Device, DeviceId, Message, MessageId, User,
-    UserId,
+    Conversation, ConversationId, ConversationRef, Device, DeviceId, Image, Message, MessageId,
+    User, UserId,
 };
 use crate::domain::plan::{Append, Appended};
 pub use types::*;
@@ -131,6 +132,18 @@ seam! {
         fn active_devices(&self, user: UserId) -> Result<Vec<Device>>;
     }
 
+    /// Each user's notification switches.
+    trait Preferences {
+        /// A user's switches (all on for a user who never set them).
+        fn preferences(&self, user: UserId) -> Result<NotificationPrefs>;
+        fn set_preferences(
+            &self,
+            user: UserId,
+            prefs: NotificationPrefs,
+            now: Micros,
+        ) -> Result<()>;
+    }
+
     /// Conversations: who takes part, and the counters a list row needs.
     trait Conversations {
         /// Who takes part in a conversation and whether it is archived.
@@ -173,6 +186,27 @@ seam! {
             marks: Vec<DeliveryMark>,
             now: Micros,
         ) -> Result<Vec<(ConversationId, Option<UserId>)>>;
+        /// One message of a conversation (`None`: no such message there).
+        fn message(&self, conversation: ConversationId, id: MessageId) -> Result<Option<Message>>;
+        /// Replaces a message's text (and the conversation's preview, if it is the newest),
+        /// unless it was deleted meanwhile: whether it was changed.
+        fn edit_message(&self, edit: Edit, now: Micros) -> Result<bool>;
+        /// Deletes a message: its text and image cleared, `deleted_at` set, the preview
+        /// following if it is the newest; unless it was deleted already (`None`). The image it
+        /// had, for the media store to remove.
+        fn delete_message(
+            &self,
+            deletion: Deletion,
+            now: Micros,
+        ) -> Result<Option<Option<Image>>>;
+    }
+
+    /// Search over message text.
+    trait Search {
+        /// A page of the messages of `query.user`'s live conversations whose text contains
+        /// `query.text` (case-insensitive; deleted ones excluded), newest first, and how many
+        /// there are in all.
+        fn search(&self, query: SearchQuery) -> Result<(Vec<Hit>, i64)>;
     }
 
     /// The push outbox and its delivery jobs.

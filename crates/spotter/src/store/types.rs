@@ -3,7 +3,7 @@
 use crate::clock::Micros;
 use crate::domain::input::{ClientMessageId, MessageBody};
 use crate::domain::model::{
-    ConversationId, ConversationRef, Device, MessageId, Platform, Role, Sender, UserId,
+    ConversationId, ConversationRef, Device, Image, MessageId, Platform, Role, Sender, UserId,
 };
 use crate::domain::plan::{Append, Appended};
 
@@ -77,6 +77,7 @@ pub struct StartSend {
     pub trainer: Sender,
     pub trainee: UserId,
     pub body: MessageBody,
+    pub image: Option<Image>,
     pub cmid: Option<ClientMessageId>,
 }
 
@@ -92,6 +93,7 @@ impl StartSend {
             },
             sender: self.trainer.clone(),
             body: self.body.clone(),
+            image: self.image.clone(),
             cmid: self.cmid.clone(),
         }
     }
@@ -134,6 +136,8 @@ pub enum Settled {
     Read,
     /// The recipient has no active device.
     NoDevices,
+    /// The recipient switched message notifications off.
+    Muted,
 }
 
 impl Settled {
@@ -143,6 +147,7 @@ impl Settled {
             Self::Reading => "reading",
             Self::Read => "read",
             Self::NoDevices => "no_devices",
+            Self::Muted => "muted",
         }
     }
 }
@@ -204,4 +209,77 @@ pub struct QueueDepth {
     pub outbox: i64,
     pub jobs: i64,
     pub dead: i64,
+}
+
+/// A message's new text, as `domain` decided it.
+#[derive(Debug, Clone)]
+pub struct Edit {
+    pub conversation: ConversationId,
+    pub message: MessageId,
+    /// Its position: the conversation's preview follows only if it is the newest.
+    pub seq: i64,
+    pub content: String,
+    pub preview: String,
+}
+
+/// A message to delete (it stays as a tombstone).
+#[derive(Debug, Clone, Copy)]
+pub struct Deletion {
+    pub conversation: ConversationId,
+    pub message: MessageId,
+    pub seq: i64,
+}
+
+/// A search: the text to find (case-insensitive substring), whose, where, which page.
+#[derive(Debug, Clone)]
+pub struct SearchQuery {
+    pub user: UserId,
+    /// Trimmed, at least 2 characters.
+    pub text: String,
+    /// Only this conversation.
+    pub conversation: Option<ConversationId>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+/// A message found, with its conversation's participants' names.
+#[derive(Debug, Clone)]
+pub struct Hit {
+    pub message: crate::domain::model::Message,
+    pub conversation: ConversationRef,
+    /// First and last name of the trainer, and of the trainee (`None`: account deleted).
+    pub trainer_name: (String, String),
+    pub trainee_name: Option<(String, String)>,
+}
+
+/// A user's notification switches (all on unless set).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotificationPrefs(pub [bool; 11]);
+
+impl Default for NotificationPrefs {
+    fn default() -> Self {
+        Self([true; 11])
+    }
+}
+
+impl NotificationPrefs {
+    /// The switches, in the contract's order (also the columns' names).
+    pub const NAMES: [&'static str; 11] = [
+        "trainee_workout",
+        "trainee_weight_checkin",
+        "trainee_started_workout",
+        "trainee_finished_workout",
+        "churn_alert",
+        "re_engagement",
+        "trainer_announcement",
+        "achievement_earned",
+        "community_event",
+        "new_message",
+        "community_activity",
+    ];
+
+    /// Message pushes.
+    pub fn new_message(&self) -> bool {
+        self.0[9]
+    }
 }

@@ -39,6 +39,16 @@ pub enum ServerFrame<'a> {
     ConversationArchived {
         conversation_id: ConversationId,
     },
+    MessageEdited {
+        conversation_id: ConversationId,
+        message_id: MessageId,
+        content: &'a str,
+        edited_at: String,
+    },
+    MessageDeleted {
+        conversation_id: ConversationId,
+        message_id: MessageId,
+    },
     /// The answer to a `send` frame.
     Ack {
         client_message_id: Option<&'a str>,

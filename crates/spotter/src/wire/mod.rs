@@ -56,16 +56,31 @@ impl From<&Sender> for SenderJson {
     }
 }
 
+/// Turns a media key into the absolute URL a client loads with a plain GET (no
+/// `Authorization` header: `<img src>`, Flutter's `Image.network`): signed and expiring when
+/// Spotter serves it.
+pub trait MediaUrls: Send + Sync {
+    fn media_url(&self, key: &str) -> String;
+}
+
+/// The contract's Message: Part A's keys, Part C's in their places, then Spotter's own.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MessageJson {
     pub id: MessageId,
     pub conversation_id: ConversationId,
     /// Null only if the author's account was deleted.
     pub sender: Option<SenderJson>,
+    /// `""` on an image-only message and on a deleted one.
     pub content: String,
+    /// Absolute URL of the image (loads without an `Authorization` header), or null.
+    pub image: Option<String>,
     pub is_read: bool,
     /// ISO 8601 UTC with microseconds; null until the other party reads it.
     pub read_at: Option<String>,
+    /// Null until edited.
+    pub edited_at: Option<String>,
+    /// A deleted message stays in place: `content` `""`, `image` null.
+    pub is_deleted: bool,
     pub created_at: String,
     /// Part B: the idempotency key the sender chose, or null.
     pub client_message_id: Option<String>,
@@ -73,21 +88,44 @@ pub struct MessageJson {
     pub delivered_at: Option<String>,
     /// Part B: position in the conversation (1, 2, 3, … without gaps).
     pub seq: i64,
+    /// With an image: its width in pixels.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image_width: Option<u32>,
+    /// With an image: its height in pixels.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image_height: Option<u32>,
+    /// With an image: absolute URL of a small preview (at most 320 pixels a side).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub thumbnail: Option<String>,
 }
 
-impl From<&Message> for MessageJson {
-    fn from(m: &Message) -> Self {
+impl MessageJson {
+    pub fn new(m: &Message, urls: &dyn MediaUrls) -> Self {
+        let deleted = m.is_deleted();
+        let image = m.image.as_ref().filter(|_| !deleted);
         Self {
             id: m.id,
             conversation_id: m.conversation_id,
             sender: m.sender.as_ref().map(SenderJson::from),
-            content: m.content.clone(),
+            content: if deleted {
+                String::new()
+            } else {
+                m.content.clone()
+            },
+            image: image.map(|i| urls.media_url(&i.key)),
             is_read: m.read_at.is_some(),
             read_at: to_wire_opt(m.read_at),
+            edited_at: to_wire_opt(m.edited_at),
+            is_deleted: deleted,
             created_at: to_wire(m.created_at),
             client_message_id: m.client_message_id.clone(),
             delivered_at: to_wire_opt(m.delivered_at),
             seq: m.seq,
+            image_width: image.and_then(|i| i.width),
+            image_height: image.and_then(|i| i.height),
+            thumbnail: image
+                .and_then(|i| i.thumbnail.as_deref())
+                .map(|k| urls.media_url(k)),
         }
     }
 }

@@ -312,7 +312,7 @@ impl Commands {
         }
         Ok(ServerFrame::Ack {
             client_message_id: sent.message.client_message_id.as_deref(),
-            message: MessageJson::from(&sent.message),
+            message: MessageJson::new(&sent.message, self.state.bus.urls()),
         }
         .to_json())
     }

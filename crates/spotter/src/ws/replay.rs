@@ -83,7 +83,8 @@ impl Writer {
                     created_at: m.created_at,
                 };
                 self.delivered(&kind, false);
-                self.write(route::new_message(m)).await?;
+                self.write(route::new_message(m, self.state.bus.urls()))
+                    .await?;
                 self.cursors.insert(conversation, m.seq);
             }
             if (page.len() as i64) < REPLAY_PAGE {

@@ -170,6 +170,7 @@ impl TestApp {
         let store = &self.state.store;
         let trainer = store.user(UserId(self.trainer.id)).await.unwrap().unwrap();
         let start = StartSend {
+            image: None,
             trainer: trainer.as_sender(),
             trainee: UserId(trainee),
             body: spotter::domain::input::MessageBody::parse(text).unwrap(),

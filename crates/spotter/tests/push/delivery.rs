@@ -196,3 +196,49 @@ async fn finished_outbox_rows_are_purged_sqlite() {
 async fn finished_outbox_rows_are_purged_postgres() {
     finished_outbox_rows_are_purged_and_pending_ones_kept(Backend::Postgres).await;
 }
+
+/// Part C: `new_message` off means no message push for that user (and only that user); a
+/// message deleted before its push went out is not announced; an image alone is "Sent a
+/// photo" (see the media tests).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_push_when_message_notifications_are_off_or_the_message_was_deleted() {
+    let p = Push::setup(Backend::Sqlite, |_| {}).await;
+    let trainee = &p.app.trainee.client;
+    trainee
+        .register_device(&json!({"token": "android-muted", "platform": "android"}))
+        .await
+        .unwrap();
+    trainee
+        .set_notification_preferences(&json!({"new_message": false}))
+        .await
+        .unwrap();
+    p.send("while muted").await;
+    p.round_after(COALESCE).await;
+    assert_eq!(p.outcomes().await[1..], ["muted"]);
+    assert!(p.fcm.peer.delivered().is_empty());
+
+    trainee
+        .set_notification_preferences(&json!({"new_message": "on"}))
+        .await
+        .unwrap();
+    let (_, gone) = p
+        .app
+        .trainer
+        .client
+        .send(p.conv, "sent by mistake", None)
+        .await
+        .unwrap();
+    p.app
+        .trainer
+        .client
+        .delete_message(p.conv, gone.id)
+        .await
+        .unwrap();
+    p.round_after(COALESCE).await;
+    assert_eq!(p.outcomes().await[1..], ["muted", "read"]);
+    assert!(p.fcm.peer.delivered().is_empty());
+
+    p.send("back on").await;
+    p.round_after(COALESCE).await;
+    assert_eq!(p.fcm.peer.delivered().len(), 1);
+}

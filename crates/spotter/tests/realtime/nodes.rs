@@ -393,3 +393,77 @@ async fn sigterm_closes_sockets_with_1001_and_exits_0() {
         .unwrap();
     assert_eq!(status.code(), Some(0), "exit 0 after SIGTERM");
 }
+
+/// Part C: one bucket of 30 a minute per user, whatever the node: 20 sends on one node and 10
+/// edits, deletes and searches on the other fill it; the 31st is refused on either.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_rate_limit_bucket_is_shared_by_every_node() {
+    let _redis = REDIS.lock().await;
+    let app = TestApp::spawn_with(Backend::Sqlite, with_redis).await;
+    let (node, conv, _socket) = second_node(&app).await;
+    let on_b = spotter_client::Client::new(&node.url)
+        .unwrap()
+        .with_token(app.trainee.client.token().unwrap());
+    let mut ids = Vec::new();
+    for i in 0..20 {
+        ids.push(
+            app.trainee
+                .client
+                .send(conv, &format!("a{i}"), None)
+                .await
+                .unwrap()
+                .1
+                .id,
+        );
+    }
+    for id in &ids[..4] {
+        on_b.edit_message(conv, *id, "edited on b").await.unwrap();
+    }
+    for id in &ids[4..8] {
+        on_b.delete_message(conv, *id).await.unwrap();
+    }
+    for _ in 0..2 {
+        on_b.search("a1", 1, None).await.unwrap();
+    }
+    for c in [&on_b, &app.trainee.client] {
+        let r = c
+            .raw(reqwest::Method::GET, "/api/messaging/search/?q=a1", None)
+            .await
+            .unwrap();
+        assert_eq!(r.status, reqwest::StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(r.headers["retry-after"], "2");
+    }
+    // Both nodes read the same clock here: two seconds give one slot back, to one node only.
+    app.advance(Duration::from_secs(2));
+    on_b.search("a1", 1, None).await.unwrap();
+    let again = app.trainee.client.search("a1", 1, None).await;
+    assert_eq!(
+        crate::helpers::status_of(again),
+        reqwest::StatusCode::TOO_MANY_REQUESTS
+    );
+    node.stop().await;
+}
+
+/// With Redis unreachable the bucket fails open: sends go on, decided by each node alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_redis_never_fails_a_send() {
+    let app = TestApp::spawn_with(Backend::Sqlite, |c| {
+        c.redis_url = Some("redis://127.0.0.1:1".to_owned());
+        c.redis_channel = format!("spotter-test:{}", uuid::Uuid::new_v4().simple());
+    })
+    .await;
+    let conv = app.conversation().await;
+    for i in 0..30 {
+        app.trainee
+            .client
+            .send(conv, &format!("m{i}"), None)
+            .await
+            .unwrap();
+    }
+    // The node's own bucket still holds the line.
+    let r = app.trainee.client.send(conv, "31st", None).await;
+    assert_eq!(
+        crate::helpers::status_of(r),
+        reqwest::StatusCode::TOO_MANY_REQUESTS
+    );
+}

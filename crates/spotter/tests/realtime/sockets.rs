@@ -356,3 +356,61 @@ async fn a_start_reaches_the_trainee_live_ahead_of_the_next_send(app: TestApp) {
     }
     assert_eq!(got, [started.message.id, next.id]);
 }
+
+/// Part C: an edit and a delete reach every socket of the conversation, the actor's too, and
+/// both participants' user sockets (with `conversation_id`); a resumed socket replays the
+/// message as it is now.
+async fn edits_and_deletes_reach_every_socket_live(app: TestApp) {
+    let conv = app.conversation().await;
+    let (_, m) = app.trainee.client.send(conv, "typo", None).await.unwrap();
+    let mut trainer_conv = crate::live(&app.trainer.client, Some(conv)).await;
+    let mut trainee_conv = crate::live(&app.trainee.client, Some(conv)).await;
+    let mut trainer_user = crate::live(&app.trainer.client, None).await;
+    let edited = app
+        .trainee
+        .client
+        .edit_message(conv, m.id, "fixed")
+        .await
+        .unwrap();
+    for s in [&mut trainer_conv, &mut trainee_conv, &mut trainer_user] {
+        let f = until(s, |f| matches!(f, ServerFrame::MessageEdited { .. })).await;
+        assert_eq!(
+            f,
+            ServerFrame::MessageEdited {
+                message_id: m.id,
+                content: "fixed".into(),
+                edited_at: edited.edited_at.clone().unwrap(),
+                conversation_id: Some(conv),
+            }
+        );
+    }
+    app.trainee.client.delete_message(conv, m.id).await.unwrap();
+    for s in [&mut trainer_conv, &mut trainee_conv, &mut trainer_user] {
+        let f = until(s, |f| matches!(f, ServerFrame::MessageDeleted { .. })).await;
+        assert_eq!(
+            f,
+            ServerFrame::MessageDeleted {
+                message_id: m.id,
+                conversation_id: Some(conv),
+            }
+        );
+    }
+    // Resuming from before it replays the tombstone, not the text.
+    let mut resumed = app
+        .trainer
+        .client
+        .socket(Some(conv), Some(m.id - 1))
+        .await
+        .unwrap();
+    let f = until(
+        &mut resumed,
+        |f| matches!(f, ServerFrame::NewMessage { message, .. } if message.id == m.id),
+    )
+    .await;
+    let ServerFrame::NewMessage { message, .. } = f else {
+        unreachable!()
+    };
+    assert!(message.is_deleted && message.content.is_empty() && message.edited_at.is_some());
+}
+
+crate::both_backends!(edits_and_deletes_reach_every_socket_live);

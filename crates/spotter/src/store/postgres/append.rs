@@ -9,9 +9,9 @@
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
-use sqlx::{PgConnection, PgPool};
+use sqlx::{PgConnection, PgPool, Row};
 
-use super::PgStore;
+use super::{PgStore, messages};
 use crate::clock::Micros;
 use crate::domain::model::{ConversationId, Message, MessageId};
 use crate::domain::plan::{self, Append, Appended, Plan, Position};
@@ -170,49 +170,30 @@ async fn stored(conn: &mut PgConnection, sends: &[&Append]) -> sqlx::Result<Vec<
     // One index probe per key: the unique (conversation, sender, key) index, fenced with
     // LIMIT so that no plan can turn it into a scan of the conversation's messages (which grow
     // with every message). No join: the author of a retry is the sender of the send itself.
-    let rows: Vec<StoredRow> = sqlx::query_as(
+    let sql = format!(
         "SELECT found.* FROM UNNEST($1::bigint[], $2::bigint[], $3::text[]) AS k(c, s, key) \
-         CROSS JOIN LATERAL (SELECT m.id, m.conversation_id, m.seq, m.sender_id, m.content, \
-           m.client_message_id, m.created_at, m.delivered_at, m.read_at FROM messages m \
+         CROSS JOIN LATERAL (SELECT {} FROM messages m \
            WHERE m.conversation_id = k.c AND m.sender_id = k.s AND m.client_message_id = k.key \
            LIMIT 1) AS found",
-    )
-    .bind(conversations)
-    .bind(senders)
-    .bind(cmids)
-    .fetch_all(&mut *conn)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| Message {
-            sender: sends
+        messages::COLUMNS
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(conversations)
+        .bind(senders)
+        .bind(cmids)
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter()
+        .map(|r| {
+            let sender_id: Option<crate::domain::model::UserId> = r.try_get("sender_id")?;
+            let sender = sends
                 .iter()
-                .find(|a| Some(a.sender.id) == r.3)
-                .map(|a| a.sender.clone()),
-            id: r.0,
-            conversation_id: r.1,
-            seq: r.2,
-            content: r.4,
-            client_message_id: r.5,
-            created_at: r.6,
-            delivered_at: r.7,
-            read_at: r.8,
+                .find(|a| Some(a.sender.id) == sender_id)
+                .map(|a| a.sender.clone());
+            messages::own(r, sender)
         })
-        .collect())
+        .collect()
 }
-
-/// A stored message's own columns, in `stored`'s order.
-type StoredRow = (
-    MessageId,
-    ConversationId,
-    i64,
-    Option<crate::domain::model::UserId>,
-    String,
-    Option<String>,
-    Micros,
-    Option<Micros>,
-    Option<Micros>,
-);
 
 /// Writes the plan: messages (in order, so ids grow with `seq`), outbox rows, counters.
 async fn write(conn: &mut PgConnection, plan: &Plan<'_>) -> sqlx::Result<Vec<MessageId>> {
@@ -222,9 +203,11 @@ async fn write(conn: &mut PgConnection, plan: &Plan<'_>) -> sqlx::Result<Vec<Mes
     let rows = &plan.rows;
     let inserted: Vec<(MessageId, ConversationId, i64)> = sqlx::query_as(
         "INSERT INTO messages (conversation_id, seq, sender_id, content, client_message_id, \
-         created_at) SELECT c, s, sender, content, cmid, at FROM UNNEST($1::bigint[], \
-         $2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::bigint[]) WITH ORDINALITY \
-         AS u(c, s, sender, content, cmid, at, n) ORDER BY n \
+         created_at, image, image_width, image_height, thumbnail) \
+         SELECT c, s, sender, content, cmid, at, image, w, h, thumb FROM UNNEST($1::bigint[], \
+         $2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::bigint[], $7::text[], \
+         $8::int[], $9::int[], $10::text[]) WITH ORDINALITY \
+         AS u(c, s, sender, content, cmid, at, image, w, h, thumb, n) ORDER BY n \
          RETURNING id, conversation_id, seq",
     )
     .bind(
@@ -237,6 +220,26 @@ async fn write(conn: &mut PgConnection, plan: &Plan<'_>) -> sqlx::Result<Vec<Mes
     .bind(rows.iter().map(|r| r.content).collect::<Vec<_>>())
     .bind(rows.iter().map(|r| r.client_message_id).collect::<Vec<_>>())
     .bind(rows.iter().map(|r| r.created_at).collect::<Vec<_>>())
+    .bind(
+        rows.iter()
+            .map(|r| r.image.map(|i| i.key.as_str()))
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        rows.iter()
+            .map(|r| image_size(r.image, |i| i.width))
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        rows.iter()
+            .map(|r| image_size(r.image, |i| i.height))
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        rows.iter()
+            .map(|r| r.image.and_then(|i| i.thumbnail.as_deref()))
+            .collect::<Vec<_>>(),
+    )
     .fetch_all(&mut *conn)
     .await?;
     let by_position: HashMap<(ConversationId, i64), MessageId> = inserted
@@ -314,4 +317,12 @@ async fn push_rows(
     .execute(&mut *conn)
     .await?;
     Ok(())
+}
+
+/// An image's width or height as the `INTEGER` column holds it.
+fn image_size(
+    image: Option<&crate::domain::model::Image>,
+    side: impl Fn(&crate::domain::model::Image) -> Option<u32>,
+) -> Option<i32> {
+    image.and_then(side).and_then(|v| i32::try_from(v).ok())
 }

@@ -9,6 +9,8 @@ mod conversations;
 mod convert;
 mod messages;
 mod outbox;
+mod preferences;
+mod search;
 
 use std::time::Duration;
 
@@ -24,7 +26,7 @@ use super::{Database, Result};
 const WRITERS: usize = 4;
 
 /// The schema, one migration a file, recorded by sqlx's migrator in `_sqlx_migrations`.
-const MIGRATIONS: [(i64, &str, &str); 2] = [
+const MIGRATIONS: [(i64, &str, &str); 3] = [
     (
         1,
         "initial",
@@ -34,6 +36,11 @@ const MIGRATIONS: [(i64, &str, &str); 2] = [
         2,
         "push",
         include_str!("../../../migrations/postgres/0002_push.sql"),
+    ),
+    (
+        3,
+        "part_c",
+        include_str!("../../../migrations/postgres/0003_part_c.sql"),
     ),
 ];
 

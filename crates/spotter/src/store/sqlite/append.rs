@@ -169,7 +169,8 @@ impl From<rusqlite::Error> for Refused {
 fn write(c: &Connection, plan: &Plan<'_>) -> Result<Vec<MessageId>, Refused> {
     let mut insert = c.prepare_cached(
         "INSERT INTO messages (conversation_id, seq, sender_id, content, client_message_id, \
-         created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id",
+         created_at, image, image_width, image_height, thumbnail) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) RETURNING id",
     )?;
     let mut enqueue = c.prepare_cached(
         "INSERT INTO push_outbox (message_id, conversation_id, recipient_id, created_at) \
@@ -184,7 +185,11 @@ fn write(c: &Connection, plan: &Plan<'_>) -> Result<Vec<MessageId>, Refused> {
                 row.sender,
                 row.content,
                 row.client_message_id,
-                row.created_at
+                row.created_at,
+                row.image.map(|i| i.key.as_str()),
+                row.image.and_then(|i| i.width),
+                row.image.and_then(|i| i.height),
+                row.image.and_then(|i| i.thumbnail.as_deref()),
             ],
             |r| r.get::<_, MessageId>(0),
         );

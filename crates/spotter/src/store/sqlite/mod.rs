@@ -9,6 +9,8 @@ pub(crate) mod convert;
 mod messages;
 mod outbox;
 mod pool;
+mod preferences;
+mod search;
 
 use std::path::Path;
 
@@ -23,6 +25,7 @@ use pool::Pool;
 const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("../../../migrations/sqlite/0001_initial.sql")),
     M::up(include_str!("../../../migrations/sqlite/0002_push.sql")),
+    M::up(include_str!("../../../migrations/sqlite/0003_part_c.sql")),
 ];
 
 pub struct SqliteStore {
