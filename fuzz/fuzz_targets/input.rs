@@ -16,8 +16,9 @@ use spotter::domain::devices;
 use spotter::domain::model::Platform;
 use spotter::domain::input::{
     ClientMessageId, MAX_CLIENT_ID_CHARS, MAX_MESSAGE_CHARS, MessageBody, NULL_CHARACTERS,
-    PREVIEW_CHARS, required_id, required_text,
+    required_id, required_text,
 };
+use spotter::domain::model::{PREVIEW_CHARS, preview};
 use spotter::error::{Error, msg};
 
 #[derive(Arbitrary, Debug)]
@@ -164,7 +165,7 @@ fn check_body(v: Option<&Value>) {
             assert_eq!(b, b.trim());
             assert!((1..=MAX_MESSAGE_CHARS).contains(&b.chars().count()));
             assert!(!b.contains('\0'));
-            let preview = body.preview();
+            let preview = preview(body.as_str(), false, false);
             assert!(b.starts_with(&preview));
             assert_eq!(
                 preview.chars().count(),

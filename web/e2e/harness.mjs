@@ -2,6 +2,7 @@
 import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { deflateSync } from 'node:zlib';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -212,6 +213,67 @@ export class Api {
   impersonate(token, traineeId) {
     return this.call(`/api/trainer/impersonate/${traineeId}/start/`, { token, method: 'POST' });
   }
+  /** One message by id (through `?around=`, which includes it). */
+  async message(token, conversationId, messageId) {
+    const page = await this.call(`/api/messaging/conversations/${conversationId}/messages/?around=${messageId}&limit=1`, { token });
+    return page.results.find((m) => m.id === messageId);
+  }
+  search(token, q, page = 1) {
+    return this.call(`/api/messaging/search/?q=${encodeURIComponent(q)}&page=${page}`, { token });
+  }
+  notificationPreferences(token) {
+    return this.call('/api/users/notification-preferences/', { token });
+  }
+  setNotificationPreferences(token, changes) {
+    return this.call('/api/users/notification-preferences/', { token, method: 'PATCH', body: changes });
+  }
+}
+
+/** CRC-32 (IEEE), for PNG chunks. */
+function crc32(buf) {
+  let c = ~0;
+  for (const b of buf) {
+    c ^= b;
+    for (let k = 0; k < 8; k++) c = (c >>> 1) ^ (0xedb88320 & -(c & 1));
+  }
+  return ~c >>> 0;
+}
+
+/**
+ * A real PNG of `width` x `height` (8-bit RGB), a diagonal gradient over `rgb`, made here so the
+ * suite needs no image files. Returns a Buffer.
+ */
+export function makePng(width, height, rgb = [15, 118, 110]) {
+  const chunk = (type, data) => {
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(data.length);
+    const td = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(td));
+    return Buffer.concat([len, td, crc]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 8; // bit depth
+  ihdr[9] = 2; // RGB
+  const rows = Buffer.alloc((width * 3 + 1) * height);
+  for (let y = 0; y < height; y++) {
+    const o = y * (width * 3 + 1);
+    rows[o] = 0; // filter: none
+    for (let x = 0; x < width; x++) {
+      const t = (x + y) / (width + height);
+      rows[o + 1 + x * 3] = Math.round(rgb[0] + (255 - rgb[0]) * t);
+      rows[o + 2 + x * 3] = Math.round(rgb[1] * (1 - t));
+      rows[o + 3 + x * 3] = Math.round(rgb[2] + (255 - rgb[2]) * (1 - t) * 0.5);
+    }
+  }
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(rows)),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
 }
 
 export const CHROMIUM_ARGS = [

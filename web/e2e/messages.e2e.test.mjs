@@ -2,7 +2,8 @@
 // Debian's Chromium through playwright-core. Run by scripts/web-test.sh:
 //   node --test --test-reporter=spec --test-concurrency=1 e2e/messages.e2e.test.mjs
 // The cases run in order and build on each other (one server, one data folder).
-// The browser push suite (push.e2e.test.mjs, its own server) is loaded at the end of this file.
+// The browser push suite (push.e2e.test.mjs) and the photos, edit/delete and search suite
+// (photos-edit-search.e2e.test.mjs), each with its own server, are loaded at the end of this file.
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -373,3 +374,5 @@ describe('Spotter web dashboard', { timeout: 600_000 }, () => {
 
 // Browser push notifications: after the suite above, with a server of its own.
 await import('./push.e2e.test.mjs');
+// Photos, edit and delete, search, message notifications: with a server of its own.
+await import('./photos-edit-search.e2e.test.mjs');

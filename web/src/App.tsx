@@ -6,6 +6,7 @@ import { tokens } from './api/tokens';
 import type { Me } from './api/types';
 import { Avatar } from './components/Avatar';
 import { ChatIcon, SignOutIcon, UsersIcon } from './components/icons';
+import { SettingsMenu } from './components/SettingsMenu';
 import { onAnnounce } from './data/announcer';
 import { useUnreadCount } from './data/hooks';
 import { keys } from './data/keys';
@@ -81,8 +82,14 @@ function TopBar({ me }: { me: Me }) {
       </nav>
       <div className="user-menu">
         {!me.is_impersonating && <NotificationSwitch me={me} />}
-        <Avatar user={me} size={30} />
-        <span className="user-name">{fullName(me)}</span>
+        {me.is_impersonating ? (
+          <>
+            <Avatar user={me} size={30} />
+            <span className="user-name">{fullName(me)}</span>
+          </>
+        ) : (
+          <SettingsMenu me={me} onSignOut={() => void logout()} signingOut={signingOut} />
+        )}
         <button
           type="button"
           className="button ghost small sign-out"

@@ -182,3 +182,12 @@ pub struct Impersonation {
     pub refresh: String,
     pub user: User,
 }
+
+/// An image to upload: its bytes, its declared type (`image/jpeg`, `image/png`, `image/webp`)
+/// and a file name (never kept by the server).
+#[derive(Debug, Clone, Copy)]
+pub struct Photo<'a> {
+    pub bytes: &'a [u8],
+    pub content_type: &'a str,
+    pub file_name: &'a str,
+}

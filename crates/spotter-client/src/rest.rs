@@ -254,6 +254,81 @@ impl Client {
         .await
     }
 
+    /// Sends a multipart form to `path` (an image part named `image`, text parts as given).
+    async fn form<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        texts: &[(&str, &str)],
+        image: Option<Photo<'_>>,
+    ) -> Result<(StatusCode, T)> {
+        let url = self.base.join(path.trim_start_matches('/'))?;
+        let mut form = reqwest::multipart::Form::new();
+        for (name, value) in texts {
+            form = form.text(name.to_string(), value.to_string());
+        }
+        if let Some(p) = image {
+            let part = reqwest::multipart::Part::bytes(p.bytes.to_vec())
+                .file_name(p.file_name.to_owned())
+                .mime_str(p.content_type)?;
+            form = form.part("image", part);
+        }
+        let mut req = self.http.post(url).multipart(form);
+        if let Some(t) = &self.token {
+            req = req.bearer_auth(t);
+        }
+        let resp = req.send().await?;
+        let status = resp.status();
+        let bytes = resp.bytes().await?;
+        let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        if !status.is_success() {
+            return Err(Error::Api { status, body });
+        }
+        let value = serde_json::from_value(body.clone()).map_err(|e| Error::Api {
+            status,
+            body: json!({"client_decode_error": e.to_string(), "body": body}),
+        })?;
+        Ok((status, value))
+    }
+
+    /// Sends a photo (with an optional caption) as a multipart form.
+    pub async fn send_photo(
+        &self,
+        conversation: i64,
+        caption: Option<&str>,
+        photo: Photo<'_>,
+        client_message_id: Option<&str>,
+    ) -> Result<(StatusCode, Message)> {
+        let mut texts = Vec::new();
+        if let Some(c) = caption {
+            texts.push(("content", c));
+        }
+        if let Some(id) = client_message_id {
+            texts.push(("client_message_id", id));
+        }
+        self.form(
+            &format!("api/messaging/conversations/{conversation}/send/"),
+            &texts,
+            Some(photo),
+        )
+        .await
+    }
+
+    /// Starts a conversation with a photo (and an optional caption) as a multipart form.
+    pub async fn start_with_photo(
+        &self,
+        trainee_id: i64,
+        caption: Option<&str>,
+        photo: Photo<'_>,
+    ) -> Result<(StatusCode, Started)> {
+        let trainee = trainee_id.to_string();
+        let mut texts = vec![("trainee_id", trainee.as_str())];
+        if let Some(c) = caption {
+            texts.push(("content", c));
+        }
+        self.form("api/messaging/conversations/start/", &texts, Some(photo))
+            .await
+    }
+
     /// The page centred on a message, newest first: where a search result opens.
     pub async fn messages_around(
         &self,

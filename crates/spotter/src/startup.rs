@@ -13,6 +13,7 @@ use crate::auth::Tokens;
 use crate::bus::Bus;
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::media::{Links, Media, MediaConfig};
 use crate::state::{AppState, Parts};
 use crate::store::Store;
 
@@ -67,8 +68,18 @@ pub async fn state_on(config: Config, clock: Clock) -> anyhow::Result<AppState> 
         .public_url
         .clone()
         .unwrap_or_else(|| listen_url(config.bind));
-    let urls: Arc<dyn crate::wire::MediaUrls> =
-        Arc::new(PlainUrls(public_url.trim_end_matches('/').to_owned()));
+    let media = Media::open(MediaConfig {
+        store: config.media_store.clone(),
+        cdn_base: config.media_base_url.clone(),
+        url_ttl: std::time::Duration::from_secs(config.media_url_ttl_hours.max(1) * 3600),
+        ..MediaConfig::new(config.data_dir.clone(), media_key(&secret), public_url)
+    })
+    .await
+    .context("opening the media store")?;
+    let urls: Arc<dyn crate::wire::MediaUrls> = Arc::new(Links {
+        media: media.clone(),
+        clock: clock.clone(),
+    });
     let bus = match &config.redis_url {
         Some(url) => Bus::with_redis(url, &config.redis_channel, clock.clone(), urls)?,
         None => Bus::local(clock.clone(), urls),
@@ -89,6 +100,7 @@ pub async fn state_on(config: Config, clock: Clock) -> anyhow::Result<AppState> 
         bus,
         tokens: Tokens::new(&secret),
         push,
+        media,
     }))
 }
 
@@ -181,13 +193,18 @@ fn listen_url(addr: SocketAddr) -> String {
     format!("http://{host}:{}", addr.port())
 }
 
-/// Media URLs until the media store is wired in.
-struct PlainUrls(String);
-
-impl crate::wire::MediaUrls for PlainUrls {
-    fn media_url(&self, key: &str) -> String {
-        format!("{}/media/{key}", self.0)
-    }
+/// The key that signs media URLs, derived from the JWT secret: every node of a deployment
+/// shares that secret already, so they verify each other's URLs with nothing more to set, and
+/// the derived key is useless for signing tokens.
+fn media_key(secret: &[u8]) -> Vec<u8> {
+    use hmac::{KeyInit, Mac};
+    let mut mac = match hmac::Hmac::<sha2::Sha256>::new_from_slice(secret) {
+        Ok(m) => m,
+        // HMAC takes keys of any length; keep a working key regardless.
+        Err(_) => return secret.to_vec(),
+    };
+    mac.update(b"spotter media url signing v1");
+    mac.finalize().into_bytes().to_vec()
 }
 
 /// Periodic housekeeping: forget idle rate-limit keys so their memory stays bounded.

@@ -30,6 +30,8 @@ pub struct Shared {
     pub devices: Devices,
     pub delivery: DeliveryQueue,
     pub push: crate::push::Push,
+    /// Where images go.
+    pub media: crate::media::Media,
     /// The one bucket of send, start, edit, delete and search per user (REST, socket, nodes).
     pub send_limit: Arc<UserBucket>,
     pub auth_limits: Arc<AuthLimits>,
@@ -48,6 +50,7 @@ pub struct Parts {
     pub bus: Bus,
     pub tokens: Tokens,
     pub push: crate::push::Push,
+    pub media: crate::media::Media,
 }
 
 impl AppState {
@@ -61,6 +64,7 @@ impl AppState {
             bus,
             tokens,
             push,
+            media,
         } = parts;
         let events: Publisher = Arc::new(bus.clone());
         let send_limit = Arc::new(UserBucket::new(
@@ -77,6 +81,7 @@ impl AppState {
             events.clone(),
             send_limit.clone(),
             clock.clone(),
+            media.clone(),
         );
         let accounts = Accounts::new(
             store.clone(),
@@ -98,6 +103,7 @@ impl AppState {
             devices,
             delivery,
             push,
+            media,
             send_limit,
             auth_limits,
             shutdown,

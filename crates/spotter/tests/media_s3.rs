@@ -16,6 +16,10 @@ use rusty_s3::actions::S3Action as _;
 use rusty_s3::{Bucket, Credentials, UrlStyle};
 use spotter::media::{Media, MediaConfig, UrlError};
 
+#[path = "common/mod.rs"]
+#[allow(unused)]
+mod helpers;
+
 const NOW: i64 = 1_700_000_000_000_000;
 
 fn endpoint() -> Option<String> {
@@ -174,4 +178,74 @@ async fn round_trip(endpoint: &str) {
     // Removing what is gone, or was never there, is quiet.
     media.remove(&image.key, Some(&image.thumbnail)).await;
     assert!(media.fetch("../../etc/passwd").await.unwrap().is_none());
+
+    through_the_server(&name, &http, &bucket, &credentials).await;
+}
+
+/// The whole way on S3: a Spotter configured with `SPOTTER_MEDIA_STORE=s3://…` takes a photo
+/// over multipart, stores it in the bucket (nothing on its disk), serves it by signed URL, and
+/// removes it from the bucket when the message is deleted.
+async fn through_the_server(
+    name: &str,
+    http: &reqwest::Client,
+    bucket: &Bucket,
+    credentials: &Credentials,
+) {
+    let store = format!("s3://{name}/spotter");
+    let app = helpers::TestApp::spawn_with(helpers::Backend::Sqlite, |c| {
+        c.media_store = Some(store);
+    })
+    .await;
+    let conv = app.conversation().await;
+    let bytes = photo();
+    let (_, m) = app
+        .trainee
+        .client
+        .send_photo(
+            conv,
+            Some("through S3"),
+            spotter_client::model::Photo {
+                bytes: &bytes,
+                content_type: "image/jpeg",
+                file_name: "a.jpg",
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    assert!(
+        !app.config.data_dir.join("media").exists(),
+        "nothing on the node's disk"
+    );
+    let url = m.image.clone().unwrap();
+    let served = reqwest::get(&url).await.unwrap();
+    assert_eq!(served.status(), reqwest::StatusCode::OK);
+    let served = served.bytes().await.unwrap();
+    assert!(!served.windows(3).any(|w| w == b"GPS"));
+    let key = url
+        .split_once("/media/")
+        .unwrap()
+        .1
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+    let in_bucket = |key: String| async move {
+        http.get(
+            bucket
+                .get_object(Some(credentials), &format!("spotter/{key}"))
+                .sign(Duration::from_secs(60)),
+        )
+        .send()
+        .await
+        .unwrap()
+        .status()
+    };
+    assert!(in_bucket(key.clone()).await.is_success());
+    app.trainee.client.delete_message(conv, m.id).await.unwrap();
+    assert_eq!(in_bucket(key).await, reqwest::StatusCode::NOT_FOUND);
+    assert_eq!(
+        reqwest::get(&url).await.unwrap().status(),
+        reqwest::StatusCode::NOT_FOUND
+    );
 }

@@ -100,27 +100,74 @@ async function send(path: string, opts: RequestOptions): Promise<Response> {
   }
 }
 
-/** JSON request to the API: Bearer token, one refresh-and-retry on 401. */
-export async function api<T>(path: string, opts: RequestOptions = {}): Promise<T> {
-  let res = await send(path, opts);
-  if (res.status === 401 && !opts.anonymous) {
+function parseBody(text: string): unknown {
+  if (!text) return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/** Send once; on 401 renew the session and send again; session gone: back to login. */
+async function withRefresh<R extends { status: number }>(attempt: () => Promise<R>, anonymous?: boolean): Promise<R> {
+  let res = await attempt();
+  if (res.status === 401 && !anonymous) {
     const ok = await refreshTokens();
-    if (ok) res = await send(path, opts);
+    if (ok) res = await attempt();
     if (!ok || res.status === 401) {
       tokens.clear();
       onAuthLost();
     }
   }
-  let body: unknown = null;
-  const text = await res.text();
-  if (text) {
-    try {
-      body = JSON.parse(text);
-    } catch {
-      body = text;
-    }
-  }
+  return res;
+}
+
+/** JSON request to the API: Bearer token, one refresh-and-retry on 401. */
+export async function api<T>(path: string, opts: RequestOptions = {}): Promise<T> {
+  const res = await withRefresh(() => send(path, opts), opts.anonymous);
+  const body = parseBody(await res.text());
   if (!res.ok) throw new ApiError(res.status, body);
+  return body as T;
+}
+
+export interface UploadOptions {
+  method?: string;
+  /** Fraction of the request body sent so far, 0 to 1. */
+  onProgress?: (fraction: number) => void;
+  signal?: AbortSignal;
+}
+
+function xhrSend(path: string, form: FormData, opts: UploadOptions): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open(opts.method ?? 'POST', path);
+    xhr.setRequestHeader('Accept', 'application/json');
+    const access = tokens.access();
+    if (access) xhr.setRequestHeader('Authorization', `Bearer ${access}`);
+    xhr.upload.onprogress = (e) => {
+      if (e.lengthComputable && e.total > 0) opts.onProgress?.(Math.min(1, e.loaded / e.total));
+    };
+    xhr.onload = () => resolve({ status: xhr.status, text: xhr.responseText });
+    xhr.onerror = () => reject(new NetworkError('upload failed'));
+    xhr.ontimeout = () => reject(new NetworkError('upload timed out'));
+    xhr.onabort = () => reject(new DOMException('The upload was aborted.', 'AbortError'));
+    opts.signal?.addEventListener('abort', () => xhr.abort(), { once: true });
+    // No Content-Type: the browser writes multipart/form-data with its boundary.
+    xhr.send(form);
+  });
+}
+
+/**
+ * A multipart request (a photo) through XMLHttpRequest, which reports upload progress (fetch
+ * does not). Same rules as `api`: Bearer token, one refresh-and-retry on 401, ApiError with the
+ * server's text, NetworkError when there is no answer.
+ */
+export async function upload<T>(path: string, form: FormData, opts: UploadOptions = {}): Promise<T> {
+  const res = await withRefresh(() => xhrSend(path, form, opts));
+  const body = parseBody(res.text);
+  if (res.status === 0) throw new NetworkError('no answer');
+  if (res.status < 200 || res.status >= 300) throw new ApiError(res.status, body);
   return body as T;
 }
 

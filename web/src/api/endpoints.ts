@@ -1,11 +1,14 @@
-import { api, pathOf } from './client';
+import { api, pathOf, upload } from './client';
 import type {
+  AroundPage,
   Conversation,
   CursorPage,
   Me,
   Message,
+  NotificationPreferences,
   Page,
   ReadResult,
+  SearchPage,
   StartResult,
   TokenPair,
   Trainee,
@@ -65,17 +68,74 @@ export async function fetchMessagesAfter(conversationId: number, after: number, 
   return out;
 }
 
-export const sendMessage = (conversationId: number, content: string, clientMessageId: string) =>
-  api<Message>(`${M}/conversations/${conversationId}/send/`, {
-    method: 'POST',
-    body: { content, client_message_id: clientMessageId },
-  });
+/** Messages around one (it included): `{messages oldest first, hasOlder, hasNewer}`. */
+export async function fetchMessagesAround(conversationId: number, messageId: number, limit = 30) {
+  const page = await api<AroundPage<Message>>(
+    `${M}/conversations/${conversationId}/messages/?around=${messageId}&limit=${limit}`,
+  );
+  return { messages: [...page.results].reverse(), hasOlder: page.has_older, hasNewer: page.has_newer };
+}
 
-export const startConversation = (traineeId: number, content: string, clientMessageId: string) =>
-  api<StartResult>(`${M}/conversations/start/`, {
-    method: 'POST',
-    body: { trainee_id: traineeId, content, client_message_id: clientMessageId },
-  });
+/** One page of messages newer than `after`, oldest first. */
+export async function fetchMessagesNewer(conversationId: number, after: number, limit = 30) {
+  const page = await api<CursorPage<Message>>(
+    `${M}/conversations/${conversationId}/messages/?after=${after}&limit=${limit}`,
+  );
+  return { messages: page.results ?? [], hasMore: page.has_more };
+}
+
+/** A photo to send, with an upload progress callback (0 to 1). */
+export interface ImagePart {
+  file: File;
+  onProgress?: (fraction: number) => void;
+}
+
+function messageForm(fields: Record<string, string>, image: File): FormData {
+  const form = new FormData();
+  for (const [k, v] of Object.entries(fields)) if (v !== '') form.append(k, v);
+  form.append('image', image, image.name || 'photo');
+  return form;
+}
+
+/** Text as JSON; with a photo as multipart/form-data (through XHR, for upload progress). */
+export const sendMessage = (conversationId: number, content: string, clientMessageId: string, image?: ImagePart) =>
+  image
+    ? upload<Message>(
+        `${M}/conversations/${conversationId}/send/`,
+        messageForm({ content, client_message_id: clientMessageId }, image.file),
+        { onProgress: image.onProgress },
+      )
+    : api<Message>(`${M}/conversations/${conversationId}/send/`, {
+        method: 'POST',
+        body: { content, client_message_id: clientMessageId },
+      });
+
+export const startConversation = (traineeId: number, content: string, clientMessageId: string, image?: ImagePart) =>
+  image
+    ? upload<StartResult>(
+        `${M}/conversations/start/`,
+        messageForm({ trainee_id: String(traineeId), content, client_message_id: clientMessageId }, image.file),
+        { onProgress: image.onProgress },
+      )
+    : api<StartResult>(`${M}/conversations/start/`, {
+        method: 'POST',
+        body: { trainee_id: traineeId, content, client_message_id: clientMessageId },
+      });
+
+/** Edit the text of one's own message (within 15 minutes): the whole Message back. */
+export const editMessage = (conversationId: number, messageId: number, content: string) =>
+  api<Message>(`${M}/conversations/${conversationId}/messages/${messageId}/`, { method: 'PATCH', body: { content } });
+
+/** Delete one's own message: it stays in place as "deleted" for both sides. 204. */
+export const deleteMessage = (conversationId: number, messageId: number) =>
+  api<null>(`${M}/conversations/${conversationId}/messages/${messageId}/`, { method: 'DELETE' });
+
+/** Search message text across the caller's conversations (or one): 20 a page, newest first. */
+export const searchMessages = (q: string, page = 1, conversationId?: number) => {
+  const params = new URLSearchParams({ q, page: String(page) });
+  if (conversationId != null) params.set('conversation_id', String(conversationId));
+  return api<SearchPage>(`${M}/search/?${params}`);
+};
 
 export const markRead = (conversationId: number) =>
   api<ReadResult>(`${M}/conversations/${conversationId}/read/`, { method: 'POST' });
@@ -110,3 +170,8 @@ export const registerWebPush = (subscription: WebPushSubscriptionJSON) =>
 
 export const unregisterWebPush = (subscription: WebPushSubscriptionJSON) =>
   api<unknown>('/api/users/device-token/', { method: 'DELETE', body: { platform: 'webpush', subscription } });
+
+export const fetchNotificationPreferences = () => api<NotificationPreferences>('/api/users/notification-preferences/');
+
+export const updateNotificationPreferences = (changes: Partial<NotificationPreferences>) =>
+  api<NotificationPreferences>('/api/users/notification-preferences/', { method: 'PATCH', body: changes });

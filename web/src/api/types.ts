@@ -29,12 +29,40 @@ export interface Message {
   created_at: string;
   client_message_id?: string | null;
   delivered_at?: string | null;
+  /** Position in the conversation: 1, 2, 3, … with no gaps. */
+  seq?: number;
+  /** Absolute URL of the full image (plain `<img src>`, no auth header), or null. */
+  image?: string | null;
+  /** Pixel size of `image`, when there is one. */
+  image_width?: number | null;
+  image_height?: number | null;
+  /** Absolute URL of a preview JPEG of at most 320 px, when there is an image. */
+  thumbnail?: string | null;
+  /** When the text was last edited, or null. */
+  edited_at?: string | null;
+  /** A deleted message stays in place with `content: ""` and `image: null`. */
+  is_deleted?: boolean;
+}
+
+/** A photo picked for sending: the file, and its pixel size once the browser decoded it. */
+export interface PendingImage {
+  file: File;
+  width?: number;
+  height?: number;
 }
 
 /** A message as the chat shows it: a server message, or a local optimistic one. */
 export interface ChatMessage extends Message {
   /** Only on local messages not (yet) confirmed by the server. */
-  local?: { status: 'sending' | 'failed'; error?: string; retryable?: boolean };
+  local?: {
+    status: 'sending' | 'failed';
+    error?: string;
+    retryable?: boolean;
+    /** Upload progress of an attached photo, 0 to 1. */
+    progress?: number;
+    /** The photo being sent (kept for a retry); `image`/`thumbnail` hold a blob: URL of it. */
+    upload?: PendingImage;
+  };
 }
 
 export interface Conversation {
@@ -80,6 +108,59 @@ export interface StartResult {
   is_new_conversation: boolean;
 }
 
+/** `GET conversations/<id>/messages/?around=<id>`: newest first. */
+export interface AroundPage<T> {
+  results: T[];
+  has_older: boolean;
+  has_newer: boolean;
+}
+
+/** A half-open range of Unicode code points of a search result's `content`. */
+export interface Highlight {
+  start: number;
+  end: number;
+}
+
+export interface SearchResult {
+  message_id: number;
+  conversation_id: number;
+  sender_id: number | null;
+  sender_first_name: string;
+  sender_last_name: string;
+  content: string;
+  image_url: string | null;
+  created_at: string;
+  other_participant_id: number | null;
+  other_participant_first_name: string;
+  other_participant_last_name: string;
+  highlights: Highlight[];
+}
+
+export interface SearchPage {
+  count: number;
+  num_pages: number;
+  page: number;
+  has_next: boolean;
+  has_previous: boolean;
+  results: SearchResult[];
+}
+
+/** `GET/PATCH /api/users/notification-preferences/`: which pushes this user gets. */
+export interface NotificationPreferences {
+  trainee_workout: boolean;
+  trainee_weight_checkin: boolean;
+  trainee_started_workout: boolean;
+  trainee_finished_workout: boolean;
+  churn_alert: boolean;
+  re_engagement: boolean;
+  trainer_announcement: boolean;
+  achievement_earned: boolean;
+  community_event: boolean;
+  /** false: no push for new messages. */
+  new_message: boolean;
+  community_activity: boolean;
+}
+
 export interface ReadResult {
   conversation_id: number;
   messages_marked: number;
@@ -94,6 +175,8 @@ export type ServerFrame =
   | { type: 'delivery_receipt'; conversation_id: number; up_to_message_id: number; delivered_at: string }
   | { type: 'unread_count'; unread_count: number }
   | { type: 'conversation_archived'; conversation_id: number }
+  | { type: 'message_edited'; conversation_id: number; message_id: number; content: string; edited_at: string }
+  | { type: 'message_deleted'; conversation_id: number; message_id: number }
   | { type: 'pong' }
   | { type: 'ack'; client_message_id: string; message: Message }
   | { type: 'error'; client_message_id?: string; code: string; detail: string };

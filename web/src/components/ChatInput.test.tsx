@@ -1,6 +1,6 @@
-import { fireEvent, render, screen } from '@testing-library/react';
-import { describe, expect, it, vi } from 'vitest';
-import { ChatInput, MAX_LENGTH, WARN_AT } from './ChatInput';
+import { act, fireEvent, render, screen } from '@testing-library/react';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { ChatInput, MAX_LENGTH, WARN_AT, type ChatInputHandle } from './ChatInput';
 
 const box = () => screen.getByLabelText('message input') as HTMLTextAreaElement;
 const sendButton = () => screen.getByRole('button', { name: 'Send message' }) as HTMLButtonElement;
@@ -99,5 +99,87 @@ describe('ChatInput', () => {
     expect(onTyping).toHaveBeenLastCalledWith('h');
     fireEvent.blur(box());
     expect(onTyping).toHaveBeenLastCalledWith('');
+  });
+});
+
+describe('ChatInput photos', () => {
+  const png = (name = 'p.png', size = 100, type = 'image/png') => new File([new Uint8Array(size)], name, { type });
+  const fileInput = () => screen.getByLabelText('Photo file') as HTMLInputElement;
+  beforeEach(() => {
+    Object.defineProperty(URL, 'createObjectURL', { value: () => 'blob:x', configurable: true, writable: true });
+    Object.defineProperty(URL, 'revokeObjectURL', { value: vi.fn(), configurable: true, writable: true });
+  });
+
+  it('the attach button opens the file picker (images only)', () => {
+    render(<ChatInput onSend={() => {}} />);
+    const click = vi.spyOn(fileInput(), 'click');
+    fireEvent.click(screen.getByRole('button', { name: 'Attach a photo' }));
+    expect(click).toHaveBeenCalled();
+    expect(fileInput().accept).toBe('image/jpeg,image/png,image/webp');
+  });
+
+  it('a photo alone can be sent; the caption is optional and trimmed; both clear after', () => {
+    const onSend = vi.fn();
+    render(<ChatInput onSend={onSend} />);
+    fireEvent.change(fileInput(), { target: { files: [png('a.png')] } });
+    expect(sendButton().disabled).toBe(false);
+    fireEvent.click(sendButton());
+    expect(onSend).toHaveBeenLastCalledWith('', { file: expect.objectContaining({ name: 'a.png' }), width: undefined, height: undefined });
+    expect(screen.queryByRole('group', { name: 'Photo to send' })).toBeNull();
+    fireEvent.change(fileInput(), { target: { files: [png('b.png')] } });
+    type('  nice  ');
+    fireEvent.keyDown(box(), { key: 'Enter' });
+    expect(onSend).toHaveBeenLastCalledWith('nice', expect.objectContaining({ file: expect.objectContaining({ name: 'b.png' }) }));
+    expect(box().value).toBe('');
+  });
+
+  it('a caption over 2000 characters blocks the send', () => {
+    render(<ChatInput onSend={() => {}} />);
+    fireEvent.change(fileInput(), { target: { files: [png()] } });
+    type('a'.repeat(MAX_LENGTH + 1));
+    expect(sendButton().disabled).toBe(true);
+  });
+
+  it('a refused file says why and keeps the photo already picked', () => {
+    render(<ChatInput onSend={() => {}} />);
+    fireEvent.change(fileInput(), { target: { files: [png('keep.png')] } });
+    fireEvent.change(fileInput(), { target: { files: [png('x.bmp', 10, 'image/bmp')] } });
+    const alert = screen.getByRole('alert');
+    expect(alert.textContent).toContain('Only JPEG, PNG, and WebP images are supported.');
+    expect(box().getAttribute('aria-describedby')).toContain(alert.id);
+    expect(screen.getByText('keep.png')).toBeTruthy();
+    fireEvent.click(screen.getByRole('button', { name: 'Dismiss' }));
+    expect(screen.queryByRole('alert')).toBeNull();
+  });
+
+  it('takes a photo through its handle (a drop on the chat) and from a paste of clipboard items', () => {
+    const ref = { current: null as ChatInputHandle | null };
+    render(<ChatInput onSend={() => {}} ref={ref} />);
+    act(() => ref.current!.attach(png('dropped.png')));
+    expect(screen.getByText('dropped.png')).toBeTruthy();
+    fireEvent.click(screen.getByRole('button', { name: 'Remove photo' }));
+    const item = { kind: 'file', getAsFile: () => png('clip.webp', 5, 'image/webp') };
+    fireEvent.paste(box(), { clipboardData: { files: [], items: [item] } });
+    expect(screen.getByText('clip.webp')).toBeTruthy();
+  });
+
+  it('read-only: no attaching', () => {
+    const ref = { current: null as ChatInputHandle | null };
+    render(<ChatInput onSend={() => {}} disabled disabledReason="Archived." ref={ref} />);
+    expect((screen.getByRole('button', { name: 'Attach a photo' }) as HTMLButtonElement).disabled).toBe(true);
+    act(() => ref.current!.attach(png()));
+    expect(screen.queryByRole('group', { name: 'Photo to send' })).toBeNull();
+  });
+
+  it('shows upload progress on the photo while a (non-optimistic) send is in flight', async () => {
+    let finish: (ok: boolean) => void = () => {};
+    const { rerender } = render(<ChatInput onSend={() => new Promise<boolean>((r) => (finish = r))} progress={null} />);
+    fireEvent.change(fileInput(), { target: { files: [png()] } });
+    fireEvent.click(sendButton());
+    rerender(<ChatInput onSend={() => new Promise<boolean>((r) => (finish = r))} progress={0.6} />);
+    expect(screen.getByRole('progressbar', { name: 'Uploading photo' }).getAttribute('aria-valuenow')).toBe('60');
+    await act(async () => finish(true));
+    expect(screen.queryByRole('progressbar')).toBeNull();
+    expect(screen.queryByRole('group', { name: 'Photo to send' })).toBeNull();
   });
 });

@@ -1,5 +1,18 @@
-import { useId, useLayoutEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
-import { SendIcon } from './icons';
+import {
+  useEffect,
+  useId,
+  useImperativeHandle,
+  useLayoutEffect,
+  useRef,
+  useState,
+  type ClipboardEvent,
+  type FormEvent,
+  type KeyboardEvent,
+  type Ref,
+} from 'react';
+import type { PendingImage } from '../api/types';
+import { formatBytes, imageProblem, IMAGE_TYPES, objectUrl, pickImageFile, revokeUrl } from '../lib/images';
+import { CloseIcon, PaperclipIcon, SendIcon } from './icons';
 
 export const MAX_LENGTH = 2000;
 /** The counter turns to a warning from here on. */
@@ -13,53 +26,117 @@ export function canSend(text: string): boolean {
   return t.length > 0 && charCount(t) <= MAX_LENGTH;
 }
 
+/** What the chat pane can do with the box: a photo dropped on the chat lands here. */
+export interface ChatInputHandle {
+  attach: (file: File) => void;
+  focus: () => void;
+}
+
 interface Props {
-  /** Optimistic senders return nothing (the box clears at once); others return a promise of success. */
-  onSend: (text: string) => void | Promise<boolean>;
+  /**
+   * Optimistic senders return nothing (the box clears at once); others return a promise of
+   * success. `image` is there only when a photo is attached (the text is then optional).
+   */
+  onSend: (text: string, image?: PendingImage) => void | Promise<boolean>;
   onTyping?: (text: string) => void;
   disabled?: boolean;
   /** Shown above the disabled box, and announced with it. */
   disabledReason?: string;
   placeholder?: string;
   autoFocus?: boolean;
+  /** Upload progress (0 to 1) of a non-optimistic send in flight, shown on the photo. */
+  progress?: number | null;
+  ref?: Ref<ChatInputHandle>;
 }
 
-/** Message box: grows with its text, Enter sends, Shift+Enter breaks the line, counts to 2000. */
-export function ChatInput({ onSend, onTyping, disabled, disabledReason, placeholder, autoFocus }: Props) {
+interface Attached extends PendingImage {
+  url: string;
+}
+
+const ACCEPT = IMAGE_TYPES.join(',');
+
+/**
+ * Message box: grows with its text, Enter sends, Shift+Enter breaks the line, counts to 2000.
+ * A photo can be attached from the button, by paste, or (through the handle) by a drop; it
+ * shows as a preview with a remove button and is checked here first (type, 5 MB) with the
+ * server's wording. With a photo the text is an optional caption.
+ */
+export function ChatInput({ onSend, onTyping, disabled, disabledReason, placeholder, autoFocus, progress, ref }: Props) {
   const [text, setText] = useState('');
   const [busy, setBusy] = useState(false);
-  const ref = useRef<HTMLTextAreaElement>(null);
+  const [image, setImage] = useState<Attached | null>(null);
+  const [imageError, setImageError] = useState<string | null>(null);
+  const boxRef = useRef<HTMLTextAreaElement>(null);
+  const fileRef = useRef<HTMLInputElement>(null);
+  const imageRef = useRef<Attached | null>(null);
   const counterId = useId();
   const reasonId = useId();
+  const errorId = useId();
 
   const count = charCount(text);
   const over = charCount(text.trim()) > MAX_LENGTH;
   const warn = count >= WARN_AT;
-  const sendable = !disabled && !busy && canSend(text);
+  const sendable = !disabled && !busy && (image ? !over : canSend(text));
 
   useLayoutEffect(() => {
-    const el = ref.current;
+    const el = boxRef.current;
     if (!el) return;
     el.style.height = 'auto';
     el.style.height = `${Math.min(el.scrollHeight, 180)}px`;
   }, [text]);
 
+  const replaceImage = (next: Attached | null) => {
+    if (imageRef.current) revokeUrl(imageRef.current.url);
+    imageRef.current = next;
+    setImage(next);
+  };
+  // The preview's blob: URL goes with the box.
+  useEffect(() => () => revokeUrl(imageRef.current?.url), []);
+
+  const attach = (file: File) => {
+    if (disabled) return;
+    const problem = imageProblem(file);
+    if (problem) {
+      setImageError(problem);
+      return;
+    }
+    setImageError(null);
+    replaceImage({ file, url: objectUrl(file) });
+    boxRef.current?.focus();
+  };
+
+  useImperativeHandle(ref, () => ({ attach, focus: () => boxRef.current?.focus() }));
+
+  const removeImage = () => {
+    replaceImage(null);
+    setImageError(null);
+    boxRef.current?.focus();
+  };
+
   const submit = async () => {
     if (!sendable) return;
     const content = text.trim();
-    const result = onSend(content);
+    const photo: PendingImage | undefined = image
+      ? { file: image.file, width: image.width, height: image.height }
+      : undefined;
+    const result = photo ? onSend(content, photo) : onSend(content);
     if (result instanceof Promise) {
       setBusy(true);
       try {
-        if (await result) setText('');
+        if (await result) {
+          setText('');
+          replaceImage(null);
+        }
       } finally {
         setBusy(false);
-        ref.current?.focus();
+        boxRef.current?.focus();
       }
     } else {
       setText('');
-      ref.current?.focus();
+      replaceImage(null);
+      boxRef.current?.focus();
     }
+    setImageError(null);
     onTyping?.('');
   };
 
@@ -70,12 +147,30 @@ export function ChatInput({ onSend, onTyping, disabled, disabledReason, placehol
     }
   };
 
+  const onPaste = (e: ClipboardEvent<HTMLTextAreaElement>) => {
+    const data = e.clipboardData;
+    if (!data) return;
+    const fromItems = Array.from(data.items ?? [])
+      .filter((i) => i.kind === 'file')
+      .map((i) => i.getAsFile())
+      .filter((f): f is File => !!f);
+    const file = pickImageFile(data.files?.length ? data.files : fromItems);
+    if (!file) return; // plain text: the textarea takes it
+    e.preventDefault();
+    attach(file);
+  };
+
   const onSubmit = (e: FormEvent) => {
     e.preventDefault();
     void submit();
   };
 
-  const describedBy = disabled ? (disabledReason ? reasonId : undefined) : counterId;
+  const describedBy = disabled
+    ? disabledReason
+      ? reasonId
+      : undefined
+    : [counterId, imageError ? errorId : ''].filter(Boolean).join(' ');
+  const pct = progress != null ? Math.round(progress * 100) : null;
 
   return (
     <form className={`chat-input${disabled ? ' is-disabled' : ''}`} onSubmit={onSubmit}>
@@ -84,16 +179,94 @@ export function ChatInput({ onSend, onTyping, disabled, disabledReason, placehol
           {disabledReason}
         </p>
       )}
+      {image && !disabled && (
+        <div className="attachment" role="group" aria-label="Photo to send">
+          <span className="attachment-thumb">
+            {image.url && (
+              <img
+                src={image.url}
+                alt=""
+                onLoad={(e) => {
+                  const { naturalWidth: width, naturalHeight: height } = e.currentTarget;
+                  if (width && height && imageRef.current?.url === image.url) {
+                    imageRef.current = { ...image, width, height };
+                    setImage(imageRef.current);
+                  }
+                }}
+              />
+            )}
+            {busy && pct !== null && (
+              <span
+                className="upload-progress"
+                role="progressbar"
+                aria-label="Uploading photo"
+                aria-valuemin={0}
+                aria-valuemax={100}
+                aria-valuenow={pct}
+              >
+                <span style={{ width: `${pct}%` }} />
+              </span>
+            )}
+          </span>
+          <span className="attachment-text">
+            <span className="attachment-name">{image.file.name || 'Photo'}</span>
+            <span className="muted">{formatBytes(image.file.size)}</span>
+          </span>
+          <button
+            type="button"
+            className="icon-button attachment-remove"
+            aria-label="Remove photo"
+            title="Remove photo"
+            onClick={removeImage}
+            disabled={busy}
+          >
+            <CloseIcon />
+          </button>
+        </div>
+      )}
+      {imageError && !disabled && (
+        <p className="attach-error" role="alert" id={errorId}>
+          <span>{imageError}</span>
+          <button type="button" className="link-button" onClick={() => setImageError(null)}>
+            Dismiss
+          </button>
+        </p>
+      )}
       <div className="chat-input-row">
+        <button
+          type="button"
+          className="icon-button attach-button"
+          aria-label="Attach a photo"
+          title="Attach a photo (JPEG, PNG or WebP, up to 5 MB)"
+          disabled={disabled || busy}
+          onClick={() => fileRef.current?.click()}
+        >
+          <PaperclipIcon />
+        </button>
+        <input
+          ref={fileRef}
+          type="file"
+          accept={ACCEPT}
+          hidden
+          tabIndex={-1}
+          aria-label="Photo file"
+          data-testid="photo-file"
+          disabled={disabled}
+          onChange={(e) => {
+            const file = e.target.files?.[0];
+            e.target.value = ''; // the same file can be picked again
+            if (file) attach(file);
+          }}
+        />
         <textarea
-          ref={ref}
+          ref={boxRef}
           aria-label="message input"
-          aria-describedby={describedBy}
+          aria-describedby={describedBy || undefined}
           aria-invalid={over || undefined}
           rows={1}
           value={text}
           disabled={disabled}
-          placeholder={disabled ? 'Read-only' : (placeholder ?? 'Write a message…')}
+          placeholder={disabled ? 'Read-only' : image ? 'Add a caption…' : (placeholder ?? 'Write a message…')}
           autoFocus={autoFocus}
           onChange={(e) => {
             setText(e.target.value);
@@ -101,6 +274,7 @@ export function ChatInput({ onSend, onTyping, disabled, disabledReason, placehol
           }}
           onBlur={() => onTyping?.('')}
           onKeyDown={onKeyDown}
+          onPaste={onPaste}
         />
         <button type="submit" className="send-button" aria-label="Send message" title="Send (Enter)" disabled={!sendable}>
           <SendIcon />
@@ -108,7 +282,7 @@ export function ChatInput({ onSend, onTyping, disabled, disabledReason, placehol
       </div>
       <div className="chat-input-foot" hidden={disabled}>
         <span className="hint" aria-hidden="true">
-          Enter to send · Shift+Enter for a new line
+          Enter to send · Shift+Enter for a new line · paste or drop a photo
         </span>
         <span
           id={counterId}

@@ -1,19 +1,104 @@
 import { useQueryClient } from '@tanstack/react-query';
-import { useCallback, useEffect } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { ApiError } from '../api/client';
-import type { Conversation, Me, UserSummary } from '../api/types';
-import { markConversationRead, retrySend, sendChatMessage } from '../data/actions';
+import type { ChatMessage, Conversation, Me, PendingImage, UserSummary } from '../api/types';
+import {
+  deleteChatMessage,
+  discardLocal,
+  editChatMessage,
+  loadAround,
+  markConversationRead,
+  resetToLatest,
+  retrySend,
+  sendChatMessage,
+} from '../data/actions';
 import { useConversation, useMessages, usePageActive, useTypingSender } from '../data/hooks';
+import { keys } from '../data/keys';
 import { setViewing } from '../data/viewing';
+import type { MessagesState } from '../lib/merge';
 import { fullName, otherParty } from '../lib/users';
 import { useRealtime } from '../realtime/RealtimeProvider';
 import { useTypingUsers } from '../realtime/typing';
-import { Link } from '../router';
+import { Link, navigate, useSearch } from '../router';
 import { Avatar } from './Avatar';
-import { ChatInput } from './ChatInput';
+import { ChatInput, type ChatInputHandle } from './ChatInput';
 import { ArchiveIcon, BackIcon, ChatIcon, LockIcon } from './icons';
 import { MessageList } from './MessageList';
+import { DropOverlay, usePhotoDrop } from './PhotoDrop';
 import { TypingIndicator } from './TypingIndicator';
+
+/** Asks an open chat to scroll to a message again (a search result clicked a second time). */
+export const FOCUS_MESSAGE_EVENT = 'spotter:focus-message';
+
+/** The `?message=<id>` of the address: the message to open the chat on. */
+function messageParam(search: string): number | null {
+  const v = Number(new URLSearchParams(search).get('message'));
+  return Number.isInteger(v) && v > 0 ? v : null;
+}
+
+/** The address without `?message=` (other parameters stay). */
+function withoutMessageParam(): string {
+  const params = new URLSearchParams(window.location.search);
+  params.delete('message');
+  const q = params.toString();
+  return window.location.pathname + (q ? `?${q}` : '');
+}
+
+interface Focus {
+  id: number;
+  /** Changes with every request to go there (the same message twice scrolls twice). */
+  key: number;
+  status: 'loading' | 'ready' | 'missing';
+  error?: string;
+}
+
+/**
+ * The chat opened on one message (`?message=`): if it is not loaded, a page around it replaces
+ * (or joins) what is; without it, a window around an older message goes back to the newest.
+ */
+function useMessageFocus(conversationId: number) {
+  const qc = useQueryClient();
+  const focusParam = messageParam(useSearch());
+  const [focus, setFocus] = useState<Focus | null>(null);
+  const seq = useRef(0);
+  const [again, setAgain] = useState(0);
+
+  useEffect(() => {
+    const onAgain = (e: Event) => {
+      const d = (e as CustomEvent<{ conversationId: number; messageId: number }>).detail;
+      if (d?.conversationId === conversationId) setAgain((n) => n + 1);
+    };
+    window.addEventListener(FOCUS_MESSAGE_EVENT, onAgain);
+    return () => window.removeEventListener(FOCUS_MESSAGE_EVENT, onAgain);
+  }, [conversationId]);
+
+  useEffect(() => {
+    const state = () => qc.getQueryData<MessagesState>(keys.messages(conversationId));
+    if (focusParam == null) {
+      setFocus(null);
+      if (state()?.hasNewer) resetToLatest(qc, conversationId);
+      return;
+    }
+    const key = ++seq.current;
+    if (state()?.messages.some((m) => !m.local && m.id === focusParam)) {
+      setFocus({ id: focusParam, key, status: 'ready' });
+      return;
+    }
+    setFocus({ id: focusParam, key, status: 'loading' });
+    let alive = true;
+    loadAround(qc, conversationId, focusParam).then(
+      () => alive && setFocus({ id: focusParam, key, status: 'ready' }),
+      (e: Error) => alive && setFocus({ id: focusParam, key, status: 'missing', error: e.message }),
+    );
+    return () => {
+      alive = false;
+    };
+  }, [qc, conversationId, focusParam, again]);
+
+  // Until the window around the message is there, the newest page is not fetched.
+  const paused = focusParam != null && (focus?.id !== focusParam || focus.status === 'loading');
+  return { focus: focusParam != null && focus?.id === focusParam ? focus : null, paused };
+}
 
 export function ChatHeader({
   user,
@@ -69,7 +154,9 @@ export function ChatPane({ conversationId, me, backTo }: { conversationId: numbe
   const qc = useQueryClient();
   const { client } = useRealtime();
   const { conversation, isArchived, isLoading: convLoading } = useConversation(conversationId, me);
-  const msgs = useMessages(conversationId);
+  const { focus, paused } = useMessageFocus(conversationId);
+  const msgs = useMessages(conversationId, { paused });
+  const inputRef = useRef<ChatInputHandle>(null);
   const active = usePageActive();
   const typingUsers = useTypingUsers(conversationId);
 
@@ -94,8 +181,26 @@ export function ChatPane({ conversationId, me, backTo }: { conversationId: numbe
   }, [active, readOnly, unreadLoaded, unreadListed, msgs.data, qc, me, conversationId]);
 
   const onTyping = useTypingSender(client, conversationId, !readOnly);
-  const onSend = useCallback((text: string) => void sendChatMessage(qc, me, conversationId, text), [qc, me, conversationId]);
+  const onSend = useCallback(
+    (text: string, image?: PendingImage) => {
+      // Writing from a window around an older message: the chat goes back to the newest.
+      if (messageParam(window.location.search) != null) navigate(withoutMessageParam(), { replace: true });
+      void sendChatMessage(qc, me, conversationId, text, image);
+    },
+    [qc, me, conversationId],
+  );
   const onRetry = useCallback((cmid: string) => retrySend(qc, me, conversationId, cmid), [qc, me, conversationId]);
+  const onDiscard = useCallback((cmid: string) => discardLocal(qc, conversationId, cmid), [qc, conversationId]);
+  const onEdit = useCallback(
+    (m: ChatMessage, content: string) => editChatMessage(qc, conversationId, m.id, content),
+    [qc, conversationId],
+  );
+  const onDelete = useCallback((m: ChatMessage) => deleteChatMessage(qc, conversationId, m.id), [qc, conversationId]);
+  const onJumpToLatest = useCallback(() => {
+    navigate(withoutMessageParam(), { replace: true });
+    resetToLatest(qc, conversationId);
+  }, [qc, conversationId]);
+  const drop = usePhotoDrop((file) => inputRef.current?.attach(file), !readOnly);
 
   const typingName =
     typingUsers.length > 0 && other && typingUsers.includes(other.id) ? fullName(other).split(' ')[0] || fullName(other) : null;
@@ -116,8 +221,19 @@ export function ChatPane({ conversationId, me, backTo }: { conversationId: numbe
   }
 
   const name = conversation ? fullName(other) : convLoading ? '' : 'Conversation';
+  const messages = msgs.data?.messages ?? [];
+  const focusId =
+    focus?.status === 'ready' && messages.some((m) => !m.local && m.id === focus.id) ? focus.id : null;
+  // Also while a window around a message loads, and while the newest page comes back after one.
+  const loading = msgs.isLoading || (!msgs.data && paused) || (msgs.isFetching && messages.length === 0);
   return (
-    <section className="chat-pane" aria-label={name ? `Conversation with ${name}` : 'Conversation'} data-conversation-id={conversationId}>
+    <section
+      className="chat-pane"
+      aria-label={name ? `Conversation with ${name}` : 'Conversation'}
+      data-conversation-id={conversationId}
+      {...drop.handlers}
+    >
+      {drop.dragging && <DropOverlay />}
       <ChatHeader
         user={other}
         name={name}
@@ -144,7 +260,12 @@ export function ChatPane({ conversationId, me, backTo }: { conversationId: numbe
           ) : null
         }
       />
-      {msgs.isLoading ? (
+      {focus?.status === 'missing' && (
+        <p className="focus-note" role="alert">
+          That message could not be opened{focus.error ? `: ${focus.error}` : '.'}
+        </p>
+      )}
+      {loading ? (
         <div className="chat-loading" aria-busy="true" aria-live="polite">
           Loading messages…
         </div>
@@ -162,17 +283,26 @@ export function ChatPane({ conversationId, me, backTo }: { conversationId: numbe
         </div>
       ) : (
         <MessageList
-          messages={msgs.data?.messages ?? []}
+          messages={messages}
           meId={me.id}
           hasMore={msgs.data?.hasMore ?? false}
           loadOlder={msgs.loadOlder}
+          hasNewer={msgs.data?.hasNewer ?? false}
+          loadNewer={msgs.loadNewer}
+          onJumpToLatest={onJumpToLatest}
+          focusId={focusId}
+          focusKey={focus?.key ?? 0}
           onRetry={onRetry}
+          onDiscard={onDiscard}
+          onEdit={readOnly ? undefined : onEdit}
+          onDelete={readOnly ? undefined : onDelete}
           label={name ? `Messages with ${name}` : 'Messages'}
           footer={<TypingIndicator name={typingName} />}
         />
       )}
       <ChatInput
         key={conversationId}
+        ref={inputRef}
         onSend={onSend}
         onTyping={onTyping}
         disabled={readOnly}

@@ -1,10 +1,12 @@
+import { useState } from 'react';
 import type { Conversation, Me } from '../api/types';
-import { useConversations, useNow } from '../data/hooks';
+import { useConversations, useDebounced, useNow } from '../data/hooks';
 import { relativeTime } from '../lib/dates';
 import { fullName, otherParty } from '../lib/users';
 import { Link } from '../router';
 import { Avatar } from './Avatar';
 import { ChatIcon } from './icons';
+import { MessageSearchBox, SearchResults } from './MessageSearch';
 
 function Row({ c, me, selected, now, suffix }: { c: Conversation; me: Me; selected: boolean; now: Date; suffix: string }) {
   const other = otherParty(c, me);
@@ -47,6 +49,9 @@ export function ConversationList({ me, selectedId, archived }: { me: Me; selecte
   const now = useNow();
   const isTrainer = me.role === 'trainer';
   const suffix = archived ? '?view=archived' : '';
+  const [typed, setTyped] = useState('');
+  const query = useDebounced(typed, 300);
+  const searching = typed.trim().length > 0;
   return (
     <nav className="conv-pane" aria-label="Conversations">
       <div className="conv-head">
@@ -66,7 +71,10 @@ export function ConversationList({ me, selectedId, archived }: { me: Me; selecte
           </div>
         )}
       </div>
-      {q.isLoading ? (
+      {me.role !== 'admin' && <MessageSearchBox value={typed} onChange={setTyped} />}
+      {searching ? (
+        <SearchResults typed={typed} query={query} me={me} />
+      ) : q.isLoading ? (
         <ul className="conv-list" aria-busy="true" aria-label="Loading conversations">
           {[0, 1, 2, 3].map((i) => (
             <li key={i} className="conv-skeleton">

@@ -1,27 +1,37 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { useState } from 'react';
+import { useRef, useState } from 'react';
 import { fetchTrainee, startConversation } from '../api/endpoints';
-import type { Me } from '../api/types';
+import type { Me, PendingImage } from '../api/types';
 import { keys } from '../data/keys';
 import { newClientMessageId } from '../lib/ids';
 import type { MessagesState } from '../lib/merge';
 import { fullName } from '../lib/users';
 import { navigate } from '../router';
 import { ChatHeader, readOnlyReason } from './ChatPane';
-import { ChatInput } from './ChatInput';
+import { ChatInput, type ChatInputHandle } from './ChatInput';
 import { ChatIcon } from './icons';
+import { DropOverlay, usePhotoDrop } from './PhotoDrop';
 
 /** No conversation with this trainee yet: the first message sent here starts it. */
 export function NewConversationPane({ traineeId, me, backTo }: { traineeId: number; me: Me; backTo: string }) {
   const qc = useQueryClient();
   const trainee = useQuery({ queryKey: keys.trainee(traineeId), queryFn: () => fetchTrainee(traineeId) });
   const [error, setError] = useState<string | null>(null);
+  const [progress, setProgress] = useState<number | null>(null);
+  const inputRef = useRef<ChatInputHandle>(null);
   const reason = me.role !== 'trainer' ? 'Only trainers can start conversations.' : readOnlyReason(me, false, null);
+  const drop = usePhotoDrop((file) => inputRef.current?.attach(file), !reason && !trainee.error);
 
-  const onSend = async (text: string): Promise<boolean> => {
+  const onSend = async (text: string, image?: PendingImage): Promise<boolean> => {
     setError(null);
+    setProgress(image ? 0 : null);
     try {
-      const res = await startConversation(traineeId, text, newClientMessageId());
+      const res = await startConversation(
+        traineeId,
+        text,
+        newClientMessageId(),
+        image ? { file: image.file, onProgress: setProgress } : undefined,
+      );
       if (res.is_new_conversation) {
         qc.setQueryData<MessagesState>(keys.messages(res.conversation_id), { messages: [res.message], hasMore: false });
       }
@@ -31,12 +41,15 @@ export function NewConversationPane({ traineeId, me, backTo }: { traineeId: numb
     } catch (e) {
       setError((e as Error).message);
       return false;
+    } finally {
+      setProgress(null);
     }
   };
 
   const name = trainee.data ? fullName(trainee.data) : '…';
   return (
-    <section className="chat-pane" aria-label={`New conversation with ${name}`}>
+    <section className="chat-pane" aria-label={`New conversation with ${name}`} {...drop.handlers}>
+      {drop.dragging && <DropOverlay />}
       <ChatHeader user={trainee.data ?? null} backTo={backTo} subtitle="New conversation" />
       <div className="chat-empty">
         <ChatIcon />
@@ -56,7 +69,9 @@ export function NewConversationPane({ traineeId, me, backTo }: { traineeId: numb
         )}
       </div>
       <ChatInput
+        ref={inputRef}
         onSend={onSend}
+        progress={progress}
         disabled={!!reason || !!trainee.error}
         disabledReason={reason ?? undefined}
         placeholder={trainee.data ? `Message ${trainee.data.first_name || name}…` : undefined}

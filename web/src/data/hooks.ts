@@ -1,16 +1,21 @@
-import { skipToken, useQuery, useQueryClient } from '@tanstack/react-query';
+import { skipToken, useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { ApiError } from '../api/client';
 import {
   fetchConversations,
   fetchLatestMessages,
   fetchMessagesBefore,
+  fetchNotificationPreferences,
   fetchUnreadCount,
+  searchMessages,
+  updateNotificationPreferences,
 } from '../api/endpoints';
-import type { Conversation, Me } from '../api/types';
+import type { Conversation, Me, NotificationPreferences } from '../api/types';
 import { firstServerId, mergeMessages, type MessagesState } from '../lib/merge';
 import { sortConversations } from '../lib/merge';
 import type { RealtimeClient } from '../realtime/socket';
+import { loadNewer as loadNewerMessages } from './actions';
+import { useMeUser } from './me';
 import { keys } from './keys';
 
 export function useConversations(archived: boolean, enabled = true) {
@@ -26,12 +31,16 @@ export function useUnreadCount() {
   return useQuery({ queryKey: keys.unread, queryFn: fetchUnreadCount, staleTime: 60_000 });
 }
 
-/** Messages of one conversation: newest page first, merged with anything already cached. */
-export function useMessages(conversationId: number | null) {
+/**
+ * Messages of one conversation: newest page first, merged with anything already cached.
+ * `paused`: do not fetch (yet): a window around an older message is being opened instead.
+ */
+export function useMessages(conversationId: number | null, { paused = false }: { paused?: boolean } = {}) {
   const qc = useQueryClient();
+  const me = useMeUser();
   const query = useQuery<MessagesState>({
     queryKey: keys.messages(conversationId ?? -1),
-    enabled: conversationId != null,
+    enabled: conversationId != null && !paused,
     staleTime: Infinity,
     retry: (n, e) => n < 2 && !(e instanceof ApiError && e.status < 500),
     queryFn: async () => {
@@ -39,6 +48,8 @@ export function useMessages(conversationId: number | null) {
       const page = await fetchLatestMessages(id);
       const cached = qc.getQueryData<MessagesState>(keys.messages(id));
       if (!cached) return page;
+      // A window around an older message would leave a gap before the newest: replace it.
+      if (cached.hasNewer) return { ...page, messages: [...page.messages, ...cached.messages.filter((m) => m.local)] };
       return { messages: mergeMessages(cached.messages, page.messages), hasMore: cached.hasMore || page.hasMore };
     },
   });
@@ -49,10 +60,13 @@ export function useMessages(conversationId: number | null) {
     if (!s || before === null || !s.hasMore) return;
     const page = await fetchMessagesBefore(conversationId, before);
     qc.setQueryData<MessagesState>(keys.messages(conversationId), (cur) =>
-      cur ? { messages: mergeMessages(cur.messages, page.messages), hasMore: page.hasMore } : cur,
+      cur ? { ...cur, messages: mergeMessages(cur.messages, page.messages), hasMore: page.hasMore } : cur,
     );
   }, [qc, conversationId]);
-  return { ...query, loadOlder };
+  const loadNewer = useCallback(async () => {
+    if (conversationId != null) await loadNewerMessages(qc, me, conversationId);
+  }, [qc, me, conversationId]);
+  return { ...query, loadOlder, loadNewer };
 }
 
 /** Find a conversation in the cached lists (active first, then archived for trainers). */
@@ -141,4 +155,67 @@ export function usePageActive(): boolean {
     };
   }, []);
   return active;
+}
+
+/** `value`, once it stopped changing for `ms`. */
+export function useDebounced<T>(value: T, ms: number): T {
+  const [v, setV] = useState(value);
+  useEffect(() => {
+    const t = setTimeout(() => setV(value), ms);
+    return () => clearTimeout(t);
+  }, [value, ms]);
+  return v;
+}
+
+/** At least this many characters (code points, trimmed) before a search is sent. */
+export const SEARCH_MIN = 2;
+
+/** Message search across conversations, 20 results a page ("more" loads the next one). */
+export function useMessageSearch(q: string) {
+  const query = q.trim();
+  return useInfiniteQuery({
+    queryKey: keys.search(query),
+    enabled: Array.from(query).length >= SEARCH_MIN,
+    initialPageParam: 1,
+    queryFn: ({ pageParam }) => searchMessages(query, pageParam),
+    getNextPageParam: (last) => (last.has_next ? last.page + 1 : undefined),
+    staleTime: 30_000,
+    // Search shares the send rate limit: no retries, no refetch on focus.
+    retry: false,
+    refetchOnWindowFocus: false,
+  });
+}
+
+/** The user's push preferences (`new_message` is the "Message notifications" switch). */
+export function useNotificationPreferences(enabled = true) {
+  return useQuery({
+    queryKey: keys.notificationPrefs,
+    queryFn: fetchNotificationPreferences,
+    enabled,
+    staleTime: 60_000,
+  });
+}
+
+/** Change preferences: shown at once, back to what it was (with the server's reason) on refusal. */
+export function useUpdateNotificationPreferences() {
+  const qc = useQueryClient();
+  // Quick toggles: one request at a time, in order; only the last one settles what is shown.
+  const only = () => qc.isMutating({ mutationKey: keys.notificationPrefs }) <= 1;
+  return useMutation({
+    mutationKey: keys.notificationPrefs,
+    scope: { id: 'notification-preferences' },
+    mutationFn: (changes: Partial<NotificationPreferences>) => updateNotificationPreferences(changes),
+    onMutate: async (changes) => {
+      await qc.cancelQueries({ queryKey: keys.notificationPrefs });
+      const before = qc.getQueryData<NotificationPreferences>(keys.notificationPrefs);
+      if (before) qc.setQueryData<NotificationPreferences>(keys.notificationPrefs, { ...before, ...changes });
+      return { before };
+    },
+    onError: (_e, _changes, ctx) => {
+      if (ctx?.before && only()) qc.setQueryData(keys.notificationPrefs, ctx.before);
+    },
+    onSuccess: (saved) => {
+      if (saved && typeof saved === 'object' && only()) qc.setQueryData(keys.notificationPrefs, saved);
+    },
+  });
 }

@@ -8,4 +8,7 @@ export const keys = {
   trainees: (search: string) => ['trainees', search] as const,
   trainee: (id: number) => ['trainee', id] as const,
   archivedFlag: (id: number) => ['archived-flag', id] as const,
+  search: (q: string) => ['search', q] as const,
+  allSearches: ['search'] as const,
+  notificationPrefs: ['notification-preferences'] as const,
 };

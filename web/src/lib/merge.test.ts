@@ -3,13 +3,20 @@ import type { ChatMessage } from '../api/types';
 import { ana, conv, msg } from '../test/fixtures';
 import {
   addLocal,
+  applyDeletion,
   applyDeliveryReceipt,
+  applyEdit,
   applyNewMessageToList,
   applyReadReceipt,
   firstServerId,
   lastServerId,
+  mergeIntoState,
   mergeMessages,
+  openWindow,
+  previewOf,
   receiptOf,
+  removeLocal,
+  setListPreview,
   sortConversations,
   updateLocal,
 } from './merge';
@@ -133,5 +140,89 @@ describe('conversation list', () => {
 
   it('answers null for an unknown conversation (caller refetches)', () => {
     expect(applyNewMessageToList([conv(1)], 9, msg(1), 2, false)).toBeNull();
+  });
+});
+
+describe('edits and deletions', () => {
+  it('applies an edit (text and time) and leaves a deleted message deleted', () => {
+    const list = [msg(1, { content: 'helo' }), msg(2)];
+    const edited = applyEdit(list, 1, 'hello', '2026-02-19T10:05:00.000000Z');
+    expect(edited[0]).toMatchObject({ content: 'hello', edited_at: '2026-02-19T10:05:00.000000Z' });
+    expect(edited[1]).toBe(list[1]);
+    expect(applyEdit(edited, 1, 'hello', '2026-02-19T10:05:00.000000Z')).toBe(edited); // nothing new
+    expect(applyEdit(list, 99, 'x', '2026-02-19T10:05:00.000000Z')).toBe(list); // not loaded
+    const gone = applyDeletion(edited, 1);
+    expect(gone[0]).toMatchObject({ is_deleted: true, content: '', image: null, thumbnail: null });
+    expect(applyEdit(gone, 1, 'back?', '2026-02-19T10:06:00.000000Z')).toBe(gone);
+    expect(applyDeletion(gone, 1)).toBe(gone);
+  });
+
+  it('a copy fetched before an edit does not bring the old text back; a deletion is final', () => {
+    const edited = msg(1, { content: 'new', edited_at: '2026-02-19T10:05:00.000000Z' });
+    const stale = { ...edited, content: 'old', edited_at: null };
+    expect(mergeMessages([edited], [stale])).toEqual([edited]);
+    const newer = { ...edited, content: 'newer', edited_at: '2026-02-19T10:06:00.000000Z' };
+    expect(mergeMessages([edited], [newer])[0].content).toBe('newer');
+    const deleted = applyDeletion([edited], 1);
+    expect(mergeMessages(deleted, [newer])).toBe(deleted);
+    // And a server copy that says deleted replaces a shown message.
+    const server = { ...edited, content: '', is_deleted: true };
+    expect(mergeMessages([edited], [server])[0].is_deleted).toBe(true);
+  });
+
+  it('notices a changed photo or edit time (a render is needed)', () => {
+    const m = msg(1, { thumbnail: null });
+    expect(mergeMessages([m], [{ ...m, thumbnail: 'http://x/t.jpg' }])[0].thumbnail).toBe('http://x/t.jpg');
+  });
+
+  it('previews as the server does: text (100 code points), "Sent a photo", "This message was deleted"', () => {
+    expect(previewOf({ content: '💪'.repeat(120), image: null, is_deleted: false })).toBe('💪'.repeat(100));
+    expect(previewOf({ content: '', image: 'http://x/p.png', is_deleted: false })).toBe('Sent a photo');
+    expect(previewOf({ content: 'caption', image: 'http://x/p.png', is_deleted: false })).toBe('caption');
+    expect(previewOf({ content: '', image: null, is_deleted: true })).toBe('This message was deleted');
+    const photo = msg(60, { content: '', image: 'http://x/p.png', created_at: '2026-02-19T12:00:00Z' });
+    expect(applyNewMessageToList([conv(1)], 1, photo, 2, false)![0].last_message_preview).toBe('Sent a photo');
+  });
+
+  it('sets one preview in the list (same array when unchanged)', () => {
+    const list = [conv(1), conv(2)];
+    const next = setListPreview(list, 2, 'This message was deleted');
+    expect(next[1].last_message_preview).toBe('This message was deleted');
+    expect(next[0]).toBe(list[0]);
+    expect(setListPreview(next, 2, 'This message was deleted')).toBe(next);
+  });
+
+  it('drops a local message', () => {
+    const list = addLocal([msg(1)], local('gone'));
+    expect(removeLocal(list, 'gone').map((m) => m.id)).toEqual([1]);
+    expect(removeLocal(list, 'other')).toBe(list);
+  });
+});
+
+describe('windows around a message', () => {
+  const page = (ids: number[], hasOlder: boolean, hasNewer: boolean) => ({ messages: ids.map((id) => msg(id)), hasOlder, hasNewer });
+
+  it('replaces what is loaded when the two do not meet (local messages stay)', () => {
+    const s = { messages: addLocal([msg(90), msg(91)], local('l')), hasMore: true };
+    const w = openWindow(s, page([10, 11, 12], true, true));
+    expect(w.messages.map((m) => (m.local ? 'local' : m.id))).toEqual([10, 11, 12, 'local']);
+    expect(w).toMatchObject({ hasMore: true, hasNewer: true });
+    expect(openWindow(undefined, page([1, 2], false, true))).toMatchObject({ hasMore: false, hasNewer: true });
+  });
+
+  it('joins what is loaded when they overlap', () => {
+    const s = { messages: [msg(20), msg(21), msg(22)], hasMore: true };
+    const w = openWindow(s, page([15, 16, 20, 21], true, true));
+    expect(w.messages.map((m) => m.id)).toEqual([15, 16, 20, 21, 22]);
+    expect(w).toMatchObject({ hasMore: true, hasNewer: false }); // the loaded part reached the newest
+  });
+
+  it('keeps live messages out of a window until it reaches the newest', () => {
+    const w = { messages: [msg(10), msg(11)], hasMore: true, hasNewer: true };
+    const next = mergeIntoState(w, [msg(99), { ...msg(11), content: 'edited copy', edited_at: '2026-02-19T11:00:00Z' }]);
+    expect(next.messages.map((m) => m.id)).toEqual([10, 11]);
+    expect(next.messages[1].content).toBe('edited copy');
+    const live = { messages: [msg(10)], hasMore: false };
+    expect(mergeIntoState(live, [msg(99)]).messages.map((m) => m.id)).toEqual([10, 99]);
   });
 });

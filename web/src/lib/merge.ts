@@ -6,14 +6,30 @@ export interface MessagesState {
   messages: ChatMessage[];
   /** Older messages exist on the server. */
   hasMore: boolean;
+  /**
+   * Newer messages exist on the server that are not loaded: the list is a window opened
+   * around an older message (a search result). Live messages then wait until the reader
+   * scrolls down (or jumps to the latest).
+   */
+  hasNewer?: boolean;
 }
 
 const laterOf = (a: string | null | undefined, b: string | null | undefined) =>
   a && b ? (a > b ? a : b) : (a ?? b ?? null);
 
-/** Combine two copies of the same server message: receipts only move forward. */
+const time = (iso: string | null | undefined) => (iso ? Date.parse(iso) : Number.NEGATIVE_INFINITY);
+
+/** The text and photo of a deleted message: gone, the message stays in place. */
+export function tombstone<M extends Message>(m: M): M {
+  return { ...m, is_deleted: true, content: '', image: null, thumbnail: null, image_width: null, image_height: null };
+}
+
+/**
+ * Combine two copies of the same server message: receipts only move forward, an edit never
+ * goes back to older text (a copy fetched before the edit), a deletion is final.
+ */
 function combine(old: ChatMessage, next: Message): ChatMessage {
-  return {
+  const merged: ChatMessage = {
     ...old,
     ...next,
     local: undefined,
@@ -21,6 +37,27 @@ function combine(old: ChatMessage, next: Message): ChatMessage {
     read_at: laterOf(old.read_at, next.read_at),
     delivered_at: laterOf(old.delivered_at, next.delivered_at),
   };
+  if (old.edited_at && time(next.edited_at) < time(old.edited_at)) {
+    merged.content = old.content;
+    merged.edited_at = old.edited_at;
+  }
+  return old.is_deleted || next.is_deleted ? tombstone(merged) : merged;
+}
+
+/** Whether two copies of a message look the same on screen. */
+function sameShown(a: ChatMessage, b: ChatMessage): boolean {
+  const receipts = a.is_read === b.is_read && a.read_at === b.read_at && a.delivered_at === b.delivered_at;
+  if (a.is_deleted && b.is_deleted) return receipts; // a tombstone shows nothing else
+  return (
+    receipts &&
+    a.content === b.content &&
+    (a.edited_at ?? null) === (b.edited_at ?? null) &&
+    !!a.is_deleted === !!b.is_deleted &&
+    (a.image ?? null) === (b.image ?? null) &&
+    (a.thumbnail ?? null) === (b.thumbnail ?? null) &&
+    (a.image_width ?? null) === (b.image_width ?? null) &&
+    (a.image_height ?? null) === (b.image_height ?? null)
+  );
 }
 
 /**
@@ -43,12 +80,7 @@ export function mergeMessages(existing: ChatMessage[], incoming: Message[]): Cha
     if (m.client_message_id) confirmed.add(m.client_message_id);
     if (old) {
       const merged = combine(old, m);
-      if (
-        merged.is_read !== old.is_read ||
-        merged.read_at !== old.read_at ||
-        merged.delivered_at !== old.delivered_at ||
-        merged.content !== old.content
-      ) {
+      if (!sameShown(merged, old)) {
         byId.set(m.id, merged);
         changed = true;
       }
@@ -67,6 +99,110 @@ export function mergeMessages(existing: ChatMessage[], incoming: Message[]): Cha
 /** Add an optimistic (local) message. */
 export function addLocal(existing: ChatMessage[], local: ChatMessage): ChatMessage[] {
   return [...existing.filter((m) => m.client_message_id !== local.client_message_id || !m.local), local];
+}
+
+/**
+ * Server messages into a conversation's state. While the state is a window with newer messages
+ * not loaded (`hasNewer`), messages past its end are left out: they would sit after a gap.
+ */
+export function mergeIntoState(s: MessagesState, incoming: Message[]): MessagesState {
+  let msgs = incoming;
+  if (s.hasNewer) {
+    const last = lastServerId(s.messages);
+    msgs = last === null ? [] : incoming.filter((m) => m.id <= last);
+  }
+  const messages = mergeMessages(s.messages, msgs);
+  return messages === s.messages ? s : { ...s, messages };
+}
+
+/**
+ * A page of messages around one (oldest first) into the state: joined to what is loaded when
+ * the two overlap, else it replaces the loaded messages (local ones stay).
+ */
+export function openWindow(
+  s: MessagesState | undefined,
+  page: { messages: Message[]; hasOlder: boolean; hasNewer: boolean },
+): MessagesState {
+  const locals = s?.messages.filter((m) => m.local) ?? [];
+  const first = s ? firstServerId(s.messages) : null;
+  const last = s ? lastServerId(s.messages) : null;
+  if (s && first !== null && last !== null && page.messages.length > 0) {
+    const pFirst = page.messages[0].id;
+    const pLast = page.messages[page.messages.length - 1].id;
+    if (pLast >= first && pFirst <= last) {
+      return {
+        messages: mergeMessages(s.messages, page.messages),
+        hasMore: pFirst < first ? page.hasOlder : s.hasMore,
+        hasNewer: pLast > last ? page.hasNewer : !!s.hasNewer,
+      };
+    }
+  }
+  return {
+    messages: [...page.messages.map((m) => ({ ...m, local: undefined })), ...locals],
+    hasMore: page.hasOlder,
+    hasNewer: page.hasNewer,
+  };
+}
+
+/** Replace one server message by id (an answer of the server that is the truth). */
+export function replaceMessage(existing: ChatMessage[], message: Message): ChatMessage[] {
+  const i = existing.findIndex((m) => !m.local && m.id === message.id);
+  if (i < 0) return existing;
+  const next = [...existing];
+  next[i] = { ...existing[i], ...message, local: undefined };
+  return next;
+}
+
+/** Change one server message by id; the same array when it is not there or nothing changed. */
+export function patchMessage(
+  existing: ChatMessage[],
+  id: number,
+  change: (m: ChatMessage) => ChatMessage,
+): ChatMessage[] {
+  const i = existing.findIndex((m) => !m.local && m.id === id);
+  if (i < 0) return existing;
+  const updated = change(existing[i]);
+  if (updated === existing[i] || sameShown(updated, existing[i])) return existing;
+  const next = [...existing];
+  next[i] = updated;
+  return next;
+}
+
+/** A `message_edited` event: new text and time (a deleted message stays deleted). */
+export function applyEdit(existing: ChatMessage[], id: number, content: string, editedAt: string): ChatMessage[] {
+  return patchMessage(existing, id, (m) => (m.is_deleted ? m : { ...m, content, edited_at: editedAt }));
+}
+
+/** A `message_deleted` event: the message becomes a tombstone in place. */
+export function applyDeletion(existing: ChatMessage[], id: number): ChatMessage[] {
+  return patchMessage(existing, id, (m) => (m.is_deleted ? m : tombstone(m)));
+}
+
+/** Drop a local (unsent) message. */
+export function removeLocal(existing: ChatMessage[], clientMessageId: string): ChatMessage[] {
+  const next = existing.filter((m) => !(m.local && m.client_message_id === clientMessageId));
+  return next.length === existing.length ? existing : next;
+}
+
+export const PREVIEW_TEXT = { photo: 'Sent a photo', deleted: 'This message was deleted' } as const;
+
+/** The conversation list's preview of a message, as the server computes it. */
+export function previewOf(m: Pick<Message, 'content' | 'image' | 'is_deleted'>): string {
+  if (m.is_deleted) return PREVIEW_TEXT.deleted;
+  if (m.content) return Array.from(m.content).slice(0, 100).join('');
+  if (m.image) return PREVIEW_TEXT.photo;
+  return '';
+}
+
+/** Change the preview of one conversation in the list (same array when nothing changed). */
+export function setListPreview(list: Conversation[], conversationId: number, preview: string): Conversation[] {
+  let changed = false;
+  const next = list.map((c) => {
+    if (c.id !== conversationId || c.last_message_preview === preview) return c;
+    changed = true;
+    return { ...c, last_message_preview: preview };
+  });
+  return changed ? next : list;
 }
 
 /** Change the state of a local message (failed, sending again). */
@@ -167,7 +303,7 @@ export function applyNewMessageToList(
   const updated: Conversation = {
     ...c,
     last_message_at: message.created_at,
-    last_message_preview: message.content.slice(0, 100),
+    last_message_preview: previewOf(message),
     unread_count: fromOther && !viewing ? c.unread_count + 1 : c.unread_count,
   };
   const next = [...list];

@@ -3,7 +3,7 @@ import { createContext, useContext, useEffect, useMemo, useState, type ReactNode
 import { refreshTokens } from '../api/client';
 import { tokens } from '../api/tokens';
 import type { Conversation, Me, ServerFrame } from '../api/types';
-import { catchUp, ingestMessages } from '../data/actions';
+import { applyMessageDeleted, applyMessageEdited, catchUp, ingestMessages } from '../data/actions';
 import { announce } from '../data/announcer';
 import { setFocusSink } from '../data/viewing';
 import { keys } from '../data/keys';
@@ -11,6 +11,7 @@ import {
   applyDeliveryReceipt,
   applyReadReceipt,
   markOthersRead,
+  previewOf,
   type MessagesState,
 } from '../lib/merge';
 import { fullName } from '../lib/users';
@@ -33,8 +34,10 @@ export function applyFrame(qc: QueryClient, me: Me, f: ServerFrame): void {
       const m = f.message;
       const cid = f.conversation_id ?? m.conversation_id;
       ingestMessages(qc, me, cid, [m]);
-      typingStore.set(cid, m.sender.id, false);
-      if (m.sender.id !== me.id) announce(`New message from ${fullName(m.sender)}: ${m.content.slice(0, 140)}`);
+      if (m.sender) typingStore.set(cid, m.sender.id, false);
+      if (m.sender && m.sender.id !== me.id) {
+        announce(`New message from ${fullName(m.sender)}: ${m.content ? m.content.slice(0, 140) : previewOf(m)}`);
+      }
       break;
     }
     case 'typing_indicator':
@@ -70,6 +73,12 @@ export function applyFrame(qc: QueryClient, me: Me, f: ServerFrame): void {
       );
       void qc.invalidateQueries({ queryKey: keys.allConversations });
       void qc.invalidateQueries({ queryKey: keys.unread });
+      break;
+    case 'message_edited':
+      applyMessageEdited(qc, f.conversation_id, f.message_id, f.content, f.edited_at);
+      break;
+    case 'message_deleted':
+      applyMessageDeleted(qc, f.conversation_id, f.message_id);
       break;
     default:
       break; // pong, ack, error: nothing to do (sends go over REST)

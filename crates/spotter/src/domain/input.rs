@@ -8,11 +8,23 @@ use serde::Deserialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use crate::domain::model::{Image, UserId};
+use crate::domain::model::UserId;
 use crate::error::{Error, FieldErrors, msg};
 
 pub const MAX_MESSAGE_CHARS: usize = 2000;
 pub const MAX_CLIENT_ID_CHARS: usize = 64;
+/// The largest image a message may carry: 5 MiB (exactly that passes).
+pub const MAX_IMAGE_BYTES: usize = 5 * 1024 * 1024;
+
+/// An image part of a multipart send or start, as uploaded: its declared type and its bytes,
+/// read with a cap (`too_large`: the part went over [`MAX_IMAGE_BYTES`]; its bytes were not
+/// kept).
+#[derive(Debug, Clone)]
+pub struct Upload {
+    pub declared: String,
+    pub bytes: bytes::Bytes,
+    pub too_large: bool,
+}
 
 /// Collects field errors across several fields, so one answer names every bad field.
 #[derive(Default)]
@@ -142,18 +154,46 @@ pub struct SendBody {
     pub client_message_id: Option<Value>,
 }
 
-/// A send, validated: the body and the idempotency key.
+/// A send, validated: the body and the idempotency key. The image, if any, is stored once the
+/// conversation's checks pass.
 pub struct Draft {
     /// Empty only when there is an image.
     pub body: MessageBody,
-    pub image: Option<Image>,
     pub cmid: Option<ClientMessageId>,
 }
 
+/// The image checks, after the field errors and in the contract's order: the declared type,
+/// the size (and, Spotter's addition, the bytes' magic number); then a message needs text or
+/// an image.
+fn complete(body: Option<MessageBody>, upload: Option<&Upload>) -> Result<MessageBody, Error> {
+    if let Some(u) = upload {
+        if !crate::media::declared_ok(&u.declared) {
+            return Err(Error::UnsupportedImage);
+        }
+        if u.too_large || u.bytes.len() > MAX_IMAGE_BYTES {
+            return Err(Error::ImageTooLarge);
+        }
+        // The bytes must be what the part claims: a mismatch is the same answer as a wrong type.
+        if !crate::media::accepts(&u.declared, &u.bytes) {
+            return Err(Error::UnsupportedImage);
+        }
+    }
+    match (body, upload) {
+        (Some(b), _) => Ok(b),
+        (None, Some(_)) => Ok(MessageBody::empty()),
+        (None, None) => Err(Error::EmptyMessage),
+    }
+}
+
 impl SendBody {
-    /// Validates both fields, collecting their errors into `fields`.
+    /// Validates both fields, collecting their errors into `fields`. Content is optional: a
+    /// message may be an image alone (absent or null content; `""` is blank, as in the
+    /// original).
     fn take(&self, fields: &mut Fields) -> (Option<MessageBody>, Option<ClientMessageId>) {
-        let body = fields.take("content", MessageBody::from_json(self.content.as_ref()));
+        let body = match self.content.as_ref() {
+            None | Some(Value::Null) => None,
+            given => fields.take("content", MessageBody::from_json(given)),
+        };
         let cmid = fields
             .take(
                 "client_message_id",
@@ -163,14 +203,13 @@ impl SendBody {
         (body, cmid)
     }
 
-    pub fn validate(&self) -> Result<Draft, Error> {
+    /// Validates the fields, then `upload`'s type and size, in the contract's order.
+    pub fn validate(&self, upload: Option<&Upload>) -> Result<Draft, Error> {
         let mut fields = Fields::default();
         let (body, cmid) = self.take(&mut fields);
         fields.finish()?;
-        let body = body.ok_or_else(|| Error::field("content", msg::REQUIRED))?;
         Ok(Draft {
-            body,
-            image: None,
+            body: complete(body, upload)?,
             cmid,
         })
     }
@@ -226,8 +265,8 @@ pub struct StartBody {
 }
 
 impl StartBody {
-    /// Validates every field, reporting all bad ones at once.
-    pub fn validate(&self) -> Result<(UserId, Draft), Error> {
+    /// Validates every field, reporting all bad ones at once; then `upload` as a send does.
+    pub fn validate(&self, upload: Option<&Upload>) -> Result<(UserId, Draft), Error> {
         let mut fields = Fields::default();
         let trainee = fields.take("trainee_id", required_id(self.trainee_id.as_ref()));
         let send = SendBody {
@@ -236,17 +275,14 @@ impl StartBody {
         };
         let (body, cmid) = send.take(&mut fields);
         fields.finish()?;
-        match (trainee, body) {
-            (Some(trainee), Some(body)) => Ok((
-                UserId(trainee),
-                Draft {
-                    body,
-                    image: None,
-                    cmid,
-                },
-            )),
-            _ => Err(Error::field("content", msg::REQUIRED)),
-        }
+        let trainee = trainee.ok_or_else(|| Error::field("trainee_id", msg::REQUIRED))?;
+        Ok((
+            UserId(trainee),
+            Draft {
+                body: complete(body, upload)?,
+                cmid,
+            },
+        ))
     }
 }
 

@@ -8,13 +8,14 @@ use std::sync::Arc;
 use crate::clock::{Clock, Micros};
 use crate::domain::access::{self, Purpose};
 use crate::domain::events::{Event, Publisher};
-use crate::domain::input::{SendBody, StartBody};
+use crate::domain::input::{SendBody, StartBody, Upload};
 use crate::domain::model::{
-    Conversation, ConversationId, ConversationRef, Message, MessageId, UserId,
+    Conversation, ConversationId, ConversationRef, Image, Message, MessageId, UserId,
 };
 use crate::domain::plan::{Append, Appended};
 use crate::domain::{Actor, search};
 use crate::error::{Error, Result};
+use crate::media::{ImageError, Media};
 use crate::ratelimit::UserBucket;
 use crate::store::{Range, StartSend, Store};
 
@@ -30,6 +31,8 @@ pub struct Messaging {
     /// every node.
     limit: Arc<UserBucket>,
     clock: Clock,
+    /// Where images go.
+    media: Media,
 }
 
 /// A stored message, whether this call created it (false: an idempotent replay), and where.
@@ -88,12 +91,19 @@ pub enum Target {
 }
 
 impl Messaging {
-    pub fn new(store: Store, events: Publisher, limit: Arc<UserBucket>, clock: Clock) -> Self {
+    pub fn new(
+        store: Store,
+        events: Publisher,
+        limit: Arc<UserBucket>,
+        clock: Clock,
+        media: Media,
+    ) -> Self {
         Self {
             store,
             events,
             limit,
             clock,
+            media,
         }
     }
 
@@ -108,10 +118,17 @@ impl Messaging {
         access::conversation(found, actor, purpose)
     }
 
-    pub async fn send(&self, actor: &Actor, target: Target, body: &SendBody) -> Result<Sent> {
+    /// Sends a message (with an image from a multipart form, if `upload`).
+    pub async fn send(
+        &self,
+        actor: &Actor,
+        target: Target,
+        body: &SendBody,
+        upload: Option<Upload>,
+    ) -> Result<Sent> {
         self.limit.check(actor.id()).await?;
         access::writable(actor)?;
-        let draft = body.validate()?;
+        let draft = body.validate(upload.as_ref())?;
         let conversation = match target {
             // A remembered copy may be out of date on archive (never on participants): the
             // store's write sees the archive, and answers the same 400.
@@ -125,14 +142,16 @@ impl Messaging {
             )?,
             Target::Id(id) => self.conversation(actor, id, Purpose::Write).await?,
         };
+        let image = self.store_image(upload).await?;
         let send = Append {
             conversation,
             sender: actor.user.as_sender(),
             body: draft.body,
-            image: draft.image,
+            image: image.clone(),
             cmid: draft.cmid,
         };
-        let (message, created) = stored(self.store.append(send).await?)?;
+        let outcome = self.store.append(send).await.map_err(Error::from);
+        let (message, created) = self.settle(image, outcome.and_then(stored)).await?;
         Ok(Sent {
             message,
             created,
@@ -141,25 +160,34 @@ impl Messaging {
     }
 
     /// A trainer starts (or resumes) the conversation with one of their trainees.
-    pub async fn start(&self, actor: &Actor, body: &StartBody) -> Result<Started> {
+    pub async fn start(
+        &self,
+        actor: &Actor,
+        body: &StartBody,
+        upload: Option<Upload>,
+    ) -> Result<Started> {
         self.limit.check(actor.id()).await?;
         access::is_trainer(actor)?;
         access::writable(actor)?;
-        let (trainee_id, draft) = body.validate()?;
+        let (trainee_id, draft) = body.validate(upload.as_ref())?;
         let trainee = self.store.user(trainee_id).await?;
         access::may_start_with(actor, trainee.as_ref())?;
+        let image = self.store_image(upload).await?;
         let start = StartSend {
             trainer: actor.user.as_sender(),
             trainee: trainee_id,
             body: draft.body,
-            image: draft.image,
+            image: image.clone(),
             cmid: draft.cmid,
         };
         // Stored (and, if new, published) by the group commit, like every send.
-        let started = self.store.start(start).await?;
-        let (message, created) = stored(started.appended)?;
+        let outcome = match self.store.start(start).await {
+            Ok(s) => stored(s.appended),
+            Err(e) => Err(e.into()),
+        };
+        let (message, created) = self.settle(image, outcome).await?;
         Ok(Started {
-            conversation_id: started.conversation.id,
+            conversation_id: message.conversation_id,
             is_new_conversation: message.seq == 1,
             message,
             created,
@@ -336,6 +364,41 @@ impl Messaging {
 
     pub async fn unread_count(&self, user: UserId) -> Result<i64> {
         Ok(self.store.unread_total(user).await?)
+    }
+}
+
+impl Messaging {
+    /// Decodes, cleans and stores an upload (checked already for type and size), once the
+    /// request is known to be allowed.
+    async fn store_image(&self, upload: Option<Upload>) -> Result<Option<Image>> {
+        let Some(u) = upload else {
+            return Ok(None);
+        };
+        match self.media.put_image(&u.declared, u.bytes).await {
+            Ok(s) => Ok(Some(Image {
+                key: s.key,
+                thumbnail: Some(s.thumbnail),
+                width: Some(s.width),
+                height: Some(s.height),
+            })),
+            Err(ImageError::UnsupportedType) => Err(Error::UnsupportedImage),
+            Err(ImageError::Invalid(m)) => Err(Error::field("image", m)),
+            Err(ImageError::Storage(e)) => Err(Error::Unavailable(format!("media store: {e:#}"))),
+        }
+    }
+
+    /// An upload is kept only by the message that was stored with it: a send that failed
+    /// after the image was stored, or that replayed an earlier message, leaves no file behind.
+    async fn settle(
+        &self,
+        image: Option<Image>,
+        outcome: Result<(Message, bool)>,
+    ) -> Result<(Message, bool)> {
+        let kept = matches!(outcome, Ok((_, true)));
+        if let (Some(i), false) = (&image, kept) {
+            self.media.remove(&i.key, i.thumbnail.as_deref()).await;
+        }
+        outcome
     }
 }
 

@@ -64,10 +64,9 @@ async fn delete(
     PathIds(conversation, message): PathIds<ConversationId, MessageId>,
     State(state): State<AppState>,
 ) -> Result<StatusCode> {
-    let deleted = state
+    state
         .messaging
         .delete(&actor, (conversation, message))
         .await?;
-    drop(deleted);
     Ok(StatusCode::NO_CONTENT)
 }

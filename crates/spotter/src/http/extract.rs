@@ -52,28 +52,34 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
                 Error::Malformed(format!("Could not read the request body: {e}"))
             }
         })?;
-        let value: Value = if bytes.iter().all(u8::is_ascii_whitespace) {
-            Value::Object(Default::default())
-        } else {
-            serde_json::from_slice(&bytes)
-                .map_err(|e| Error::Malformed(format!("JSON parse error - {e}")))?
-        };
-        if !value.is_object() {
-            let kind = match value {
-                Value::Array(_) => "list",
-                Value::String(_) => "str",
-                Value::Number(_) => "number",
-                Value::Bool(_) => "bool",
-                _ => "null",
-            };
-            return Err(Error::Malformed(format!(
-                "Invalid data. Expected a dictionary, but got {kind}."
-            )));
-        }
-        T::deserialize(value)
+        T::deserialize(json_object(&bytes)?)
             .map(Self)
             .map_err(|e| Error::Malformed(format!("JSON parse error - {e}")))
     }
+}
+
+/// A body as a JSON object: empty means `{}`; non-JSON, non-UTF-8 and non-objects answer 400
+/// with DRF's words.
+pub fn json_object(bytes: &[u8]) -> Result<Value, Error> {
+    let value: Value = if bytes.iter().all(u8::is_ascii_whitespace) {
+        Value::Object(Default::default())
+    } else {
+        serde_json::from_slice(bytes)
+            .map_err(|e| Error::Malformed(format!("JSON parse error - {e}")))?
+    };
+    if !value.is_object() {
+        let kind = match value {
+            Value::Array(_) => "list",
+            Value::String(_) => "str",
+            Value::Number(_) => "number",
+            Value::Bool(_) => "bool",
+            _ => "null",
+        };
+        return Err(Error::Malformed(format!(
+            "Invalid data. Expected a dictionary, but got {kind}."
+        )));
+    }
+    Ok(value)
 }
 
 /// An integer id from the path, as the id type `T` (`UserId`, `ConversationId`, …); anything

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use axum::extract::{Query, State};
+use axum::extract::{DefaultBodyLimit, Query, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -14,7 +14,8 @@ use crate::domain::input::{SendBody, StartBody};
 use crate::domain::messaging::{Paging, Target};
 use crate::domain::model::{ConversationId, MessageId};
 use crate::error::{Error, Result};
-use crate::http::extract::{Auth, JsonBody, Origin, PathId};
+use crate::http::extract::{Auth, Origin, PathId};
+use crate::http::form::{MAX_FORM_BYTES, MessageForm};
 use crate::http::paging::{Page, page, page_number};
 use crate::state::AppState;
 use crate::wire::{ConversationJson, MessageJson, to_wire};
@@ -26,12 +27,18 @@ pub const MAX_CURSOR_LIMIT: i64 = 100;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/messaging/conversations/", get(list_conversations))
-        .route("/api/messaging/conversations/start/", post(start))
+        .route(
+            "/api/messaging/conversations/start/",
+            post(start).layer(DefaultBodyLimit::max(MAX_FORM_BYTES)),
+        )
         .route(
             "/api/messaging/conversations/{id}/messages/",
             get(list_messages),
         )
-        .route("/api/messaging/conversations/{id}/send/", post(send))
+        .route(
+            "/api/messaging/conversations/{id}/send/",
+            post(send).layer(DefaultBodyLimit::max(MAX_FORM_BYTES)),
+        )
         .route("/api/messaging/conversations/{id}/read/", post(mark_read))
         .route("/api/messaging/unread-count/", get(unread_count))
 }
@@ -216,10 +223,11 @@ async fn list_messages(
 /// Sends a message. 201 with the new message; 200 with the original on an idempotent retry.
 #[utoipa::path(post, path = "/api/messaging/conversations/{id}/send/", tag = "messaging",
     params(("id" = i64, Path, description = "Conversation id")),
-    request_body = SendBody,
+    request_body(content((SendBody = "application/json"), (crate::http::form::SendForm = "multipart/form-data"))),
     responses((status = 201, description = "Sent", body = MessageJson),
               (status = 200, description = "Idempotent retry: the message first sent with this client_message_id", body = MessageJson),
-              (status = 400, description = "Invalid content, or archived conversation", body = crate::http::openapi::BadRequestBody),
+              (status = 400, description = "Invalid content, a bad image (type, size, contents), no text nor image, or archived conversation", body = crate::http::openapi::BadRequestBody),
+              (status = 415, description = "Neither JSON nor a multipart form", body = crate::http::openapi::DetailBody),
               (status = 403, description = "Impersonating, or not a participant", body = crate::http::openapi::ErrorBody),
               (status = 404, description = "No such conversation", body = crate::http::openapi::ErrorOrDetailBody),
               (status = 429, description = "Over 30 sends a minute", body = crate::http::openapi::DetailBody)),
@@ -228,9 +236,12 @@ async fn send(
     Auth(actor): Auth,
     PathId(id): PathId<ConversationId>,
     State(state): State<AppState>,
-    JsonBody(body): JsonBody<SendBody>,
+    form: MessageForm<SendBody>,
 ) -> Result<(StatusCode, Json<MessageJson>)> {
-    let sent = state.messaging.send(&actor, Target::Id(id), &body).await?;
+    let sent = state
+        .messaging
+        .send(&actor, Target::Id(id), &form.body, form.upload)
+        .await?;
     let status = if sent.created {
         StatusCode::CREATED
     } else {
@@ -252,19 +263,23 @@ pub struct StartAnswer {
 
 /// A trainer starts (or resumes) the conversation with one of their trainees.
 #[utoipa::path(post, path = "/api/messaging/conversations/start/", tag = "messaging",
-    request_body = StartBody,
+    request_body(content((StartBody = "application/json"), (crate::http::form::StartForm = "multipart/form-data"))),
     responses((status = 201, description = "Started, with the first message", body = StartAnswer),
               (status = 200, description = "Idempotent retry", body = StartAnswer),
-              (status = 400, description = "Invalid fields, or trainee not assigned", body = crate::http::openapi::BadRequestBody),
+              (status = 400, description = "Invalid fields, a bad image, or trainee not assigned", body = crate::http::openapi::BadRequestBody),
+              (status = 415, description = "Neither JSON nor a multipart form", body = crate::http::openapi::DetailBody),
               (status = 403, description = "Not a trainer, or impersonating", body = crate::http::openapi::ErrorBody),
               (status = 429, description = "Over 30 sends a minute", body = crate::http::openapi::DetailBody)),
     security(("jwt" = [])))]
 async fn start(
     Auth(actor): Auth,
     State(state): State<AppState>,
-    JsonBody(body): JsonBody<StartBody>,
+    form: MessageForm<StartBody>,
 ) -> Result<(StatusCode, Json<StartAnswer>)> {
-    let started = state.messaging.start(&actor, &body).await?;
+    let started = state
+        .messaging
+        .start(&actor, &form.body, form.upload)
+        .await?;
     let status = if started.created {
         StatusCode::CREATED
     } else {

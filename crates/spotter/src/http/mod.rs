@@ -8,6 +8,8 @@ pub mod changes;
 pub mod devices;
 pub mod error;
 pub mod extract;
+pub mod form;
+pub mod media;
 pub mod messaging;
 pub mod openapi;
 pub mod ops;
@@ -41,6 +43,7 @@ pub fn router(state: AppState) -> Router {
         .merge(changes::router())
         .merge(search::router())
         .merge(preferences::router())
+        .merge(media::router())
         .merge(trainer::router())
         .merge(admin::router())
         .merge(devices::router())

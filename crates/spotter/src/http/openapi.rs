@@ -124,6 +124,7 @@ impl Modify for Shared {
                 (HttpMethod::Get, item.get.as_mut()),
                 (HttpMethod::Post, item.post.as_mut()),
                 (HttpMethod::Delete, item.delete.as_mut()),
+                (HttpMethod::Patch, item.patch.as_mut()),
             ];
             for (method, op) in ops {
                 let Some(op) = op else { continue };

@@ -82,7 +82,7 @@ async fn read(Auth(actor): Auth, State(state): State<AppState>) -> Result<Json<P
 #[utoipa::path(patch, path = "/api/users/notification-preferences/", tag = "users",
     request_body = PreferencesJson,
     responses((status = 200, description = "The switches after the change", body = PreferencesJson),
-              (status = 400, description = "A value that is not a boolean, or null", body = crate::http::openapi::FieldErrorsBody),
+              (status = 400, description = "A value that is not a boolean, or null; or a body that is not a JSON object", body = crate::http::openapi::BadRequestBody),
               (status = 403, description = "Impersonating", body = crate::http::openapi::DetailBody)),
     security(("jwt" = [])))]
 async fn update(

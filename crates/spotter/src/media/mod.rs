@@ -161,6 +161,18 @@ impl std::fmt::Debug for Media {
     }
 }
 
+/// Whether `declared` is a type messages take (JPEG, PNG, WebP), whatever the bytes.
+pub fn declared_ok(declared: &str) -> bool {
+    ImageKind::from_declared(declared).is_some()
+}
+
+/// Whether an upload is what it claims, by its declared type and its magic number: the check
+/// that comes before any other of an image's (the rest need a decode, once the request is known
+/// to be allowed).
+pub fn accepts(declared: &str, bytes: &[u8]) -> bool {
+    ImageKind::from_declared(declared).is_some_and(|k| k.has_magic(bytes))
+}
+
 impl Media {
     /// Opens the store: creates the folder, or reads the bucket's settings from the environment
     /// and checks that the bucket answers.
@@ -299,6 +311,18 @@ impl Media {
             return Err(UrlError::BadSignature);
         }
         self.0.signer.verify(key, expires, sig, now)
+    }
+}
+
+/// What turns the keys inside messages into the URLs clients load, as of the clock's now.
+pub struct Links {
+    pub media: Media,
+    pub clock: crate::clock::Clock,
+}
+
+impl crate::wire::MediaUrls for Links {
+    fn media_url(&self, key: &str) -> String {
+        self.media.url(key, self.clock.now())
     }
 }
 

@@ -303,7 +303,10 @@ impl Commands {
             Some(c) => Target::Known(c),
             None => Target::Id(id),
         };
-        let sent = self.messaging().send(&self.actor, target, body).await?;
+        let sent = self
+            .messaging()
+            .send(&self.actor, target, body, None)
+            .await?;
         self.allowed.entry(id).or_insert(sent.conversation);
         if self.typing.remove(&id) {
             let _ = self

@@ -10,6 +10,7 @@ mod changes;
 mod devices;
 mod fuzzed;
 mod hostile;
+mod images;
 mod matrix;
 mod messaging;
 mod ops;

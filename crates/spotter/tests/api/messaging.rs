@@ -184,8 +184,12 @@ async fn send_checks_in_the_contract_order(app: TestApp) {
             json!({"content": ["This field may not be blank."]})
         )
     );
+    // Part C: with images, an empty body is "neither text nor image".
     let r = send(&app.trainer.client, conv, json!({})).await;
-    assert_eq!(r.body, json!({"content": ["This field is required."]}));
+    assert_eq!(
+        r.body,
+        json!({"error": "Message must contain text or an image."})
+    );
     // Existence before participation.
     let r = send(&app.other_trainer.client, 999_999, json!({"content": "hi"})).await;
     assert_eq!(

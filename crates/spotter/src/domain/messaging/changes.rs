@@ -16,7 +16,7 @@ use crate::store::{Deletion, Edit};
 /// How long after sending a message its author may still edit it (15:00 exactly still may).
 pub const EDIT_WINDOW: Duration = Duration::from_secs(15 * 60);
 
-/// A message deleted, and the image it had (for the media store to remove).
+/// A message deleted, and the image it had (removed from the media store already).
 pub struct Deleted {
     pub message_id: MessageId,
     pub image: Option<Image>,
@@ -119,6 +119,9 @@ impl Messaging {
             conversation,
             message_id: message.id,
         });
+        if let Some(i) = &image {
+            self.media.remove(&i.key, i.thumbnail.as_deref()).await;
+        }
         Ok(Deleted {
             message_id: message.id,
             image,

@@ -1,0 +1,166 @@
+//! The body of a send or a start (Part C): JSON as before, or a `multipart/form-data` form
+//! with an `image` file part; any other type answers 415 with DRF's words. The image part is
+//! read as it streams in and stops being kept once it passes 5 MiB, so an oversized upload
+//! never sits whole in memory; JSON keeps its 64 KiB limit (checked once read, within the
+//! form's limit).
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Multipart, Request};
+use axum::http::header;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+use crate::domain::input::{MAX_IMAGE_BYTES, Upload};
+use crate::error::Error;
+use crate::http::MAX_BODY_BYTES;
+use crate::http::extract::json_object;
+
+/// A send as a multipart form (the OpenAPI document's description of it).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct SendForm {
+    /// Optional with an image; an empty part counts as absent.
+    content: Option<String>,
+    /// A JPEG, PNG or WebP file, at most 5 MiB; metadata is stripped before it is stored.
+    #[schema(value_type = Option<String>, format = Binary)]
+    image: Option<Vec<u8>>,
+    client_message_id: Option<String>,
+}
+
+/// A start as a multipart form.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct StartForm {
+    /// The trainee's id, as text.
+    trainee_id: String,
+    content: Option<String>,
+    #[schema(value_type = Option<String>, format = Binary)]
+    image: Option<Vec<u8>>,
+    client_message_id: Option<String>,
+}
+
+/// The most a multipart send or start may carry in all: the image and some room for the text
+/// fields and the form's framing. Past it, the image is too large (400).
+pub const MAX_FORM_BYTES: usize = MAX_IMAGE_BYTES + 256 * 1024;
+
+/// A send or start body: the fields (as JSON, whatever the encoding, so one validator serves
+/// both) and the image, if the form had one.
+pub struct MessageForm<T> {
+    pub body: T,
+    pub upload: Option<Upload>,
+}
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for MessageForm<T> {
+    type Rejection = Error;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Error> {
+        let declared = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+            .unwrap_or_default();
+        let essence = declared
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase();
+        let (fields, upload) = match essence.as_str() {
+            // A body without a type is read as JSON, as Spotter always has.
+            "" | "application/json" => (json(req, state).await?, None),
+            "multipart/form-data" => multipart(req, state).await?,
+            _ => return Err(Error::UnsupportedMediaType(declared)),
+        };
+        let body = T::deserialize(fields)
+            .map_err(|e| Error::Malformed(format!("JSON parse error - {e}")))?;
+        Ok(Self { body, upload })
+    }
+}
+
+/// A JSON body: read within the route's (form-sized) limit, then held to the 64 KiB every
+/// JSON body has.
+async fn json<S: Send + Sync>(req: Request, state: &S) -> Result<Value, Error> {
+    let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+        if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            Error::PayloadTooLarge
+        } else {
+            Error::Malformed(format!("Could not read the request body: {e}"))
+        }
+    })?;
+    if bytes.len() > MAX_BODY_BYTES {
+        return Err(Error::PayloadTooLarge);
+    }
+    json_object(&bytes)
+}
+
+/// The form's text fields (an empty `content` counts as absent, as the original reads a form)
+/// and its `image` part, read with a cap.
+async fn multipart<S: Send + Sync>(
+    req: Request,
+    state: &S,
+) -> Result<(Value, Option<Upload>), Error> {
+    let mut form = Multipart::from_request(req, state)
+        .await
+        .map_err(|e| Error::Malformed(format!("Multipart form parse error - {e}")))?;
+    let mut fields = Map::new();
+    let mut upload = None;
+    loop {
+        let field = match form.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            // Past the form's limit: what overflowed it is the image.
+            Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
+                return Err(Error::ImageTooLarge);
+            }
+            Err(e) => {
+                return Err(Error::Malformed(format!(
+                    "Multipart form parse error - {e}"
+                )));
+            }
+        };
+        let name = field.name().unwrap_or_default().to_owned();
+        match name.as_str() {
+            "image" => upload = Some(image(field).await?),
+            "content" | "client_message_id" | "trainee_id" => {
+                let text = field.text().await.map_err(read_error)?;
+                if !(name == "content" && text.is_empty()) {
+                    fields.insert(name, Value::String(text));
+                }
+            }
+            // Other parts are read past, not kept.
+            _ => drop(field),
+        }
+    }
+    Ok((Value::Object(fields), upload))
+}
+
+/// An image part, kept up to [`MAX_IMAGE_BYTES`]; past that it is only read through.
+async fn image(mut field: axum::extract::multipart::Field<'_>) -> Result<Upload, Error> {
+    let declared = field
+        .content_type()
+        .unwrap_or("application/octet-stream")
+        .to_owned();
+    let mut kept: Vec<u8> = Vec::new();
+    let mut too_large = false;
+    while let Some(chunk) = field.chunk().await.map_err(read_error)? {
+        if too_large || kept.len() + chunk.len() > MAX_IMAGE_BYTES {
+            too_large = true;
+            kept = Vec::new();
+            continue;
+        }
+        kept.extend_from_slice(&chunk);
+    }
+    Ok(Upload {
+        declared,
+        bytes: Bytes::from(kept),
+        too_large,
+    })
+}
+
+fn read_error(e: axum::extract::multipart::MultipartError) -> Error {
+    if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+        Error::ImageTooLarge
+    } else {
+        Error::Malformed(format!("Multipart form parse error - {e}"))
+    }
+}

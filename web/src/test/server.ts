@@ -1,0 +1,319 @@
+// A fake Spotter server at the network boundary (fetch, XMLHttpRequest for uploads) and a fake
+// WebSocket, for the flow tests: the app runs unchanged against them.
+import { act, render } from '@testing-library/react';
+import { createElement } from 'react';
+import { vi } from 'vitest';
+import type { Conversation, Message, NotificationPreferences, SearchResult } from '../api/types';
+import { App, makeQueryClient } from '../App';
+import { meTrainer } from './fixtures';
+
+export class FakeSocket {
+  static all: FakeSocket[] = [];
+  readyState = 0;
+  sent: unknown[] = [];
+  onopen: (() => void) | null = null;
+  onmessage: ((e: { data: string }) => void) | null = null;
+  onclose: ((e: { code: number }) => void) | null = null;
+  onerror: (() => void) | null = null;
+  constructor(public url: string) {
+    FakeSocket.all.push(this);
+    setTimeout(() => {
+      this.readyState = 1;
+      this.onopen?.();
+    }, 0);
+  }
+  send(s: string) {
+    this.sent.push(JSON.parse(s));
+  }
+  close() {
+    this.readyState = 3;
+  }
+  push(frame: unknown) {
+    act(() => this.onmessage?.({ data: JSON.stringify(frame) }));
+  }
+  static last(): FakeSocket {
+    return FakeSocket.all[FakeSocket.all.length - 1];
+  }
+}
+
+export interface Req {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  /** Parsed JSON, or the FormData of a multipart upload. */
+  body: unknown;
+  headers: Record<string, string>;
+}
+
+export interface Res {
+  status: number;
+  body?: unknown;
+}
+
+type Handler = (req: Req) => Res | undefined;
+
+export const defaultPrefs = (): NotificationPreferences => ({
+  trainee_workout: true,
+  trainee_weight_checkin: true,
+  trainee_started_workout: true,
+  trainee_finished_workout: true,
+  churn_alert: true,
+  re_engagement: true,
+  trainer_announcement: true,
+  achievement_earned: true,
+  community_event: true,
+  new_message: true,
+  community_activity: true,
+});
+
+/** An XMLHttpRequest stand-in: sends go to the fake server; uploads can be held and stepped. */
+export class FakeXHR {
+  static server: FakeServer;
+  method = '';
+  url = '';
+  headers: Record<string, string> = {};
+  status = 0;
+  responseText = '';
+  body: FormData | null = null;
+  upload: { onprogress: ((e: { lengthComputable: boolean; loaded: number; total: number }) => void) | null } = {
+    onprogress: null,
+  };
+  onload: (() => void) | null = null;
+  onerror: (() => void) | null = null;
+  ontimeout: (() => void) | null = null;
+  onabort: (() => void) | null = null;
+
+  open(method: string, url: string) {
+    this.method = method;
+    this.url = url;
+  }
+  setRequestHeader(k: string, v: string) {
+    this.headers[k] = v;
+  }
+  send(body: FormData) {
+    this.body = body;
+    FakeXHR.server.xhrSent(this);
+  }
+  abort() {
+    this.onabort?.();
+  }
+  /** Report upload progress (bytes). */
+  progress(loaded: number, total: number) {
+    act(() => this.upload.onprogress?.({ lengthComputable: true, loaded, total }));
+  }
+  respond(res: Res) {
+    this.status = res.status;
+    this.responseText = res.body === undefined || res.body === null ? '' : JSON.stringify(res.body);
+    act(() => this.onload?.());
+  }
+  /** The server answers as it would. */
+  complete() {
+    const url = new URL(this.url, 'http://localhost');
+    this.respond(FakeXHR.server.handle({ method: this.method, path: url.pathname, query: url.searchParams, body: this.body, headers: this.headers }));
+  }
+  fail() {
+    act(() => this.onerror?.());
+  }
+}
+
+const M = '/api/messaging';
+
+/** The fake server's state and routes (the parts of the API the dashboard uses). */
+export class FakeServer {
+  conversations: Conversation[] = [];
+  messages: Message[] = [];
+  prefs: NotificationPreferences = defaultPrefs();
+  searchable: SearchResult[] = [];
+  calls: Req[] = [];
+  /** Tried first, in order; the first answer wins. */
+  handlers: Handler[] = [];
+  /** Hold uploads until the test steps them (`uploads`); otherwise they finish at once. */
+  holdUploads = false;
+  uploads: FakeXHR[] = [];
+  private nextId = 1000;
+
+  install() {
+    FakeXHR.server = this;
+    FakeSocket.all = [];
+    vi.stubGlobal('fetch', vi.fn((input: RequestInfo | URL, init?: RequestInit) => this.fetch(input, init)));
+    vi.stubGlobal('XMLHttpRequest', FakeXHR);
+    vi.stubGlobal('WebSocket', FakeSocket);
+    // jsdom has no blob: URLs.
+    let blob = 0;
+    Object.defineProperty(URL, 'createObjectURL', { value: () => `blob:photo-${++blob}`, configurable: true, writable: true });
+    Object.defineProperty(URL, 'revokeObjectURL', { value: () => {}, configurable: true, writable: true });
+    return this;
+  }
+
+  /** Requests as "METHOD /path?query", for assertions. */
+  log(): string[] {
+    return this.calls.map((c) => `${c.method} ${c.path}${c.query.toString() ? `?${c.query}` : ''}`);
+  }
+
+  on(handler: Handler) {
+    this.handlers.push(handler);
+  }
+
+  private fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
+    const url = new URL(String(input), 'http://localhost');
+    const raw = init?.body;
+    const body = typeof raw === 'string' ? JSON.parse(raw) : raw;
+    const res = this.handle({
+      method: init?.method ?? 'GET',
+      path: url.pathname,
+      query: url.searchParams,
+      body,
+      headers: (init?.headers as Record<string, string>) ?? {},
+    });
+    const text = res.body === undefined || res.body === null ? null : JSON.stringify(res.body);
+    return Promise.resolve(new Response(text, { status: res.status, headers: { 'Content-Type': 'application/json' } }));
+  }
+
+  xhrSent(x: FakeXHR) {
+    if (this.holdUploads) {
+      this.uploads.push(x);
+      return;
+    }
+    setTimeout(() => {
+      x.progress(50, 100);
+      x.progress(100, 100);
+      x.complete();
+    }, 0);
+  }
+
+  handle(req: Req): Res {
+    this.calls.push(req);
+    for (const h of this.handlers) {
+      const r = h(req);
+      if (r) return r;
+    }
+    return this.route(req);
+  }
+
+  messagesOf(conversationId: number): Message[] {
+    return this.messages.filter((m) => m.conversation_id === conversationId).sort((a, b) => a.id - b.id);
+  }
+
+  private route({ method, path, query, body }: Req): Res {
+    if (path === '/api/auth/users/me/') return { status: 200, body: meTrainer };
+    if (path === `${M}/unread-count/`) return { status: 200, body: { unread_count: 0 } };
+    if (path === `${M}/conversations/`) {
+      return { status: 200, body: { count: this.conversations.length, next: null, previous: null, results: this.conversations } };
+    }
+    if (path === '/api/users/notification-preferences/') {
+      if (method === 'PATCH') this.prefs = { ...this.prefs, ...(body as Partial<NotificationPreferences>) };
+      return { status: 200, body: this.prefs };
+    }
+    if (path === `${M}/search/`) return this.search(query);
+    let m = path.match(/^\/api\/messaging\/conversations\/(\d+)\/messages\/$/);
+    if (m) return this.history(Number(m[1]), query);
+    m = path.match(/^\/api\/messaging\/conversations\/(\d+)\/messages\/(\d+)\/$/);
+    if (m) return this.change(method, Number(m[1]), Number(m[2]), body);
+    m = path.match(/^\/api\/messaging\/conversations\/(\d+)\/send\/$/);
+    if (m) return this.send(Number(m[1]), body);
+    m = path.match(/^\/api\/messaging\/conversations\/(\d+)\/read\/$/);
+    if (m) return { status: 200, body: { conversation_id: Number(m[1]), messages_marked: 0, read_at: new Date().toISOString() } };
+    return { status: 404, body: { detail: 'Not found.' } };
+  }
+
+  private history(cid: number, q: URLSearchParams): Res {
+    const all = this.messagesOf(cid);
+    const limit = Number(q.get('limit') ?? 20);
+    const around = q.get('around');
+    const before = q.get('before');
+    const after = q.get('after');
+    if (around) {
+      const i = all.findIndex((x) => x.id === Number(around));
+      if (i < 0) return { status: 404, body: { error: 'Message not found.' } };
+      const start = Math.max(0, i - Math.floor(limit / 2));
+      const end = Math.min(all.length, start + limit);
+      return {
+        status: 200,
+        body: { results: all.slice(start, end).reverse(), has_older: start > 0, has_newer: end < all.length },
+      };
+    }
+    if (after) {
+      const newer = all.filter((x) => x.id > Number(after));
+      return { status: 200, body: { results: newer.slice(0, limit), has_more: newer.length > limit } };
+    }
+    const older = before ? all.filter((x) => x.id < Number(before)) : all;
+    const page = older.slice(Math.max(0, older.length - limit));
+    return { status: 200, body: { results: page.reverse(), has_more: older.length > limit } };
+  }
+
+  private send(cid: number, body: unknown): Res {
+    const form = body instanceof FormData ? body : null;
+    const get = (k: string) => (form ? ((form.get(k) as string | null) ?? undefined) : (body as Record<string, string>)[k]);
+    const image = form?.get('image') as File | null;
+    const content = (get('content') ?? '').trim();
+    if (!content && !image) return { status: 400, body: { error: 'Message must contain text or an image.' } };
+    const id = this.nextId++;
+    const msg: Message = {
+      id,
+      conversation_id: cid,
+      sender: { id: meTrainer.id, first_name: meTrainer.first_name, last_name: meTrainer.last_name, profile_image: null },
+      content,
+      is_read: false,
+      read_at: null,
+      created_at: new Date().toISOString(),
+      client_message_id: get('client_message_id') ?? null,
+      delivered_at: null,
+      image: image ? `http://localhost/media/${id}.png` : null,
+      image_width: image ? 640 : null,
+      image_height: image ? 480 : null,
+      thumbnail: image ? `http://localhost/media/${id}-thumb.jpg` : null,
+      edited_at: null,
+      is_deleted: false,
+    };
+    this.messages.push(msg);
+    return { status: 201, body: msg };
+  }
+
+  private change(method: string, cid: number, mid: number, body: unknown): Res {
+    const i = this.messages.findIndex((x) => x.id === mid && x.conversation_id === cid);
+    if (i < 0) return { status: 404, body: { error: 'Message not found.' } };
+    if (method === 'DELETE') {
+      this.messages[i] = { ...this.messages[i], content: '', image: null, thumbnail: null, is_deleted: true };
+      return { status: 204 };
+    }
+    if (method === 'PATCH') {
+      const content = String((body as { content?: string }).content ?? '');
+      this.messages[i] = { ...this.messages[i], content, edited_at: new Date().toISOString() };
+      return { status: 200, body: this.messages[i] };
+    }
+    return { status: 405, body: { detail: 'Method not allowed.' } };
+  }
+
+  private search(q: URLSearchParams): Res {
+    const text = (q.get('q') ?? '').trim();
+    if (Array.from(text).length < 2) return { status: 400, body: { error: 'Search query must be at least 2 characters.' } };
+    const page = Number(q.get('page') ?? 1);
+    const hits = this.searchable.filter((r) => r.content.toLowerCase().includes(text.toLowerCase()));
+    const size = 20;
+    const numPages = Math.max(1, Math.ceil(hits.length / size));
+    return {
+      status: 200,
+      body: {
+        count: hits.length,
+        num_pages: numPages,
+        page,
+        has_next: page < numPages,
+        has_previous: page > 1,
+        results: hits.slice((page - 1) * size, page * size),
+      },
+    };
+  }
+}
+
+/** Start the app logged in at `path`. */
+export function boot(path: string) {
+  localStorage.setItem('spotter.access', 'A');
+  localStorage.setItem('spotter.refresh', 'R');
+  window.history.pushState(null, '', path);
+  return render(createElement(App, { client: makeQueryClient() }));
+}
+
+/** A small PNG file (the bytes do not matter to the app, only type, size and name). */
+export function pngFile(name = 'photo.png', size = 1024, type = 'image/png'): File {
+  return new File([new Uint8Array(size)], name, { type });
+}
