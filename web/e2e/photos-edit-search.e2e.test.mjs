@@ -138,6 +138,11 @@ describe('Photos, edit and delete, search, message notifications', { timeout: 60
     const only = log(ana).locator('li.msg').last();
     await only.locator('.msg-photo img').waitFor();
     assert.equal(await only.locator('.content').count(), 0, 'image-only: no text paragraph');
+    // Ana can see it before Sam's upload has had its answer: the composer takes the next
+    // message once that answer is in (the attach button is usable again).
+    await waitUntil(() => sam.getByRole('button', { name: 'Attach a photo' }).isEnabled(), {
+      what: "Sam's composer to be free after the upload",
+    });
   });
 
   it("refuses a file that is not a photo before uploading, in the server's words", T, async () => {
@@ -151,6 +156,8 @@ describe('Photos, edit and delete, search, message notifications', { timeout: 60
     sam2 = await open(USERS.trainer, { path: `/messages/${ids.conv}` }); // Sam's second window
     await input(sam).fill('See you at 7');
     await input(sam).press('Enter');
+    // Sam's own window shows it first (the send went out), then Ana's.
+    await log(sam).getByText('See you at 7', { exact: true }).waitFor({ timeout: 10000 });
     await log(ana).getByText('See you at 7', { exact: true }).waitFor({ timeout: 10000 });
     await log(sam2).getByText('See you at 7', { exact: true }).waitFor({ timeout: 10000 });
     ids.edit = await idOf('See you at 7');

@@ -1,6 +1,6 @@
 //! # spotter-load
 //!
-//! Load generator for Spotter, built on `spotter-client`. Four scenarios, each bounded in time
+//! Load generator for Spotter, built on `spotter-client`. Five scenarios, each bounded in time
 //! and count, aimed only at loopback (127.0.0.0/8 or `localhost`), stopping by itself:
 //!
 //! - [`chat`]: trainer–trainee pairs on sockets, each side sending on a fixed (open-loop)
@@ -10,6 +10,8 @@
 //!   memory.
 //! - [`history`]: paging through a long conversation with `?before=` cursors.
 //! - [`list`]: the conversation list and unread count of a trainer with many trainees.
+//! - [`search`]: searching a long history (many conversations, a million messages) by query
+//!   kind: rare, common, no match, two characters.
 //!
 //! The `spotter-load` binary is a thin command line over these functions; the integration
 //! test calls them directly.
@@ -22,6 +24,7 @@ pub mod list;
 pub mod net;
 pub mod procfs;
 pub mod report;
+pub mod search;
 pub mod setup;
 
 pub use setup::{Setup, UsersSource};

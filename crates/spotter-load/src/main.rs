@@ -10,7 +10,8 @@ use spotter_load::history::HistoryOpts;
 use spotter_load::idle::IdleOpts;
 use spotter_load::list::ListOpts;
 use spotter_load::report::Report;
-use spotter_load::{Setup, UsersSource, chat, history, idle, list};
+use spotter_load::search::SearchOpts;
+use spotter_load::{Setup, UsersSource, chat, history, idle, list, search};
 
 /// Load generator for Spotter. Targets only loopback; every run is bounded and stops by itself.
 ///
@@ -141,6 +142,19 @@ enum Scenario {
         #[arg(long, default_value_t = 2000)]
         iterations: u32,
     },
+    /// Search over a trainer's long history: latency per query kind (rare, common, no match,
+    /// two characters).
+    Search {
+        #[arg(long, default_value_t = 500)]
+        conversations: u32,
+        #[arg(long, default_value_t = 1_000_000)]
+        messages: u32,
+        /// Searches of each kind.
+        #[arg(long, default_value_t = 500)]
+        iterations: u32,
+        #[arg(long, default_value_t = 64)]
+        seed_concurrency: usize,
+    },
 }
 
 fn secs(s: f64, what: &str) -> anyhow::Result<Duration> {
@@ -262,6 +276,20 @@ async fn run(cli: &Cli) -> anyhow::Result<Report> {
                 ..ListOpts::default()
             };
             Report::List(Box::new(list::run(&setup, &opts).await?))
+        }
+        Scenario::Search {
+            conversations,
+            messages,
+            iterations,
+            seed_concurrency,
+        } => {
+            let opts = SearchOpts {
+                conversations: *conversations,
+                messages: *messages,
+                iterations: *iterations,
+                seed_concurrency: *seed_concurrency,
+            };
+            Report::Search(Box::new(search::run(&setup, &opts).await?))
         }
     })
 }

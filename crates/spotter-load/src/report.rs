@@ -10,6 +10,7 @@ use crate::history::HistoryReport;
 use crate::idle::IdleReport;
 use crate::list::ListReport;
 use crate::procfs::Usage;
+use crate::search::SearchReport;
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "scenario", rename_all = "lowercase")]
@@ -18,6 +19,7 @@ pub enum Report {
     Idle(Box<IdleReport>),
     History(Box<HistoryReport>),
     List(Box<ListReport>),
+    Search(Box<SearchReport>),
 }
 
 fn mib(bytes: f64) -> String {
@@ -238,6 +240,24 @@ impl Report {
                 row(&mut o, "conversations/ page 1", &r.first_page);
                 row(&mut o, "conversations/ other pages", &r.other_pages);
                 row(&mut o, "unread-count/", &r.unread);
+                let _ = writeln!(o, "  errors {}", r.errors);
+                usage(&mut o, "server", &r.server);
+                machine(&mut o, &r.machine);
+            }
+            Report::Search(r) => {
+                let _ = writeln!(
+                    o,
+                    "search: {} messages over {} conversations (seeded at {:.0} msg/s)",
+                    r.options.messages, r.options.conversations, r.seed_rate
+                );
+                header(&mut o);
+                for k in &r.kinds {
+                    row(
+                        &mut o,
+                        &format!("{} \"{}\" ({})", k.kind, k.query, k.matches),
+                        &k.first_page,
+                    );
+                }
                 let _ = writeln!(o, "  errors {}", r.errors);
                 usage(&mut o, "server", &r.server);
                 machine(&mut o, &r.machine);

@@ -1,6 +1,6 @@
 //! The load generator against a real `spotter serve` (the debug binary) on a fresh SQLite data
 //! folder and a random port, with the send limit lifted: a short `chat` over the socket and
-//! over REST, and `idle` with 50 sockets. Nothing may be lost or duplicated.
+//! over REST, and `idle` with 50 sockets. Nothing may be lost or duplicated. And a small `search`.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use spotter_load::chat::{self, ChatOpts, SocketKind, Via};
 use spotter_load::idle::{self, IdleOpts};
+use spotter_load::search::{self, SearchOpts};
 use spotter_load::{Setup, UsersSource};
 
 const SECRET: &str = "load-test-secret";
@@ -167,4 +168,28 @@ async fn chat_and_idle_against_a_real_server() {
     assert_eq!(r.closed_while_held, 0);
     assert!(r.server_held.is_some());
     assert!(r.kernel_held.tcp_inuse >= 50);
+}
+
+/// `search` seeds its vocabulary and finds each kind of query as often as the model says.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn search_finds_each_kind_as_often_as_seeded() {
+    let server = Server::start();
+    let setup = server.setup();
+    let opts = SearchOpts {
+        conversations: 5,
+        messages: 300,
+        iterations: 3,
+        seed_concurrency: 8,
+    };
+    let r = search::run(&setup, &opts).await.unwrap();
+    assert_eq!(r.errors, 0);
+    for k in &r.kinds {
+        // The start messages ("Load test: hello!") match none of the queries.
+        let expected = (0..opts.messages)
+            .filter(|&i| search::text(i).to_lowercase().contains(&k.query))
+            .count();
+        assert_eq!(k.matches, expected as i64, "{}", k.kind);
+        assert_eq!(k.first_page.count, 3);
+    }
+    assert!(r.seed_rate > 0.0);
 }

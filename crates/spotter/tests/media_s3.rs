@@ -180,6 +180,7 @@ async fn round_trip(endpoint: &str) {
     assert!(media.fetch("../../etc/passwd").await.unwrap().is_none());
 
     through_the_server(&name, &http, &bucket, &credentials).await;
+    two_nodes_share_the_store(&name).await;
 }
 
 /// The whole way on S3: a Spotter configured with `SPOTTER_MEDIA_STORE=s3://…` takes a photo
@@ -248,4 +249,95 @@ async fn through_the_server(
         reqwest::get(&url).await.unwrap().status(),
         reqwest::StatusCode::NOT_FOUND
     );
+}
+
+/// The "done when", on the server side: PostgreSQL, two nodes linked through the real
+/// Redis, one S3 store. A photo sent through node A reaches a socket on node B live, node B
+/// serves its signed URL, and an edit made on B shows live on A.
+async fn two_nodes_share_the_store(name: &str) {
+    use spotter_client::ServerFrame;
+    let store = format!("s3://{name}/two-nodes");
+    let redis = std::env::var("SPOTTER_TEST_REDIS_URL")
+        .unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned());
+    let app = helpers::TestApp::spawn_with(helpers::Backend::Postgres, |c| {
+        c.media_store = Some(store);
+        c.redis_url = Some(redis);
+        c.redis_channel = format!("spotter-test:{:016x}", rand::random::<u64>());
+    })
+    .await;
+    let node = app.node().await;
+    helpers::eventually("the nodes to link through Redis", || async {
+        (app.state.bus.connected() && node.state.bus.connected()).then_some(())
+    })
+    .await;
+    let conv = app.conversation().await;
+    let trainer_b = spotter_client::Client::new(&node.url)
+        .unwrap()
+        .with_token(app.trainer.client.token().unwrap());
+    let mut on_b = helpers::live(&trainer_b, None).await;
+    let mut on_a = helpers::live(&app.trainee.client, None).await;
+    let bytes = photo();
+    let (_, m) = app
+        .trainee
+        .client
+        .send_photo(
+            conv,
+            Some("form check"),
+            spotter_client::model::Photo {
+                bytes: &bytes,
+                content_type: "image/jpeg",
+                file_name: "a.jpg",
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    let live = loop {
+        if let ServerFrame::NewMessage { message, .. } = next(&mut on_b).await
+            && message.id == m.id
+        {
+            break message;
+        }
+    };
+    // Node B serves the file node A stored: the store and the signing key are shared.
+    let url = live.image.clone().unwrap();
+    let on_node_b = format!(
+        "{}{}",
+        node.url.trim_end_matches('/'),
+        &url[url.find("/media/").unwrap()..]
+    );
+    let served = reqwest::get(&on_node_b).await.unwrap();
+    assert_eq!(served.status(), reqwest::StatusCode::OK);
+    // The trainee edits their caption through node B's REST; their socket on A sees it.
+    let trainee_b = spotter_client::Client::new(&node.url)
+        .unwrap()
+        .with_token(app.trainee.client.token().unwrap());
+    trainee_b
+        .edit_message(conv, m.id, "form check, side view")
+        .await
+        .unwrap();
+    loop {
+        if let ServerFrame::MessageEdited {
+            message_id,
+            content,
+            ..
+        } = next(&mut on_a).await
+            && message_id == m.id
+        {
+            assert_eq!(content, "form check, side view");
+            break;
+        }
+    }
+    let found = trainer_b.search("side view", 1, None).await.unwrap();
+    assert_eq!(found.results[0].message_id, m.id);
+    assert!(found.results[0].image_url.is_some());
+    node.stop().await;
+}
+
+/// The next frame of a socket (10 s at most: a frame normally comes in milliseconds).
+async fn next(sock: &mut spotter_client::Socket) -> spotter_client::ServerFrame {
+    match tokio::time::timeout(Duration::from_secs(10), sock.next()).await {
+        Ok(Some(spotter_client::Incoming::Frame(f))) => f,
+        other => panic!("no frame: {other:?}"),
+    }
 }
