@@ -247,8 +247,11 @@ impl Report {
             Report::Search(r) => {
                 let _ = writeln!(
                     o,
-                    "search: {} messages over {} conversations (seeded at {:.0} msg/s)",
-                    r.options.messages, r.options.conversations, r.seed_rate
+                    "search: {} messages over {} conversations (seeded at {:.0} msg/s; index caught up {:.1} s later)",
+                    r.options.messages,
+                    r.options.conversations,
+                    r.seed_rate,
+                    r.index_catch_up_seconds
                 );
                 header(&mut o);
                 for k in &r.kinds {

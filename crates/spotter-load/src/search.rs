@@ -110,6 +110,9 @@ pub struct SearchReport {
     pub options: SearchOpts,
     /// Messages stored a second while seeding.
     pub seed_rate: f64,
+    /// Seconds after seeding until the search index had every message (SQLite indexes in the
+    /// background; 0 on PostgreSQL, whose index is written with each message).
+    pub index_catch_up_seconds: f64,
     pub kinds: Vec<KindReport>,
     pub errors: u64,
     pub server: Usage,
@@ -158,6 +161,10 @@ pub async fn run(setup: &Setup, opts: &SearchOpts) -> anyhow::Result<SearchRepor
         }
     }
     let seed_rate = f64::from(seeded) / started.elapsed().as_secs_f64();
+    // SQLite indexes in the background: measure the steady state, once it has caught up.
+    let catch_up = Instant::now();
+    wait_for_index(setup).await?;
+    let index_catch_up_seconds = catch_up.elapsed().as_secs_f64();
 
     let http = reqwest::Client::new();
     let timed = |query: &str| {
@@ -202,11 +209,36 @@ pub async fn run(setup: &Setup, opts: &SearchOpts) -> anyhow::Result<SearchRepor
     Ok(SearchReport {
         options: opts.clone(),
         seed_rate,
+        index_catch_up_seconds,
         kinds,
         errors,
         server,
         machine,
     })
+}
+
+/// Until the server's `/metrics` says no message waits to be indexed (a server without the
+/// gauge has none waiting).
+async fn wait_for_index(setup: &Setup) -> anyhow::Result<()> {
+    let url = setup.url.join("metrics")?;
+    let gauge = "spotter_search_index_behind_messages";
+    let deadline = Instant::now() + std::time::Duration::from_secs(1800);
+    loop {
+        let text = reqwest::get(url.clone()).await?.text().await?;
+        let behind = text
+            .lines()
+            .find(|l| l.starts_with(gauge))
+            .and_then(|l| l.split_whitespace().last())
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0);
+        if behind == 0.0 {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            bail!("the search index is still {behind} messages behind");
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
 }
 
 #[cfg(test)]

@@ -21,6 +21,8 @@ pub const SOCKETS_CLOSED_SLOW: &str = "spotter_sockets_closed_slow_total";
 pub const PUSH_LAST_ROUND: &str = "spotter_push_last_round_timestamp_seconds";
 /// Rate-limit checks that could not reach Redis and were decided by this node alone.
 pub const RATELIMIT_FAIL_OPEN: &str = "spotter_ratelimit_redis_failures_total";
+/// SQLite: messages stored but not in the search index yet (searched without it meanwhile).
+pub const SEARCH_INDEX_BEHIND: &str = "spotter_search_index_behind_messages";
 
 const BUCKETS: &[f64] = &[
     0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,

@@ -12,20 +12,28 @@ ALTER TABLE messages ADD COLUMN edited_at INTEGER;
 ALTER TABLE messages ADD COLUMN deleted_at INTEGER;
 
 -- Substring search (case-insensitive) served by a trigram index instead of a table scan. An
--- external-content table: the text lives once, in `messages`; triggers keep the index in step,
--- so an edit or a delete (content cleared) is searchable, or not, in the same transaction.
+-- external-content table: the text lives once, in `messages`. Indexing a message costs about
+-- ten times storing it, so it is not done in the send's transaction: the writer indexes new
+-- messages in batches when no write waits (store/sqlite/pool.rs), and `search_progress` says
+-- how far it got; a search reads the index up to there and the few newer messages directly.
 CREATE VIRTUAL TABLE messages_search USING fts5(
     content, content = 'messages', content_rowid = 'id', tokenize = 'trigram'
 );
-INSERT INTO messages_search (messages_search) VALUES ('rebuild');
-CREATE TRIGGER messages_search_insert AFTER INSERT ON messages BEGIN
-    INSERT INTO messages_search (rowid, content) VALUES (new.id, new.content);
-END;
-CREATE TRIGGER messages_search_update AFTER UPDATE OF content ON messages BEGIN
+CREATE TABLE search_progress (
+    id            INTEGER PRIMARY KEY CHECK (id = 1),
+    -- Every message with an id up to this one is in the index.
+    indexed_up_to INTEGER NOT NULL
+);
+INSERT INTO search_progress (id, indexed_up_to) VALUES (1, 0);
+-- An edit or a delete (content cleared) of an indexed message updates the index in its own
+-- transaction; a message not indexed yet is indexed as it is when its turn comes.
+CREATE TRIGGER messages_search_update AFTER UPDATE OF content ON messages
+WHEN old.id <= (SELECT indexed_up_to FROM search_progress) BEGIN
     INSERT INTO messages_search (messages_search, rowid, content) VALUES ('delete', old.id, old.content);
     INSERT INTO messages_search (rowid, content) VALUES (new.id, new.content);
 END;
-CREATE TRIGGER messages_search_delete AFTER DELETE ON messages BEGIN
+CREATE TRIGGER messages_search_delete AFTER DELETE ON messages
+WHEN old.id <= (SELECT indexed_up_to FROM search_progress) BEGIN
     INSERT INTO messages_search (messages_search, rowid, content) VALUES ('delete', old.id, old.content);
 END;
 

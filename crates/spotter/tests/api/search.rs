@@ -307,3 +307,34 @@ async fn a_result_opens_in_place_with_around(app: TestApp) {
         )
     );
 }
+
+/// SQLite indexes new messages in the background, when its writer is idle: the index catches
+/// up with every message, and searches find the same before and after.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_indexes_new_messages_when_its_writer_is_idle() {
+    let app = TestApp::spawn(crate::helpers::Backend::Sqlite).await;
+    let conv = app.conversation().await;
+    for i in 0..25 {
+        app.trainee
+            .client
+            .send(conv, &format!("tempo squat {i}"), None)
+            .await
+            .unwrap();
+    }
+    let newest = app.column("SELECT max(id) FROM messages").await;
+    crate::helpers::eventually("the search index to catch up", || async {
+        let indexed = app
+            .column("SELECT indexed_up_to FROM search_progress")
+            .await;
+        (indexed == newest).then_some(())
+    })
+    .await;
+    let found = app
+        .trainer
+        .client
+        .search("tempo squat", 1, Some(conv))
+        .await
+        .unwrap();
+    assert_eq!(found.count, 25);
+    assert_eq!(found.results[0].content, "tempo squat 24");
+}

@@ -42,7 +42,7 @@ impl SqliteStore {
             // Each connection would have its own, invisible to the others.
             anyhow::bail!("SQLite needs a database file, not an in-memory database");
         }
-        let pool = Pool::open(Path::new(path), migrate)
+        let pool = Pool::open(Path::new(path), migrate, search::index_some)
             .with_context(|| format!("opening the SQLite database {path}"))?;
         Ok(Self { pool })
     }
@@ -50,7 +50,7 @@ impl SqliteStore {
 
 /// Applies pending migrations. A database made by an earlier Spotter, whose migrations sqlx
 /// recorded in `_sqlx_migrations`, is taken over at the version sqlx reached.
-fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
+pub(super) fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     let sqlx_table: bool = conn.query_row(
         "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE name = '_sqlx_migrations')",

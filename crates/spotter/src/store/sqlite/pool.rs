@@ -42,6 +42,8 @@ struct Job {
 }
 
 type Run = Box<dyn FnOnce(Result<&Connection>) -> (bool, Answer) + Send>;
+/// One bounded step of background work in the writer's transaction; whether more is left.
+pub type Idle = fn(&Connection) -> rusqlite::Result<bool>;
 type Answer = Box<dyn FnOnce(Result<()>) + Send>;
 
 pub struct Pool {
@@ -53,9 +55,12 @@ pub struct Pool {
 impl Pool {
     /// Opens the database at `path` (created if absent) with `migrate` applied on the writer
     /// connection first.
+    /// `idle` is background work the writer does in transactions of its own while no write
+    /// waits, a bounded step at a time (it says whether more is left): search indexing.
     pub fn open(
         path: &Path,
         migrate: impl FnOnce(&mut Connection) -> anyhow::Result<()>,
+        idle: Idle,
     ) -> anyhow::Result<Self> {
         let mut writer = connect(path, false).map_err(anyhow::Error::new)?;
         migrate(&mut writer)?;
@@ -64,7 +69,7 @@ impl Pool {
         let (tx, rx) = mpsc::channel::<Job>();
         std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || write_loop(&writer, &rx))?;
+            .spawn(move || write_loop(&writer, &rx, idle))?;
         Ok(Self {
             path: path.to_owned(),
             idle: Mutex::new(vec![reader]),
@@ -140,10 +145,26 @@ impl Pool {
     }
 }
 
-/// The writer thread: until every sender is gone, commit the waiting jobs group by group.
-fn write_loop(conn: &Connection, jobs: &mpsc::Receiver<Job>) {
+/// The writer thread: until every sender is gone, commit the waiting jobs group by group; when
+/// none waits, do a step of the idle work (writes always go first: a write that arrives meanwhile
+/// waits one bounded step at most).
+fn write_loop(conn: &Connection, jobs: &mpsc::Receiver<Job>, idle: Idle) {
     let mut group = Vec::with_capacity(64);
-    while let Ok(first) = jobs.recv() {
+    // At start, whatever the last run left undone.
+    let mut idle_work = true;
+    loop {
+        let first = match jobs.try_recv() {
+            Ok(job) => job,
+            Err(mpsc::TryRecvError::Empty) if idle_work => {
+                idle_work = idle_step(conn, idle);
+                continue;
+            }
+            Err(mpsc::TryRecvError::Empty) => match jobs.recv() {
+                Ok(job) => job,
+                Err(_) => return,
+            },
+            Err(mpsc::TryRecvError::Disconnected) => return,
+        };
         group.push(first);
         while group.len() < MAX_GROUP {
             match jobs.try_recv() {
@@ -152,7 +173,29 @@ fn write_loop(conn: &Connection, jobs: &mpsc::Receiver<Job>) {
             }
         }
         commit_group(conn, std::mem::take(&mut group));
+        idle_work = true;
     }
+}
+
+/// One step of idle work in a transaction of its own, without an fsync of its own: what it
+/// writes can be derived again (a step lost to a power cut is redone from where the database
+/// says it got). Whether more is left; a failure is logged and the work waits for the next
+/// write.
+fn idle_step(conn: &Connection, idle: Idle) -> bool {
+    let _ = run(conn, "PRAGMA synchronous = NORMAL");
+    let step = run(conn, "BEGIN IMMEDIATE")
+        .and_then(|()| idle(conn).map_err(to_store))
+        .and_then(|more| run(conn, "COMMIT").map(|()| more));
+    let more = match step {
+        Ok(more) => more,
+        Err(e) => {
+            tracing::warn!(error = %e, "SQLite background work failed");
+            let _ = conn.execute_batch("ROLLBACK");
+            false
+        }
+    };
+    let _ = run(conn, "PRAGMA synchronous = FULL");
+    more
 }
 
 /// One transaction for the whole group, a savepoint per job; every job is answered with the
@@ -248,13 +291,17 @@ mod tests {
 
     fn pool() -> (tempfile::TempDir, Pool) {
         let dir = tempfile::tempdir().expect("tempdir");
-        let pool = Pool::open(&dir.path().join("p.db"), |c| {
-            c.execute_batch(
-                "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT UNIQUE);
+        let pool = Pool::open(
+            &dir.path().join("p.db"),
+            |c| {
+                c.execute_batch(
+                    "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT UNIQUE);
                  INSERT INTO t (v) VALUES ('a'), ('b'), ('c');",
-            )?;
-            Ok(())
-        })
+                )?;
+                Ok(())
+            },
+            |_| Ok(false),
+        )
         .expect("open");
         (dir, pool)
     }
