@@ -332,6 +332,16 @@ impl Messaging {
         self.limit.check(actor.id()).await?;
         let text = search::query(actor, q)?;
         let mut page = search::page_number(page);
+        if text.contains('\0') {
+            // No stored text holds NUL (every text field refuses it), and PostgreSQL cannot
+            // even be asked: nothing matches.
+            return Ok(search::Found {
+                hits: Vec::new(),
+                count: 0,
+                num_pages: 1,
+                page: 1,
+            });
+        }
         let mut query = search::store_query(actor, text, conversation, page);
         let (mut hits, mut count) = self.store.search(query.clone()).await?;
         let num_pages = search::num_pages(count);

@@ -60,6 +60,9 @@ async fn search_validates_the_query_in_the_contracts_order(app: TestApp) {
         get(c, "q=ab&conversation_id=x").await.0,
         StatusCode::BAD_REQUEST
     );
+    // NUL matches nothing (no stored text holds one), on PostgreSQL too.
+    let (status, body) = get(c, "q=a%00b&page=3").await;
+    assert_eq!((status, &body["count"]), (StatusCode::OK, &json!(0)));
 }
 
 async fn search_finds_substrings_case_insensitively_and_literally(app: TestApp) {
