@@ -113,17 +113,7 @@ impl Client {
         body: Option<&Value>,
     ) -> Result<(StatusCode, T)> {
         let raw = self.raw(method, path, body).await?;
-        if !raw.status.is_success() {
-            return Err(Error::Api {
-                status: raw.status,
-                body: raw.body,
-            });
-        }
-        let value = serde_json::from_value(raw.body.clone()).map_err(|e| Error::Api {
-            status: raw.status,
-            body: json!({"client_decode_error": e.to_string(), "body": raw.body}),
-        })?;
-        Ok((raw.status, value))
+        answer(raw.status, raw.body)
     }
 
     pub async fn login(&self, email: &str, password: &str) -> Result<Tokens> {
@@ -279,15 +269,10 @@ impl Client {
         let resp = req.send().await?;
         let status = resp.status();
         let bytes = resp.bytes().await?;
-        let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        if !status.is_success() {
-            return Err(Error::Api { status, body });
-        }
-        let value = serde_json::from_value(body.clone()).map_err(|e| Error::Api {
+        answer(
             status,
-            body: json!({"client_decode_error": e.to_string(), "body": body}),
-        })?;
-        Ok((status, value))
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        )
     }
 
     /// Sends a photo (with an optional caption) as a multipart form.
@@ -523,4 +508,16 @@ impl Client {
             })
         }
     }
+}
+
+/// A 2xx answer's body as `T`; any other status is [`Error::Api`] with the body as sent.
+fn answer<T: DeserializeOwned>(status: StatusCode, body: Value) -> Result<(StatusCode, T)> {
+    if !status.is_success() {
+        return Err(Error::Api { status, body });
+    }
+    let value = serde_json::from_value(body.clone()).map_err(|e| Error::Api {
+        status,
+        body: json!({"client_decode_error": e.to_string(), "body": body}),
+    })?;
+    Ok((status, value))
 }

@@ -6,7 +6,6 @@
 
 use anyhow::bail;
 use serde::Serialize;
-use tokio::time::Instant;
 
 use crate::hist::{Hist, Summary};
 use crate::procfs::{self, Usage};
@@ -96,22 +95,8 @@ pub async fn run(setup: &Setup, opts: &ListOpts) -> anyhow::Result<ListReport> {
     let http = reqwest::Client::new();
     let token = tokens[0].clone();
     let timed = |path: String| {
-        let req = setup
-            .url
-            .join(&path)
-            .map(|u| http.get(u).bearer_auth(&token));
-        async move {
-            let req = req?;
-            let t = Instant::now();
-            let resp = req.send().await?;
-            let status = resp.status();
-            let body = resp.bytes().await?;
-            let took = t.elapsed();
-            if !status.is_success() {
-                bail!("HTTP {status}");
-            }
-            anyhow::Ok((took, serde_json::from_slice::<serde_json::Value>(&body)?))
-        }
+        let (http, token) = (&http, &token);
+        async move { setup::timed_get(http, &setup.url, &path, token).await }
     };
 
     let (_, first) = timed("api/messaging/conversations/".into()).await?;

@@ -168,22 +168,9 @@ pub async fn run(setup: &Setup, opts: &SearchOpts) -> anyhow::Result<SearchRepor
 
     let http = reqwest::Client::new();
     let timed = |query: &str| {
-        let req = setup
-            .url
-            .join(&format!("api/messaging/search/?q={query}"))
-            .map(|u| http.get(u).bearer_auth(&token));
-        async move {
-            let req = req?;
-            let t = Instant::now();
-            let resp = req.send().await?;
-            let status = resp.status();
-            let body = resp.bytes().await?;
-            let took = t.elapsed();
-            if !status.is_success() {
-                bail!("HTTP {status}");
-            }
-            anyhow::Ok((took, serde_json::from_slice::<serde_json::Value>(&body)?))
-        }
+        let path = format!("api/messaging/search/?q={query}");
+        let (http, token) = (&http, &token);
+        async move { setup::timed_get(http, &setup.url, &path, token).await }
     };
     let window = procfs::Window::start(setup.server_pid);
     let mut kinds = Vec::new();

@@ -337,6 +337,26 @@ pub async fn start_conversations(
     .await
 }
 
+/// A GET of `path` with `token`, timed from the request to the last body byte (decoding comes
+/// after the clock stops); a status other than 2xx is an error.
+pub async fn timed_get(
+    http: &reqwest::Client,
+    base: &url::Url,
+    path: &str,
+    token: &str,
+) -> anyhow::Result<(Duration, serde_json::Value)> {
+    let req = http.get(base.join(path)?).bearer_auth(token);
+    let t = tokio::time::Instant::now();
+    let resp = req.send().await?;
+    let status = resp.status();
+    let body = resp.bytes().await?;
+    let took = t.elapsed();
+    if !status.is_success() {
+        bail!("HTTP {status}");
+    }
+    Ok((took, serde_json::from_slice(&body)?))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
