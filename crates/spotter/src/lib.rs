@@ -32,6 +32,7 @@ pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod http;
+pub mod import;
 pub mod media;
 pub mod metrics;
 pub mod push;

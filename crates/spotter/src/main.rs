@@ -41,6 +41,35 @@ enum Command {
         #[command(subcommand)]
         command: PushCommand,
     },
+    /// Import from another platform.
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Copy the original platform's users, conversations, messages, images, devices and
+    /// notification switches into Spotter's database, keeping every id. Run it again to copy
+    /// only what changed there since. It never writes to the original's database.
+    Original {
+        #[command(flatten)]
+        config: Config,
+        /// The original's PostgreSQL URL (read-only use).
+        #[arg(long = "from", value_name = "POSTGRES_URL")]
+        from: String,
+        /// The original's media folder (`MEDIA_ROOT`, with `message_images/` in it).
+        #[arg(long, value_name = "DIR")]
+        media_dir: Option<std::path::PathBuf>,
+        /// Read and report what would change; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Spotter's own new rows get ids above the original's highest plus this, so rows the
+        /// original still creates before the switch never collide with Spotter's.
+        #[arg(long, default_value_t = 1_000_000)]
+        id_margin: i64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -64,7 +93,7 @@ enum UserCommand {
         email: String,
         #[arg(long)]
         password: String,
-        #[arg(long, value_parser = ["admin", "trainer", "trainee"])]
+        #[arg(long, value_parser = ["admin", "trainer", "trainee", "ambassador"])]
         role: String,
         #[arg(long, default_value = "")]
         first_name: String,
@@ -120,6 +149,28 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::User { command } => user(command).await,
+        Command::Import {
+            command:
+                ImportCommand::Original {
+                    config,
+                    from,
+                    media_dir,
+                    dry_run,
+                    id_margin,
+                },
+        } => {
+            use std::io::IsTerminal;
+            let options = spotter::import::Options {
+                from,
+                media_dir,
+                dry_run,
+                id_margin,
+                progress: std::io::stderr().is_terminal(),
+            };
+            let summary = spotter::import::run(config, options).await?;
+            print!("{summary}");
+            Ok(())
+        }
         Command::Push {
             command: PushCommand::Test { config, email },
         } => {

@@ -230,7 +230,7 @@ impl Accounts {
                 Some(u) if u.role == Role::Trainer => u,
                 _ => return Err(Error::NotFound),
             },
-            Role::Trainee => return Err(Error::NotPermitted),
+            Role::Trainee | Role::Ambassador => return Err(Error::NotPermitted),
         };
         if !user.is_active {
             return Err(Error::NotFound);

@@ -9,14 +9,23 @@ pub enum Role {
     Admin,
     Trainer,
     Trainee,
+    /// The original platform's referral partners, adopted with it: they log in but take no part
+    /// in messaging.
+    Ambassador,
 }
 
 impl Role {
+    /// Whether this role takes part in conversations.
+    pub fn messages(self) -> bool {
+        matches!(self, Self::Trainer | Self::Trainee)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Admin => "admin",
             Self::Trainer => "trainer",
             Self::Trainee => "trainee",
+            Self::Ambassador => "ambassador",
         }
     }
 
@@ -25,6 +34,7 @@ impl Role {
             "admin" => Some(Self::Admin),
             "trainer" => Some(Self::Trainer),
             "trainee" => Some(Self::Trainee),
+            "ambassador" => Some(Self::Ambassador),
             _ => None,
         }
     }

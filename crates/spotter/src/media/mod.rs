@@ -247,6 +247,16 @@ impl Media {
         })
     }
 
+    /// Stores an image that comes from elsewhere (`spotter import original`): its type told by
+    /// its bytes, then the same checks, cleaning and thumbnail as an upload's.
+    pub async fn put_imported(&self, bytes: Bytes) -> Result<StoredImage, ImageError> {
+        let kind = [ImageKind::Jpeg, ImageKind::Png, ImageKind::WebP]
+            .into_iter()
+            .find(|k| k.has_magic(&bytes))
+            .ok_or(ImageError::UnsupportedType)?;
+        self.put_image(kind.content_type(), bytes).await
+    }
+
     /// Removes an image and its thumbnail (best effort: a failure is logged and counted in
     /// [`REMOVE_FAILURES`], never returned). Absent files are not a failure.
     pub async fn remove(&self, image_key: &str, thumbnail_key: Option<&str>) {

@@ -8,7 +8,7 @@
 //!
 //! Each backend has its own SQL, its own migrations (`migrations/sqlite`, `migrations/postgres`)
 //! and maps its rows once. The seam is a trait per concern ([`Accounts`], [`Conversations`],
-//! [`Messages`], [`Search`], [`Preferences`], [`Appends`], [`Outbox`],
+//! [`Messages`], [`Search`], [`Preferences`], [`Appends`], [`Outbox`], [`Import`],
 //! [`Database`]): every operation the rest of Spotter
 //! needs, each implemented by both backends in the module of that concern. [`Store`] is what
 //! the rest holds: an enum over the two (static dispatch, no boxed futures, no generic
@@ -230,6 +230,31 @@ seam! {
         fn push_depth(&self) -> Result<QueueDepth>;
     }
 
+    /// `spotter import original`'s reads and writes (the rules are `import`'s): each write is
+    /// one transaction, and records what it imported in `import_rows`.
+    trait Import {
+        /// Whether the schema has the import's tables (an older database a dry run reads: no).
+        fn import_ready(&self) -> Result<bool>;
+        /// What earlier runs imported of `kind` whose parent lies in `parents` (inclusive).
+        fn imported(&self, kind: ImportKind, parents: (i64, i64)) -> Result<Vec<ImportedRow>>;
+        /// Inserts or updates users, their trainers aside ([`Import::import_trainers`]).
+        fn import_users(&self, rows: Vec<ImportUser>) -> Result<()>;
+        /// Sets imported users' trainers (once every user is in: a trainer may come later).
+        fn import_trainers(&self, rows: Vec<(UserId, Option<UserId>)>) -> Result<()>;
+        fn import_conversations(&self, rows: Vec<ImportConversation>) -> Result<()>;
+        /// Inserts (appended in order) or updates messages; the images no message has any
+        /// more, for the media store to remove.
+        fn import_messages(&self, rows: Vec<ImportMessage>) -> Result<Vec<Image>>;
+        /// Inserts or updates devices; those skipped because another device has the token.
+        fn import_devices(&self, rows: Vec<ImportDevice>) -> Result<Vec<DeviceId>>;
+        fn import_preferences(&self, rows: Vec<ImportPreferences>, now: Micros) -> Result<()>;
+        /// Removes imported rows the original no longer has (with what depends on them); the
+        /// images no message has any more.
+        fn import_remove(&self, kind: ImportKind, ids: Vec<i64>) -> Result<Vec<Image>>;
+        /// Recounts the touched conversations, moves the id sequences on, records the run.
+        fn import_finish(&self, finish: ImportFinish) -> Result<()>;
+    }
+
     /// The database itself.
     trait Database {
         /// A trivial query: does the database answer?
@@ -292,6 +317,29 @@ impl Store {
         let backend = Arc::new(backend);
         let commit = commit::Committer::spawn(Dispatch(backend.clone()), clock, events).await;
         Ok(Self { backend, commit })
+    }
+
+    /// Opens an existing database as it is, to read: no migration, no background work, nothing
+    /// written (`spotter import original --dry-run`). `None` when a SQLite file is not there.
+    pub async fn open_existing(url: &str, clock: Clock) -> anyhow::Result<Option<Self>> {
+        let backend = if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Backend::Postgres(postgres::PgStore::connect_as_is(url).await?)
+        } else if let Some(path) = url.strip_prefix("sqlite:") {
+            match sqlite::SqliteStore::open_as_is(path)? {
+                Some(store) => Backend::Sqlite(store),
+                None => return Ok(None),
+            }
+        } else {
+            anyhow::bail!("unsupported database URL (want sqlite://… or postgres://…)");
+        };
+        struct Nowhere;
+        impl crate::domain::events::Publish for Nowhere {
+            fn publish(&self, _: crate::domain::events::Event) {}
+        }
+        let backend = Arc::new(backend);
+        let commit =
+            commit::Committer::spawn(Dispatch(backend.clone()), clock, Arc::new(Nowhere)).await;
+        Ok(Some(Self { backend, commit }))
     }
 
     /// Stores one send with the next group commit; returns once it is durable (and, if new,

@@ -3,7 +3,8 @@
 use crate::clock::Micros;
 use crate::domain::input::{ClientMessageId, MessageBody};
 use crate::domain::model::{
-    ConversationId, ConversationRef, Device, Image, MessageId, Platform, Role, Sender, UserId,
+    ConversationId, ConversationRef, Device, DeviceId, Image, MessageId, Platform, Role, Sender,
+    UserId,
 };
 use crate::domain::plan::{Append, Appended};
 
@@ -282,4 +283,149 @@ impl NotificationPrefs {
     pub fn new_message(&self) -> bool {
         self.0[9]
     }
+}
+
+/// What `spotter import original` keeps track of, per kind of row it copies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ImportKind {
+    User,
+    Conversation,
+    Message,
+    Device,
+    /// Keyed by the user.
+    Preferences,
+}
+
+impl ImportKind {
+    pub const ALL: [ImportKind; 5] = [
+        Self::User,
+        Self::Conversation,
+        Self::Message,
+        Self::Device,
+        Self::Preferences,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::User => "user",
+            Self::Conversation => "conversation",
+            Self::Message => "message",
+            Self::Device => "device",
+            Self::Preferences => "preferences",
+        }
+    }
+}
+
+/// A row as an earlier run imported it: the fingerprint of the original's row then.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportedRow {
+    pub id: i64,
+    /// A message's conversation; 0 for the other kinds.
+    pub parent: i64,
+    pub fingerprint: i64,
+    /// A message's image as the original named it.
+    pub media: Option<String>,
+}
+
+/// Whether a row is new to Spotter or replaces what an earlier run imported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportAction {
+    Insert,
+    Update,
+}
+
+/// A user as the original has it (ids kept).
+#[derive(Debug, Clone)]
+pub struct ImportUser {
+    pub action: ImportAction,
+    pub id: UserId,
+    /// As stored there, case included.
+    pub email: String,
+    pub password_hash: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub role: Role,
+    pub deactivated_at: Option<Micros>,
+    pub created_at: Micros,
+    pub fingerprint: i64,
+}
+
+/// A conversation as the original has it; its counters and preview are Spotter's, computed
+/// from its messages when the run finishes ([`ImportFinish`]).
+#[derive(Debug, Clone)]
+pub struct ImportConversation {
+    pub action: ImportAction,
+    pub id: ConversationId,
+    pub trainer_id: UserId,
+    /// `None`: the trainee's account was deleted.
+    pub trainee_id: Option<UserId>,
+    pub archived_at: Option<Micros>,
+    pub created_at: Micros,
+    pub last_message_at: Option<Micros>,
+    pub fingerprint: i64,
+}
+
+/// What happens to a message's image when it is imported.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImportImage {
+    /// The same file as the last run: what Spotter holds stays.
+    Keep,
+    /// A new file (stored already), or none (`None`): what Spotter held is replaced.
+    Set(Option<Image>),
+}
+
+/// A message as the original has it. New ones are appended to their conversation in the
+/// original's order (`created_at`, then id): a batch holds them in that order.
+#[derive(Debug, Clone)]
+pub struct ImportMessage {
+    pub action: ImportAction,
+    pub id: MessageId,
+    pub conversation_id: ConversationId,
+    /// `None`: the author's account is gone.
+    pub sender_id: Option<UserId>,
+    pub content: String,
+    pub image: ImportImage,
+    /// The original's file name of the image (kept to recognise it next run).
+    pub media: Option<String>,
+    pub created_at: Micros,
+    pub read_at: Option<Micros>,
+    pub edited_at: Option<Micros>,
+    pub deleted_at: Option<Micros>,
+    pub fingerprint: i64,
+}
+
+/// A push device as the original has it (FCM tokens).
+#[derive(Debug, Clone)]
+pub struct ImportDevice {
+    pub action: ImportAction,
+    pub id: DeviceId,
+    pub user_id: UserId,
+    pub platform: Platform,
+    pub token: String,
+    pub created_at: Micros,
+    pub deactivated_at: Option<Micros>,
+    pub fingerprint: i64,
+}
+
+/// A user's notification switches as the original has them.
+#[derive(Debug, Clone)]
+pub struct ImportPreferences {
+    pub action: ImportAction,
+    pub user_id: UserId,
+    pub prefs: NotificationPrefs,
+    pub fingerprint: i64,
+}
+
+/// The end of a run that wrote: counters and previews of the conversations it touched, ids
+/// moved past the original's, and the run's record.
+#[derive(Debug, Clone)]
+pub struct ImportFinish {
+    pub touched: Vec<ConversationId>,
+    /// The lowest id Spotter may give next, per table (`users`, `conversations`, `messages`,
+    /// `devices`).
+    pub next_ids: Vec<(&'static str, i64)>,
+    pub source: String,
+    pub started_at: Micros,
+    pub finished_at: Micros,
+    pub summary: String,
 }

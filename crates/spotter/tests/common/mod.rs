@@ -15,7 +15,7 @@ mod wait;
 #[allow(unused_imports)]
 pub use app::{Node, Person, TestApp, spawn_node};
 #[allow(unused_imports)]
-pub use db::{Backend, pg_url};
+pub use db::{Backend, PgSchema, fresh_pg_schema, pg_url};
 #[allow(unused_imports)]
 pub use wait::{eventually, live, quiet, round_trip};
 

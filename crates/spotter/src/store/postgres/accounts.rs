@@ -47,12 +47,16 @@ impl Accounts for PgStore {
         Ok(row.as_ref().map(user_row).transpose()?)
     }
 
+    /// Matched without regard to case: Spotter stores its own addresses lower-cased, and keeps
+    /// imported ones as the original stored them. Should two differ only in case, the exact one
+    /// wins.
     async fn login_record(&self, email: &str) -> Result<Option<(User, String)>> {
         let pool = &self.pool;
         const SQL: &str = "SELECT id, email, first_name, last_name, role, parent_trainer_id, \
-            profile_image, deactivated_at, created_at, password_hash FROM users WHERE email = $1";
+            profile_image, deactivated_at, created_at, password_hash FROM users \
+            WHERE lower(email) = lower($1) ORDER BY email = $1 DESC, id LIMIT 1";
         let row = sqlx::query(SQL)
-            .bind(email.trim().to_lowercase())
+            .bind(email.trim())
             .fetch_optional(pool)
             .await?;
         let record = |r: &PgRow| -> sqlx::Result<(User, String)> {

@@ -7,6 +7,7 @@ mod accounts;
 mod append;
 mod conversations;
 mod convert;
+mod import;
 mod messages;
 mod outbox;
 mod preferences;
@@ -26,7 +27,7 @@ use super::{Database, Result};
 const WRITERS: usize = 4;
 
 /// The schema, one migration a file, recorded by sqlx's migrator in `_sqlx_migrations`.
-const MIGRATIONS: [(i64, &str, &str); 3] = [
+const MIGRATIONS: [(i64, &str, &str); 4] = [
     (
         1,
         "initial",
@@ -41,6 +42,11 @@ const MIGRATIONS: [(i64, &str, &str); 3] = [
         3,
         "part_c",
         include_str!("../../../migrations/postgres/0003_part_c.sql"),
+    ),
+    (
+        5,
+        "import",
+        include_str!("../../../migrations/postgres/0005_import.sql"),
     ),
 ];
 
@@ -73,6 +79,19 @@ impl PgStore {
             .run(&pool)
             .await
             .context("applying migrations")?;
+        Ok(Self { pool })
+    }
+}
+
+impl PgStore {
+    /// Connects without migrating (to read a database as it is).
+    pub async fn connect_as_is(url: &str) -> anyhow::Result<Self> {
+        let pool = PgPoolOptions::new()
+            .max_connections(2)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect(url)
+            .await
+            .context("connecting to PostgreSQL")?;
         Ok(Self { pool })
     }
 }

@@ -46,13 +46,22 @@ impl Accounts for SqliteStore {
         })
     }
 
+    /// Matched without regard to case: Spotter stores its own addresses lower-cased, and keeps
+    /// imported ones as the original stored them (SQLite's `lower` folds ASCII only, hence the
+    /// second, fully lower-cased form). Should two differ only in case, the exact one wins.
     async fn login_record(&self, email: &str) -> Result<Option<(User, String)>> {
-        let email = email.trim().to_lowercase();
+        let exact = email.trim();
+        let args = (
+            exact.to_ascii_lowercase(),
+            exact.to_owned(),
+            exact.to_lowercase(),
+        );
         self.pool.read(|c| {
             c.prepare_cached(&format!(
-                "SELECT {USER_COLUMNS}, password_hash FROM users WHERE email = ?1"
+                "SELECT {USER_COLUMNS}, password_hash FROM users \
+                 WHERE lower(email) = ?1 OR email = ?3 ORDER BY email = ?2 DESC, id LIMIT 1"
             ))?
-            .query_row([email], |r| Ok((user_row(r)?, r.get(9)?)))
+            .query_row(args, |r| Ok((user_row(r)?, r.get(9)?)))
             .optional()
         })
     }

@@ -6,6 +6,7 @@ mod accounts;
 mod append;
 mod conversations;
 pub(crate) mod convert;
+mod import;
 mod messages;
 mod outbox;
 mod pool;
@@ -26,6 +27,7 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("../../../migrations/sqlite/0001_initial.sql")),
     M::up(include_str!("../../../migrations/sqlite/0002_push.sql")),
     M::up(include_str!("../../../migrations/sqlite/0003_part_c.sql")),
+    M::up(include_str!("../../../migrations/sqlite/0005_import.sql")),
 ];
 
 pub struct SqliteStore {
@@ -48,6 +50,21 @@ impl SqliteStore {
     }
 }
 
+impl SqliteStore {
+    /// Opens an existing file as it is: no migration, no background indexing (`None` if there
+    /// is no file).
+    pub fn open_as_is(location: &str) -> anyhow::Result<Option<Self>> {
+        let path = location.trim_start_matches("//");
+        let path = Path::new(path.split('?').next().unwrap_or(path));
+        if !path.exists() {
+            return Ok(None);
+        }
+        let pool = Pool::open(path, |_| Ok(()), |_| Ok(false))
+            .with_context(|| format!("opening the SQLite database {}", path.display()))?;
+        Ok(Some(Self { pool }))
+    }
+}
+
 /// Applies pending migrations. A database made by an earlier Spotter, whose migrations sqlx
 /// recorded in `_sqlx_migrations`, is taken over at the version sqlx reached.
 pub(super) fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
@@ -65,9 +82,23 @@ pub(super) fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
         )?;
         conn.pragma_update(None, "user_version", reached)?;
     }
-    Migrations::from_slice(MIGRATIONS)
+    // Foreign keys off while the schema changes: rebuilding a table (the only way SQLite changes
+    // a constraint) drops the old one, which would otherwise cascade to every row referring to
+    // it. They are checked once the migrations are in, and back on before anything else runs.
+    conn.pragma_update(None, "foreign_keys", false)?;
+    let migrated = Migrations::from_slice(MIGRATIONS)
         .to_latest(conn)
-        .context("applying migrations")
+        .context("applying migrations");
+    let broken: i64 = conn.query_row("SELECT COUNT(*) FROM pragma_foreign_key_check", [], |r| {
+        r.get(0)
+    })?;
+    conn.pragma_update(None, "foreign_keys", true)?;
+    migrated?;
+    anyhow::ensure!(
+        broken == 0,
+        "the migrated database has {broken} rows whose references are broken"
+    );
+    Ok(())
 }
 
 impl Database for SqliteStore {
