@@ -1,5 +1,7 @@
-//! Credentials: JWTs compatible with the host platform's SimpleJWT, and Argon2id passwords.
+//! Credentials: JWTs compatible with the host platform's SimpleJWT, and passwords: Argon2id,
+//! plus the Django hashes of users imported from the original platform.
 
+pub mod django;
 pub mod jwt;
 pub mod password;
 

@@ -6,7 +6,8 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use crate::auth::jwt::Subject;
-use crate::auth::{TokenKind, TokenPair, Tokens, password};
+use crate::auth::password::{self, Verdict};
+use crate::auth::{TokenKind, TokenPair, Tokens};
 use crate::clock::Clock;
 use crate::domain::Actor;
 use crate::domain::events::{Event, Publisher};
@@ -101,10 +102,33 @@ impl Accounts {
             Some((user, hash)) => (Some(user), hash),
             None => (None, password::decoy().to_owned()),
         };
-        let ok = password::verify(password.to_owned(), hash).await;
+        let verdict = password::check(password.to_owned(), hash.clone()).await;
         match user {
-            Some(user) if ok && user.is_active => self.issue(&user, false, None, None),
+            Some(user) if verdict.matched() && user.is_active => {
+                if verdict == Verdict::MatchOutdated {
+                    self.rehash(user.id, password, &hash).await;
+                }
+                self.issue(&user, false, None, None)
+            }
             _ => Err(Error::Unauthorized(AuthFailure::BadCredentials)),
+        }
+    }
+
+    /// Replaces a hash Spotter does not write (an imported user's Django hash) with its own,
+    /// unless the password changed meanwhile. The login has succeeded already: a failure here
+    /// only means the old hash is checked again next time.
+    async fn rehash(&self, user: UserId, password: &str, old: &str) {
+        let new = match password::hash(password.to_owned()).await {
+            Ok(new) => new,
+            Err(e) => {
+                tracing::warn!(%user, error = %e, "re-hashing a password failed");
+                return;
+            }
+        };
+        match self.store.replace_password_hash(user, old, &new).await {
+            Ok(true) => tracing::info!(%user, "password re-hashed to Argon2id"),
+            Ok(false) => tracing::info!(%user, "password changed meanwhile: not re-hashed"),
+            Err(e) => tracing::warn!(%user, error = %e, "storing a re-hashed password failed"),
         }
     }
 

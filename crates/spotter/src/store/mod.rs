@@ -97,6 +97,9 @@ seam! {
         fn user_by_email(&self, email: &str) -> Result<Option<User>>;
         /// The user and their password hash, for login.
         fn login_record(&self, email: &str) -> Result<Option<(User, String)>>;
+        /// Replaces a user's password hash if it is still `old` (a password changed meanwhile
+        /// is kept): whether it was replaced.
+        fn replace_password_hash(&self, user: UserId, old: &str, new: &str) -> Result<bool>;
         /// A new user; a taken email is [`StoreError::Conflict`].
         fn insert_user(&self, user: &NewUser<'_>, now: Micros) -> Result<UserId>;
         /// A trainer's trainees by name (a case-insensitive match on names and email), and how

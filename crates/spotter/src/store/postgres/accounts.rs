@@ -65,6 +65,17 @@ impl Accounts for PgStore {
         Ok(row.as_ref().map(record).transpose()?)
     }
 
+    async fn replace_password_hash(&self, user: UserId, old: &str, new: &str) -> Result<bool> {
+        let done =
+            sqlx::query("UPDATE users SET password_hash = $3 WHERE id = $1 AND password_hash = $2")
+                .bind(user)
+                .bind(old)
+                .bind(new)
+                .execute(&self.pool)
+                .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
     async fn insert_user(&self, u: &NewUser<'_>, now: Micros) -> Result<UserId> {
         let pool = &self.pool;
         Ok(sqlx::query_scalar(

@@ -66,6 +66,19 @@ impl Accounts for SqliteStore {
         })
     }
 
+    async fn replace_password_hash(&self, user: UserId, old: &str, new: &str) -> Result<bool> {
+        let (old, new) = (old.to_owned(), new.to_owned());
+        self.pool
+            .write(move |c| {
+                Ok(c.prepare_cached(
+                    "UPDATE users SET password_hash = ?3 WHERE id = ?1 AND password_hash = ?2",
+                )?
+                .execute(params![user, old, new])?
+                    > 0)
+            })
+            .await
+    }
+
     async fn insert_user(&self, u: &NewUser<'_>, now: Micros) -> Result<UserId> {
         let row = (
             u.email.to_lowercase(),
