@@ -45,6 +45,7 @@ adopted!(
     an_unusable_password_is_refused_exactly_like_a_wrong_one,
     a_django_hash_is_replaced_by_argon2id_at_the_first_login,
     the_rehash_does_not_overwrite_a_password_changed_meanwhile,
+    a_failed_rehash_write_does_not_fail_the_login,
     an_inactive_user_with_a_valid_django_hash_is_refused,
     an_access_token_of_the_original_opens_rest_and_the_socket,
     an_expired_access_token_of_the_original_is_refused,
@@ -213,6 +214,37 @@ async fn the_rehash_does_not_overwrite_a_password_changed_meanwhile(app: TestApp
     let replaced = store.replace_password_hash(UserId(id), &changed, "$argon2id$next");
     assert!(replaced.await.unwrap());
     assert_eq!(stored_hash(&app, id).await, "$argon2id$next");
+}
+
+async fn a_failed_rehash_write_does_not_fail_the_login(app: TestApp) {
+    let django = SCHEMES[0].1;
+    let id = imported(&app, "lea@original.io", django).await;
+    // The database refuses to change any password hash from now on.
+    if app.config.database_url.is_some() {
+        app.sql(
+            "CREATE FUNCTION refuse_write() RETURNS trigger LANGUAGE plpgsql \
+             AS $$ BEGIN RAISE EXCEPTION 'refused'; END $$",
+        )
+        .await;
+        app.sql(
+            "CREATE TRIGGER refuse_write BEFORE UPDATE OF password_hash ON users \
+             FOR EACH ROW EXECUTE FUNCTION refuse_write()",
+        )
+        .await;
+    } else {
+        app.sql(
+            "CREATE TRIGGER refuse_write BEFORE UPDATE OF password_hash ON users \
+             BEGIN SELECT RAISE(ABORT, 'refused'); END",
+        )
+        .await;
+    }
+    logs_in(&app, "lea@original.io", id).await;
+    assert_eq!(
+        stored_hash(&app, id).await,
+        django,
+        "checked again next time"
+    );
+    logs_in(&app, "lea@original.io", id).await;
 }
 
 async fn an_inactive_user_with_a_valid_django_hash_is_refused(app: TestApp) {
