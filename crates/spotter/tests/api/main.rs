@@ -4,6 +4,7 @@
 mod helpers;
 
 mod access;
+mod adopted;
 mod attacks;
 mod auth;
 mod changes;
