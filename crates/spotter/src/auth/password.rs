@@ -40,8 +40,18 @@ fn hash_now(password: &str) -> anyhow::Result<String> {
         .map_err(|e| anyhow::anyhow!("hashing password: {e}"))
 }
 
-/// Checks `password` against a stored hash, on a blocking thread.
+/// Checks `password` against a stored hash, on a blocking thread; at most one check per core at
+/// once, the others wait their turn. A Django `argon2` hash costs 100 MiB and a PBKDF2 a
+/// fifth of a second of a core: a burst of logins to adopted accounts queues instead of
+/// taking the memory and every blocking thread.
 pub async fn check(password: String, stored: String) -> Verdict {
+    static CHECKS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    let checks = CHECKS.get_or_init(|| {
+        tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, usize::from))
+    });
+    let Ok(_turn) = checks.acquire().await else {
+        return Verdict::Mismatch;
+    };
     tokio::task::spawn_blocking(move || check_now(&password, &stored))
         .await
         .unwrap_or(Verdict::Mismatch)
