@@ -30,7 +30,8 @@ async fn start(
     State(state): State<AppState>,
 ) -> Result<Json<ImpersonationJson>> {
     require_role(&actor, Role::Admin)?;
-    Ok(Json(state.accounts.impersonate(&actor, id).await?.into()))
+    let started = state.accounts.impersonate(&actor, id).await?;
+    Ok(Json(ImpersonationJson::new(started, state.bus.urls())))
 }
 
 /// Ends an admin's impersonation: the admin's own tokens.
@@ -39,11 +40,9 @@ async fn start(
               (status = 403, description = "Not impersonating a trainer", body = crate::http::openapi::DetailBody)),
     security(("jwt" = [])))]
 async fn end(Auth(actor): Auth, State(state): State<AppState>) -> Result<Json<ImpersonationJson>> {
-    Ok(Json(
-        state
-            .accounts
-            .end_impersonation(&actor, Role::Admin)
-            .await?
-            .into(),
-    ))
+    let ended = state
+        .accounts
+        .end_impersonation(&actor, Role::Admin)
+        .await?;
+    Ok(Json(ImpersonationJson::new(ended, state.bus.urls())))
 }

@@ -83,9 +83,9 @@ pub struct MeJson {
 #[utoipa::path(get, path = "/api/auth/users/me/", tag = "auth",
     responses((status = 200, description = "The current user", body = MeJson)),
     security(("jwt" = [])))]
-async fn me(Auth(actor): Auth) -> Json<MeJson> {
+async fn me(State(state): State<AppState>, Auth(actor): Auth) -> Json<MeJson> {
     Json(MeJson {
-        user: UserJson::from(&actor.user),
+        user: UserJson::new(&actor.user, state.bus.urls()),
         is_impersonating: actor.impersonating,
         original_user_id: actor.original_user_id,
     })

@@ -69,7 +69,7 @@ async fn list_conversations(
         .await?;
     let results = rows
         .iter()
-        .map(|c| ConversationJson::new(c, actor.id()))
+        .map(|c| ConversationJson::new(c, actor.id(), state.bus.urls()))
         .collect();
     Ok(Json(page(
         &origin,

@@ -48,7 +48,10 @@ async fn list(
         .accounts
         .trainees(&actor, search, size, (number - 1) * size)
         .await?;
-    let results = rows.iter().map(UserJson::from).collect();
+    let results = rows
+        .iter()
+        .map(|u| UserJson::new(u, state.bus.urls()))
+        .collect();
     Ok(Json(page(
         &origin,
         "/api/trainer/trainees/",
@@ -72,8 +75,9 @@ async fn detail(
     PathId(id): PathId<UserId>,
     State(state): State<AppState>,
 ) -> Result<Json<UserJson>> {
-    Ok(Json(UserJson::from(
+    Ok(Json(UserJson::new(
         &state.accounts.own_trainee(&actor, id).await?,
+        state.bus.urls(),
     )))
 }
 
@@ -111,12 +115,12 @@ pub struct ImpersonationJson {
     pub user: UserJson,
 }
 
-impl From<Impersonation> for ImpersonationJson {
-    fn from(i: Impersonation) -> Self {
+impl ImpersonationJson {
+    pub fn new(i: Impersonation, urls: &dyn crate::wire::MediaUrls) -> Self {
         Self {
             access: i.tokens.access,
             refresh: i.tokens.refresh,
-            user: UserJson::from(&i.user),
+            user: UserJson::new(&i.user, urls),
         }
     }
 }
@@ -134,7 +138,8 @@ async fn impersonate(
     State(state): State<AppState>,
 ) -> Result<Json<ImpersonationJson>> {
     require_role(&actor, Role::Trainer)?;
-    Ok(Json(state.accounts.impersonate(&actor, id).await?.into()))
+    let started = state.accounts.impersonate(&actor, id).await?;
+    Ok(Json(ImpersonationJson::new(started, state.bus.urls())))
 }
 
 /// Ends an impersonation (call it with the impersonation token): the trainer's own tokens.
@@ -143,11 +148,9 @@ async fn impersonate(
               (status = 403, description = "Not impersonating a trainee", body = crate::http::openapi::DetailBody)),
     security(("jwt" = [])))]
 async fn end(Auth(actor): Auth, State(state): State<AppState>) -> Result<Json<ImpersonationJson>> {
-    Ok(Json(
-        state
-            .accounts
-            .end_impersonation(&actor, Role::Trainer)
-            .await?
-            .into(),
-    ))
+    let ended = state
+        .accounts
+        .end_impersonation(&actor, Role::Trainer)
+        .await?;
+    Ok(Json(ImpersonationJson::new(ended, state.bus.urls())))
 }

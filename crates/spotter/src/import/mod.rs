@@ -15,7 +15,7 @@ mod report;
 pub mod source;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use futures_util::StreamExt;
@@ -24,7 +24,7 @@ use sha2::{Digest, Sha256};
 use crate::clock::{Clock, Micros};
 use crate::config::Config;
 use crate::domain::model::{ConversationId, DeviceId, Image, MessageId, Platform, Role, UserId};
-use crate::media::Media;
+use crate::media::{Media, StoredImage};
 use crate::store::{
     ImportAction, ImportConversation, ImportDevice, ImportFinish, ImportImage, ImportKind,
     ImportMessage, ImportPreferences, ImportUser, ImportedRow, NotificationPrefs, Store,
@@ -179,6 +179,15 @@ async fn run_with(
             continue;
         };
         summary.tally("users", action);
+        let (profile_image, media) = profile(
+            &target,
+            options,
+            &mut summary,
+            u,
+            action,
+            earlier.get(&u.id),
+        )
+        .await;
         user_rows.push(ImportUser {
             action,
             id: UserId(u.id),
@@ -189,6 +198,8 @@ async fn run_with(
             role,
             deactivated_at: (!u.is_active).then_some(u.updated_at),
             created_at: u.created_at,
+            profile_image,
+            media,
             fingerprint: print,
         });
         trainers.push((UserId(u.id), u.parent_trainer_id));
@@ -196,7 +207,8 @@ async fn run_with(
     bar.finish();
     if let Some(store) = target.writes() {
         for chunk in user_rows.chunks(BATCH) {
-            store.import_users(chunk.to_vec()).await?;
+            let freed = store.import_users(chunk.to_vec()).await?;
+            drop_files(&target, freed).await;
         }
         let trainers: Vec<_> = trainers
             .into_iter()
@@ -441,6 +453,42 @@ async fn run_with(
     Ok(summary)
 }
 
+/// A user's profile photo: the one the last run copied, or a new copy. Avatars are shown small,
+/// so Spotter keeps the 320 px thumbnail the media store makes (without metadata) and not the
+/// full-size file.
+async fn profile(
+    target: &Target,
+    options: &Options,
+    summary: &mut Summary,
+    u: &source::OrigUser,
+    action: ImportAction,
+    earlier: Option<&ImportedRow>,
+) -> (ImportImage, Option<String>) {
+    let had = earlier.and_then(|e| e.media.clone());
+    if action == ImportAction::Update && u.profile_image == had {
+        return (ImportImage::Keep, had);
+    }
+    let Some(name) = &u.profile_image else {
+        return (ImportImage::Set(None), None);
+    };
+    let dir = options.media_dir.as_deref();
+    match copy_image(target, dir, summary, name).await {
+        Some(stored) => {
+            if let Some(media) = &target.media {
+                media.remove(&stored.key, None).await;
+            }
+            let avatar = Image {
+                key: stored.thumbnail,
+                thumbnail: None,
+                width: None,
+                height: None,
+            };
+            (ImportImage::Set(Some(avatar)), Some(name.clone()))
+        }
+        None => (ImportImage::Set(None), None),
+    }
+}
+
 /// Removes what the original no longer has, and the files only it used.
 async fn remove(
     target: &Target,
@@ -581,10 +629,21 @@ impl Messages<'_> {
             (ImportImage::Keep, had)
         } else {
             match &wanted {
-                Some(name) => match self.copy_image(name).await {
-                    Some(stored) => (ImportImage::Set(Some(stored)), wanted.clone()),
-                    None => (ImportImage::Set(None), None),
-                },
+                Some(name) => {
+                    let dir = self.options.media_dir.as_deref();
+                    match copy_image(self.target, dir, self.summary, name).await {
+                        Some(stored) => (
+                            ImportImage::Set(Some(Image {
+                                key: stored.key,
+                                thumbnail: Some(stored.thumbnail),
+                                width: Some(stored.width),
+                                height: Some(stored.height),
+                            })),
+                            wanted.clone(),
+                        ),
+                        None => (ImportImage::Set(None), None),
+                    }
+                }
                 None => (ImportImage::Set(None), None),
             }
         };
@@ -611,44 +670,44 @@ impl Messages<'_> {
             fingerprint: print,
         }
     }
+}
 
-    /// Copies one image from the original's media folder; a missing or unreadable file is a
-    /// warning and a count, and the message goes on without it.
-    async fn copy_image(&mut self, name: &str) -> Option<Image> {
-        let Some(dir) = &self.options.media_dir else {
-            self.summary.images.missing += 1;
+/// Copies one image from the original's media folder into Spotter's media store; a missing or
+/// unreadable file is a warning and a count, and the row goes on without it. A dry run only
+/// looks for the file.
+async fn copy_image(
+    target: &Target,
+    media_dir: Option<&Path>,
+    summary: &mut Summary,
+    name: &str,
+) -> Option<StoredImage> {
+    let Some(dir) = media_dir else {
+        summary.images.missing += 1;
+        return None;
+    };
+    let safe = !name.split('/').any(|s| s == ".." || s.is_empty()) && !name.starts_with('/');
+    let path = dir.join(name);
+    let bytes = match tokio::fs::read(&path).await {
+        Ok(bytes) if safe => bytes,
+        Ok(_) | Err(_) => {
+            tracing::warn!(file = %path.display(), "import: image file missing");
+            summary.images.missing += 1;
             return None;
-        };
-        let safe = !name.split('/').any(|s| s == ".." || s.is_empty()) && !name.starts_with('/');
-        let path = dir.join(name);
-        let bytes = match tokio::fs::read(&path).await {
-            Ok(bytes) if safe => bytes,
-            Ok(_) | Err(_) => {
-                tracing::warn!(file = %path.display(), "import: image file missing");
-                self.summary.images.missing += 1;
-                return None;
-            }
-        };
-        let Some(media) = &self.target.media else {
-            // A dry run: the file is there, which is all it checks.
-            self.summary.images.copied += 1;
-            return None;
-        };
-        match media.put_imported(bytes.into()).await {
-            Ok(stored) => {
-                self.summary.images.copied += 1;
-                Some(Image {
-                    key: stored.key,
-                    thumbnail: Some(stored.thumbnail),
-                    width: Some(stored.width),
-                    height: Some(stored.height),
-                })
-            }
-            Err(e) => {
-                tracing::warn!(file = %path.display(), error = %e, "import: image not taken");
-                self.summary.images.invalid += 1;
-                None
-            }
+        }
+    };
+    let Some(media) = &target.media else {
+        summary.images.copied += 1;
+        return None;
+    };
+    match media.put_imported(bytes.into()).await {
+        Ok(stored) => {
+            summary.images.copied += 1;
+            Some(stored)
+        }
+        Err(e) => {
+            tracing::warn!(file = %path.display(), error = %e, "import: image not taken");
+            summary.images.invalid += 1;
+            None
         }
     }
 }

@@ -33,6 +33,8 @@ pub struct OrigUser {
     pub created_at: i64,
     #[serde(skip)]
     pub updated_at: i64,
+    /// A storage name under the media folder (`profiles/…`); `""` already read as none.
+    pub profile_image: Option<String>,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -104,7 +106,7 @@ impl Source {
     pub async fn users(&mut self) -> anyhow::Result<Vec<OrigUser>> {
         let sql = format!(
             "SELECT id, email, password, first_name, last_name, role, parent_trainer_id, \
-             is_active, {}, {} FROM users ORDER BY id",
+             is_active, {}, {}, NULLIF(profile_image, '') FROM users ORDER BY id",
             micros("COALESCE(created_at, date_joined)"),
             micros("updated_at")
         );
@@ -122,6 +124,7 @@ impl Source {
                     is_active: r.try_get(7)?,
                     created_at: r.try_get::<Option<i64>, _>(8)?.unwrap_or_default(),
                     updated_at: r.try_get::<Option<i64>, _>(9)?.unwrap_or_default(),
+                    profile_image: r.try_get(10)?,
                 })
             })
             .collect::<sqlx::Result<_>>()

@@ -240,8 +240,9 @@ seam! {
         fn import_ready(&self) -> Result<bool>;
         /// What earlier runs imported of `kind` whose parent lies in `parents` (inclusive).
         fn imported(&self, kind: ImportKind, parents: (i64, i64)) -> Result<Vec<ImportedRow>>;
-        /// Inserts or updates users, their trainers aside ([`Import::import_trainers`]).
-        fn import_users(&self, rows: Vec<ImportUser>) -> Result<()>;
+        /// Inserts or updates users, their trainers aside ([`Import::import_trainers`]); the
+        /// profile photos no user has any more.
+        fn import_users(&self, rows: Vec<ImportUser>) -> Result<Vec<Image>>;
         /// Sets imported users' trainers (once every user is in: a trainer may come later).
         fn import_trainers(&self, rows: Vec<(UserId, Option<UserId>)>) -> Result<()>;
         fn import_conversations(&self, rows: Vec<ImportConversation>) -> Result<()>;

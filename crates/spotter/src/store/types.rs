@@ -347,6 +347,10 @@ pub struct ImportUser {
     pub role: Role,
     pub deactivated_at: Option<Micros>,
     pub created_at: Micros,
+    /// The profile photo (its key in the media store).
+    pub profile_image: ImportImage,
+    /// The original's file name of the profile photo (kept to recognise it next run).
+    pub media: Option<String>,
     pub fingerprint: i64,
 }
 

@@ -24,14 +24,26 @@ pub struct UserSummaryJson {
     pub profile_image: Option<String>,
 }
 
-impl From<&UserSummary> for UserSummaryJson {
-    fn from(u: &UserSummary) -> Self {
+/// A stored profile image as clients get it: a media key (an imported photo) becomes its
+/// signed URL; a URL stays as it is.
+pub fn profile_url(stored: Option<&String>, urls: &dyn MediaUrls) -> Option<String> {
+    stored.filter(|s| !s.is_empty()).map(|s| {
+        if s.contains("://") {
+            s.clone()
+        } else {
+            urls.media_url(s)
+        }
+    })
+}
+
+impl UserSummaryJson {
+    pub fn new(u: &UserSummary, urls: &dyn MediaUrls) -> Self {
         Self {
             id: u.id,
             first_name: u.first_name.clone(),
             last_name: u.last_name.clone(),
             email: u.email.clone(),
-            profile_image: u.profile_image.clone(),
+            profile_image: profile_url(u.profile_image.as_ref(), urls),
         }
     }
 }
@@ -45,13 +57,13 @@ pub struct SenderJson {
     pub profile_image: Option<String>,
 }
 
-impl From<&Sender> for SenderJson {
-    fn from(s: &Sender) -> Self {
+impl SenderJson {
+    pub fn new(s: &Sender, urls: &dyn MediaUrls) -> Self {
         Self {
             id: s.id,
             first_name: s.first_name.clone(),
             last_name: s.last_name.clone(),
-            profile_image: s.profile_image.clone(),
+            profile_image: profile_url(s.profile_image.as_ref(), urls),
         }
     }
 }
@@ -106,7 +118,7 @@ impl MessageJson {
         Self {
             id: m.id,
             conversation_id: m.conversation_id,
-            sender: m.sender.as_ref().map(SenderJson::from),
+            sender: m.sender.as_ref().map(|s| SenderJson::new(s, urls)),
             content: if deleted {
                 String::new()
             } else {
@@ -146,11 +158,11 @@ pub struct ConversationJson {
 }
 
 impl ConversationJson {
-    pub fn new(c: &Conversation, viewer: UserId) -> Self {
+    pub fn new(c: &Conversation, viewer: UserId, urls: &dyn MediaUrls) -> Self {
         Self {
             id: c.id,
-            trainer: (&c.trainer).into(),
-            trainee: c.trainee.as_ref().map(UserSummaryJson::from),
+            trainer: UserSummaryJson::new(&c.trainer, urls),
+            trainee: c.trainee.as_ref().map(|t| UserSummaryJson::new(t, urls)),
             last_message_at: to_wire_opt(c.last_message_at),
             last_message_preview: c.last_message_preview.clone(),
             unread_count: c.unread_for(viewer),
@@ -176,15 +188,15 @@ pub struct UserJson {
     pub date_joined: String,
 }
 
-impl From<&User> for UserJson {
-    fn from(u: &User) -> Self {
+impl UserJson {
+    pub fn new(u: &User, urls: &dyn MediaUrls) -> Self {
         Self {
             id: u.id,
             email: u.email.clone(),
             first_name: u.first_name.clone(),
             last_name: u.last_name.clone(),
             role: u.role.as_str().to_owned(),
-            profile_image: u.profile_image.clone(),
+            profile_image: profile_url(u.profile_image.as_ref(), urls),
             is_active: u.is_active,
             parent_trainer: u.parent_trainer_id,
             date_joined: to_wire(u.created_at),

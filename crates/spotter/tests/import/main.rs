@@ -150,6 +150,7 @@ fn original_rows() -> Vec<String> {
     sql.push(
         "UPDATE messaging_messages SET edited_at = '2025-03-01 09:05:00.000007+00' WHERE id = 1002; \
          UPDATE messaging_messages SET is_deleted = true WHERE id = 1006; \
+         UPDATE users SET profile_image = 'profiles/ana.png' WHERE id = 20; \
          INSERT INTO device_tokens VALUES \
          (501, 20, 'fcm-ana', 'android', true, '2025-01-01 00:00:00+00', '2025-01-01 00:00:00+00'), \
          (502, 10, 'fcm-kim', 'ios', false, '2025-01-01 00:00:00+00', '2025-01-02 00:00:00+00'); \
@@ -183,6 +184,8 @@ impl Original {
         let photo = media.path().join(PHOTO);
         std::fs::create_dir_all(photo.parent().expect("folder")).expect("folders");
         std::fs::write(&photo, png()).expect("photo");
+        std::fs::create_dir_all(media.path().join("profiles")).expect("profiles");
+        std::fs::write(media.path().join("profiles/ana.png"), png()).expect("profile photo");
         let original = Self {
             url,
             media,
@@ -348,6 +351,16 @@ async fn adoption(backend: Backend) {
     assert!(
         list.results.iter().all(|c| c.id != 105),
         "archived is not listed"
+    );
+    let avatar = c100.trainee.as_ref().and_then(|t| t.profile_image.clone());
+    let avatar = reqwest::get(avatar.expect("ana's profile photo came along"))
+        .await
+        .expect("avatar");
+    assert_eq!(avatar.status(), 200);
+    assert_eq!(
+        &avatar.bytes().await.expect("bytes")[..2],
+        b"\xff\xd8",
+        "a JPEG thumbnail"
     );
     let archived = kim.archived_conversations().await.expect("archived");
     assert_eq!(

@@ -101,7 +101,7 @@ impl Import for PgStore {
             .map_err(Into::into)
     }
 
-    async fn import_users(&self, rows: Vec<ImportUser>) -> Result<()> {
+    async fn import_users(&self, rows: Vec<ImportUser>) -> Result<Vec<Image>> {
         let mut tx = self.pool.begin().await?;
         let new: Vec<i64> = rows
             .iter()
@@ -109,7 +109,36 @@ impl Import for PgStore {
             .map(|u| u.id.get())
             .collect();
         taken(&mut tx, "users", &new).await?;
+        let mut freed = Vec::new();
         for u in &rows {
+            let photo = match &u.profile_image {
+                ImportImage::Set(Some(i)) => Some(i.key.as_str()),
+                _ => None,
+            };
+            if u.action == ImportAction::Update
+                && let ImportImage::Set(_) = u.profile_image
+            {
+                let old: Option<Option<String>> =
+                    sqlx::query_scalar("SELECT profile_image FROM users WHERE id = $1")
+                        .bind(u.id)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                freed.extend(
+                    old.flatten()
+                        .filter(|k| !k.contains("://"))
+                        .map(|key| Image {
+                            key,
+                            thumbnail: None,
+                            width: None,
+                            height: None,
+                        }),
+                );
+                sqlx::query("UPDATE users SET profile_image = $2 WHERE id = $1")
+                    .bind(u.id)
+                    .bind(photo)
+                    .execute(&mut *tx)
+                    .await?;
+            }
             let sql = match u.action {
                 ImportAction::Insert => {
                     let same_email: Option<i64> =
@@ -124,7 +153,8 @@ impl Import for PgStore {
                         )));
                     }
                     "INSERT INTO users (id, email, password_hash, first_name, last_name, role, \
-                     deactivated_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+                     deactivated_at, created_at, profile_image) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
                 }
                 ImportAction::Update => {
                     "UPDATE users SET email = $2, password_hash = $3, first_name = $4, \
@@ -133,7 +163,7 @@ impl Import for PgStore {
                      WHERE id = $1"
                 }
             };
-            sqlx::query(sql)
+            let query = sqlx::query(sql)
                 .bind(u.id)
                 .bind(&u.email)
                 .bind(&u.password_hash)
@@ -141,17 +171,21 @@ impl Import for PgStore {
                 .bind(&u.last_name)
                 .bind(u.role)
                 .bind(u.deactivated_at)
-                .bind(u.created_at)
-                .execute(&mut *tx)
-                .await?;
+                .bind(u.created_at);
+            match u.action {
+                ImportAction::Insert => query.bind(photo),
+                ImportAction::Update => query,
+            }
+            .execute(&mut *tx)
+            .await?;
         }
         let seen: Vec<_> = rows
             .iter()
-            .map(|u| (u.id.get(), 0, u.fingerprint, None))
+            .map(|u| (u.id.get(), 0, u.fingerprint, u.media.as_deref()))
             .collect();
         remember(&mut tx, ImportKind::User, &seen).await?;
         tx.commit().await?;
-        Ok(())
+        Ok(freed)
     }
 
     async fn import_trainers(&self, rows: Vec<(UserId, Option<UserId>)>) -> Result<()> {
@@ -460,7 +494,9 @@ impl Import for PgStore {
             }
             ImportKind::User => {
                 "SELECT m.image, m.thumbnail FROM messages m \
-                 JOIN conversations c ON c.id = m.conversation_id WHERE c.trainer_id = ANY($1)"
+                 JOIN conversations c ON c.id = m.conversation_id WHERE c.trainer_id = ANY($1) \
+                 UNION ALL SELECT profile_image, NULL FROM users \
+                 WHERE id = ANY($1) AND profile_image NOT LIKE '%://%'"
             }
             ImportKind::Device | ImportKind::Preferences => {
                 "SELECT NULL::text, NULL::text WHERE $1::bigint[] IS NULL"

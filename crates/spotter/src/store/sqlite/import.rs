@@ -47,6 +47,23 @@ fn taken(c: &Connection, table: &str, id: i64) -> Result<()> {
     }
 }
 
+/// A user's profile photo when it is one of the media store's (not a URL from elsewhere).
+fn profile_of(c: &Connection, user: UserId) -> rusqlite::Result<Option<Image>> {
+    Ok(
+        c.prepare_cached("SELECT profile_image FROM users WHERE id = ?1")?
+            .query_row([user], |r| r.get::<_, Option<String>>(0))
+            .optional()?
+            .flatten()
+            .filter(|key| !key.contains("://"))
+            .map(|key| Image {
+                key,
+                thumbnail: None,
+                width: None,
+                height: None,
+            }),
+    )
+}
+
 fn image_of(c: &Connection, id: i64) -> rusqlite::Result<Option<Image>> {
     Ok(
         c.prepare_cached("SELECT image, thumbnail FROM messages WHERE id = ?1")?
@@ -92,10 +109,15 @@ impl Import for SqliteStore {
         })
     }
 
-    async fn import_users(&self, rows: Vec<ImportUser>) -> Result<()> {
+    async fn import_users(&self, rows: Vec<ImportUser>) -> Result<Vec<Image>> {
         self.pool
             .write(move |c| {
+                let mut freed = Vec::new();
                 for u in &rows {
+                    let photo = match &u.profile_image {
+                        ImportImage::Set(Some(i)) => Some(i.key.clone()),
+                        _ => None,
+                    };
                     match u.action {
                         ImportAction::Insert => {
                             taken(c, "users", u.id.get())?;
@@ -111,8 +133,8 @@ impl Import for SqliteStore {
                             }
                             c.prepare_cached(
                                 "INSERT INTO users (id, email, password_hash, first_name, \
-                                 last_name, role, deactivated_at, created_at) \
-                                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                                 last_name, role, deactivated_at, created_at, profile_image) \
+                                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                             )?
                             .execute(params![
                                 u.id,
@@ -122,7 +144,8 @@ impl Import for SqliteStore {
                                 u.last_name,
                                 u.role,
                                 u.deactivated_at,
-                                u.created_at
+                                u.created_at,
+                                photo
                             ])?;
                         }
                         ImportAction::Update => {
@@ -142,11 +165,25 @@ impl Import for SqliteStore {
                                 u.deactivated_at,
                                 u.created_at
                             ])?;
+                            if let ImportImage::Set(_) = u.profile_image {
+                                freed.extend(profile_of(c, u.id)?);
+                                c.prepare_cached(
+                                    "UPDATE users SET profile_image = ?2 WHERE id = ?1",
+                                )?
+                                .execute(params![u.id, photo])?;
+                            }
                         }
                     }
-                    remember(c, ImportKind::User, u.id.get(), 0, u.fingerprint, None)?;
+                    remember(
+                        c,
+                        ImportKind::User,
+                        u.id.get(),
+                        0,
+                        u.fingerprint,
+                        u.media.as_deref(),
+                    )?;
                 }
-                Ok(())
+                Ok(freed)
             })
             .await
     }
@@ -435,7 +472,9 @@ impl Import for SqliteStore {
                     }
                     ImportKind::User => {
                         "SELECT m.image, m.thumbnail FROM messages m \
-                         JOIN conversations c ON c.id = m.conversation_id WHERE c.trainer_id = ?1"
+                         JOIN conversations c ON c.id = m.conversation_id WHERE c.trainer_id = ?1 \
+                         UNION ALL SELECT profile_image, NULL FROM users \
+                         WHERE id = ?1 AND profile_image NOT LIKE '%://%'"
                     }
                     ImportKind::Device | ImportKind::Preferences => "SELECT NULL, NULL",
                 };
