@@ -179,7 +179,8 @@ pub struct UserJson {
     pub email: String,
     pub first_name: String,
     pub last_name: String,
-    /// `admin`, `trainer` or `trainee`.
+    /// `admin`, `trainer` or `trainee`; `ambassador` for the original platform's referral
+    /// partners (imported: they log in, and take no part in messaging).
     pub role: String,
     pub profile_image: Option<String>,
     pub is_active: bool,

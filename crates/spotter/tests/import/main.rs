@@ -330,6 +330,9 @@ async fn adoption(backend: Backend) {
         .await
         .expect("ambassador");
     assert_eq!(helpers::status_of(amb.search("hello", 1, None).await), 400);
+    let none = amb.conversations(1).await.expect("an ambassador's list");
+    assert_eq!(none.count, 0, "ambassadors take no part in messaging");
+    assert_eq!(amb.me().await.expect("me").role, "ambassador");
     assert_eq!(kim.me().await.expect("me").id, 10, "ids are kept");
 
     // The trainer's list: ids, unread counts, preview and time from the original.
