@@ -11,6 +11,7 @@ mod messages;
 mod outbox;
 mod preferences;
 mod search;
+mod uploads;
 
 use std::time::Duration;
 
@@ -26,7 +27,7 @@ use super::{Database, Result};
 const WRITERS: usize = 4;
 
 /// The schema, one migration a file, recorded by sqlx's migrator in `_sqlx_migrations`.
-const MIGRATIONS: [(i64, &str, &str); 3] = [
+const MIGRATIONS: [(i64, &str, &str); 4] = [
     (
         1,
         "initial",
@@ -41,6 +42,11 @@ const MIGRATIONS: [(i64, &str, &str); 3] = [
         3,
         "part_c",
         include_str!("../../../migrations/postgres/0003_part_c.sql"),
+    ),
+    (
+        4,
+        "media_uploads",
+        include_str!("../../../migrations/postgres/0004_media_uploads.sql"),
     ),
 ];
 
