@@ -14,6 +14,7 @@ mod images;
 mod matrix;
 mod messaging;
 mod ops;
+mod orphans;
 mod paging;
 mod preferences;
 mod rules;
