@@ -28,15 +28,17 @@ impl Uploads for PgStore {
         lease_until: Micros,
         limit: i64,
     ) -> Result<Vec<ClaimedUpload>> {
+        // "Does a message name it?" as a probe of the two partial indexes per key, fenced with
+        // LATERAL … LIMIT 1 so that no plan can turn it into a hashed scan of every message.
         let rows = sqlx::query(
             "WITH claimed AS (UPDATE media_uploads SET claimed_until = $3 WHERE key IN (\
                SELECT key FROM media_uploads WHERE created_at < $2 \
                AND (claimed_until IS NULL OR claimed_until < $1) \
                ORDER BY created_at LIMIT $4 FOR UPDATE SKIP LOCKED) \
                RETURNING key) \
-             SELECT key, EXISTS (SELECT 1 FROM messages WHERE image = claimed.key) \
-               OR EXISTS (SELECT 1 FROM messages WHERE thumbnail = claimed.key) AS referenced \
-             FROM claimed",
+             SELECT c.key, named.one IS NOT NULL AS referenced FROM claimed c \
+             LEFT JOIN LATERAL (SELECT 1 AS one FROM messages m \
+               WHERE m.image = c.key OR m.thumbnail = c.key LIMIT 1) AS named ON TRUE",
         )
         .bind(now)
         .bind(cutoff)
