@@ -11,6 +11,7 @@ use crate::idle::IdleReport;
 use crate::list::ListReport;
 use crate::procfs::Usage;
 use crate::search::SearchReport;
+use crate::upload::UploadReport;
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "scenario", rename_all = "lowercase")]
@@ -20,6 +21,7 @@ pub enum Report {
     History(Box<HistoryReport>),
     List(Box<ListReport>),
     Search(Box<SearchReport>),
+    Upload(Box<UploadReport>),
 }
 
 fn mib(bytes: f64) -> String {
@@ -264,6 +266,30 @@ impl Report {
                 let _ = writeln!(o, "  errors {}", r.errors);
                 usage(&mut o, "server", &r.server);
                 machine(&mut o, &r.machine);
+            }
+            Report::Upload(r) => {
+                let _ = writeln!(
+                    o,
+                    "upload: photo sends (multipart), {} of each size, {} at a time",
+                    r.options.iterations, r.options.concurrency
+                );
+                header(&mut o);
+                for s in &r.sizes {
+                    row(
+                        &mut o,
+                        &format!("{} KiB ({}×{}) → 201", s.size_kib, s.width, s.height),
+                        &s.created,
+                    );
+                }
+                for s in &r.sizes {
+                    let _ = writeln!(
+                        o,
+                        "  {} KiB: {} bytes, {:.1} sends/s, server CPU {:.1} ms per upload, errors {}",
+                        s.size_kib, s.bytes, s.per_second, s.server_cpu_ms_per_upload, s.errors
+                    );
+                    usage(&mut o, "server", &s.server);
+                    machine(&mut o, &s.machine);
+                }
             }
         }
         o
