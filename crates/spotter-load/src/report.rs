@@ -274,6 +274,7 @@ impl Report {
                     r.options.iterations, r.options.concurrency
                 );
                 header(&mut o);
+                row(&mut o, "text (JSON) → 201", &r.text.created);
                 for s in &r.sizes {
                     row(
                         &mut o,
@@ -281,11 +282,15 @@ impl Report {
                         &s.created,
                     );
                 }
-                for s in &r.sizes {
+                for s in std::iter::once(&r.text).chain(&r.sizes) {
+                    let what = match s.size_kib {
+                        0 => "text".to_owned(),
+                        kib => format!("{kib} KiB: {} bytes,", s.bytes),
+                    };
                     let _ = writeln!(
                         o,
-                        "  {} KiB: {} bytes, {:.1} sends/s, server CPU {:.1} ms per upload, errors {}",
-                        s.size_kib, s.bytes, s.per_second, s.server_cpu_ms_per_upload, s.errors
+                        "  {what} {:.1} sends/s, server CPU {:.2} ms per send, errors {}",
+                        s.per_second, s.server_cpu_ms_per_upload, s.errors
                     );
                     usage(&mut o, "server", &s.server);
                     machine(&mut o, &s.machine);

@@ -1,7 +1,8 @@
 //! `upload`: what a photo send costs by size. A trainer sends JPEGs of each size to a trainee
 //! as multipart `send/` forms, `--concurrency` at a time (1: one after the other), timed from
 //! the request to the last byte of the 201 (the form is built before the clock starts);
-//! the server's CPU time is read from `/proc` around each size's sends.
+//! the server's CPU time is read from `/proc` around each size's sends. The same number of text
+//! sends (JSON), measured the same way first, are the baseline: what any send costs.
 //!
 //! The photos are made here, once per size, to look like photos to the server (it decodes every
 //! pixel, and makes a thumbnail): 4:3, about 0.4 bytes a pixel at quality 85 (a phone photo's
@@ -159,21 +160,29 @@ pub struct SizeReport {
 #[derive(Debug, Clone, Serialize)]
 pub struct UploadReport {
     pub options: UploadOpts,
+    /// Text sends (JSON), for comparison: `size_kib` 0.
+    pub text: SizeReport,
     pub sizes: Vec<SizeReport>,
 }
 
-/// One photo send, timed from the request to the last byte of the answer.
+/// One send, timed from the request to the last byte of the answer: a photo as a form, or
+/// (`None`) a short text as JSON.
 async fn timed_send(
     http: &reqwest::Client,
     url: &url::Url,
     token: &str,
-    photo: &[u8],
+    photo: Option<&[u8]>,
 ) -> anyhow::Result<Duration> {
-    let part = reqwest::multipart::Part::bytes(photo.to_vec())
-        .file_name("IMG_0001.JPG")
-        .mime_str("image/jpeg")?;
-    let form = reqwest::multipart::Form::new().part("image", part);
-    let req = http.post(url.clone()).bearer_auth(token).multipart(form);
+    let req = http.post(url.clone()).bearer_auth(token);
+    let req = match photo {
+        Some(photo) => {
+            let part = reqwest::multipart::Part::bytes(photo.to_vec())
+                .file_name("IMG_0001.JPG")
+                .mime_str("image/jpeg")?;
+            req.multipart(reqwest::multipart::Form::new().part("image", part))
+        }
+        None => req.json(&serde_json::json!({ "content": "Nice form on the last set!" })),
+    };
     let t = Instant::now();
     let resp = req.send().await?;
     let status = resp.status();
@@ -197,6 +206,14 @@ pub async fn run(setup: &Setup, opts: &UploadOpts) -> anyhow::Result<UploadRepor
         .url
         .join(&format!("api/messaging/conversations/{conv}/send/"))?;
     let http = reqwest::Client::new();
+    let sends = Sends {
+        http: &http,
+        url: &url,
+        token: &token,
+        setup,
+        opts,
+    };
+    let text = sends.measure(None).await?;
     let mut sizes = Vec::new();
     for &kib in &opts.sizes_kib {
         let photo = photo(kib as usize * 1024)?;
@@ -207,14 +224,37 @@ pub async fn run(setup: &Setup, opts: &UploadOpts) -> anyhow::Result<UploadRepor
             photo.bytes.len(),
             opts.iterations
         );
+        sizes.push(sends.measure(Some((kib, photo))).await?);
+    }
+    Ok(UploadReport {
+        options: opts.clone(),
+        text,
+        sizes,
+    })
+}
+
+/// Where the sends go, and how many.
+struct Sends<'a> {
+    http: &'a reqwest::Client,
+    url: &'a url::Url,
+    token: &'a str,
+    setup: &'a Setup,
+    opts: &'a UploadOpts,
+}
+
+impl Sends<'_> {
+    /// Two untimed sends, then `iterations` timed ones: of a photo (and the size it was made
+    /// for, KiB), or of text.
+    async fn measure(&self, photo: Option<(u32, Photo)>) -> anyhow::Result<SizeReport> {
+        let body = photo.as_ref().map(|(_, p)| p.bytes.as_slice());
         for _ in 0..2 {
-            timed_send(&http, &url, &token, &photo.bytes).await?;
+            timed_send(self.http, self.url, self.token, body).await?;
         }
-        let window = procfs::Window::start(setup.server_pid);
+        let window = procfs::Window::start(self.setup.server_pid);
         let started = Instant::now();
-        let mut sends = futures_util::stream::iter(0..opts.iterations)
-            .map(|_| timed_send(&http, &url, &token, &photo.bytes))
-            .buffer_unordered(opts.concurrency);
+        let mut sends = futures_util::stream::iter(0..self.opts.iterations)
+            .map(|_| timed_send(self.http, self.url, self.token, body))
+            .buffer_unordered(self.opts.concurrency);
         let (mut h, mut errors) = (Hist::new(), 0u64);
         while let Some(sent) = sends.next().await {
             match sent {
@@ -224,24 +264,23 @@ pub async fn run(setup: &Setup, opts: &UploadOpts) -> anyhow::Result<UploadRepor
         }
         let wall = started.elapsed().as_secs_f64();
         let (server, machine) = window.finish();
-        let n = f64::from(opts.iterations);
-        sizes.push(SizeReport {
+        let n = f64::from(self.opts.iterations);
+        let (kib, size) = photo.as_ref().map_or((0, (0, 0, 0)), |(k, p)| {
+            (*k, (p.bytes.len(), p.width, p.height))
+        });
+        Ok(SizeReport {
             size_kib: kib,
-            bytes: photo.bytes.len(),
-            width: photo.width,
-            height: photo.height,
+            bytes: size.0,
+            width: size.1,
+            height: size.2,
             created: h.summary(),
             errors,
             per_second: n / wall,
             server_cpu_ms_per_upload: server.cpu_seconds * 1000.0 / n,
             server,
             machine,
-        });
+        })
     }
-    Ok(UploadReport {
-        options: opts.clone(),
-        sizes,
-    })
 }
 
 #[cfg(test)]

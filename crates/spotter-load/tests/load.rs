@@ -207,6 +207,7 @@ async fn upload_sends_photos_of_each_size() {
         concurrency: 2,
     };
     let r = upload::run(&setup, &opts).await.unwrap();
+    assert_eq!((r.text.errors, r.text.created.count), (0, 3));
     assert_eq!(r.sizes.len(), 2);
     for s in &r.sizes {
         assert_eq!(s.errors, 0, "{} KiB", s.size_kib);
