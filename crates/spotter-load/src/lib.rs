@@ -1,6 +1,6 @@
 //! # spotter-load
 //!
-//! Load generator for Spotter, built on `spotter-client`. Five scenarios, each bounded in time
+//! Load generator for Spotter, built on `spotter-client`. Six scenarios, each bounded in time
 //! and count, aimed only at loopback (127.0.0.0/8 or `localhost`), stopping by itself:
 //!
 //! - [`chat`]: trainer–trainee pairs on sockets, each side sending on a fixed (open-loop)
@@ -12,6 +12,8 @@
 //! - [`list`]: the conversation list and unread count of a trainer with many trainees.
 //! - [`search`]: searching a long history (many conversations, a million messages) by query
 //!   kind: rare, common, no match, two characters.
+//! - [`upload`]: photo sends by size (100 KiB, 1 MiB, 5 MiB JPEGs): time to the 201, server
+//!   CPU per upload.
 //!
 //! The `spotter-load` binary is a thin command line over these functions; the integration
 //! test calls them directly.
@@ -26,5 +28,6 @@ pub mod procfs;
 pub mod report;
 pub mod search;
 pub mod setup;
+pub mod upload;
 
 pub use setup::{Setup, UsersSource};

@@ -11,7 +11,8 @@ use spotter_load::idle::IdleOpts;
 use spotter_load::list::ListOpts;
 use spotter_load::report::Report;
 use spotter_load::search::SearchOpts;
-use spotter_load::{Setup, UsersSource, chat, history, idle, list, search};
+use spotter_load::upload::UploadOpts;
+use spotter_load::{Setup, UsersSource, chat, history, idle, list, search, upload};
 
 /// Load generator for Spotter. Targets only loopback; every run is bounded and stops by itself.
 ///
@@ -155,6 +156,18 @@ enum Scenario {
         #[arg(long, default_value_t = 64)]
         seed_concurrency: usize,
     },
+    /// Photo sends by size (multipart JPEGs): time to the 201, server CPU per upload.
+    Upload {
+        /// Photo sizes in KiB, comma-separated (10 to 5120).
+        #[arg(long, value_delimiter = ',', default_value = "100,1024,5120")]
+        sizes_kib: Vec<u32>,
+        /// Timed sends of each size.
+        #[arg(long, default_value_t = 50)]
+        iterations: u32,
+        /// Sends in flight at once (1: one after the other).
+        #[arg(long, default_value_t = 1)]
+        concurrency: usize,
+    },
 }
 
 fn secs(s: f64, what: &str) -> anyhow::Result<Duration> {
@@ -290,6 +303,18 @@ async fn run(cli: &Cli) -> anyhow::Result<Report> {
                 seed_concurrency: *seed_concurrency,
             };
             Report::Search(Box::new(search::run(&setup, &opts).await?))
+        }
+        Scenario::Upload {
+            sizes_kib,
+            iterations,
+            concurrency,
+        } => {
+            let opts = UploadOpts {
+                sizes_kib: sizes_kib.clone(),
+                iterations: *iterations,
+                concurrency: *concurrency,
+            };
+            Report::Upload(Box::new(upload::run(&setup, &opts).await?))
         }
     })
 }

@@ -11,6 +11,7 @@ use crate::idle::IdleReport;
 use crate::list::ListReport;
 use crate::procfs::Usage;
 use crate::search::SearchReport;
+use crate::upload::UploadReport;
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "scenario", rename_all = "lowercase")]
@@ -20,6 +21,7 @@ pub enum Report {
     History(Box<HistoryReport>),
     List(Box<ListReport>),
     Search(Box<SearchReport>),
+    Upload(Box<UploadReport>),
 }
 
 fn mib(bytes: f64) -> String {
@@ -264,6 +266,35 @@ impl Report {
                 let _ = writeln!(o, "  errors {}", r.errors);
                 usage(&mut o, "server", &r.server);
                 machine(&mut o, &r.machine);
+            }
+            Report::Upload(r) => {
+                let _ = writeln!(
+                    o,
+                    "upload: photo sends (multipart), {} of each size, {} at a time",
+                    r.options.iterations, r.options.concurrency
+                );
+                header(&mut o);
+                row(&mut o, "text (JSON) → 201", &r.text.created);
+                for s in &r.sizes {
+                    row(
+                        &mut o,
+                        &format!("{} KiB ({}×{}) → 201", s.size_kib, s.width, s.height),
+                        &s.created,
+                    );
+                }
+                for s in std::iter::once(&r.text).chain(&r.sizes) {
+                    let what = match s.size_kib {
+                        0 => "text".to_owned(),
+                        kib => format!("{kib} KiB: {} bytes,", s.bytes),
+                    };
+                    let _ = writeln!(
+                        o,
+                        "  {what} {:.1} sends/s, server CPU {:.2} ms per send, errors {}",
+                        s.per_second, s.server_cpu_ms_per_upload, s.errors
+                    );
+                    usage(&mut o, "server", &s.server);
+                    machine(&mut o, &s.machine);
+                }
             }
         }
         o

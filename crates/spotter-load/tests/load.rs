@@ -1,6 +1,7 @@
 //! The load generator against a real `spotter serve` (the debug binary) on a fresh SQLite data
 //! folder and a random port, with the send limit lifted: a short `chat` over the socket and
-//! over REST, and `idle` with 50 sockets. Nothing may be lost or duplicated. And a small `search`.
+//! over REST, and `idle` with 50 sockets. Nothing may be lost or duplicated. And a small `search`
+//! and a small `upload`.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -10,6 +11,7 @@ use std::time::Duration;
 use spotter_load::chat::{self, ChatOpts, SocketKind, Via};
 use spotter_load::idle::{self, IdleOpts};
 use spotter_load::search::{self, SearchOpts};
+use spotter_load::upload::{self, UploadOpts};
 use spotter_load::{Setup, UsersSource};
 
 const SECRET: &str = "load-test-secret";
@@ -192,4 +194,25 @@ async fn search_finds_each_kind_as_often_as_seeded() {
         assert_eq!(k.first_page.count, 3);
     }
     assert!(r.seed_rate > 0.0);
+}
+
+/// `upload` sends a photo of each size and every send is a 201.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upload_sends_photos_of_each_size() {
+    let server = Server::start();
+    let setup = server.setup();
+    let opts = UploadOpts {
+        sizes_kib: vec![20, 100],
+        iterations: 3,
+        concurrency: 2,
+    };
+    let r = upload::run(&setup, &opts).await.unwrap();
+    assert_eq!((r.text.errors, r.text.created.count), (0, 3));
+    assert_eq!(r.sizes.len(), 2);
+    for s in &r.sizes {
+        assert_eq!(s.errors, 0, "{} KiB", s.size_kib);
+        assert_eq!(s.created.count, 3);
+        assert!(s.bytes.abs_diff(s.size_kib as usize * 1024) <= s.bytes / 20);
+        assert!(s.server_cpu_ms_per_upload > 0.0);
+    }
 }

@@ -167,6 +167,16 @@ pub struct Config {
     /// Hours a signed image URL stays valid.
     #[arg(long, env = "SPOTTER_MEDIA_URL_TTL_HOURS", default_value_t = 168)]
     pub media_url_ttl_hours: u64,
+
+    /// Seconds after an upload was stored before its files, if no message came to name them
+    /// (the process died, the request was dropped), are removed by the sweeper. An image send
+    /// must commit within half of it, or it is refused (503) and sent again.
+    #[arg(long, env = "SPOTTER_MEDIA_ORPHAN_GRACE_SECS", default_value_t = 3600)]
+    pub media_orphan_grace_secs: u64,
+
+    /// How often the sweeper of orphaned uploads looks for work (seconds).
+    #[arg(long, env = "SPOTTER_MEDIA_SWEEP_SECS", default_value_t = 60)]
+    pub media_sweep_secs: u64,
 }
 
 impl Config {
@@ -179,6 +189,12 @@ impl Config {
                 self.data_dir.join("spotter.db").display()
             ),
         }
+    }
+
+    /// [`Config::media_orphan_grace_secs`], at least a minute (half of it is what an image
+    /// send has to commit).
+    pub fn media_orphan_grace(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.media_orphan_grace_secs.max(60))
     }
 
     /// A configuration for tests and embedding: everything default, port 0, the given data.
@@ -195,6 +211,8 @@ impl Config {
             media_store: None,
             media_base_url: None,
             media_url_ttl_hours: 168,
+            media_orphan_grace_secs: 3600,
+            media_sweep_secs: 60,
             redis_url: None,
             redis_channel: "spotter:events".to_owned(),
             ws_queue: 256,

@@ -18,7 +18,8 @@
 //!   [`store::postgres`] (sqlx `PgPool`), and the group commit of sends.
 //! - Beside them: [`bus`] turns domain events into socket frames, to this node's sockets and,
 //!   with Redis, every node's; [`push`] is the outbox worker (FCM HTTP v1, Web Push);
-//!   [`workers`] writes delivered receipts.
+//!   [`media`] checks, stores and signs message images; [`workers`] writes delivered
+//!   receipts and sweeps uploads whose message never committed.
 //! - [`clock`]: the one clock; [`auth`]: tokens and passwords; [`error`]: the one error type
 //!   (`http::error` maps it to status and JSON); [`wire`]: the contract's JSON and frames;
 //!   [`state`]: where the parts are wired; [`startup`]: build → port → run-until-stopped, used

@@ -154,6 +154,15 @@ impl Application {
             .config
             .push_worker
             .then(|| tokio::spawn(crate::push::run(state.clone())));
+        // Every node sweeps: claims are leased, so nodes share the work.
+        let sweeper = crate::workers::orphans::Sweeper::new(
+            state.store.clone(),
+            state.media.clone(),
+            state.clock.clone(),
+            state.config.media_orphan_grace(),
+        );
+        let every = std::time::Duration::from_secs(state.config.media_sweep_secs.max(1));
+        let sweeper = tokio::spawn(sweeper.run(every));
         let app = crate::http::router(state.clone());
         let stopping = state.clone();
         let shutdown = async move {
@@ -170,6 +179,7 @@ impl Application {
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
         janitor.abort();
+        sweeper.abort();
         if let Some(p) = pusher {
             p.abort();
         }

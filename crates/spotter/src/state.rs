@@ -82,6 +82,7 @@ impl AppState {
             send_limit.clone(),
             clock.clone(),
             media.clone(),
+            config.media_orphan_grace(),
         );
         let accounts = Accounts::new(
             store.clone(),

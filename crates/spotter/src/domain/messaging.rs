@@ -4,8 +4,9 @@
 //! commits, in commit order).
 
 use std::sync::Arc;
+use std::time::Duration;
 
-use crate::clock::{Clock, Micros};
+use crate::clock::{Clock, Micros, micros};
 use crate::domain::access::{self, Purpose};
 use crate::domain::events::{Event, Publisher};
 use crate::domain::input::{SendBody, StartBody, Upload};
@@ -33,6 +34,9 @@ pub struct Messaging {
     clock: Clock,
     /// Where images go.
     media: Media,
+    /// How long an image send may take from recording its upload to committing its message
+    /// (half the sweeper's grace: see `Append::image_deadline`).
+    upload_window: Duration,
 }
 
 /// A stored message, whether this call created it (false: an idempotent replay), and where.
@@ -50,6 +54,14 @@ pub struct Started {
     /// True only when the conversation had no message before this one.
     pub is_new_conversation: bool,
     pub created: bool,
+}
+
+/// An image stored for a message to come ([`Messaging::upload`]).
+#[derive(Debug, Clone)]
+pub struct Staged {
+    pub image: Image,
+    /// The message naming it must commit by then.
+    pub deadline: Micros,
 }
 
 pub struct MarkedRead {
@@ -97,6 +109,7 @@ impl Messaging {
         limit: Arc<UserBucket>,
         clock: Clock,
         media: Media,
+        orphan_grace: Duration,
     ) -> Self {
         Self {
             store,
@@ -104,6 +117,7 @@ impl Messaging {
             limit,
             clock,
             media,
+            upload_window: orphan_grace / 2,
         }
     }
 
@@ -142,12 +156,13 @@ impl Messaging {
             )?,
             Target::Id(id) => self.conversation(actor, id, Purpose::Write).await?,
         };
-        let image = self.store_image(upload).await?;
+        let (image, image_deadline) = self.staged(upload).await?;
         let send = Append {
             conversation,
             sender: actor.user.as_sender(),
             body: draft.body,
             image: image.clone(),
+            image_deadline,
             cmid: draft.cmid,
         };
         let outcome = self.store.append(send).await.map_err(Error::from);
@@ -172,12 +187,13 @@ impl Messaging {
         let (trainee_id, draft) = body.validate(upload.as_ref())?;
         let trainee = self.store.user(trainee_id).await?;
         access::may_start_with(actor, trainee.as_ref())?;
-        let image = self.store_image(upload).await?;
+        let (image, image_deadline) = self.staged(upload).await?;
         let start = StartSend {
             trainer: actor.user.as_sender(),
             trainee: trainee_id,
             body: draft.body,
             image: image.clone(),
+            image_deadline,
             cmid: draft.cmid,
         };
         // Stored (and, if new, published) by the group commit, like every send.
@@ -378,37 +394,77 @@ impl Messaging {
 }
 
 impl Messaging {
-    /// Decodes, cleans and stores an upload (checked already for type and size), once the
-    /// request is known to be allowed.
-    async fn store_image(&self, upload: Option<Upload>) -> Result<Option<Image>> {
-        let Some(u) = upload else {
-            return Ok(None);
-        };
-        match self.media.put_image(&u.declared, u.bytes).await {
-            Ok(s) => Ok(Some(Image {
+    /// Decodes, cleans and stores an image for a message to come (checked already for type
+    /// and size, and called once the request is known to be allowed). Its keys are recorded
+    /// before any file is stored, and forgotten by the transaction that appends its message:
+    /// an upload whose message never commits (the process dies, the request is dropped after
+    /// this) keeps its record, and the sweeper removes its files (`workers::orphans`). The
+    /// message must commit by the deadline it comes with (`Append::image_deadline`). Text
+    /// sends pay nothing of this; a refused image send, one write more ([`Messaging::settle`]).
+    pub async fn upload(&self, upload: Upload) -> Result<Staged> {
+        let prepared = self
+            .media
+            .prepare(&upload.declared, upload.bytes)
+            .await
+            .map_err(image_error)?;
+        let now = self.clock.now();
+        let keys = prepared.keys().map(str::to_owned).to_vec();
+        self.store.record_uploads(keys, now).await?;
+        // A failure here leaves the record to the sweeper (what was put is removed, but that
+        // removal may fail too).
+        let s = self.media.store(prepared).await.map_err(image_error)?;
+        Ok(Staged {
+            image: Image {
                 key: s.key,
                 thumbnail: Some(s.thumbnail),
                 width: Some(s.width),
                 height: Some(s.height),
-            })),
-            Err(ImageError::UnsupportedType) => Err(Error::UnsupportedImage),
-            Err(ImageError::Invalid(m)) => Err(Error::field("image", m)),
-            Err(ImageError::Storage(e)) => Err(Error::Unavailable(format!("media store: {e:#}"))),
+            },
+            deadline: now + micros(self.upload_window),
+        })
+    }
+
+    /// [`Messaging::upload`] for a send that may have no image.
+    async fn staged(&self, upload: Option<Upload>) -> Result<(Option<Image>, Option<Micros>)> {
+        match upload {
+            None => Ok((None, None)),
+            Some(u) => {
+                let s = self.upload(u).await?;
+                Ok((Some(s.image), Some(s.deadline)))
+            }
         }
     }
 
     /// An upload is kept only by the message that was stored with it: a send that failed
-    /// after the image was stored, or that replayed an earlier message, leaves no file behind.
+    /// after the image was stored, or that replayed an earlier message, leaves no file behind,
+    /// and then no record either (so the sweeper meets only real orphans). A file that could
+    /// not be removed keeps its record, for the sweeper to try again.
     async fn settle(
         &self,
         image: Option<Image>,
         outcome: Result<(Message, bool)>,
     ) -> Result<(Message, bool)> {
         let kept = matches!(outcome, Ok((_, true)));
-        if let (Some(i), false) = (&image, kept) {
-            self.media.remove(&i.key, i.thumbnail.as_deref()).await;
+        if let (Some(i), false) = (&image, kept)
+            && self.media.remove(&i.key, i.thumbnail.as_deref()).await
+        {
+            let keys = std::iter::once(&i.key)
+                .chain(&i.thumbnail)
+                .cloned()
+                .collect();
+            if let Err(e) = self.store.forget_uploads(keys).await {
+                tracing::warn!(error = %e, key = i.key, "media: upload record left for the sweeper");
+            }
         }
         outcome
+    }
+}
+
+fn image_error(e: ImageError) -> Error {
+    match e {
+        ImageError::UnsupportedType => Error::UnsupportedImage,
+        ImageError::Invalid(m) => Error::field("image", m),
+        ImageError::Storage(e) => Error::Unavailable(format!("media store: {e:#}")),
     }
 }
 
@@ -421,5 +477,9 @@ fn stored(appended: Appended) -> Result<(Message, bool)> {
         Appended::Replay(m) => Ok((m, false)),
         Appended::Archived => Err(Error::ArchivedConversation),
         Appended::Gone => Err(Error::ConversationNotFound),
+        // Rare (a send stuck for half the sweeper's grace): the client sends again.
+        Appended::Expired => Err(Error::Unavailable(
+            "the image's upload expired before its message was stored".into(),
+        )),
     }
 }

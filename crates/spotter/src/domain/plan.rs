@@ -22,6 +22,11 @@ pub struct Append {
     /// The text: empty only when there is an image.
     pub body: MessageBody,
     pub image: Option<Image>,
+    /// With an image: the last commit time at which it may still be attached. Its upload's
+    /// keys are swept once they are twice as old (`workers::orphans`), so a send that waited
+    /// past this is refused ([`Appended::Expired`]) rather than stored naming files that a
+    /// sweeper may be removing.
+    pub image_deadline: Option<Micros>,
     pub cmid: Option<ClientMessageId>,
 }
 
@@ -84,6 +89,8 @@ pub enum Decision {
     Archived,
     /// The conversation does not exist (any more).
     Gone,
+    /// Its image's deadline has passed: nothing is stored.
+    Expired,
 }
 
 /// A message row to insert.
@@ -132,6 +139,8 @@ pub enum Appended {
     Replay(Message),
     Archived,
     Gone,
+    /// The send waited too long after its image was stored ([`Append::image_deadline`]).
+    Expired,
 }
 
 /// The replay keys a batch needs looked up before it can be planned.
@@ -149,6 +158,8 @@ pub fn replay_keys<'a>(sends: &[&'a Append]) -> Vec<ReplayKey<'a>> {
 /// - A retry (same sender, conversation and key) gets the stored message, or the one this
 ///   batch stores for the first use of the key; it is never stored twice.
 /// - Unread counters count a message for the side that did not send it.
+/// - A send whose image's deadline is before `now` is not stored (a retry of a stored message
+///   is still answered with it: the new upload was not needed).
 pub fn plan<'a>(
     sends: &[&'a Append],
     positions: &HashMap<ConversationId, Position>,
@@ -187,6 +198,12 @@ pub fn plan<'a>(
                 plan.decisions.push(Decision::Replay(Box::new(m.clone())));
                 continue;
             }
+        }
+        if a.image_deadline.is_some_and(|deadline| now > deadline) {
+            plan.decisions.push(Decision::Expired);
+            continue;
+        }
+        if let Some(key) = a.replay_key() {
             first_use.insert(key, plan.rows.len());
         }
         let created_at = match position.last_message_at {
@@ -256,6 +273,7 @@ impl Plan<'_> {
                 Decision::Replay(m) => Appended::Replay((**m).clone()),
                 Decision::Archived => Appended::Archived,
                 Decision::Gone => Appended::Gone,
+                Decision::Expired => Appended::Expired,
             })
             .collect()
     }
@@ -288,6 +306,7 @@ mod tests {
             },
             body: MessageBody::parse(text).unwrap(),
             image: None,
+            image_deadline: None,
             cmid: cmid.map(|c| ClientMessageId::parse(c).unwrap()),
         }
     }
@@ -391,6 +410,43 @@ mod tests {
         let p = plan(&refs, &positions(&[(1, archived)]), &[], 100);
         assert_eq!(p.decisions, [Decision::Archived, Decision::Gone]);
         assert!(p.rows.is_empty() && p.counters.is_empty());
+    }
+
+    #[test]
+    fn an_image_past_its_deadline_is_not_stored_but_a_retry_still_gets_its_message() {
+        let photo = |text: &str, cmid: Option<&str>, deadline: Micros| Append {
+            image: Some(Image {
+                key: "message_images/a.jpg".into(),
+                thumbnail: Some("message_images/thumbnails/a.jpg".into()),
+                width: Some(1),
+                height: Some(1),
+            }),
+            image_deadline: Some(deadline),
+            ..send(1, TRAINER, text, cmid)
+        };
+        let sends = [
+            photo("late", None, 99),
+            photo("on time", None, 100),
+            photo("retry", Some("k"), 99),
+        ];
+        let refs: Vec<&Append> = sends.iter().collect();
+        let stored = sends[2].message(MessageId(9), 1, 7);
+        let p = plan(
+            &refs,
+            &positions(&[(1, at(1, Some(7)))]),
+            std::slice::from_ref(&stored),
+            100,
+        );
+        assert_eq!(
+            p.decisions,
+            [
+                Decision::Expired,
+                Decision::New(0),
+                Decision::Replay(Box::new(stored))
+            ]
+        );
+        assert_eq!(p.rows[0].seq, 2, "the expired send took no position");
+        assert_eq!(p.outcomes(&refs, &[MessageId(10)])[0], Appended::Expired);
     }
 
     #[test]

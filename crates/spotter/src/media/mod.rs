@@ -1,12 +1,14 @@
 //! Message images: checked, cleaned, stored, and handed to clients as URLs.
 //!
 //! # Flow
-//! An upload ([`Media::put_image`]) is checked against its declared type and then its magic
+//! An upload ([`Media::prepare`]) is checked against its declared type and then its magic
 //! number; on a blocking thread ([`process`]) its header is read under a pixel bound before any
 //! pixel is, it is decoded (the integrity check), its metadata stripped without re-encoding
-//! ([`strip`]; re-encoded only to apply an EXIF rotation) and a JPEG thumbnail made. Both files go
-//! to the [`store`]: a folder, or an S3 bucket ([`s3`]). Keys are ours, never the client's file
-//! name ([`keys`]).
+//! ([`strip`]; re-encoded only to apply an EXIF rotation) and a JPEG thumbnail made. Its keys are
+//! chosen then, ours and never the client's file name ([`keys`]), so the caller can record them
+//! before any file exists; [`Media::store`] then puts both files in the [`store`]: a folder, or
+//! an S3 bucket ([`s3`]). (That record is how an upload whose message never committed is found
+//! and removed later: `workers::orphans`.)
 //!
 //! Clients get an absolute URL per key ([`Media::url`]): Spotter's own `/media/<key>`, signed and
 //! expiring ([`signing`]), which the HTTP layer checks with [`Media::verify`] and answers from
@@ -101,6 +103,21 @@ pub struct StoredImage {
     pub thumbnail: String,
     pub width: u32,
     pub height: u32,
+}
+
+/// An upload checked and cleaned, its keys chosen, not stored yet ([`Media::prepare`]).
+pub struct Prepared {
+    key: String,
+    thumbnail: String,
+    kind: ImageKind,
+    processed: process::Processed,
+}
+
+impl Prepared {
+    /// The keys its files will have: the image's, then the thumbnail's.
+    pub fn keys(&self) -> [&str; 2] {
+        [&self.key, &self.thumbnail]
+    }
 }
 
 /// A stored file, as served.
@@ -198,7 +215,16 @@ impl Media {
     }
 
     /// Checks and stores an uploaded image; `declared` is the multipart part's Content-Type.
+    /// [`Media::prepare`] then [`Media::store`], for a caller with nothing to record between.
     pub async fn put_image(&self, declared: &str, bytes: Bytes) -> Result<StoredImage, ImageError> {
+        let prepared = self.prepare(declared, bytes).await?;
+        self.store(prepared).await
+    }
+
+    /// Checks, decodes and cleans an upload and names its files, storing nothing yet: the
+    /// caller learns the keys first, to record them before any file exists (an upload
+    /// interrupted after [`Media::store`] is then found again and removed).
+    pub async fn prepare(&self, declared: &str, bytes: Bytes) -> Result<Prepared, ImageError> {
         let kind = ImageKind::from_declared(declared).ok_or(ImageError::UnsupportedType)?;
         if !kind.has_magic(&bytes) {
             return Err(ImageError::UnsupportedType);
@@ -224,8 +250,23 @@ impl Media {
             }
         };
         let id = keys::new_id();
-        let key = keys::image_key(&id, kind);
-        let thumbnail = keys::thumbnail_key(&id);
+        Ok(Prepared {
+            key: keys::image_key(&id, kind),
+            thumbnail: keys::thumbnail_key(&id),
+            kind,
+            processed,
+        })
+    }
+
+    /// Stores a prepared image's two files, the thumbnail first (an image is never stored
+    /// without its thumbnail); on a failure, what was stored is removed.
+    pub async fn store(&self, prepared: Prepared) -> Result<StoredImage, ImageError> {
+        let Prepared {
+            key,
+            thumbnail,
+            kind,
+            processed,
+        } = prepared;
         let store = &self.0.store;
         store
             .put(
@@ -257,9 +298,16 @@ impl Media {
         self.put_image(kind.content_type(), bytes).await
     }
 
+    /// Deletes one stored file (an absent one is not an error), saying whether it could.
+    pub async fn delete(&self, key: &str) -> anyhow::Result<()> {
+        self.0.store.delete(key).await
+    }
+
     /// Removes an image and its thumbnail (best effort: a failure is logged and counted in
-    /// [`REMOVE_FAILURES`], never returned). Absent files are not a failure.
-    pub async fn remove(&self, image_key: &str, thumbnail_key: Option<&str>) {
+    /// [`REMOVE_FAILURES`], never returned); whether both are gone. Absent files are not a
+    /// failure.
+    pub async fn remove(&self, image_key: &str, thumbnail_key: Option<&str>) -> bool {
+        let mut gone = true;
         for key in std::iter::once(image_key).chain(thumbnail_key) {
             let result = if keys::is_valid(key) {
                 self.0.store.delete(key).await
@@ -273,8 +321,10 @@ impl Media {
                     "media: could not remove a file"
                 );
                 metrics::counter!(REMOVE_FAILURES).increment(1);
+                gone = false;
             }
         }
+        gone
     }
 
     /// The stored bytes of a key and their content type; `None` if absent, or if `key` is not a

@@ -8,7 +8,8 @@
 //!
 //! Each backend has its own SQL, its own migrations (`migrations/sqlite`, `migrations/postgres`)
 //! and maps its rows once. The seam is a trait per concern ([`Accounts`], [`Conversations`],
-//! [`Messages`], [`Search`], [`Preferences`], [`Appends`], [`Outbox`], [`Import`],
+//! [`Messages`], [`Search`], [`Preferences`], [`Appends`], [`Outbox`], [`Uploads`],
+//! [`Import`],
 //! [`Database`]): every operation the rest of Spotter
 //! needs, each implemented by both backends in the module of that concern. [`Store`] is what
 //! the rest holds: an enum over the two (static dispatch, no boxed futures, no generic
@@ -231,6 +232,25 @@ seam! {
         /// Deletes outbox rows finished before `before`, a bounded number per call.
         fn purge_outbox(&self, before: Micros) -> Result<u64>;
         fn push_depth(&self) -> Result<QueueDepth>;
+    }
+
+    /// The intent log of uploads (`media_uploads`): the keys of files stored for a message
+    /// that may not have committed. A new message's transaction forgets its own keys.
+    trait Uploads {
+        /// Records the keys of an upload about to be stored: on disk before any file is.
+        fn record_uploads(&self, keys: Vec<String>, now: Micros) -> Result<()>;
+        /// Claims up to `limit` keys recorded before `cutoff` that no unexpired lease holds,
+        /// leased until `lease_until`, each with whether a message names it. Nodes sweeping at
+        /// once claim different keys.
+        fn claim_uploads(
+            &self,
+            now: Micros,
+            cutoff: Micros,
+            lease_until: Micros,
+            limit: i64,
+        ) -> Result<Vec<ClaimedUpload>>;
+        /// Forgets keys whose files were removed, or are kept by a message; how many went.
+        fn forget_uploads(&self, keys: Vec<String>) -> Result<u64>;
     }
 
     /// `spotter import original`'s reads and writes (the rules are `import`'s): each write is

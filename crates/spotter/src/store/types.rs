@@ -79,6 +79,8 @@ pub struct StartSend {
     pub trainee: UserId,
     pub body: MessageBody,
     pub image: Option<Image>,
+    /// As [`Append::image_deadline`].
+    pub image_deadline: Option<Micros>,
     pub cmid: Option<ClientMessageId>,
 }
 
@@ -95,6 +97,7 @@ impl StartSend {
             sender: self.trainer.clone(),
             body: self.body.clone(),
             image: self.image.clone(),
+            image_deadline: self.image_deadline,
             cmid: self.cmid.clone(),
         }
     }
@@ -114,6 +117,14 @@ pub struct Pending {
     pub message_id: MessageId,
     pub conversation_id: ConversationId,
     pub recipient_id: UserId,
+}
+
+/// An upload's key claimed by the sweeper, and whether a message names it (then its file is
+/// kept, and only the key forgotten).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimedUpload {
+    pub key: String,
+    pub referenced: bool,
 }
 
 /// A push job to create: one notification for one device.

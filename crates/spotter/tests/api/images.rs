@@ -31,7 +31,7 @@ fn pixels(w: u32, h: u32) -> DynamicImage {
     }))
 }
 
-fn jpeg(w: u32, h: u32) -> Vec<u8> {
+pub(crate) fn jpeg(w: u32, h: u32) -> Vec<u8> {
     let mut out = Vec::new();
     pixels(w, h)
         .write_with_encoder(JpegEncoder::new_with_quality(&mut out, 85))
@@ -113,7 +113,7 @@ fn crc32(bytes: &[u8]) -> u32 {
     !crc
 }
 
-fn photo<'a>(bytes: &'a [u8], content_type: &'a str) -> Photo<'a> {
+pub(crate) fn photo<'a>(bytes: &'a [u8], content_type: &'a str) -> Photo<'a> {
     Photo {
         bytes,
         content_type,
@@ -126,7 +126,7 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 }
 
 /// Every file in the media folder.
-fn stored_files(app: &TestApp) -> Vec<PathBuf> {
+pub(crate) fn stored_files(app: &TestApp) -> Vec<PathBuf> {
     fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
         let Ok(entries) = std::fs::read_dir(dir) else {
             return;
@@ -146,7 +146,7 @@ fn stored_files(app: &TestApp) -> Vec<PathBuf> {
     out
 }
 
-async fn fetch(url: &str) -> (StatusCode, Option<String>, Vec<u8>) {
+pub(crate) async fn fetch(url: &str) -> (StatusCode, Option<String>, Vec<u8>) {
     let r = reqwest::get(url).await.unwrap();
     let status = r.status();
     let kind = r
@@ -416,6 +416,12 @@ async fn deleting_a_photo_removes_its_files_and_a_retry_leaves_none_behind(app: 
         .await;
     assert_eq!(status_of(r), StatusCode::BAD_REQUEST);
     assert_eq!(stored_files(&app).len(), 2);
+    // Nor a record of their uploads for the sweeper (issue 13): the message's transaction
+    // forgot the first, and each send that did not keep its upload forgot its own.
+    assert!(
+        app.column("SELECT key FROM media_uploads").await.is_empty(),
+        "no upload record left"
+    );
     t.delete_message(conv, m.id).await.unwrap();
     assert!(stored_files(&app).is_empty(), "image and thumbnail removed");
     assert_eq!(

@@ -15,6 +15,7 @@ mod images;
 mod matrix;
 mod messaging;
 mod ops;
+mod orphans;
 mod paging;
 mod preferences;
 mod rules;

@@ -171,6 +171,7 @@ impl TestApp {
         let trainer = store.user(UserId(self.trainer.id)).await.unwrap().unwrap();
         let start = StartSend {
             image: None,
+            image_deadline: None,
             trainer: trainer.as_sender(),
             trainee: UserId(trainee),
             body: spotter::domain::input::MessageBody::parse(text).unwrap(),

@@ -195,53 +195,80 @@ async fn stored(conn: &mut PgConnection, sends: &[&Append]) -> sqlx::Result<Vec<
         .collect()
 }
 
-/// Writes the plan: messages (in order, so ids grow with `seq`), outbox rows, counters.
-async fn write(conn: &mut PgConnection, plan: &Plan<'_>) -> sqlx::Result<Vec<MessageId>> {
-    if plan.rows.is_empty() {
-        return Ok(Vec::new());
-    }
-    let rows = &plan.rows;
-    let inserted: Vec<(MessageId, ConversationId, i64)> = sqlx::query_as(
+/// The new messages, in order.
+macro_rules! insert_messages {
+    () => {
         "INSERT INTO messages (conversation_id, seq, sender_id, content, client_message_id, \
          created_at, image, image_width, image_height, thumbnail) \
          SELECT c, s, sender, content, cmid, at, image, w, h, thumb FROM UNNEST($1::bigint[], \
          $2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::bigint[], $7::text[], \
          $8::int[], $9::int[], $10::text[]) WITH ORDINALITY \
          AS u(c, s, sender, content, cmid, at, image, w, h, thumb, n) ORDER BY n \
-         RETURNING id, conversation_id, seq",
-    )
-    .bind(
-        rows.iter()
-            .map(|r| r.conversation_id.get())
-            .collect::<Vec<_>>(),
-    )
-    .bind(rows.iter().map(|r| r.seq).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.sender.get()).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.content).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.client_message_id).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.created_at).collect::<Vec<_>>())
-    .bind(
-        rows.iter()
-            .map(|r| r.image.map(|i| i.key.as_str()))
-            .collect::<Vec<_>>(),
-    )
-    .bind(
-        rows.iter()
-            .map(|r| image_size(r.image, |i| i.width))
-            .collect::<Vec<_>>(),
-    )
-    .bind(
-        rows.iter()
-            .map(|r| image_size(r.image, |i| i.height))
-            .collect::<Vec<_>>(),
-    )
-    .bind(
-        rows.iter()
-            .map(|r| r.image.and_then(|i| i.thumbnail.as_deref()))
-            .collect::<Vec<_>>(),
-    )
-    .fetch_all(&mut *conn)
-    .await?;
+         RETURNING id, conversation_id, seq"
+    };
+}
+const INSERT_MESSAGES: &str = insert_messages!();
+/// The same, also deleting the uploads' records of the batch's images (`$11`): a data-changing
+/// `WITH` runs to completion whether or not the statement reads it.
+const INSERT_MESSAGES_WITH_IMAGES: &str = concat!(
+    "WITH forgotten AS (DELETE FROM media_uploads WHERE key = ANY($11::text[])) ",
+    insert_messages!()
+);
+
+/// Writes the plan: messages (in order, so ids grow with `seq`), outbox rows, the end of their
+/// uploads' records, counters.
+async fn write(conn: &mut PgConnection, plan: &Plan<'_>) -> sqlx::Result<Vec<MessageId>> {
+    if plan.rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = &plan.rows;
+    // A batch with images also ends their uploads' records, in the same statement (no round
+    // trip more); a batch of text runs the statement it always ran.
+    let uploads: Vec<&str> = rows
+        .iter()
+        .filter_map(|r| r.image)
+        .flat_map(|i| std::iter::once(i.key.as_str()).chain(i.thumbnail.as_deref()))
+        .collect();
+    let insert = if uploads.is_empty() {
+        INSERT_MESSAGES
+    } else {
+        INSERT_MESSAGES_WITH_IMAGES
+    };
+    let mut insert = sqlx::query_as(insert)
+        .bind(
+            rows.iter()
+                .map(|r| r.conversation_id.get())
+                .collect::<Vec<_>>(),
+        )
+        .bind(rows.iter().map(|r| r.seq).collect::<Vec<_>>())
+        .bind(rows.iter().map(|r| r.sender.get()).collect::<Vec<_>>())
+        .bind(rows.iter().map(|r| r.content).collect::<Vec<_>>())
+        .bind(rows.iter().map(|r| r.client_message_id).collect::<Vec<_>>())
+        .bind(rows.iter().map(|r| r.created_at).collect::<Vec<_>>())
+        .bind(
+            rows.iter()
+                .map(|r| r.image.map(|i| i.key.as_str()))
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            rows.iter()
+                .map(|r| image_size(r.image, |i| i.width))
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            rows.iter()
+                .map(|r| image_size(r.image, |i| i.height))
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            rows.iter()
+                .map(|r| r.image.and_then(|i| i.thumbnail.as_deref()))
+                .collect::<Vec<_>>(),
+        );
+    if !uploads.is_empty() {
+        insert = insert.bind(uploads);
+    }
+    let inserted: Vec<(MessageId, ConversationId, i64)> = insert.fetch_all(&mut *conn).await?;
     let by_position: HashMap<(ConversationId, i64), MessageId> = inserted
         .into_iter()
         .map(|(id, c, seq)| ((c, seq), id))

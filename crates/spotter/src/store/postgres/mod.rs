@@ -12,6 +12,7 @@ mod messages;
 mod outbox;
 mod preferences;
 mod search;
+mod uploads;
 
 use std::time::Duration;
 
@@ -27,7 +28,7 @@ use super::{Database, Result};
 const WRITERS: usize = 4;
 
 /// The schema, one migration a file, recorded by sqlx's migrator in `_sqlx_migrations`.
-const MIGRATIONS: [(i64, &str, &str); 4] = [
+const MIGRATIONS: [(i64, &str, &str); 5] = [
     (
         1,
         "initial",
@@ -42,6 +43,11 @@ const MIGRATIONS: [(i64, &str, &str); 4] = [
         3,
         "part_c",
         include_str!("../../../migrations/postgres/0003_part_c.sql"),
+    ),
+    (
+        4,
+        "media_uploads",
+        include_str!("../../../migrations/postgres/0004_media_uploads.sql"),
     ),
     (
         5,

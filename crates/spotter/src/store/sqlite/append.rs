@@ -165,7 +165,8 @@ impl From<rusqlite::Error> for Refused {
     }
 }
 
-/// Writes the plan: the message rows and their push outbox rows, then each conversation's row.
+/// Writes the plan: the message rows, their push outbox rows and the end of their uploads'
+/// records, then each conversation's row.
 fn write(c: &Connection, plan: &Plan<'_>) -> Result<Vec<MessageId>, Refused> {
     let mut insert = c.prepare_cached(
         "INSERT INTO messages (conversation_id, seq, sender_id, content, client_message_id, \
@@ -200,6 +201,14 @@ fn write(c: &Connection, plan: &Plan<'_>) -> Result<Vec<MessageId>, Refused> {
         };
         if let Some(recipient) = row.recipient {
             enqueue.execute(params![id, row.conversation_id, recipient, row.created_at])?;
+        }
+        if let Some(image) = row.image {
+            // The upload's record goes with the message that names it (prepared only for a
+            // batch that carries an image: text sends run what they always ran).
+            let mut forget = c.prepare_cached("DELETE FROM media_uploads WHERE key = ?1")?;
+            for key in std::iter::once(&image.key).chain(&image.thumbnail) {
+                forget.execute([key])?;
+            }
         }
         ids.push(id);
     }

@@ -12,6 +12,7 @@ mod outbox;
 mod pool;
 mod preferences;
 mod search;
+mod uploads;
 
 use std::path::Path;
 
@@ -27,6 +28,9 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("../../../migrations/sqlite/0001_initial.sql")),
     M::up(include_str!("../../../migrations/sqlite/0002_push.sql")),
     M::up(include_str!("../../../migrations/sqlite/0003_part_c.sql")),
+    M::up(include_str!(
+        "../../../migrations/sqlite/0004_media_uploads.sql"
+    )),
     M::up(include_str!("../../../migrations/sqlite/0005_import.sql")),
 ];
 
