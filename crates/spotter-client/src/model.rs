@@ -71,6 +71,31 @@ pub struct Conversation {
     pub unread_count: i64,
     pub is_archived: bool,
     pub created_at: String,
+    /// In the "needs reply" list only: the trainee's oldest message after the trainer's last
+    /// one (Part D 4).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waiting_since: Option<String>,
+}
+
+/// A trainer's saved reply (Part D 3).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+pub struct Template {
+    pub id: i64,
+    pub title: String,
+    pub content: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// A trainer's response-time figures over 7 or 30 days (Part D 4).
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+pub struct MessagingStats {
+    pub conversations: i64,
+    pub messages_received: i64,
+    pub messages_sent: i64,
+    pub median_first_response_seconds: Option<f64>,
+    pub p90_first_response_seconds: Option<f64>,
+    pub waiting_now: i64,
 }
 
 /// Page-number paging's envelope.

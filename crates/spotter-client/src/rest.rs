@@ -169,6 +169,81 @@ impl Client {
             .1)
     }
 
+    /// The trainer's live conversations whose newest message is the trainee's, longest waiting
+    /// first, each with `waiting_since`.
+    pub async fn conversations_needing_reply(&self, page: u32) -> Result<Page<Conversation>> {
+        let path = format!("api/messaging/conversations/?needs_reply=true&page={page}");
+        Ok(self.call(Method::GET, &path, None).await?.1)
+    }
+
+    /// The trainer's saved replies, by title.
+    pub async fn templates(&self) -> Result<Vec<Template>> {
+        Ok(self
+            .call(Method::GET, "api/messaging/templates/", None)
+            .await?
+            .1)
+    }
+
+    pub async fn create_template(&self, title: &str, content: &str) -> Result<Template> {
+        let body = json!({"title": title, "content": content});
+        Ok(self
+            .call(Method::POST, "api/messaging/templates/", Some(&body))
+            .await?
+            .1)
+    }
+
+    /// Changes the fields given (`None`: left as it is); the whole reply after.
+    pub async fn update_template(
+        &self,
+        id: i64,
+        title: Option<&str>,
+        content: Option<&str>,
+    ) -> Result<Template> {
+        let mut body = json!({});
+        if let Some(t) = title {
+            body["title"] = json!(t);
+        }
+        if let Some(c) = content {
+            body["content"] = json!(c);
+        }
+        let path = format!("api/messaging/templates/{id}/");
+        Ok(self.call(Method::PATCH, &path, Some(&body)).await?.1)
+    }
+
+    /// Deletes a saved reply; 204.
+    pub async fn delete_template(&self, id: i64) -> Result<StatusCode> {
+        self.no_content(
+            Method::DELETE,
+            &format!("api/messaging/templates/{id}/"),
+            None,
+        )
+        .await
+    }
+
+    /// The trainer's response-time figures over the last `days` days (7 or 30).
+    pub async fn messaging_stats(&self, days: u32) -> Result<MessagingStats> {
+        let path = format!("api/trainer/messaging-stats/?days={days}");
+        Ok(self.call(Method::GET, &path, None).await?.1)
+    }
+
+    /// A call answered without a body (204): its status, or the error.
+    async fn no_content(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<StatusCode> {
+        let raw = self.raw(method, path, body).await?;
+        if raw.status.is_success() {
+            Ok(raw.status)
+        } else {
+            Err(Error::Api {
+                status: raw.status,
+                body: raw.body,
+            })
+        }
+    }
+
     pub async fn messages(&self, conversation: i64, page: u32) -> Result<Page<Message>> {
         Ok(self
             .call(

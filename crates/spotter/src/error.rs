@@ -116,6 +116,15 @@ pub enum Error {
     /// 400: admins do not search messages (they take part in no conversation).
     #[error("admins cannot search")]
     SearchNotForAdmins,
+    /// 403: saved replies are a trainer's.
+    #[error("only trainers have saved replies")]
+    OnlyTrainersHaveReplies,
+    /// 404: no such saved reply of the caller's.
+    #[error("no such saved reply")]
+    TemplateNotFound,
+    /// 400: the trainer keeps as many saved replies as allowed.
+    #[error("too many saved replies")]
+    TooManyTemplates,
 
     // The platform's other endpoints, answered `{"detail": ...}` (DRF's shape).
     /// 403: the caller's role may not do this.
@@ -234,6 +243,9 @@ impl Error {
             Self::SearchQueryRequired => rule("Search query is required."),
             Self::SearchQueryTooShort => rule("Search query must be at least 2 characters."),
             Self::SearchNotForAdmins => rule("Only trainers and trainees can search messages."),
+            Self::OnlyTrainersHaveReplies => rule("Only trainers have saved replies."),
+            Self::TemplateNotFound => rule("Saved reply not found."),
+            Self::TooManyTemplates => rule(TOO_MANY_TEMPLATES),
             Self::UnsupportedMediaType(t) => Shape::Detail(Cow::Owned(format!(
                 "Unsupported media type \"{t}\" in request."
             ))),
@@ -275,7 +287,9 @@ impl Error {
             | Self::EmptyMessage
             | Self::SearchQueryRequired
             | Self::SearchQueryTooShort => "invalid",
-            Self::SearchNotForAdmins => "rejected",
+            Self::SearchNotForAdmins | Self::TooManyTemplates => "rejected",
+            Self::OnlyTrainersHaveReplies => "forbidden",
+            Self::TemplateNotFound => "not_found",
             Self::UnsupportedMediaType(_) => "unsupported_media_type",
             Self::ArchivedHistory | Self::ArchivedConversation => "archived",
             Self::NotParticipant
@@ -311,6 +325,10 @@ impl Error {
         }
     }
 }
+
+/// The cap's answer, with the cap in it.
+const TOO_MANY_TEMPLATES: &str =
+    "You can keep at most 200 saved replies. Delete one to save another.";
 
 pub fn throttle_detail(wait_secs: u64) -> String {
     format!("Request was throttled. Expected available in {wait_secs} seconds.")

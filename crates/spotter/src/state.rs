@@ -13,6 +13,7 @@ use crate::bus::Bus;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::domain::accounts::{Accounts, AuthLimits};
+use crate::domain::coaching::Coaching;
 use crate::domain::devices::Devices;
 use crate::domain::events::Publisher;
 use crate::domain::messaging::Messaging;
@@ -27,6 +28,7 @@ pub struct Shared {
     pub bus: Bus,
     pub accounts: Accounts,
     pub messaging: Messaging,
+    pub coaching: Coaching,
     pub devices: Devices,
     pub delivery: DeliveryQueue,
     pub push: crate::push::Push,
@@ -92,6 +94,7 @@ impl AppState {
             clock.clone(),
         );
         let devices = Devices::new(store.clone(), clock.clone());
+        let coaching = Coaching::new(store.clone(), clock.clone());
         let delivery = DeliveryQueue::start(store.clone(), events, clock.clone());
         let (shutdown, _) = watch::channel(false);
         Self(Arc::new(Shared {
@@ -101,6 +104,7 @@ impl AppState {
             bus,
             accounts,
             messaging,
+            coaching,
             devices,
             delivery,
             push,

@@ -55,6 +55,8 @@ ids! {
     MessageId,
     /// A registered push device (an FCM token or a Web Push subscription).
     DeviceId,
+    /// A trainer's saved reply.
+    TemplateId,
 }
 
 #[cfg(test)]

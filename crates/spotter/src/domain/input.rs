@@ -56,7 +56,7 @@ pub const NULL_CHARACTERS: &str = "Null characters are not allowed.";
 
 /// DRF's `CharField`: strings without NUL, and numbers turned to text; anything else is not a
 /// string.
-fn as_text(v: Option<&Value>) -> Result<Option<String>, String> {
+pub(crate) fn as_text(v: Option<&Value>) -> Result<Option<String>, String> {
     match v {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) if s.contains('\0') => Err(NULL_CHARACTERS.to_owned()),

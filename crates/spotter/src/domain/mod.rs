@@ -7,10 +7,12 @@
 //! - [`access`]: who may see, follow, write to or start a conversation.
 //! - [`plan`]: the one pure function that decides how messages are appended.
 //! - [`events`]: what happened, for whoever listens (`bus` turns it into socket frames).
-//! - [`messaging`], [`accounts`], [`devices`]: the services; [`search`]: its rules.
+//! - [`messaging`], [`accounts`], [`devices`], [`coaching`] (saved replies, needs reply,
+//!   response times): the services; [`search`]: its rules.
 
 pub mod access;
 pub mod accounts;
+pub mod coaching;
 pub mod devices;
 pub mod events;
 pub mod ids;

@@ -2,7 +2,7 @@
 //! them into the contract's JSON.
 
 use crate::clock::Micros;
-pub use crate::domain::ids::{ConversationId, DeviceId, MessageId, UserId};
+pub use crate::domain::ids::{ConversationId, DeviceId, MessageId, TemplateId, UserId};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Role {
@@ -134,6 +134,9 @@ pub struct Conversation {
     pub message_count: i64,
     pub trainer_unread: i64,
     pub trainee_unread: i64,
+    /// Since when the trainee has been waiting for the trainer's answer: their first message
+    /// after the trainer's last one (`None`: the newest message is the trainer's, or none).
+    pub awaiting_reply_since: Option<Micros>,
 }
 
 impl Conversation {
@@ -154,6 +157,16 @@ impl Conversation {
             self.trainee_unread
         }
     }
+}
+
+/// A trainer's saved reply (Part D 3).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Template {
+    pub id: TemplateId,
+    pub title: String,
+    pub content: String,
+    pub created_at: Micros,
+    pub updated_at: Micros,
 }
 
 /// A message's author as shown inside the message.

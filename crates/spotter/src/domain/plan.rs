@@ -2,7 +2,8 @@
 //! start, and whatever batch the group commit gathers) is decided here, by one pure function:
 //! each new message's position (`seq`) and `created_at`, which sends are retries of a
 //! `client_message_id` already used, what each conversation's row says afterwards (preview,
-//! unread counters, message count). The store's backends read what the plan needs (where each
+//! unread counters, message count, since when the trainee has been waiting for an answer). The
+//! store's backends read what the plan needs (where each
 //! conversation stands, the stored retries), call [`plan`], and carry it out; none of them
 //! decides anything of its own.
 
@@ -119,6 +120,48 @@ pub struct Counters {
     pub message_count: i64,
     pub trainer_unread_added: i64,
     pub trainee_unread_added: i64,
+    /// Since when the trainee waits for an answer (`awaiting_reply_since`).
+    pub awaiting: Awaiting,
+}
+
+/// What a batch makes of a conversation's `awaiting_reply_since`: the created_at of the
+/// trainee's first message after the trainer's last one (null when the newest is the
+/// trainer's).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Awaiting {
+    /// Only the trainee wrote: the row's value if it has one (they were waiting already),
+    /// else the first of these messages.
+    Since(Micros),
+    /// The trainer wrote: this value whatever the row had (`None` when the trainer's message
+    /// is the newest; else the first trainee message after it).
+    Reset(Option<Micros>),
+}
+
+impl Awaiting {
+    fn first(sender_is_trainer: bool, at: Micros) -> Self {
+        if sender_is_trainer {
+            Self::Reset(None)
+        } else {
+            Self::Since(at)
+        }
+    }
+
+    /// After one more message of the batch.
+    fn then(self, sender_is_trainer: bool, at: Micros) -> Self {
+        match (self, sender_is_trainer) {
+            (_, true) => Self::Reset(None),
+            (Self::Reset(None), false) => Self::Reset(Some(at)),
+            (kept, false) => kept,
+        }
+    }
+
+    /// As the store's write takes it: whether to replace the row's value, and the value.
+    pub fn as_columns(self) -> (bool, Option<Micros>) {
+        match self {
+            Self::Since(at) => (false, Some(at)),
+            Self::Reset(at) => (true, at),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -227,6 +270,7 @@ pub fn plan<'a>(
                 c.preview = a.preview();
                 c.trainee_unread_added += i64::from(sender_is_trainer);
                 c.trainer_unread_added += i64::from(!sender_is_trainer);
+                c.awaiting = c.awaiting.then(sender_is_trainer, created_at);
             }
             None => {
                 counter_of.insert(id, counters.len());
@@ -237,6 +281,7 @@ pub fn plan<'a>(
                     message_count: seq,
                     trainer_unread_added: i64::from(!sender_is_trainer),
                     trainee_unread_added: i64::from(sender_is_trainer),
+                    awaiting: Awaiting::first(sender_is_trainer, created_at),
                 });
             }
         }
@@ -463,8 +508,30 @@ mod tests {
         assert_eq!((c.trainee_unread_added, c.trainer_unread_added), (2, 1));
         assert_eq!(c.message_count, 3);
         assert_eq!(c.preview, "x".repeat(100));
+        // The trainee's message after the trainer's last one starts the wait.
+        assert_eq!(c.awaiting, Awaiting::Reset(Some(102)));
         // Each row's push goes to the other participant.
         let recipients: Vec<Option<UserId>> = p.rows.iter().map(|r| r.recipient).collect();
         assert_eq!(recipients, [Some(TRAINEE), Some(TRAINEE), Some(TRAINER)]);
+    }
+
+    #[test]
+    fn the_wait_starts_at_the_trainee_s_first_message_and_ends_with_the_trainer_s() {
+        let awaiting = |who: &[UserId]| {
+            let sends: Vec<Append> = who.iter().map(|&w| send(1, w, "m", None)).collect();
+            let refs: Vec<&Append> = sends.iter().collect();
+            plan(&refs, &positions(&[(1, at(0, None))]), &[], 100).counters[0].awaiting
+        };
+        // Trainee only: kept if the row was waiting already, else from the first (100).
+        assert_eq!(awaiting(&[TRAINEE, TRAINEE]), Awaiting::Since(100));
+        assert_eq!(Awaiting::Since(100).as_columns(), (false, Some(100)));
+        // The trainer's message last: nobody waits.
+        assert_eq!(awaiting(&[TRAINEE, TRAINER]), Awaiting::Reset(None));
+        assert_eq!(Awaiting::Reset(None).as_columns(), (true, None));
+        // After the trainer's message, from the trainee's first message since.
+        assert_eq!(
+            awaiting(&[TRAINEE, TRAINER, TRAINEE, TRAINEE]),
+            Awaiting::Reset(Some(102))
+        );
     }
 }

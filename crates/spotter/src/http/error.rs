@@ -18,13 +18,15 @@ impl Error {
             | Self::NotParticipant
             | Self::ArchivedHistory
             | Self::OnlyTrainersStart
+            | Self::OnlyTrainersHaveReplies
             | Self::NotPermitted
             | Self::AlreadyImpersonating
             | Self::NotImpersonating
             | Self::NotDuringImpersonation => StatusCode::FORBIDDEN,
-            Self::ConversationNotFound | Self::NotFound | Self::InvalidPage => {
-                StatusCode::NOT_FOUND
-            }
+            Self::ConversationNotFound
+            | Self::TemplateNotFound
+            | Self::NotFound
+            | Self::InvalidPage => StatusCode::NOT_FOUND,
             Self::ArchivedConversation
             | Self::TraineeNotAssigned
             | Self::BadAssignment
@@ -39,7 +41,8 @@ impl Error {
             | Self::EmptyMessage
             | Self::SearchQueryRequired
             | Self::SearchQueryTooShort
-            | Self::SearchNotForAdmins => StatusCode::BAD_REQUEST,
+            | Self::SearchNotForAdmins
+            | Self::TooManyTemplates => StatusCode::BAD_REQUEST,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,

@@ -43,12 +43,24 @@ pub fn router() -> Router<AppState> {
         .route("/api/messaging/unread-count/", get(unread_count))
 }
 
+/// A query flag as the original reads one.
+fn flag(query: &HashMap<String, String>, name: &str) -> bool {
+    matches!(
+        query.get(name).map(String::as_str),
+        Some("true" | "1" | "True")
+    )
+}
+
 /// The user's conversations, newest activity first, 50 a page. `?archived=true` lists the
-/// archived ones instead (a trainer's history).
+/// archived ones instead (a trainer's history); `?needs_reply=true` the trainer's live ones
+/// whose newest message is the trainee's, longest waiting first, each with `waiting_since`.
 #[utoipa::path(get, path = "/api/messaging/conversations/", tag = "messaging",
     params(("page" = Option<i64>, Query, description = "Page number, from 1"),
-           ("archived" = Option<bool>, Query, description = "List archived conversations (trainer only)")),
+           ("archived" = Option<bool>, Query, description = "List archived conversations (trainer only)"),
+           ("needs_reply" = Option<bool>, Query, description = "The trainer's conversations waiting for their answer, longest waiting first (trainer only)")),
     responses((status = 200, description = "A page of conversations", body = Page<ConversationJson>),
+              (status = 400, description = "Both archived and needs_reply", body = crate::http::openapi::DetailBody),
+              (status = 403, description = "needs_reply, not a trainer", body = crate::http::openapi::DetailBody),
               (status = 404, description = "No such page", body = crate::http::openapi::DetailBody)),
     security(("jwt" = [])))]
 async fn list_conversations(
@@ -58,19 +70,32 @@ async fn list_conversations(
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Json<Page<ConversationJson>>> {
     let number = page_number(&query)?;
-    let archived = matches!(
-        query.get("archived").map(String::as_str),
-        Some("true" | "1" | "True")
-    );
+    let (archived, needs_reply) = (flag(&query, "archived"), flag(&query, "needs_reply"));
     let size = CONVERSATIONS_PER_PAGE;
-    let (rows, count) = state
-        .messaging
-        .conversations(&actor, archived, size, (number - 1) * size)
-        .await?;
-    let results = rows
-        .iter()
-        .map(|c| ConversationJson::new(c, actor.id(), state.bus.urls()))
-        .collect();
+    let offset = (number - 1) * size;
+    let urls = state.bus.urls();
+    let results = if needs_reply {
+        if archived {
+            return Err(Error::Malformed(
+                "Use either archived or needs_reply, not both.".to_owned(),
+            ));
+        }
+        let (rows, count) = state.coaching.needing_reply(&actor, size, offset).await?;
+        let json = rows
+            .iter()
+            .map(|c| ConversationJson::waiting(c, actor.id(), urls));
+        (json.collect(), count)
+    } else {
+        let (rows, count) = state
+            .messaging
+            .conversations(&actor, archived, size, offset)
+            .await?;
+        let json = rows
+            .iter()
+            .map(|c| ConversationJson::new(c, actor.id(), urls));
+        (json.collect(), count)
+    };
+    let (results, count) = results;
     Ok(Json(page(
         &origin,
         "/api/messaging/conversations/",

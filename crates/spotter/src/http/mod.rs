@@ -17,6 +17,7 @@ pub mod paging;
 pub mod preferences;
 pub mod push;
 pub mod search;
+pub mod templates;
 pub mod trainer;
 pub mod web;
 
@@ -42,6 +43,7 @@ pub fn router(state: AppState) -> Router {
         .merge(messaging::router())
         .merge(changes::router())
         .merge(search::router())
+        .merge(templates::router())
         .merge(preferences::router())
         .merge(media::router())
         .merge(trainer::router())

@@ -14,7 +14,7 @@ use utoipa::openapi::{ContentBuilder, OpenApi as Doc, Ref, RefOr, ResponseBuilde
 use utoipa::{Modify, OpenApi, ToSchema};
 
 use crate::http::{
-    admin, auth, changes, devices, messaging, ops, preferences, push, search, trainer,
+    admin, auth, changes, devices, messaging, ops, preferences, push, search, templates, trainer,
 };
 
 /// `{"detail": "..."}`: authentication, throttling, malformed bodies, platform errors.
@@ -61,6 +61,8 @@ pub enum ErrorOrDetailBody {
         messaging::list_conversations, messaging::start, messaging::list_messages, messaging::send,
         messaging::mark_read, messaging::unread_count, changes::edit, changes::delete,
         search::search, preferences::read, preferences::update,
+        templates::list, templates::create, templates::update, templates::remove,
+        trainer::messaging_stats,
         trainer::list, trainer::detail, trainer::remove, trainer::impersonate, trainer::end,
         admin::start, admin::end,
         devices::register, devices::unregister, push::vapid_public_key,

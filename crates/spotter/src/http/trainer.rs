@@ -1,4 +1,5 @@
-//! `/api/trainer/`: a trainer's roster (list, detail, remove) and impersonation of a trainee.
+//! `/api/trainer/`: a trainer's roster (list, detail, remove), impersonation of a trainee, and
+//! the response-time figures of their messaging (Part D 4).
 
 use std::collections::HashMap;
 
@@ -25,6 +26,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/trainer/trainees/{id}/remove/", post(remove))
         .route("/api/trainer/impersonate/{id}/start/", post(impersonate))
         .route("/api/trainer/impersonate/end/", post(end))
+        .route("/api/trainer/messaging-stats/", get(messaging_stats))
 }
 
 /// The trainer's own trainees, 20 a page; `?search=` matches names and email.
@@ -153,4 +155,46 @@ async fn end(Auth(actor): Auth, State(state): State<AppState>) -> Result<Json<Im
         .end_impersonation(&actor, Role::Trainer)
         .await?;
     Ok(Json(ImpersonationJson::new(ended, state.bus.urls())))
+}
+
+/// A trainer's messaging over the last 7 or 30 days.
+#[derive(Serialize, ToSchema)]
+pub struct MessagingStatsJson {
+    /// Conversations with a message in the window.
+    conversations: i64,
+    /// Messages from trainees in the window.
+    messages_received: i64,
+    /// The trainer's messages in the window.
+    messages_sent: i64,
+    /// Over the first responses in the window (a trainee message that followed a trainer
+    /// message or began the conversation, to the trainer's next message): the median and the
+    /// 90th percentile, interpolated, in seconds; null with none.
+    median_first_response_seconds: Option<f64>,
+    p90_first_response_seconds: Option<f64>,
+    /// Live conversations waiting for the trainer's answer now.
+    waiting_now: i64,
+}
+
+/// The trainer's response-time figures; `?days=7` (default) or `30`.
+#[utoipa::path(get, path = "/api/trainer/messaging-stats/", tag = "trainer",
+    params(("days" = Option<i64>, Query, description = "The window: 7 (default) or 30 days")),
+    responses((status = 200, description = "The figures", body = MessagingStatsJson),
+              (status = 400, description = "days other than 7 or 30", body = crate::http::openapi::FieldErrorsBody),
+              (status = 403, description = "Not a trainer", body = crate::http::openapi::DetailBody)),
+    security(("jwt" = [])))]
+async fn messaging_stats(
+    Auth(actor): Auth,
+    State(state): State<AppState>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Json<MessagingStatsJson>> {
+    let days = query.get("days").map(String::as_str);
+    let f = state.coaching.figures(&actor, days).await?;
+    Ok(Json(MessagingStatsJson {
+        conversations: f.conversations,
+        messages_received: f.messages_received,
+        messages_sent: f.messages_sent,
+        median_first_response_seconds: f.median_first_response_seconds,
+        p90_first_response_seconds: f.p90_first_response_seconds,
+        waiting_now: f.waiting_now,
+    }))
 }

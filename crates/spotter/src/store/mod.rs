@@ -8,7 +8,7 @@
 //!
 //! Each backend has its own SQL, its own migrations (`migrations/sqlite`, `migrations/postgres`)
 //! and maps its rows once. The seam is a trait per concern ([`Accounts`], [`Conversations`],
-//! [`Messages`], [`Search`], [`Preferences`], [`Appends`], [`Outbox`], [`Uploads`],
+//! [`Messages`], [`Coaching`], [`Search`], [`Preferences`], [`Appends`], [`Outbox`], [`Uploads`],
 //! [`Import`],
 //! [`Database`]): every operation the rest of Spotter
 //! needs, each implemented by both backends in the module of that concern. [`Store`] is what
@@ -30,7 +30,7 @@ use crate::clock::{Clock, Micros};
 use crate::domain::events::Publisher;
 use crate::domain::model::{
     Conversation, ConversationId, ConversationRef, Device, DeviceId, Image, Message, MessageId,
-    User, UserId,
+    Template, TemplateId, User, UserId,
 };
 use crate::domain::plan::{Append, Appended};
 pub use types::*;
@@ -203,6 +203,42 @@ seam! {
             deletion: Deletion,
             now: Micros,
         ) -> Result<Option<Option<Image>>>;
+    }
+
+    /// A trainer's saved replies, and what the "needs reply" inbox and the response-time
+    /// figures read (Part D 3 and 4).
+    trait Coaching {
+        /// The trainer's saved replies by title (lower-cased, then as written), then id.
+        fn templates(&self, trainer: UserId) -> Result<Vec<Template>>;
+        /// Saves a reply, unless the trainer keeps `cap` already (`None`). A title the trainer
+        /// uses already (whatever its case) is [`StoreError::Conflict`].
+        fn insert_template(
+            &self,
+            new: TemplateWrite,
+            cap: i64,
+            now: Micros,
+        ) -> Result<Option<Template>>;
+        /// Changes the fields given of one of the trainer's replies (`None`: no such reply of
+        /// theirs); a title taken is [`StoreError::Conflict`].
+        fn update_template(
+            &self,
+            id: TemplateId,
+            change: TemplateWrite,
+            now: Micros,
+        ) -> Result<Option<Template>>;
+        /// Deletes one of the trainer's replies: whether there was one.
+        fn delete_template(&self, trainer: UserId, id: TemplateId) -> Result<bool>;
+        /// A page of the trainer's live conversations whose newest message is the trainee's,
+        /// longest waiting first, and how many there are (from the conversation rows alone).
+        fn needing_reply(
+            &self,
+            trainer: UserId,
+            limit: i64,
+            offset: i64,
+        ) -> Result<(Vec<Conversation>, i64)>;
+        /// The trainer's messages created since `since` (any of their conversations), counted,
+        /// with the first responses among them; and the live conversations waiting now.
+        fn window(&self, trainer: UserId, since: Micros) -> Result<Window>;
     }
 
     /// Search over message text.

@@ -1,6 +1,7 @@
 //! The values that cross the seam, beside the domain's own records (`domain::model`).
 
 use crate::clock::Micros;
+use crate::domain::coaching::TemplateTitle;
 use crate::domain::input::{ClientMessageId, MessageBody};
 use crate::domain::model::{
     ConversationId, ConversationRef, Device, DeviceId, Image, MessageId, Platform, Role, Sender,
@@ -17,6 +18,29 @@ pub struct NewUser<'a> {
     pub last_name: &'a str,
     pub role: Role,
     pub parent_trainer_id: Option<UserId>,
+}
+
+/// A saved reply to store: for an insert, both fields; for a change, the ones given.
+#[derive(Debug, Clone)]
+pub struct TemplateWrite {
+    pub trainer: UserId,
+    pub title: Option<TemplateTitle>,
+    pub content: Option<MessageBody>,
+}
+
+/// A window of a trainer's messages, as the response-time figures need it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Window {
+    /// Conversations with a message in the window.
+    pub conversations: i64,
+    /// Messages of the trainees, and of the trainer.
+    pub received: i64,
+    pub sent: i64,
+    /// Each first response's delay: from the trainee message that opened the wait to the
+    /// trainer's next message, both in the window.
+    pub first_responses: Vec<Micros>,
+    /// Live conversations waiting for the trainer's answer now.
+    pub waiting_now: i64,
 }
 
 /// A refresh token being used.

@@ -155,6 +155,10 @@ pub struct ConversationJson {
     pub unread_count: i64,
     pub is_archived: bool,
     pub created_at: String,
+    /// Part D 4, in the "needs reply" list only (`?needs_reply=true`): the `created_at` of the
+    /// trainee's oldest message after the trainer's last one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub waiting_since: Option<String>,
 }
 
 impl ConversationJson {
@@ -168,6 +172,15 @@ impl ConversationJson {
             unread_count: c.unread_for(viewer),
             is_archived: c.archived_at.is_some(),
             created_at: to_wire(c.created_at),
+            waiting_since: None,
+        }
+    }
+
+    /// As a row of the "needs reply" list: with `waiting_since`.
+    pub fn waiting(c: &Conversation, viewer: UserId, urls: &dyn MediaUrls) -> Self {
+        Self {
+            waiting_since: to_wire_opt(c.awaiting_reply_since),
+            ..Self::new(c, viewer, urls)
         }
     }
 }

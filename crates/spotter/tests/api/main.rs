@@ -8,6 +8,7 @@ mod adopted;
 mod attacks;
 mod auth;
 mod changes;
+mod coaching;
 mod devices;
 mod fuzzed;
 mod hostile;

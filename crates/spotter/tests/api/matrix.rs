@@ -57,6 +57,15 @@ async fn every_role_gets_the_expected_answer_everywhere(app: TestApp) {
     let (trainee, trainer) = (app.trainee.id, app.trainer.id);
     let send = json!({"content": "matrix"});
     let start = json!({"trainee_id": trainee, "content": "matrix"});
+    let reply = json!({"title": "matrix", "content": "saved"});
+    let edit = json!({"content": "changed"});
+    let template = app
+        .trainer
+        .client
+        .create_template("kept", "saved")
+        .await
+        .unwrap()
+        .id;
     let rows: Vec<(Method, String, Option<&Value>, [u16; 7])> = vec![
         (
             Method::GET,
@@ -135,6 +144,42 @@ async fn every_role_gets_the_expected_answer_everywhere(app: TestApp) {
             "api/admin/impersonate/end/".into(),
             None,
             [403, 403, 403, 403, 403, 403, 401],
+        ),
+        (
+            Method::GET,
+            "api/messaging/conversations/?needs_reply=true".into(),
+            None,
+            [403, 200, 200, 403, 403, 403, 401],
+        ),
+        (
+            Method::GET,
+            "api/messaging/templates/".into(),
+            None,
+            [403, 200, 200, 403, 403, 403, 401],
+        ),
+        (
+            Method::POST,
+            "api/messaging/templates/".into(),
+            Some(&reply),
+            [403, 201, 201, 403, 403, 403, 401],
+        ),
+        (
+            Method::PATCH,
+            format!("api/messaging/templates/{template}/"),
+            Some(&edit),
+            [403, 200, 404, 403, 403, 403, 401],
+        ),
+        (
+            Method::DELETE,
+            format!("api/messaging/templates/{template}/"),
+            None,
+            [403, 204, 404, 403, 403, 403, 401],
+        ),
+        (
+            Method::GET,
+            "api/trainer/messaging-stats/?days=30".into(),
+            None,
+            [403, 200, 200, 403, 403, 403, 401],
         ),
         (
             Method::GET,

@@ -81,6 +81,32 @@ async fn openapi_lists_every_operation_with_its_statuses(app: TestApp) {
         ("/api/admin/impersonate/end/", "post", &["200", "403"]),
         ("/api/users/device-token/", "post", &["201", "400"]),
         ("/api/users/device-token/", "delete", &["204", "400"]),
+        (
+            "/api/messaging/conversations/",
+            "get",
+            &["200", "401", "403"],
+        ),
+        ("/api/messaging/templates/", "get", &["200", "401", "403"]),
+        (
+            "/api/messaging/templates/",
+            "post",
+            &["201", "400", "401", "403", "413"],
+        ),
+        (
+            "/api/messaging/templates/{id}/",
+            "patch",
+            &["200", "400", "401", "403", "404", "413"],
+        ),
+        (
+            "/api/messaging/templates/{id}/",
+            "delete",
+            &["204", "401", "403", "404"],
+        ),
+        (
+            "/api/trainer/messaging-stats/",
+            "get",
+            &["200", "400", "401", "403"],
+        ),
     ];
     for (path, method, statuses) in expect {
         let op = &paths.get(path).unwrap_or_else(|| panic!("{path} missing"))[method];

@@ -355,6 +355,18 @@ async fn adoption(backend: Backend) {
         list.results.iter().all(|c| c.id != 105),
         "archived is not listed"
     );
+    // The "needs reply" inbox is recounted too: Ana has waited since her photo (1004), the
+    // first of her messages after Kim's last (1002); the deleted 1006 counts as a message.
+    let waiting = kim
+        .conversations_needing_reply(1)
+        .await
+        .expect("needs reply");
+    let waiting: Vec<(i64, Option<&str>)> = waiting
+        .results
+        .iter()
+        .map(|c| (c.id, c.waiting_since.as_deref()))
+        .collect();
+    assert_eq!(waiting, [(100, Some("2025-03-02T08:00:00.000000Z"))]);
     let avatar = c100.trainee.as_ref().and_then(|t| t.profile_image.clone());
     let avatar = reqwest::get(avatar.expect("ana's profile photo came along"))
         .await

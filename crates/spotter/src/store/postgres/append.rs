@@ -296,9 +296,12 @@ async fn write(conn: &mut PgConnection, plan: &Plan<'_>) -> sqlx::Result<Vec<Mes
     sqlx::query(
         "UPDATE conversations AS c SET last_message_at = v.at, last_activity_at = v.at, \
          last_message_preview = v.preview, message_count = v.n, \
-         trainer_unread = c.trainer_unread + v.tr, trainee_unread = c.trainee_unread + v.te \
+         trainer_unread = c.trainer_unread + v.tr, trainee_unread = c.trainee_unread + v.te, \
+         awaiting_reply_since = CASE WHEN v.reset THEN v.since \
+           ELSE COALESCE(c.awaiting_reply_since, v.since) END \
          FROM UNNEST($1::bigint[], $2::bigint[], $3::text[], $4::bigint[], $5::bigint[], \
-         $6::bigint[]) AS v(id, at, preview, n, tr, te) WHERE c.id = v.id AND c.id = ANY($1)",
+         $6::bigint[], $7::boolean[], $8::bigint[]) AS v(id, at, preview, n, tr, te, reset, since) \
+         WHERE c.id = v.id AND c.id = ANY($1)",
     )
     .bind(k.iter().map(|c| c.id.get()).collect::<Vec<_>>())
     .bind(k.iter().map(|c| c.last_message_at).collect::<Vec<_>>())
@@ -306,6 +309,16 @@ async fn write(conn: &mut PgConnection, plan: &Plan<'_>) -> sqlx::Result<Vec<Mes
     .bind(k.iter().map(|c| c.message_count).collect::<Vec<_>>())
     .bind(k.iter().map(|c| c.trainer_unread_added).collect::<Vec<_>>())
     .bind(k.iter().map(|c| c.trainee_unread_added).collect::<Vec<_>>())
+    .bind(
+        k.iter()
+            .map(|c| c.awaiting.as_columns().0)
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        k.iter()
+            .map(|c| c.awaiting.as_columns().1)
+            .collect::<Vec<_>>(),
+    )
     .execute(&mut *conn)
     .await?;
     Ok(ids)

@@ -9,11 +9,11 @@ use super::PgStore;
 use crate::domain::model::{Conversation, ConversationId, ConversationRef, UserId, UserSummary};
 use crate::store::{Conversations, Result};
 
-const SELECT: &str = "SELECT c.id, c.trainer_id, c.trainee_id, c.archived_at, c.created_at, \
+pub(super) const SELECT: &str = "SELECT c.id, c.trainer_id, c.trainee_id, c.archived_at, c.created_at, \
     c.last_message_at, c.last_message_preview, c.message_count, c.trainer_unread, \
     c.trainee_unread, t.first_name AS t_first, t.last_name AS t_last, t.email AS t_email, \
     t.profile_image AS t_img, e.first_name AS e_first, e.last_name AS e_last, \
-    e.email AS e_email, e.profile_image AS e_img \
+    e.email AS e_email, e.profile_image AS e_img, c.awaiting_reply_since \
     FROM conversations c JOIN users t ON t.id = c.trainer_id \
     LEFT JOIN users e ON e.id = c.trainee_id";
 
@@ -22,7 +22,7 @@ type Side = [&'static str; 4];
 const TRAINER: Side = ["t_first", "t_last", "t_email", "t_img"];
 const TRAINEE: Side = ["e_first", "e_last", "e_email", "e_img"];
 
-fn row(r: &PgRow) -> sqlx::Result<Conversation> {
+pub(super) fn row(r: &PgRow) -> sqlx::Result<Conversation> {
     let summary = |id: UserId, [first, last, email, img]: Side| -> sqlx::Result<UserSummary> {
         Ok(UserSummary {
             id,
@@ -47,6 +47,7 @@ fn row(r: &PgRow) -> sqlx::Result<Conversation> {
         message_count: r.try_get("message_count")?,
         trainer_unread: r.try_get("trainer_unread")?,
         trainee_unread: r.try_get("trainee_unread")?,
+        awaiting_reply_since: r.try_get("awaiting_reply_since")?,
     })
 }
 

@@ -6,7 +6,9 @@ use sqlx::error::BoxDynError;
 use sqlx::postgres::{PgArgumentBuffer, PgTypeInfo, PgValueRef};
 use sqlx::{Decode, Encode, Postgres, Type};
 
-use crate::domain::model::{ConversationId, DeviceId, MessageId, Platform, Role, UserId};
+use crate::domain::model::{
+    ConversationId, DeviceId, MessageId, Platform, Role, TemplateId, UserId,
+};
 use crate::store::StoreError;
 
 macro_rules! bigint_ids {
@@ -31,7 +33,7 @@ macro_rules! bigint_ids {
     )*};
 }
 
-bigint_ids!(UserId, ConversationId, MessageId, DeviceId);
+bigint_ids!(UserId, ConversationId, MessageId, DeviceId, TemplateId);
 
 macro_rules! words {
     ($($word:ty),*) => {$(

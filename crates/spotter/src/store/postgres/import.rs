@@ -598,6 +598,11 @@ async fn recount(conn: &mut PgConnection, conversations: &[ConversationId]) -> s
            AND m.read_at IS NULL AND (m.sender_id IS NULL OR m.sender_id <> c.trainer_id)), \
          trainee_unread = (SELECT COUNT(*) FROM messages m WHERE m.conversation_id = c.id \
            AND m.read_at IS NULL AND m.sender_id = c.trainer_id), \
+         awaiting_reply_since = (SELECT m.created_at FROM messages m \
+           WHERE m.conversation_id = c.id \
+           AND (m.sender_id IS NULL OR m.sender_id <> c.trainer_id) \
+           AND m.seq > COALESCE((SELECT MAX(t.seq) FROM messages t WHERE t.conversation_id = c.id \
+             AND t.sender_id = c.trainer_id), 0) ORDER BY m.seq LIMIT 1), \
          last_activity_at = COALESCE(c.last_message_at, c.created_at), \
          last_message_preview = u.preview \
          FROM UNNEST($1::bigint[], $2::text[]) AS u(id, preview) WHERE c.id = u.id",

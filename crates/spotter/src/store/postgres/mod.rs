@@ -5,6 +5,7 @@
 
 mod accounts;
 mod append;
+mod coaching;
 mod conversations;
 mod convert;
 mod import;
@@ -28,7 +29,7 @@ use super::{Database, Result};
 const WRITERS: usize = 4;
 
 /// The schema, one migration a file, recorded by sqlx's migrator in `_sqlx_migrations`.
-const MIGRATIONS: [(i64, &str, &str); 5] = [
+const MIGRATIONS: [(i64, &str, &str); 6] = [
     (
         1,
         "initial",
@@ -53,6 +54,11 @@ const MIGRATIONS: [(i64, &str, &str); 5] = [
         5,
         "import",
         include_str!("../../../migrations/postgres/0005_import.sql"),
+    ),
+    (
+        6,
+        "coaching",
+        include_str!("../../../migrations/postgres/0006_coaching.sql"),
     ),
 ];
 

@@ -215,17 +215,22 @@ fn write(c: &Connection, plan: &Plan<'_>) -> Result<Vec<MessageId>, Refused> {
     let mut update = c.prepare_cached(
         "UPDATE conversations SET last_message_at = ?2, last_activity_at = ?2, \
          last_message_preview = ?3, message_count = ?4, \
-         trainer_unread = trainer_unread + ?5, trainee_unread = trainee_unread + ?6 \
+         trainer_unread = trainer_unread + ?5, trainee_unread = trainee_unread + ?6, \
+         awaiting_reply_since = CASE WHEN ?7 THEN ?8 \
+           ELSE COALESCE(awaiting_reply_since, ?8) END \
          WHERE id = ?1",
     )?;
     for k in &plan.counters {
+        let (reset, since) = k.awaiting.as_columns();
         update.execute(params![
             k.id,
             k.last_message_at,
             k.preview,
             k.message_count,
             k.trainer_unread_added,
-            k.trainee_unread_added
+            k.trainee_unread_added,
+            reset,
+            since
         ])?;
     }
     Ok(ids)

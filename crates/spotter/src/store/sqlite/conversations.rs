@@ -8,14 +8,14 @@ use crate::domain::model::{Conversation, ConversationId, ConversationRef, UserId
 use crate::store::{Conversations, Result};
 
 /// A list row: the conversation, its trainer (`t`) and its trainee (`e`, absent once deleted).
-const SELECT: &str = "SELECT c.id, c.trainer_id, c.trainee_id, c.archived_at, c.created_at, \
+pub(super) const SELECT: &str = "SELECT c.id, c.trainer_id, c.trainee_id, c.archived_at, c.created_at, \
     c.last_message_at, c.last_message_preview, c.message_count, c.trainer_unread, \
     c.trainee_unread, t.first_name, t.last_name, t.email, t.profile_image, \
-    e.first_name, e.last_name, e.email, e.profile_image \
+    e.first_name, e.last_name, e.email, e.profile_image, c.awaiting_reply_since \
     FROM conversations c JOIN users t ON t.id = c.trainer_id \
     LEFT JOIN users e ON e.id = c.trainee_id";
 
-fn row(r: &Row<'_>) -> rusqlite::Result<Conversation> {
+pub(super) fn row(r: &Row<'_>) -> rusqlite::Result<Conversation> {
     let summary = |id: UserId, at: usize| -> rusqlite::Result<UserSummary> {
         Ok(UserSummary {
             id,
@@ -40,6 +40,7 @@ fn row(r: &Row<'_>) -> rusqlite::Result<Conversation> {
         message_count: r.get(7)?,
         trainer_unread: r.get(8)?,
         trainee_unread: r.get(9)?,
+        awaiting_reply_since: r.get(18)?,
     })
 }
 

@@ -4,7 +4,9 @@
 use rusqlite::ToSql;
 use rusqlite::types::{FromSql, FromSqlResult, ToSqlOutput, ValueRef};
 
-use crate::domain::model::{ConversationId, DeviceId, MessageId, Platform, Role, UserId};
+use crate::domain::model::{
+    ConversationId, DeviceId, MessageId, Platform, Role, TemplateId, UserId,
+};
 use crate::store::StoreError;
 
 macro_rules! integer_ids {
@@ -23,7 +25,7 @@ macro_rules! integer_ids {
     )*};
 }
 
-integer_ids!(UserId, ConversationId, MessageId, DeviceId);
+integer_ids!(UserId, ConversationId, MessageId, DeviceId, TemplateId);
 
 /// Text columns holding one of a fixed set of words.
 macro_rules! words {

@@ -568,6 +568,11 @@ fn recount(c: &Connection, conversations: &[ConversationId]) -> Result<()> {
                AND m.read_at IS NULL AND (m.sender_id IS NULL OR m.sender_id <> conversations.trainer_id)), \
              trainee_unread = (SELECT COUNT(*) FROM messages m WHERE m.conversation_id = ?1 \
                AND m.read_at IS NULL AND m.sender_id = conversations.trainer_id), \
+             awaiting_reply_since = (SELECT m.created_at FROM messages m \
+               WHERE m.conversation_id = ?1 \
+               AND (m.sender_id IS NULL OR m.sender_id <> conversations.trainer_id) \
+               AND m.seq > COALESCE((SELECT MAX(t.seq) FROM messages t WHERE t.conversation_id = ?1 \
+                 AND t.sender_id = conversations.trainer_id), 0) ORDER BY m.seq LIMIT 1), \
              last_activity_at = COALESCE(last_message_at, created_at), \
              last_message_preview = ?2 WHERE id = ?1",
         )?

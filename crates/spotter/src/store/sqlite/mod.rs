@@ -4,6 +4,7 @@
 
 mod accounts;
 mod append;
+mod coaching;
 mod conversations;
 pub(crate) mod convert;
 mod import;
@@ -32,6 +33,7 @@ const MIGRATIONS: &[M<'static>] = &[
         "../../../migrations/sqlite/0004_media_uploads.sql"
     )),
     M::up(include_str!("../../../migrations/sqlite/0005_import.sql")),
+    M::up(include_str!("../../../migrations/sqlite/0006_coaching.sql")),
 ];
 
 pub struct SqliteStore {
