@@ -32,6 +32,24 @@ use crate::store::{
 pub use report::{Counts, Summary};
 use source::{OrigMessage, Source};
 
+/// Photos copied at once (each is decoded, cleaned and thumbnailed; the media store itself lets
+/// one decode run per core).
+const PHOTOS_AT_ONCE: usize = 4;
+
+/// The original's file a changed message needs copied: its photo, unless deleted or the one the
+/// last run copied.
+fn photo_to_copy<'m>(
+    m: &'m OrigMessage,
+    action: ImportAction,
+    had: Option<&String>,
+) -> Option<&'m String> {
+    let wanted = m.image.as_ref().filter(|_| !m.is_deleted)?;
+    if action == ImportAction::Update && had == Some(wanted) {
+        return None;
+    }
+    Some(wanted)
+}
+
 /// Messages per write: big enough for throughput, small enough that a serving Spotter's sends
 /// never wait long behind one.
 const BATCH: usize = 2_000;
@@ -472,7 +490,7 @@ async fn profile(
         return (ImportImage::Set(None), None);
     };
     let dir = options.media_dir.as_deref();
-    match copy_image(target, dir, summary, name).await {
+    match copy_image(target, dir, name).await.tally(summary) {
         Some(stored) => {
             if let Some(media) = &target.media {
                 media.remove(&stored.key, None).await;
@@ -568,7 +586,7 @@ impl Messages<'_> {
             .await?;
         let batch = std::mem::take(&mut self.pending);
         let mut seen = HashSet::with_capacity(batch.len());
-        let mut rows = Vec::new();
+        let mut changed = Vec::new();
         for m in batch {
             if !self.live.contains(&m.conversation_id) {
                 self.summary
@@ -584,8 +602,26 @@ impl Messages<'_> {
             };
             self.summary.tally("messages", action);
             self.touched.insert(m.conversation_id);
-            let row = self.row(m, action, before, print).await;
-            rows.push(row);
+            let had = before.and_then(|b| b.media.clone());
+            changed.push((m, action, had, print));
+        }
+        // Photos a few at once: the media store decodes one per core.
+        let dir = self.options.media_dir.as_deref();
+        let target = self.target;
+        let copies: Vec<Option<Copied>> = futures_util::stream::iter(&changed)
+            .map(|(m, action, had, _)| async move {
+                match photo_to_copy(m, *action, had.as_ref()) {
+                    Some(name) => Some(copy_image(target, dir, name).await),
+                    None => None,
+                }
+            })
+            .buffered(PHOTOS_AT_ONCE)
+            .collect()
+            .await;
+        let mut rows = Vec::with_capacity(changed.len());
+        for ((m, action, had, print), copied) in changed.into_iter().zip(copies) {
+            let stored = copied.and_then(|c| c.tally(self.summary));
+            rows.push(self.row(m, action, had, print, stored));
         }
         let gone: Vec<i64> = earlier
             .values()
@@ -614,36 +650,30 @@ impl Messages<'_> {
     }
 
     /// A message as Spotter stores it: read marks from `is_read` (its time, or the message's
-    /// own when the original kept none), a tombstone for a deleted one, and its image copied
-    /// into Spotter's media store unless it is the one the last run copied.
-    async fn row(
-        &mut self,
+    /// own when the original kept none), a tombstone for a deleted one, and its image: the one
+    /// the last run copied, or `stored` (copied now; `None`: none, or it could not be).
+    fn row(
+        &self,
         m: OrigMessage,
         action: ImportAction,
-        before: Option<&ImportedRow>,
+        had: Option<String>,
         print: i64,
+        stored: Option<StoredImage>,
     ) -> ImportMessage {
         let wanted = m.image.clone().filter(|_| !m.is_deleted);
-        let had = before.and_then(|b| b.media.clone());
         let (image, media) = if action == ImportAction::Update && wanted == had {
             (ImportImage::Keep, had)
         } else {
-            match &wanted {
-                Some(name) => {
-                    let dir = self.options.media_dir.as_deref();
-                    match copy_image(self.target, dir, self.summary, name).await {
-                        Some(stored) => (
-                            ImportImage::Set(Some(Image {
-                                key: stored.key,
-                                thumbnail: Some(stored.thumbnail),
-                                width: Some(stored.width),
-                                height: Some(stored.height),
-                            })),
-                            wanted.clone(),
-                        ),
-                        None => (ImportImage::Set(None), None),
-                    }
-                }
+            match stored {
+                Some(stored) => (
+                    ImportImage::Set(Some(Image {
+                        key: stored.key,
+                        thumbnail: Some(stored.thumbnail),
+                        width: Some(stored.width),
+                        height: Some(stored.height),
+                    })),
+                    wanted,
+                ),
                 None => (ImportImage::Set(None), None),
             }
         };
@@ -672,18 +702,48 @@ impl Messages<'_> {
     }
 }
 
-/// Copies one image from the original's media folder into Spotter's media store; a missing or
-/// unreadable file is a warning and a count, and the row goes on without it. A dry run only
-/// looks for the file.
-async fn copy_image(
-    target: &Target,
-    media_dir: Option<&Path>,
-    summary: &mut Summary,
-    name: &str,
-) -> Option<StoredImage> {
+/// What became of one image file of the original.
+enum Copied {
+    /// Stored in Spotter's media store.
+    Stored(StoredImage),
+    /// There (a dry run only looks).
+    Found,
+    /// Not in `--media-dir` (or no `--media-dir`).
+    Missing,
+    /// Not a JPEG, PNG or WebP that decodes.
+    Invalid,
+}
+
+impl Copied {
+    /// Counts it, and gives the stored image if there is one.
+    fn tally(self, summary: &mut Summary) -> Option<StoredImage> {
+        let images = &mut summary.images;
+        match self {
+            Self::Stored(stored) => {
+                images.copied += 1;
+                Some(stored)
+            }
+            Self::Found => {
+                images.copied += 1;
+                None
+            }
+            Self::Missing => {
+                images.missing += 1;
+                None
+            }
+            Self::Invalid => {
+                images.invalid += 1;
+                None
+            }
+        }
+    }
+}
+
+/// Copies one image from the original's media folder into Spotter's media store, cleaned like
+/// an upload; a missing or unreadable file is a warning, and the row goes on without it.
+async fn copy_image(target: &Target, media_dir: Option<&Path>, name: &str) -> Copied {
     let Some(dir) = media_dir else {
-        summary.images.missing += 1;
-        return None;
+        return Copied::Missing;
     };
     let safe = !name.split('/').any(|s| s == ".." || s.is_empty()) && !name.starts_with('/');
     let path = dir.join(name);
@@ -691,23 +751,17 @@ async fn copy_image(
         Ok(bytes) if safe => bytes,
         Ok(_) | Err(_) => {
             tracing::warn!(file = %path.display(), "import: image file missing");
-            summary.images.missing += 1;
-            return None;
+            return Copied::Missing;
         }
     };
     let Some(media) = &target.media else {
-        summary.images.copied += 1;
-        return None;
+        return Copied::Found;
     };
     match media.put_imported(bytes.into()).await {
-        Ok(stored) => {
-            summary.images.copied += 1;
-            Some(stored)
-        }
+        Ok(stored) => Copied::Stored(stored),
         Err(e) => {
             tracing::warn!(file = %path.display(), error = %e, "import: image not taken");
-            summary.images.invalid += 1;
-            None
+            Copied::Invalid
         }
     }
 }

@@ -19,6 +19,9 @@ const HASH_1: &str =
 const PASS_2: &str = "original-pass-2";
 const HASH_2: &str = "pbkdf2_sha256$2000$S4ltTw0xyz$maiqH70Rifn/hNvGN4Pov/vAh1FcQq1RyhmnNV4TVWU=";
 const PHOTO: &str = "message_images/0123456789abcdef0123456789abcdef.png";
+const JPEG_PHOTO: &str = "message_images/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.jpg";
+/// Named by a message, absent from the media folder.
+const LOST_PHOTO: &str = "message_images/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb.png";
 
 /// The original's tables (our own DDL from their description).
 const DDL: &str = include_str!("../fixtures/original-schema.sql");
@@ -120,6 +123,24 @@ fn original_rows() -> Vec<String> {
         ),
         message(1006, 100, 20, "", None, None, "2025-03-02 08:30:00+00"),
         message(
+            2002,
+            105,
+            10,
+            "Form check",
+            Some(JPEG_PHOTO),
+            Some(None),
+            "2025-02-01 08:10:00+00",
+        ),
+        message(
+            2003,
+            105,
+            23,
+            "Photo lost",
+            Some(LOST_PHOTO),
+            Some(None),
+            "2025-02-01 08:20:00+00",
+        ),
+        message(
             1007,
             100,
             20,
@@ -161,6 +182,15 @@ fn original_rows() -> Vec<String> {
     sql
 }
 
+/// A small real JPEG.
+fn jpeg() -> Vec<u8> {
+    let img = image::RgbImage::from_fn(64, 48, |x, y| image::Rgb([x as u8 * 3, 120, y as u8 * 4]));
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Jpeg)
+        .expect("jpeg");
+    out.into_inner()
+}
+
 /// A small real PNG.
 fn png() -> Vec<u8> {
     let img = image::RgbImage::from_fn(40, 30, |x, y| image::Rgb([x as u8 * 5, y as u8 * 7, 90]));
@@ -184,6 +214,7 @@ impl Original {
         let photo = media.path().join(PHOTO);
         std::fs::create_dir_all(photo.parent().expect("folder")).expect("folders");
         std::fs::write(&photo, png()).expect("photo");
+        std::fs::write(media.path().join(JPEG_PHOTO), jpeg()).expect("jpeg photo");
         std::fs::create_dir_all(media.path().join("profiles")).expect("profiles");
         std::fs::write(media.path().join("profiles/ana.png"), png()).expect("profile photo");
         let original = Self {
@@ -296,6 +327,10 @@ async fn adoption(backend: Backend) {
         .await;
     assert!(ok, "import failed: {out}");
     assert!(out.contains("Import finished."), "{out}");
+    assert!(
+        out.contains("images: 3 copied, 1 missing, 0 not valid"),
+        "two photos and a profile photo copied, the lost one counted: {out}"
+    );
     let app = spotter.serve().await;
     let anon = &app.anon;
 
@@ -376,6 +411,25 @@ async fn adoption(backend: Backend) {
         &avatar.bytes().await.expect("bytes")[..2],
         b"\xff\xd8",
         "a JPEG thumbnail"
+    );
+    let archived_history = sorted_history(&kim, 105).await;
+    let ids: Vec<i64> = archived_history.iter().map(|m| m.id).collect();
+    assert_eq!(ids, [2001, 2002, 2003]);
+    let jpeg_url = archived_history[1]
+        .image
+        .clone()
+        .expect("the JPEG came along");
+    let jpeg = reqwest::get(&jpeg_url).await.expect("jpeg");
+    assert_eq!(jpeg.status(), 200);
+    assert_eq!(&jpeg.bytes().await.expect("bytes")[..2], b"\xff\xd8");
+    assert!(
+        archived_history[1].thumbnail.is_some(),
+        "with its thumbnail"
+    );
+    assert_eq!(archived_history[2].content, "Photo lost");
+    assert!(
+        archived_history[2].image.is_none(),
+        "a missing file: the message without its image"
     );
     let archived = kim.archived_conversations().await.expect("archived");
     assert_eq!(
