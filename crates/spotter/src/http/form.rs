@@ -43,6 +43,13 @@ pub struct StartForm {
 /// fields and the form's framing. Past it, the image is too large (400).
 pub const MAX_FORM_BYTES: usize = MAX_IMAGE_BYTES + 256 * 1024;
 
+/// How much of an oversized body is read through (nothing kept) before the 400 goes out. A
+/// server that answers and closes while the client is still sending makes the kernel reset the
+/// connection, and the client may lose the answer with it ("lingering close": nginx reads on for
+/// the same reason). Past this, the body is cut off: a client sending 32 MiB to a 5 MiB form is
+/// not one to wait for.
+pub const READ_THROUGH_BYTES: usize = 32 * 1024 * 1024;
+
 /// A send or start body: the fields (as JSON, whatever the encoding, so one validator serves
 /// both) and the image, if the form had one.
 pub struct MessageForm<T> {
@@ -77,20 +84,33 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for MessageForm<T> {
     }
 }
 
-/// A JSON body: read within the route's (form-sized) limit, then held to the 64 KiB every
-/// JSON body has.
-async fn json<S: Send + Sync>(req: Request, state: &S) -> Result<Value, Error> {
-    let bytes = Bytes::from_request(req, state).await.map_err(|e| {
-        if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-            Error::PayloadTooLarge
-        } else {
-            Error::Malformed(format!("Could not read the request body: {e}"))
+/// A JSON body: kept up to the 64 KiB every JSON body has; a longer one is read through (within
+/// the route's limit, see [`READ_THROUGH_BYTES`]) and refused once read.
+async fn json<S: Send + Sync>(req: Request, _state: &S) -> Result<Value, Error> {
+    use futures_util::StreamExt;
+    let mut body = req.into_body().into_data_stream();
+    let mut kept: Vec<u8> = Vec::new();
+    let mut too_large = false;
+    while let Some(chunk) = body.next().await {
+        // The route's limit ends the stream with an error: too large, like the rest.
+        let chunk = chunk.map_err(|e| {
+            if e.to_string().contains("length limit") {
+                Error::PayloadTooLarge
+            } else {
+                Error::Malformed(format!("Could not read the request body: {e}"))
+            }
+        })?;
+        if too_large || kept.len() + chunk.len() > MAX_BODY_BYTES {
+            too_large = true;
+            kept = Vec::new();
+            continue;
         }
-    })?;
-    if bytes.len() > MAX_BODY_BYTES {
+        kept.extend_from_slice(&chunk);
+    }
+    if too_large {
         return Err(Error::PayloadTooLarge);
     }
-    json_object(&bytes)
+    json_object(&kept)
 }
 
 /// The form's text fields (an empty `content` counts as absent, as the original reads a form)
@@ -104,6 +124,7 @@ async fn multipart<S: Send + Sync>(
         .map_err(|e| Error::Malformed(format!("Multipart form parse error - {e}")))?;
     let mut fields = Map::new();
     let mut upload = None;
+    let mut oversized_text = false;
     loop {
         let field = match form.next_field().await {
             Ok(Some(f)) => f,
@@ -121,17 +142,42 @@ async fn multipart<S: Send + Sync>(
         let name = field.name().unwrap_or_default().to_owned();
         match name.as_str() {
             "image" => upload = Some(image(field).await?),
-            "content" | "client_message_id" | "trainee_id" => {
-                let text = field.text().await.map_err(read_error)?;
-                if !(name == "content" && text.is_empty()) {
+            "content" | "client_message_id" | "trainee_id" => match text(field).await? {
+                Some(text) if !(name == "content" && text.is_empty()) => {
                     fields.insert(name, Value::String(text));
                 }
-            }
+                Some(_) => {}
+                None => oversized_text = true,
+            },
             // Other parts are read past, not kept.
             _ => drop(field),
         }
     }
+    // Answered once the whole form is read (see [`READ_THROUGH_BYTES`]).
+    if oversized_text {
+        return Err(Error::PayloadTooLarge);
+    }
     Ok((Value::Object(fields), upload))
+}
+
+/// A text part, kept up to the 64 KiB of a JSON body; a longer one is read through (`None`).
+async fn text(mut field: axum::extract::multipart::Field<'_>) -> Result<Option<String>, Error> {
+    let mut kept: Vec<u8> = Vec::new();
+    let mut too_long = false;
+    while let Some(chunk) = field.chunk().await.map_err(read_error)? {
+        if too_long || kept.len() + chunk.len() > MAX_BODY_BYTES {
+            too_long = true;
+            kept = Vec::new();
+            continue;
+        }
+        kept.extend_from_slice(&chunk);
+    }
+    if too_long {
+        return Ok(None);
+    }
+    String::from_utf8(kept)
+        .map(Some)
+        .map_err(|_| Error::Malformed("Multipart form parse error - a field is not UTF-8".into()))
 }
 
 /// An image part, kept up to [`MAX_IMAGE_BYTES`]; past that it is only read through.

@@ -15,7 +15,7 @@ use crate::domain::messaging::{Paging, Target};
 use crate::domain::model::{ConversationId, MessageId};
 use crate::error::{Error, Result};
 use crate::http::extract::{Auth, Origin, PathId};
-use crate::http::form::{MAX_FORM_BYTES, MessageForm};
+use crate::http::form::{MessageForm, READ_THROUGH_BYTES};
 use crate::http::paging::{Page, page, page_number};
 use crate::state::AppState;
 use crate::wire::{ConversationJson, MessageJson, to_wire};
@@ -29,7 +29,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/messaging/conversations/", get(list_conversations))
         .route(
             "/api/messaging/conversations/start/",
-            post(start).layer(DefaultBodyLimit::max(MAX_FORM_BYTES)),
+            post(start).layer(DefaultBodyLimit::max(READ_THROUGH_BYTES)),
         )
         .route(
             "/api/messaging/conversations/{id}/messages/",
@@ -37,7 +37,7 @@ pub fn router() -> Router<AppState> {
         )
         .route(
             "/api/messaging/conversations/{id}/send/",
-            post(send).layer(DefaultBodyLimit::max(MAX_FORM_BYTES)),
+            post(send).layer(DefaultBodyLimit::max(READ_THROUGH_BYTES)),
         )
         .route("/api/messaging/conversations/{id}/read/", post(mark_read))
         .route("/api/messaging/unread-count/", get(unread_count))
