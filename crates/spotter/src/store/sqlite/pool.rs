@@ -272,7 +272,10 @@ fn connect(path: &Path, read_only: bool) -> rusqlite::Result<Connection> {
     conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     if read_only {
-        conn.execute_batch("PRAGMA query_only = ON;")?;
+        // Readers map the file (up to 1 GiB of address space, shared with the OS page cache)
+        // instead of copying each page through a read() into a small private cache: a search
+        // that has to scan (a two-character query) read a million messages in half the time.
+        conn.execute_batch("PRAGMA query_only = ON; PRAGMA mmap_size = 1073741824;")?;
     } else {
         // WAL: readers never block the writer. synchronous=FULL: a commit is on disk before a
         // message is acknowledged, even across power loss. Savepoints' journals in memory: they
