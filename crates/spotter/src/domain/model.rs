@@ -211,6 +211,18 @@ pub struct Image {
     pub height: Option<u32>,
 }
 
+impl Image {
+    /// An image known by its files only (what removing them needs).
+    pub fn files(key: String, thumbnail: Option<String>) -> Self {
+        Self {
+            key,
+            thumbnail,
+            width: None,
+            height: None,
+        }
+    }
+}
+
 /// The conversation list's preview of a deleted message.
 pub const DELETED_PREVIEW: &str = "This message was deleted";
 /// The preview (and push body) of an image without text.

@@ -87,30 +87,39 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for MessageForm<T> {
 /// A JSON body: kept up to the 64 KiB every JSON body has; a longer one is read through (within
 /// the route's limit, see [`READ_THROUGH_BYTES`]) and refused once read.
 async fn json<S: Send + Sync>(req: Request, _state: &S) -> Result<Value, Error> {
-    use futures_util::StreamExt;
-    let mut body = req.into_body().into_data_stream();
-    let mut kept: Vec<u8> = Vec::new();
-    let mut too_large = false;
-    while let Some(chunk) = body.next().await {
-        // The route's limit ends the stream with an error: too large, like the rest.
-        let chunk = chunk.map_err(|e| {
-            if e.to_string().contains("length limit") {
-                Error::PayloadTooLarge
-            } else {
-                Error::Malformed(format!("Could not read the request body: {e}"))
-            }
-        })?;
-        if too_large || kept.len() + chunk.len() > MAX_BODY_BYTES {
-            too_large = true;
-            kept = Vec::new();
-            continue;
+    // The route's limit ends the stream with an error: too large, like the rest.
+    let kept = keep_up_to(req.into_body().into_data_stream(), MAX_BODY_BYTES, |e| {
+        if e.to_string().contains("length limit") {
+            Error::PayloadTooLarge
+        } else {
+            Error::Malformed(format!("Could not read the request body: {e}"))
         }
-        kept.extend_from_slice(&chunk);
+    })
+    .await?;
+    json_object(&kept.ok_or(Error::PayloadTooLarge)?)
+}
+
+/// Reads a stream to its end, keeping up to `cap` bytes: what it held, or `None` if it went
+/// over (the rest read through, nothing kept: see [`READ_THROUGH_BYTES`]).
+async fn keep_up_to<E>(
+    stream: impl futures_util::Stream<Item = Result<Bytes, E>>,
+    cap: usize,
+    error: impl Fn(E) -> Error,
+) -> Result<Option<Vec<u8>>, Error> {
+    use futures_util::StreamExt;
+    let mut stream = std::pin::pin!(stream);
+    let mut kept: Option<Vec<u8>> = Some(Vec::new());
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(&error)?;
+        if let Some(k) = &mut kept {
+            if k.len() + chunk.len() > cap {
+                kept = None;
+            } else {
+                k.extend_from_slice(&chunk);
+            }
+        }
     }
-    if too_large {
-        return Err(Error::PayloadTooLarge);
-    }
-    json_object(&kept)
+    Ok(kept)
 }
 
 /// The form's text fields (an empty `content` counts as absent, as the original reads a form)
@@ -161,45 +170,26 @@ async fn multipart<S: Send + Sync>(
 }
 
 /// A text part, kept up to the 64 KiB of a JSON body; a longer one is read through (`None`).
-async fn text(mut field: axum::extract::multipart::Field<'_>) -> Result<Option<String>, Error> {
-    let mut kept: Vec<u8> = Vec::new();
-    let mut too_long = false;
-    while let Some(chunk) = field.chunk().await.map_err(read_error)? {
-        if too_long || kept.len() + chunk.len() > MAX_BODY_BYTES {
-            too_long = true;
-            kept = Vec::new();
-            continue;
-        }
-        kept.extend_from_slice(&chunk);
-    }
-    if too_long {
+async fn text(field: axum::extract::multipart::Field<'_>) -> Result<Option<String>, Error> {
+    let Some(kept) = keep_up_to(field, MAX_BODY_BYTES, read_error).await? else {
         return Ok(None);
-    }
+    };
     String::from_utf8(kept)
         .map(Some)
         .map_err(|_| Error::Malformed("Multipart form parse error - a field is not UTF-8".into()))
 }
 
 /// An image part, kept up to [`MAX_IMAGE_BYTES`]; past that it is only read through.
-async fn image(mut field: axum::extract::multipart::Field<'_>) -> Result<Upload, Error> {
+async fn image(field: axum::extract::multipart::Field<'_>) -> Result<Upload, Error> {
     let declared = field
         .content_type()
         .unwrap_or("application/octet-stream")
         .to_owned();
-    let mut kept: Vec<u8> = Vec::new();
-    let mut too_large = false;
-    while let Some(chunk) = field.chunk().await.map_err(read_error)? {
-        if too_large || kept.len() + chunk.len() > MAX_IMAGE_BYTES {
-            too_large = true;
-            kept = Vec::new();
-            continue;
-        }
-        kept.extend_from_slice(&chunk);
-    }
+    let kept = keep_up_to(field, MAX_IMAGE_BYTES, read_error).await?;
     Ok(Upload {
         declared,
-        bytes: Bytes::from(kept),
-        too_large,
+        too_large: kept.is_none(),
+        bytes: Bytes::from(kept.unwrap_or_default()),
     })
 }
 

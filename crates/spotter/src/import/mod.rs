@@ -140,7 +140,7 @@ pub async fn run(config: Config, options: Options) -> anyhow::Result<Summary> {
     let clock = Clock::system();
     let started_at = clock.now();
     let mut source = Source::open(&options.from).await?;
-    let target = if options.dry_run {
+    let mut target = if options.dry_run {
         Target {
             store: crate::store::Store::open_existing(&config.database_url(), clock.clone())
                 .await?,
@@ -157,7 +157,6 @@ pub async fn run(config: Config, options: Options) -> anyhow::Result<Summary> {
             dry_run: false,
         }
     };
-    let mut target = target;
     if let Some(store) = &target.store
         && !store.import_ready().await?
     {
@@ -495,12 +494,7 @@ async fn profile(
             if let Some(media) = &target.media {
                 media.remove(&stored.key, None).await;
             }
-            let avatar = Image {
-                key: stored.thumbnail,
-                thumbnail: None,
-                width: None,
-                height: None,
-            };
+            let avatar = Image::files(stored.thumbnail, None);
             (ImportImage::Set(Some(avatar)), Some(name.clone()))
         }
         None => (ImportImage::Set(None), None),
@@ -745,11 +739,17 @@ async fn copy_image(target: &Target, media_dir: Option<&Path>, name: &str) -> Co
     let Some(dir) = media_dir else {
         return Copied::Missing;
     };
+    // A name that would leave the media folder is treated as missing, and never read.
     let safe = !name.split('/').any(|s| s == ".." || s.is_empty()) && !name.starts_with('/');
     let path = dir.join(name);
-    let bytes = match tokio::fs::read(&path).await {
-        Ok(bytes) if safe => bytes,
-        Ok(_) | Err(_) => {
+    let read = if safe {
+        tokio::fs::read(&path).await.ok()
+    } else {
+        None
+    };
+    let bytes = match read {
+        Some(bytes) => bytes,
+        None => {
             tracing::warn!(file = %path.display(), "import: image file missing");
             return Copied::Missing;
         }

@@ -299,6 +299,28 @@ impl Default for NotificationPrefs {
 }
 
 impl NotificationPrefs {
+    /// The statement that writes a user's switches (insert, or replace those of the row there):
+    /// `user_id` and `updated_at` first, then each switch in [`Self::NAMES`]'s order; `param`
+    /// numbers the placeholders (`?` on SQLite, `$` on PostgreSQL).
+    pub fn upsert_sql(param: char) -> String {
+        let names = Self::NAMES;
+        format!(
+            "INSERT INTO notification_preferences (user_id, updated_at, {}) \
+             VALUES ({param}1, {param}2, {}) \
+             ON CONFLICT (user_id) DO UPDATE SET updated_at = excluded.updated_at, {}",
+            names.join(", "),
+            (3..3 + names.len())
+                .map(|i| format!("{param}{i}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            names
+                .iter()
+                .map(|n| format!("{n} = excluded.{n}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    }
+
     /// The switches, in the contract's order (also the columns' names).
     pub const NAMES: [&'static str; 11] = [
         "trainee_workout",

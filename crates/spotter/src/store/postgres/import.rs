@@ -11,8 +11,7 @@ use crate::clock::Micros;
 use crate::domain::model::{ConversationId, DeviceId, Image, UserId, preview};
 use crate::store::{
     Import, ImportAction, ImportConversation, ImportDevice, ImportFinish, ImportImage, ImportKind,
-    ImportMessage, ImportPreferences, ImportUser, ImportedRow, NotificationPrefs, Result,
-    StoreError,
+    ImportMessage, ImportPreferences, ImportUser, ImportedRow, Result, StoreError,
 };
 
 /// Records what rows were imported as, in one statement.
@@ -60,13 +59,11 @@ async fn taken(conn: &mut PgConnection, table: &str, ids: &[i64]) -> Result<()> 
     )))
 }
 
+/// The files of a row whose first two columns are an image key and its thumbnail's.
 fn image_row(r: &sqlx::postgres::PgRow) -> sqlx::Result<Option<Image>> {
-    Ok(r.try_get::<Option<String>, _>(0)?.map(|key| Image {
-        key,
-        thumbnail: r.try_get(1).ok().flatten(),
-        width: None,
-        height: None,
-    }))
+    let thumbnail = r.try_get(1)?;
+    Ok(r.try_get::<Option<String>, _>(0)?
+        .map(|key| Image::files(key, thumbnail)))
 }
 
 impl Import for PgStore {
@@ -126,12 +123,7 @@ impl Import for PgStore {
                 freed.extend(
                     old.flatten()
                         .filter(|k| !k.contains("://"))
-                        .map(|key| Image {
-                            key,
-                            thumbnail: None,
-                            width: None,
-                            height: None,
-                        }),
+                        .map(|key| Image::files(key, None)),
                 );
                 sqlx::query("UPDATE users SET profile_image = $2 WHERE id = $1")
                     .bind(u.id)
@@ -452,30 +444,9 @@ impl Import for PgStore {
     }
 
     async fn import_preferences(&self, rows: Vec<ImportPreferences>, now: Micros) -> Result<()> {
-        let names = NotificationPrefs::NAMES;
-        let sql = format!(
-            "INSERT INTO notification_preferences (user_id, updated_at, {}) VALUES ($1, $2, {}) \
-             ON CONFLICT (user_id) DO UPDATE SET updated_at = excluded.updated_at, {}",
-            names.join(", "),
-            (3..3 + names.len())
-                .map(|i| format!("${i}"))
-                .collect::<Vec<_>>()
-                .join(", "),
-            names
-                .iter()
-                .map(|n| format!("{n} = excluded.{n}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
         let mut tx = self.pool.begin().await?;
         for p in &rows {
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
-                .bind(p.user_id)
-                .bind(now);
-            for b in p.prefs.0 {
-                q = q.bind(b);
-            }
-            q.execute(&mut *tx).await?;
+            super::preferences::upsert(&mut tx, p.user_id, p.prefs, now).await?;
         }
         let seen: Vec<_> = rows
             .iter()

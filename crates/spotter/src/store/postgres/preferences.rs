@@ -1,6 +1,6 @@
 //! Notification switches on PostgreSQL: one row per user who changed any (none means all on).
 
-use sqlx::Row;
+use sqlx::{PgConnection, Row};
 
 use super::PgStore;
 use crate::clock::Micros;
@@ -33,26 +33,27 @@ impl Preferences for PgStore {
         prefs: NotificationPrefs,
         now: Micros,
     ) -> Result<()> {
-        let names = NotificationPrefs::NAMES;
-        let sql = format!(
-            "INSERT INTO notification_preferences (user_id, updated_at, {}) VALUES ($1, $2, {}) \
-             ON CONFLICT (user_id) DO UPDATE SET updated_at = excluded.updated_at, {}",
-            names.join(", "),
-            (3..3 + names.len())
-                .map(|i| format!("${i}"))
-                .collect::<Vec<_>>()
-                .join(", "),
-            names
-                .iter()
-                .map(|n| format!("{n} = excluded.{n}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(user).bind(now);
-        for b in prefs.0 {
-            q = q.bind(b);
-        }
-        q.execute(&self.pool).await?;
+        let mut conn = self.pool.acquire().await?;
+        upsert(&mut conn, user, prefs, now).await?;
         Ok(())
     }
+}
+
+/// Writes a user's switches (in the caller's transaction, if any).
+pub(super) async fn upsert(
+    conn: &mut PgConnection,
+    user: UserId,
+    prefs: NotificationPrefs,
+    now: Micros,
+) -> sqlx::Result<()> {
+    static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let sql = SQL.get_or_init(|| NotificationPrefs::upsert_sql('$'));
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(user)
+        .bind(now);
+    for b in prefs.0 {
+        q = q.bind(b);
+    }
+    q.execute(conn).await?;
+    Ok(())
 }

@@ -3,14 +3,13 @@
 
 use std::collections::HashMap;
 
-use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
+use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::SqliteStore;
 use crate::domain::model::{ConversationId, DeviceId, Image, UserId, preview};
 use crate::store::{
     Import, ImportAction, ImportConversation, ImportDevice, ImportFinish, ImportImage, ImportKind,
-    ImportMessage, ImportPreferences, ImportUser, ImportedRow, NotificationPrefs, Result,
-    StoreError,
+    ImportMessage, ImportPreferences, ImportUser, ImportedRow, Result, StoreError,
 };
 
 /// Records what a row was imported as.
@@ -55,26 +54,21 @@ fn profile_of(c: &Connection, user: UserId) -> rusqlite::Result<Option<Image>> {
             .optional()?
             .flatten()
             .filter(|key| !key.contains("://"))
-            .map(|key| Image {
-                key,
-                thumbnail: None,
-                width: None,
-                height: None,
-            }),
+            .map(|key| Image::files(key, None)),
     )
+}
+
+/// The files of a row whose first two columns are an image key and its thumbnail's.
+fn files(r: &Row<'_>) -> rusqlite::Result<Option<Image>> {
+    let thumbnail = r.get(1)?;
+    Ok(r.get::<_, Option<String>>(0)?
+        .map(|key| Image::files(key, thumbnail)))
 }
 
 fn image_of(c: &Connection, id: i64) -> rusqlite::Result<Option<Image>> {
     Ok(
         c.prepare_cached("SELECT image, thumbnail FROM messages WHERE id = ?1")?
-            .query_row([id], |r| {
-                Ok(r.get::<_, Option<String>>(0)?.map(|key| Image {
-                    key,
-                    thumbnail: r.get(1).ok().flatten(),
-                    width: None,
-                    height: None,
-                }))
-            })
+            .query_row([id], files)
             .optional()?
             .flatten(),
     )
@@ -426,27 +420,10 @@ impl Import for SqliteStore {
         rows: Vec<ImportPreferences>,
         now: crate::clock::Micros,
     ) -> Result<()> {
-        let names = NotificationPrefs::NAMES;
-        let sql = format!(
-            "INSERT INTO notification_preferences (user_id, updated_at, {}) VALUES (?1, ?2, {}) \
-             ON CONFLICT (user_id) DO UPDATE SET updated_at = excluded.updated_at, {}",
-            names.join(", "),
-            (3..3 + names.len())
-                .map(|i| format!("?{i}"))
-                .collect::<Vec<_>>()
-                .join(", "),
-            names
-                .iter()
-                .map(|n| format!("{n} = excluded.{n}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
         self.pool
             .write(move |c| {
                 for p in &rows {
-                    let mut args: Vec<i64> = vec![p.user_id.get(), now];
-                    args.extend(p.prefs.0.iter().map(|&b| i64::from(b)));
-                    c.prepare_cached(&sql)?.execute(params_from_iter(args))?;
+                    super::preferences::upsert(c, p.user_id, p.prefs, now)?;
                     remember(
                         c,
                         ImportKind::Preferences,
@@ -490,14 +467,7 @@ impl Import for SqliteStore {
                 for id in &ids {
                     let found = c
                         .prepare_cached(images)?
-                        .query_map([id], |r| {
-                            Ok(r.get::<_, Option<String>>(0)?.map(|key| Image {
-                                key,
-                                thumbnail: r.get(1).ok().flatten(),
-                                width: None,
-                                height: None,
-                            }))
-                        })?
+                        .query_map([id], files)?
                         .collect::<rusqlite::Result<Vec<_>>>()?;
                     freed.extend(found.into_iter().flatten());
                     c.prepare_cached(delete)?.execute([id])?;

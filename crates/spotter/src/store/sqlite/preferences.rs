@@ -1,6 +1,6 @@
 //! Notification switches on SQLite: one row per user who changed any (none means all on).
 
-use rusqlite::{OptionalExtension, params_from_iter};
+use rusqlite::{Connection, OptionalExtension, params_from_iter};
 
 use super::SqliteStore;
 use crate::clock::Micros;
@@ -32,28 +32,23 @@ impl Preferences for SqliteStore {
         prefs: NotificationPrefs,
         now: Micros,
     ) -> Result<()> {
-        let names = NotificationPrefs::NAMES;
-        let sql = format!(
-            "INSERT INTO notification_preferences (user_id, updated_at, {}) VALUES (?1, ?2, {}) \
-             ON CONFLICT (user_id) DO UPDATE SET updated_at = excluded.updated_at, {}",
-            names.join(", "),
-            (3..3 + names.len())
-                .map(|i| format!("?{i}"))
-                .collect::<Vec<_>>()
-                .join(", "),
-            names
-                .iter()
-                .map(|n| format!("{n} = excluded.{n}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
         self.pool
-            .write(move |c| {
-                let mut args: Vec<i64> = vec![user.get(), now];
-                args.extend(prefs.0.iter().map(|&b| i64::from(b)));
-                c.prepare_cached(&sql)?.execute(params_from_iter(args))?;
-                Ok(())
-            })
+            .write(move |c| Ok(upsert(c, user, prefs, now)?))
             .await
     }
+}
+
+/// Writes a user's switches (in the caller's transaction).
+pub(super) fn upsert(
+    c: &Connection,
+    user: UserId,
+    prefs: NotificationPrefs,
+    now: Micros,
+) -> rusqlite::Result<()> {
+    static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let sql = SQL.get_or_init(|| NotificationPrefs::upsert_sql('?'));
+    let mut args: Vec<i64> = vec![user.get(), now];
+    args.extend(prefs.0.iter().map(|&b| i64::from(b)));
+    c.prepare_cached(sql)?.execute(params_from_iter(args))?;
+    Ok(())
 }
