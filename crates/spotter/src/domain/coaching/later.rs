@@ -273,7 +273,7 @@ mod tests {
             "Hi Ana, see you Ana!"
         );
         assert_eq!(personalise("{first_name}  ", "").unwrap_err(), msg::BLANK);
-        let long = "x".repeat(1990);
+        let long = "x".repeat(1995);
         assert!(personalise(&format!("{long}{{first_name}}"), "Maximilian").is_err());
     }
 }
