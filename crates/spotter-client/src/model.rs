@@ -98,6 +98,53 @@ pub struct MessagingStats {
     pub waiting_now: i64,
 }
 
+/// One message to many of a trainer's trainees, and how far it got (Part D 1).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+pub struct Broadcast {
+    pub id: i64,
+    /// `scheduled`, `sending`, `done` or `cancelled`.
+    pub state: String,
+    pub total: i64,
+    pub sent: i64,
+    pub failed: i64,
+    pub created_at: String,
+    pub send_at: Option<String>,
+    pub content: String,
+    pub client_broadcast_id: Option<String>,
+    pub finished_at: Option<String>,
+    /// Who it could not reach (only in `GET broadcasts/<id>/`).
+    #[serde(default)]
+    pub failures: Vec<BroadcastFailure>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+pub struct BroadcastFailure {
+    pub trainee_id: i64,
+    pub trainee_name: String,
+    pub reason: String,
+}
+
+/// Who a broadcast goes to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Recipients {
+    All,
+    Trainees(Vec<i64>),
+}
+
+/// A message to be sent later (Part D 2).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+pub struct Scheduled {
+    pub id: i64,
+    pub conversation_id: i64,
+    pub content: String,
+    pub send_at: String,
+    /// `pending`, `sent`, `cancelled` or `failed`.
+    pub state: String,
+    pub failure_reason: Option<String>,
+    pub created_at: String,
+    pub message_id: Option<i64>,
+}
+
 /// Page-number paging's envelope.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 pub struct Page<T> {

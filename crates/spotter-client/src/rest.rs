@@ -226,6 +226,93 @@ impl Client {
         Ok(self.call(Method::GET, &path, None).await?.1)
     }
 
+    /// Broadcasts a text to trainees (`{first_name}` filled in), now or at `send_at` (ISO
+    /// 8601); with `client_broadcast_id`, a retry answers the first broadcast.
+    pub async fn broadcast(
+        &self,
+        content: &str,
+        to: &Recipients,
+        client_broadcast_id: Option<&str>,
+        send_at: Option<&str>,
+    ) -> Result<Broadcast> {
+        let trainee_ids = match to {
+            Recipients::All => json!("all"),
+            Recipients::Trainees(ids) => json!(ids),
+        };
+        let mut body = json!({"content": content, "trainee_ids": trainee_ids});
+        if let Some(id) = client_broadcast_id {
+            body["client_broadcast_id"] = json!(id);
+        }
+        if let Some(at) = send_at {
+            body["send_at"] = json!(at);
+        }
+        Ok(self
+            .call(Method::POST, "api/messaging/broadcasts/", Some(&body))
+            .await?
+            .1)
+    }
+
+    /// The trainer's broadcasts, newest first.
+    pub async fn broadcasts(&self, page: u32) -> Result<Page<Broadcast>> {
+        let path = format!("api/messaging/broadcasts/?page={page}");
+        Ok(self.call(Method::GET, &path, None).await?.1)
+    }
+
+    /// One broadcast, with `failures`.
+    pub async fn broadcast_detail(&self, id: i64) -> Result<Broadcast> {
+        let path = format!("api/messaging/broadcasts/{id}/");
+        Ok(self.call(Method::GET, &path, None).await?.1)
+    }
+
+    /// Cancels a scheduled broadcast.
+    pub async fn cancel_broadcast(&self, id: i64) -> Result<StatusCode> {
+        let path = format!("api/messaging/broadcasts/{id}/");
+        self.no_content(Method::DELETE, &path, None).await
+    }
+
+    /// Schedules a message in a conversation, to be sent at `send_at` (ISO 8601).
+    pub async fn schedule(
+        &self,
+        conversation: i64,
+        content: &str,
+        send_at: &str,
+    ) -> Result<Scheduled> {
+        let path = format!("api/messaging/conversations/{conversation}/scheduled/");
+        let body = json!({"content": content, "send_at": send_at});
+        Ok(self.call(Method::POST, &path, Some(&body)).await?.1)
+    }
+
+    /// The caller's pending messages in a conversation, soonest first.
+    pub async fn scheduled(&self, conversation: i64) -> Result<Vec<Scheduled>> {
+        let path = format!("api/messaging/conversations/{conversation}/scheduled/");
+        Ok(self.call(Method::GET, &path, None).await?.1)
+    }
+
+    /// Changes a pending message's text or time (`None`: left as it is).
+    pub async fn reschedule(
+        &self,
+        conversation: i64,
+        id: i64,
+        content: Option<&str>,
+        send_at: Option<&str>,
+    ) -> Result<Scheduled> {
+        let mut body = json!({});
+        if let Some(c) = content {
+            body["content"] = json!(c);
+        }
+        if let Some(at) = send_at {
+            body["send_at"] = json!(at);
+        }
+        let path = format!("api/messaging/conversations/{conversation}/scheduled/{id}/");
+        Ok(self.call(Method::PATCH, &path, Some(&body)).await?.1)
+    }
+
+    /// Cancels a pending message.
+    pub async fn unschedule(&self, conversation: i64, id: i64) -> Result<StatusCode> {
+        let path = format!("api/messaging/conversations/{conversation}/scheduled/{id}/");
+        self.no_content(Method::DELETE, &path, None).await
+    }
+
     /// A call answered without a body (204): its status, or the error.
     async fn no_content(
         &self,

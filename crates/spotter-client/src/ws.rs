@@ -73,6 +73,14 @@ pub enum ServerFrame {
         #[serde(default)]
         client_message_id: Option<String>,
     },
+    /// To a trainer: one of their broadcasts moved on.
+    BroadcastProgress {
+        broadcast: crate::model::Broadcast,
+    },
+    /// To an author: one of their scheduled messages changed.
+    ScheduledMessage {
+        scheduled: crate::model::Scheduled,
+    },
 }
 
 /// What a read from a socket gives.

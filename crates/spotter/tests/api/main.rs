@@ -13,6 +13,7 @@ mod devices;
 mod fuzzed;
 mod hostile;
 mod images;
+mod later;
 mod matrix;
 mod messaging;
 mod ops;
