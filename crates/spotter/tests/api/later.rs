@@ -580,10 +580,10 @@ async fn scheduled_messages_are_validated_and_each_authors_own(app: TestApp) {
         .schedule(conversation, "how was it?", &in_an_hour)
         .await
         .unwrap();
-    assert_eq!(c.scheduled(conversation).await.unwrap(), [mine.clone()]);
+    assert_eq!(c.scheduled(conversation).await.unwrap(), vec![mine.clone()]);
     assert_eq!(
         app.trainee.client.scheduled(conversation).await.unwrap(),
-        [theirs.clone()]
+        vec![theirs.clone()]
     );
     let not_found = json!({"error": "Scheduled message not found."});
     let theirs_path = format!("{path}{}/", theirs.id);
