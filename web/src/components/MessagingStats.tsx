@@ -64,9 +64,9 @@ export function MessagingStatsCard() {
           />
           <Figure
             testId="stat-p90"
-            label="First response, 90%"
+            label="90% answered within"
             value={f ? humanDuration(f.p90_first_response_seconds) : '…'}
-            hint="within this"
+            hint="first responses"
           />
           <Figure
             testId="stat-waiting"

@@ -35,19 +35,22 @@ export function Modal({
       root?.querySelector<HTMLElement>('input, textarea') ??
       root?.querySelector<HTMLElement>(FOCUSABLE);
     first?.focus();
+    // Escape also when the focus got lost (on the page's body): not when a part inside took it.
+    const onKey = (e: globalThis.KeyboardEvent) => {
+      if (e.key === 'Escape' && !e.defaultPrevented) {
+        e.preventDefault();
+        onCloseRef.current();
+      }
+    };
+    document.addEventListener('keydown', onKey);
     return () => {
+      document.removeEventListener('keydown', onKey);
       if (opener?.isConnected) opener.focus();
     };
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, []);
 
   const onKeyDown = (e: KeyboardEvent<HTMLDivElement>) => {
-    if (e.key === 'Escape') {
-      e.preventDefault();
-      e.stopPropagation();
-      onCloseRef.current();
-      return;
-    }
     if (e.key !== 'Tab') return;
     const items = Array.from(ref.current?.querySelectorAll<HTMLElement>(FOCUSABLE) ?? []);
     if (items.length === 0) return;

@@ -27,7 +27,7 @@ function problemsOf(e: unknown): Problems {
 }
 
 /** The form for a new saved reply, or for changing one (`editing`). */
-function ReplyForm({ editing, onDone }: { editing: Template | null; onDone: () => void }) {
+function ReplyForm({ editing, onDone, focusFirst }: { editing: Template | null; onDone: () => void; focusFirst?: boolean }) {
   const qc = useQueryClient();
   const [title, setTitle] = useState(editing?.title ?? '');
   const [content, setContent] = useState(editing?.content ?? '');
@@ -37,8 +37,8 @@ function ReplyForm({ editing, onDone }: { editing: Template | null; onDone: () =
   const ids = { title: useId(), content: useId(), titleErr: useId(), contentErr: useId(), count: useId() };
 
   useEffect(() => {
-    if (editing) titleRef.current?.focus();
-  }, [editing]);
+    if (editing || focusFirst) titleRef.current?.focus();
+  }, [editing, focusFirst]);
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
@@ -210,13 +210,23 @@ function ReplyRow({ t, onEdit }: { t: Template; onEdit: () => void }) {
 export function SavedRepliesManager() {
   const q = useTemplates();
   const [editing, setEditing] = useState<Template | null>(null);
+  // After an edit (its form goes), the focus goes back to the form for a new one.
+  const [edited, setEdited] = useState(false);
   const list = q.data ?? [];
   return (
     <div className="saved-replies">
       <p className="muted small-text">
         Type <kbd>/</kbd> in a message to insert one. You can keep up to 200.
       </p>
-      <ReplyForm key={editing?.id ?? 'new'} editing={editing} onDone={() => setEditing(null)} />
+      <ReplyForm
+        key={editing?.id ?? 'new'}
+        editing={editing}
+        focusFirst={edited}
+        onDone={() => {
+          setEdited(!!editing);
+          setEditing(null);
+        }}
+      />
       {q.isLoading ? (
         <p className="muted" aria-busy="true">
           Loading saved replies…
