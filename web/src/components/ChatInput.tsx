@@ -154,10 +154,13 @@ export function ChatInput({
     boxRef.current?.focus();
   };
 
-  const openManager = () => {
-    setDismissed(trigger?.start ?? null);
-    onManageSavedReplies?.();
-  };
+  // The picker stays: back from the manager, the new replies are there to pick.
+  const openManager = () => onManageSavedReplies?.();
+
+  // The `/` that Escape closed is gone (deleted, sent): a new one opens the picker again.
+  useEffect(() => {
+    if (dismissed !== null && text[dismissed] !== '/') setDismissed(null);
+  }, [text, dismissed]);
 
   const closeSchedule = useCallback((refocus: boolean) => {
     setScheduling(false);
@@ -408,8 +411,6 @@ export function ChatInput({
           onChange={(e) => {
             setText(e.target.value);
             setCaret(e.target.selectionStart ?? e.target.value.length);
-            // A new `/` (or none): the picker may open again.
-            if (dismissed !== null && e.target.value[dismissed] !== '/') setDismissed(null);
             onTyping?.(e.target.value);
           }}
           onSelect={syncCaret}

@@ -300,6 +300,8 @@ export class FakeServer {
       is_deleted: false,
     };
     this.messages.push(msg);
+    // As the server: the trainer's answer takes the conversation off "needs reply".
+    if (this.me.role === 'trainer') this.needsReply = this.needsReply.filter((c) => c.id !== cid);
     return { status: 201, body: msg };
   }
 
