@@ -409,7 +409,7 @@ export function BroadcastComposerPage() {
 
   const textCount = charCount(content.trim());
   const previewText = fillFirstName(content.trim(), previewTrainee?.first_name || 'there');
-  const action = mode === 'later' ? 'Schedule' : 'Send';
+  const action = mode === 'later' ? 'Schedule for' : 'Send to';
   const who = count === 1 ? '1 trainee' : `${count} trainees`;
 
   return (
@@ -585,7 +585,7 @@ export function BroadcastComposerPage() {
             </p>
           )}
           <button type="submit" className="button primary bc-submit" disabled={busy}>
-            {busy ? (mode === 'later' ? 'Scheduling…' : 'Sending…') : `${action} to ${who}`}
+            {busy ? (mode === 'later' ? 'Scheduling…' : 'Sending…') : `${action} ${who}`}
           </button>
         </div>
       </form>
