@@ -198,4 +198,153 @@ describe('Coaching tools: saved replies, needs reply, figures, broadcasts, sched
     await sam.waitForURL((u) => u.pathname === '/messages' && u.search === '?view=needs-reply');
     await waitUntil(async () => (await inboxRows(sam).allTextContents()).join() === 'Cy Young', { what: 'the inbox' });
   });
+
+  it('broadcast to all trainees: preview with a real name, progress live to done, the message in each conversation', T, async () => {
+    await sam.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Broadcasts' }).click();
+    await sam.getByText('No broadcasts yet.').waitFor();
+    await sam.getByRole('link', { name: 'New broadcast' }).click();
+    const form = sam.getByRole('form', { name: 'New broadcast' });
+    await form.getByText('Cy Young').waitFor();
+    await form.getByRole('checkbox', { name: 'All trainees' }).check();
+    await form.getByText('3 of 3 selected').waitFor();
+    const box = form.getByLabel('Message', { exact: true });
+    await box.fill('Hi ');
+    await form.getByRole('button', { name: 'Insert {first_name}' }).click();
+    await box.press('End');
+    await box.pressSequentially(', the gym is closed on Monday: a home workout is in your plan.');
+    const preview = sam.getByTestId('broadcast-preview');
+    await preview.getByText('Hi Ana, the gym is closed on Monday: a home workout is in your plan.').waitFor();
+    await form.getByRole('combobox').selectOption({ label: 'Cy Young' });
+    await preview.getByText('Hi Cy, the gym is closed on Monday', { exact: false }).waitFor();
+    await sleep(200);
+    await sam.screenshot({ path: join(SHOTS, 'broadcast-composer.png') });
+
+    await form.getByRole('button', { name: 'Send to 3 trainees' }).click();
+    await sam.waitForURL((u) => /^\/broadcasts\/\d+$/.test(u.pathname));
+    ids.broadcast = Number(new URL(sam.url()).pathname.split('/').pop());
+    await waitUntil(async () => (await sam.getByTestId('broadcast-counts').textContent()) === '3 of 3 sent', {
+      timeout: 15_000,
+      what: 'the progress to reach 3 of 3',
+    });
+    await sam.locator('.bc-detail-head').getByText('Sent', { exact: true }).waitFor();
+    const bar = sam.getByRole('progressbar', { name: 'Broadcast progress' });
+    assert.equal(await bar.getAttribute('aria-valuenow'), '3');
+    await sleep(300);
+    await sam.screenshot({ path: join(SHOTS, 'broadcast-progress.png') });
+    const stored = await api.call(`${M}/broadcasts/${ids.broadcast}/`, { token: tokens.trainer });
+    assert.equal(stored.state, 'done');
+    assert.equal(stored.sent, 3);
+    assert.deepEqual(stored.failures ?? [], []);
+
+    // Each trainee has it, with their own name, in their conversation.
+    const ben = await open(USERS.ben, { path: `/messages/${conv.ben}` });
+    await log(ben).getByText('Hi Ben, the gym is closed on Monday: a home workout is in your plan.').waitFor();
+    const anaMsgs = (await api.messages(tokens.ana, conv.ana)).results.map((m) => m.content);
+    assert.ok(anaMsgs.includes('Hi Ana, the gym is closed on Monday: a home workout is in your plan.'));
+    // The trainer answered everyone: nobody waits any more.
+    const waiting = await api.call(`${M}/conversations/?needs_reply=true`, { token: tokens.trainer });
+    assert.equal(waiting.results.length, 0);
+  });
+
+  it('a scheduled broadcast is listed with its time and can be cancelled', T, async () => {
+    await sam.getByRole('link', { name: 'Broadcasts' }).first().click();
+    await sam.getByRole('link', { name: 'New broadcast' }).click();
+    const form = sam.getByRole('form', { name: 'New broadcast' });
+    await form.getByRole('checkbox', { name: /Ana Lima/ }).check();
+    await form.getByRole('checkbox', { name: /Ben Okafor/ }).check();
+    await form.getByLabel('Message', { exact: true }).fill('Reminder: weigh-in tomorrow morning, {first_name}.');
+    await form.getByRole('radio', { name: 'Schedule' }).check();
+    await form.getByRole('button', { name: 'Schedule for 2 trainees' }).click();
+    await sam.waitForURL((u) => /^\/broadcasts\/\d+$/.test(u.pathname));
+    const id = Number(new URL(sam.url()).pathname.split('/').pop());
+    await sam.locator('.bc-detail-head').getByText('Scheduled', { exact: true }).waitFor();
+    await sam.getByRole('main').getByRole('link', { name: 'Broadcasts' }).click();
+    const list = sam.getByRole('list', { name: 'Your broadcasts' });
+    const row = list.locator(`li[data-broadcast-id="${id}"]`);
+    await row.getByText('Scheduled').waitFor();
+    await row.getByText(/^for Tomorrow/).waitFor();
+    // Newest first: above the one sent.
+    assert.deepEqual(await list.locator('li').evaluateAll((els) => els.map((e) => Number(e.dataset.broadcastId))), [id, ids.broadcast]);
+    await row.getByRole('button', { name: 'Cancel' }).click();
+    await row.getByRole('button', { name: 'Cancel broadcast' }).click();
+    await row.getByText('Cancelled').waitFor();
+    assert.equal((await api.call(`${M}/broadcasts/${id}/`, { token: tokens.trainer })).state, 'cancelled');
+  });
+
+  it('scheduled messages: scheduled beside Send, pending in the chat, edited, another cancelled, then sent', T, async () => {
+    const ana = await open(USERS.ana, { path: `/messages/${conv.ana}` });
+    await sam.goto(`/messages/${conv.ana}`);
+    await log(sam).getByText('Rest tomorrow, ice the knee', { exact: false }).waitFor();
+    const pending = sam.getByRole('region', { name: 'Scheduled messages' });
+    const item = (text) => pending.locator('li.scheduled-item').filter({ hasText: text });
+
+    // From a quick pick.
+    await input(sam).fill('How is the knee this morning?');
+    await sam.getByRole('button', { name: 'Schedule message' }).click();
+    const pop = sam.getByRole('dialog', { name: 'Schedule message' });
+    await pop.getByRole('button', { name: /^Tomorrow 6:00/ }).click();
+    await item('How is the knee this morning?').getByText(/^Scheduled for Tomorrow 06:00$/).waitFor();
+    assert.equal(await input(sam).inputValue(), '');
+    // From a date and time (in two hours).
+    await input(sam).fill('Cancel me');
+    await sam.getByRole('button', { name: 'Schedule message' }).click();
+    const inTwoHours = await sam.evaluate(() => {
+      const d = new Date(Date.now() + 2 * 3_600_000);
+      const p = (n) => String(n).padStart(2, '0');
+      return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
+    });
+    await pop.getByLabel('Date and time').fill(inTwoHours);
+    await pop.getByRole('button', { name: 'Schedule', exact: true }).click();
+    await item('Cancel me').waitFor();
+    // Soonest first; the server lists the same.
+    assert.deepEqual(await pending.locator('.content').allTextContents(), ['Cancel me', 'How is the knee this morning?']);
+    const stored = await api.call(`${M}/conversations/${conv.ana}/scheduled/`, { token: tokens.trainer });
+    assert.deepEqual(stored.map((s) => s.content), ['Cancel me', 'How is the knee this morning?']);
+    // Ana sees none of it.
+    assert.equal(await ana.getByRole('region', { name: 'Scheduled messages' }).count(), 0);
+    await sleep(200);
+    await sam.screenshot({ path: join(SHOTS, 'scheduled-messages.png') });
+
+    // Cancel one.
+    await item('Cancel me').getByRole('button', { name: 'Cancel' }).click();
+    await item('Cancel me').getByRole('button', { name: 'Cancel message' }).click();
+    await item('Cancel me').waitFor({ state: 'detached' });
+
+    // Edit the other: new text, and a time 3 seconds ahead (by the browser's clock).
+    await item('How is the knee').getByRole('button', { name: 'Edit' }).click();
+    const editor = pending.getByRole('group', { name: 'Edit scheduled message' });
+    await editor.getByLabel('Scheduled message text').fill('How is the knee today? Ice helped?');
+    const soon = await sam.evaluate(() => {
+      const d = new Date(Date.now() + 3_000);
+      const p = (n) => String(n).padStart(2, '0');
+      return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+    });
+    await editor.getByLabel('Send at').fill(soon);
+    await editor.getByRole('button', { name: 'Save' }).click();
+    await item('How is the knee today? Ice helped?').getByText(/^Scheduled for Today/).waitFor();
+
+    // It goes out: gone from pending (scheduled_message frame), a message on both sides (new_message).
+    await log(sam).getByText('How is the knee today? Ice helped?', { exact: true }).waitFor({ timeout: 20_000 });
+    await pending.waitFor({ state: 'detached' });
+    await log(ana).getByText('How is the knee today? Ice helped?', { exact: true }).waitFor();
+    const left = await api.call(`${M}/conversations/${conv.ana}/scheduled/`, { token: tokens.trainer });
+    assert.deepEqual(left, []);
+    const sent = (await api.messages(tokens.ana, conv.ana)).results.filter((m) => m.content === 'How is the knee today? Ice helped?');
+    assert.equal(sent.length, 1, 'sent once');
+    assert.equal((await api.messages(tokens.ana, conv.ana)).results.some((m) => m.content === 'Cancel me'), false);
+  });
+
+  it('trainees schedule too: pending in their conversation', T, async () => {
+    const cy = await open(USERS.cy, { path: `/messages/${conv.cy}` });
+    await log(cy).getByText('Welcome aboard, cy!').waitFor();
+    await input(cy).fill('Note to self: ask about creatine');
+    await cy.getByRole('button', { name: 'Schedule message' }).click();
+    await cy.getByRole('dialog', { name: 'Schedule message' }).getByRole('button', { name: /^In 1 hour/ }).click();
+    await cy.getByRole('region', { name: 'Scheduled messages' }).getByText('Note to self: ask about creatine').waitFor();
+    // The saved replies picker is the trainer's only.
+    await input(cy).fill('/');
+    await sleep(200);
+    assert.equal(await picker(cy).count(), 0);
+  });
 });
+

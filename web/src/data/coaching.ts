@@ -1,6 +1,6 @@
 // The coaching tools' data: saved replies, the "needs reply" inbox, figures, broadcasts and
 // scheduled messages, in the query cache and kept live from the user socket's frames.
-import { useInfiniteQuery, useQuery, type InfiniteData, type QueryClient } from '@tanstack/react-query';
+import { useInfiniteQuery, useQuery, useQueryClient, type InfiniteData, type QueryClient } from '@tanstack/react-query';
 import { ApiError } from '../api/client';
 import {
   cancelBroadcast,
@@ -120,10 +120,31 @@ export function useAllTrainees(enabled = true) {
 
 type BroadcastPages = InfiniteData<Page<Broadcast>, string | null>;
 
+/**
+ * The newest state of each broadcast seen in a frame: an answer that left the server before
+ * that frame (a fetch racing a fast broadcast) must not take the page back to "sending".
+ */
+const seenBy = new WeakMap<QueryClient, Map<number, Broadcast>>();
+
+function seenOf(qc: QueryClient): Map<number, Broadcast> {
+  let m = seenBy.get(qc);
+  if (!m) seenBy.set(qc, (m = new Map()));
+  return m;
+}
+
+function withSeen<B extends Broadcast>(qc: QueryClient, b: B): B {
+  const frame = seenOf(qc).get(b.id);
+  return frame ? newerBroadcast(b, frame) : b;
+}
+
 export function useBroadcasts(enabled = true) {
+  const qc = useQueryClient();
   return useInfiniteQuery({
     queryKey: keys.broadcasts,
-    queryFn: ({ pageParam }) => fetchBroadcasts(pageParam ?? undefined),
+    queryFn: async ({ pageParam }) => {
+      const page = await fetchBroadcasts(pageParam ?? undefined);
+      return { ...page, results: page.results.map((b) => withSeen(qc, b)) };
+    },
     initialPageParam: null as string | null,
     getNextPageParam: (last) => last.next,
     enabled,
@@ -132,11 +153,21 @@ export function useBroadcasts(enabled = true) {
 }
 
 export function useBroadcast(id: number) {
-  return useQuery({ queryKey: keys.broadcast(id), queryFn: () => fetchBroadcast(id), staleTime: 10_000, retry: noRetryOn4xx });
+  const qc = useQueryClient();
+  return useQuery({
+    queryKey: keys.broadcast(id),
+    queryFn: async () => withSeen(qc, await fetchBroadcast(id)),
+    staleTime: 10_000,
+    retry: noRetryOn4xx,
+  });
 }
 
 /** A broadcast as the server now has it (a frame, an answer): into its detail and the list. */
 export function applyBroadcast(qc: QueryClient, b: Broadcast): void {
+  const { failures: _omit, ...summary } = b as BroadcastDetail;
+  const seen = seenOf(qc);
+  seen.set(b.id, newerBroadcast(seen.get(b.id), summary));
+  if (seen.size > 200) seen.delete(seen.keys().next().value!);
   const before = qc.getQueryData<BroadcastDetail>(keys.broadcast(b.id));
   const detail = newerBroadcast(before, b);
   if (before) qc.setQueryData<BroadcastDetail>(keys.broadcast(b.id), detail);
