@@ -177,6 +177,11 @@ pub struct Config {
     /// How often the sweeper of orphaned uploads looks for work (seconds).
     #[arg(long, env = "SPOTTER_MEDIA_SWEEP_SECS", default_value_t = 60)]
     pub media_sweep_secs: u64,
+
+    /// Messages a second one broadcast sends at most, so that a broadcast to thousands
+    /// leaves room for live chat (0: as fast as the database takes them).
+    #[arg(long, env = "SPOTTER_BROADCAST_PER_SECOND", default_value_t = 0)]
+    pub broadcast_per_second: u32,
 }
 
 impl Config {
@@ -197,6 +202,11 @@ impl Config {
         std::time::Duration::from_secs(self.media_orphan_grace_secs.max(60))
     }
 
+    /// How a broadcast is paced: recipients per chunk, and the least time a chunk takes.
+    pub fn broadcast_pace(&self) -> crate::domain::coaching::Pace {
+        crate::domain::coaching::Pace::per_second(self.broadcast_per_second)
+    }
+
     /// A configuration for tests and embedding: everything default, port 0, the given data.
     pub fn for_data_dir(data_dir: PathBuf) -> Self {
         Self {
@@ -213,6 +223,7 @@ impl Config {
             media_url_ttl_hours: 168,
             media_orphan_grace_secs: 3600,
             media_sweep_secs: 60,
+            broadcast_per_second: 0,
             redis_url: None,
             redis_channel: "spotter:events".to_owned(),
             ws_queue: 256,

@@ -125,6 +125,28 @@ pub enum Error {
     /// 400: the trainer keeps as many saved replies as allowed.
     #[error("too many saved replies")]
     TooManyTemplates,
+    /// 403: broadcasts are a trainer's.
+    #[error("only trainers broadcast")]
+    OnlyTrainersBroadcast,
+    /// 404: no such broadcast of the caller's.
+    #[error("no such broadcast")]
+    BroadcastNotFound,
+    /// 400: only a scheduled broadcast that no node has begun can be cancelled.
+    #[error("broadcast no longer scheduled")]
+    BroadcastNotScheduled,
+    /// 404: no such scheduled message of the caller's in that conversation.
+    #[error("no such scheduled message")]
+    ScheduledNotFound,
+    /// 400: a scheduled message that was sent, cancelled, failed or is being sent.
+    #[error("scheduled message no longer pending")]
+    NoLongerPending,
+    /// 400: the author has as many pending scheduled messages as allowed.
+    #[error("too many scheduled messages")]
+    TooManyScheduled,
+    /// A send for someone whose account was deactivated since (a scheduled message, a
+    /// broadcast): recorded as its failure, never answered to a request.
+    #[error("sender deactivated")]
+    SenderDeactivated,
 
     // The platform's other endpoints, answered `{"detail": ...}` (DRF's shape).
     /// 403: the caller's role may not do this.
@@ -246,6 +268,13 @@ impl Error {
             Self::OnlyTrainersHaveReplies => rule("Only trainers have saved replies."),
             Self::TemplateNotFound => rule("Saved reply not found."),
             Self::TooManyTemplates => rule(TOO_MANY_TEMPLATES),
+            Self::OnlyTrainersBroadcast => rule("Only trainers can send broadcasts."),
+            Self::BroadcastNotFound => rule("Broadcast not found."),
+            Self::BroadcastNotScheduled => rule("This broadcast is no longer scheduled."),
+            Self::ScheduledNotFound => rule("Scheduled message not found."),
+            Self::NoLongerPending => rule("This message is no longer pending."),
+            Self::TooManyScheduled => rule(TOO_MANY_SCHEDULED),
+            Self::SenderDeactivated => rule("The sender's account is deactivated."),
             Self::UnsupportedMediaType(t) => Shape::Detail(Cow::Owned(format!(
                 "Unsupported media type \"{t}\" in request."
             ))),
@@ -289,7 +318,14 @@ impl Error {
             | Self::SearchQueryTooShort => "invalid",
             Self::SearchNotForAdmins | Self::TooManyTemplates => "rejected",
             Self::OnlyTrainersHaveReplies => "forbidden",
-            Self::TemplateNotFound => "not_found",
+            Self::TemplateNotFound | Self::BroadcastNotFound | Self::ScheduledNotFound => {
+                "not_found"
+            }
+            Self::OnlyTrainersBroadcast => "forbidden",
+            Self::BroadcastNotScheduled | Self::NoLongerPending | Self::TooManyScheduled => {
+                "rejected"
+            }
+            Self::SenderDeactivated => "inactive",
             Self::UnsupportedMediaType(_) => "unsupported_media_type",
             Self::ArchivedHistory | Self::ArchivedConversation => "archived",
             Self::NotParticipant
@@ -329,6 +365,10 @@ impl Error {
 /// The cap's answer, with the cap in it.
 const TOO_MANY_TEMPLATES: &str =
     "You can keep at most 200 saved replies. Delete one to save another.";
+
+/// The cap on pending scheduled messages, with the cap in it.
+const TOO_MANY_SCHEDULED: &str =
+    "You can have at most 500 scheduled messages waiting. Cancel one to schedule another.";
 
 pub fn throttle_detail(wait_secs: u64) -> String {
     format!("Request was throttled. Expected available in {wait_secs} seconds.")

@@ -163,6 +163,14 @@ impl Application {
         );
         let every = std::time::Duration::from_secs(state.config.media_sweep_secs.max(1));
         let sweeper = tokio::spawn(sweeper.run(every));
+        // Every node dispatches scheduled messages and broadcasts: claims are leased too.
+        let dispatcher = crate::workers::dispatch::Dispatcher {
+            coaching: state.coaching.clone(),
+            store: state.store.clone(),
+            clock: state.clock.clone(),
+            pace: state.config.broadcast_pace(),
+        };
+        let dispatcher = tokio::spawn(dispatcher.run());
         let app = crate::http::router(state.clone());
         let stopping = state.clone();
         let shutdown = async move {
@@ -180,6 +188,7 @@ impl Application {
         }
         janitor.abort();
         sweeper.abort();
+        dispatcher.abort();
         if let Some(p) = pusher {
             p.abort();
         }

@@ -94,7 +94,13 @@ impl AppState {
             clock.clone(),
         );
         let devices = Devices::new(store.clone(), clock.clone());
-        let coaching = Coaching::new(store.clone(), clock.clone());
+        let coaching = Coaching::new(
+            store.clone(),
+            clock.clone(),
+            messaging.clone(),
+            send_limit.clone(),
+            events.clone(),
+        );
         let delivery = DeliveryQueue::start(store.clone(), events, clock.clone());
         let (shutdown, _) = watch::channel(false);
         Self(Arc::new(Shared {

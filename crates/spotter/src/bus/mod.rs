@@ -57,6 +57,8 @@ pub enum Kind {
     Changed {
         conversation_id: ConversationId,
     },
+    /// Something of the user's own (a broadcast's progress, a scheduled message).
+    Own,
 }
 
 /// One event, ready to send: its frame is serialised once, whatever the number of sockets.

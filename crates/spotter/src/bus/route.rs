@@ -138,6 +138,22 @@ pub fn route(happened: &Happened, urls: &dyn MediaUrls) -> Event {
                 message_id: *message_id,
             }),
         ),
+        Happened::BroadcastChanged(b) => (
+            vec![Topic::User(b.trainer_id)],
+            None,
+            Kind::Own,
+            frame(&ServerFrame::BroadcastProgress {
+                broadcast: b.into(),
+            }),
+        ),
+        Happened::ScheduledChanged(s) => (
+            vec![Topic::User(s.author_id)],
+            None,
+            Kind::Own,
+            frame(&ServerFrame::ScheduledMessage {
+                scheduled: s.into(),
+            }),
+        ),
     };
     Event {
         topics,

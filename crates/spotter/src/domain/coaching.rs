@@ -1,21 +1,38 @@
-//! Coaching tools (wire contract Part D): a trainer's saved replies, the "needs reply" inbox
-//! and the response-time figures. Saved replies are the trainer's own (a trainee, an admin or
+//! Coaching tools (wire contract Part D): broadcasts and scheduled messages ([`broadcasts`],
+//! [`scheduled`]: recorded here, sent when due by `workers::dispatch`), a trainer's saved
+//! replies, the "needs reply" inbox and the response-time figures. Saved replies are the trainer's own (a trainee, an admin or
 //! an ambassador has none) and, like every write, refused to a read-only impersonation token.
 //! The inbox reads only conversation rows: what it sorts by (`awaiting_reply_since`) is kept by
 //! each send's transaction (`domain::plan`).
 
+mod broadcasts;
 mod figures;
+mod later;
+mod scheduled;
 mod template;
 
+pub use broadcasts::{CHUNK, Pace};
 pub use figures::{WINDOWS, days, quantile_seconds};
+pub use later::{
+    Audience, BroadcastBody, BroadcastDraft, FIRST_NAME, MAX_AHEAD_DAYS, MAX_RECIPIENTS,
+    ScheduleBody, ScheduleFields, parse_time, personalise,
+};
+pub use scheduled::{BATCH, MAX_PENDING};
 pub use template::{MAX_TITLE_CHARS, TemplateBody, TemplateFields, TemplateTitle};
+
+use std::sync::Arc;
+
+use tokio::sync::watch;
 
 use crate::clock::{Clock, Micros};
 use crate::domain::Actor;
 use crate::domain::access;
 use crate::domain::accounts::require_role;
+use crate::domain::events::{Event, Publisher};
+use crate::domain::messaging::Messaging;
 use crate::domain::model::{Conversation, Role, Template, TemplateId};
 use crate::error::{Error, Result};
+use crate::ratelimit::UserBucket;
 use crate::store::{Store, StoreError, TemplateWrite};
 
 /// How many saved replies a trainer may keep: far more than a picker can show usefully, and a
@@ -39,6 +56,14 @@ pub struct Figures {
 pub struct Coaching {
     store: Store,
     clock: Clock,
+    /// Sends scheduled messages and each broadcast's messages when due.
+    messaging: Messaging,
+    /// The send bucket: scheduling and broadcasting take one slot each.
+    limit: Arc<UserBucket>,
+    events: Publisher,
+    /// Bumped when something new may be due sooner than the dispatcher thinks (this node's
+    /// dispatcher wakes at once; other nodes find it on their next look, within a second).
+    wake: Arc<watch::Sender<u64>>,
 }
 
 /// Only trainers have saved replies.
@@ -62,8 +87,34 @@ fn title_taken(e: StoreError) -> Error {
 }
 
 impl Coaching {
-    pub fn new(store: Store, clock: Clock) -> Self {
-        Self { store, clock }
+    pub fn new(
+        store: Store,
+        clock: Clock,
+        messaging: Messaging,
+        limit: Arc<UserBucket>,
+        events: Publisher,
+    ) -> Self {
+        Self {
+            store,
+            clock,
+            messaging,
+            limit,
+            events,
+            wake: Arc::new(watch::Sender::new(0)),
+        }
+    }
+
+    /// Changes whenever something may have become due sooner (for `workers::dispatch`).
+    pub fn wakes(&self) -> watch::Receiver<u64> {
+        self.wake.subscribe()
+    }
+
+    fn poke(&self) {
+        self.wake.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    fn publish(&self, event: Event) {
+        self.events.publish(event);
     }
 
     /// The trainer's saved replies, by title (an impersonating admin may look).

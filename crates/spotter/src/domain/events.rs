@@ -5,7 +5,9 @@
 use std::sync::Arc;
 
 use crate::clock::Micros;
-use crate::domain::model::{ConversationId, ConversationRef, Message, MessageId, UserId};
+use crate::domain::model::{
+    Broadcast, ConversationId, ConversationRef, Message, MessageId, Scheduled, UserId,
+};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
@@ -48,6 +50,10 @@ pub enum Event {
         conversation: ConversationRef,
         message_id: MessageId,
     },
+    /// A broadcast was created, cancelled, or moved on: to its trainer.
+    BroadcastChanged(Broadcast),
+    /// A scheduled message was created, changed, cancelled, sent or failed: to its author.
+    ScheduledChanged(Scheduled),
 }
 
 /// Where the domain sends its events. Publishing never waits: a listener that is away catches

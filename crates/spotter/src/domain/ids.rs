@@ -57,6 +57,10 @@ ids! {
     DeviceId,
     /// A trainer's saved reply.
     TemplateId,
+    /// One message to many of a trainer's trainees.
+    BroadcastId,
+    /// A message to be sent later.
+    ScheduledId,
 }
 
 #[cfg(test)]

@@ -124,6 +124,12 @@ impl ClientMessageId {
         as_text(v)?.map(|s| Self::parse(&s)).transpose()
     }
 
+    /// Spotter's own key for a send it makes itself (`spotter-scheduled-<id>`), short and
+    /// well-formed by construction.
+    pub(crate) fn own(kind: &str, id: i64) -> Self {
+        Self(format!("spotter-{kind}-{id}"))
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }

@@ -9,9 +9,9 @@ use std::time::Duration;
 use crate::clock::{Clock, Micros, micros};
 use crate::domain::access::{self, Purpose};
 use crate::domain::events::{Event, Publisher};
-use crate::domain::input::{SendBody, StartBody, Upload};
+use crate::domain::input::{ClientMessageId, MessageBody, SendBody, StartBody, Upload};
 use crate::domain::model::{
-    Conversation, ConversationId, ConversationRef, Image, Message, MessageId, UserId,
+    Conversation, ConversationId, ConversationRef, Image, Message, MessageId, User, UserId,
 };
 use crate::domain::plan::{Append, Appended};
 use crate::domain::{Actor, search};
@@ -102,6 +102,15 @@ pub enum Target {
     Known(ConversationRef),
 }
 
+/// Where a send nobody is waiting on goes ([`Messaging::send_later`]).
+pub enum Later<'a> {
+    /// A conversation the author takes part in.
+    To(Target),
+    /// The author's (a trainer's) trainee, in their conversation, started or un-archived if
+    /// need be.
+    Start(&'a User),
+}
+
 impl Messaging {
     pub fn new(
         store: Store,
@@ -143,19 +152,7 @@ impl Messaging {
         self.limit.check(actor.id()).await?;
         access::writable(actor)?;
         let draft = body.validate(upload.as_ref())?;
-        let conversation = match target {
-            // A remembered copy may be out of date on archive (never on participants): the
-            // store's write sees the archive, and answers the same 400.
-            Target::Known(c) => access::conversation(
-                Some(ConversationRef {
-                    archived_at: None,
-                    ..c
-                }),
-                actor,
-                Purpose::Write,
-            )?,
-            Target::Id(id) => self.conversation(actor, id, Purpose::Write).await?,
-        };
+        let conversation = self.writable(actor, target).await?;
         let (image, image_deadline) = self.staged(upload).await?;
         let send = Append {
             conversation,
@@ -172,6 +169,83 @@ impl Messaging {
             created,
             conversation,
         })
+    }
+
+    /// The conversation a send goes to, if `actor` may write to it.
+    async fn writable(&self, actor: &Actor, target: Target) -> Result<ConversationRef> {
+        match target {
+            // A remembered copy may be out of date on archive (never on participants): the
+            // store's write sees the archive, and answers the same 400.
+            Target::Known(c) => access::conversation(
+                Some(ConversationRef {
+                    archived_at: None,
+                    ..c
+                }),
+                actor,
+                Purpose::Write,
+            ),
+            Target::Id(id) => self.conversation(actor, id, Purpose::Write).await,
+        }
+    }
+
+    /// A send nobody is waiting on: a scheduled message when it is due, or one recipient of a
+    /// broadcast. The rules of a send as `author` stands now (an active account; a
+    /// conversation of theirs, not archived; a start only with their own active trainee), but
+    /// no rate limit (scheduling took the slot) and no impersonation (only a real user's
+    /// request schedules). `cmid` is Spotter's own key for this send, so a second attempt
+    /// (after a crash, or by another node) finds the first one's message and stores nothing.
+    pub async fn send_later(
+        &self,
+        author: &User,
+        to: Later<'_>,
+        body: MessageBody,
+        cmid: ClientMessageId,
+    ) -> Result<Sent> {
+        if !author.is_active {
+            return Err(Error::SenderDeactivated);
+        }
+        let actor = Actor {
+            user: author.clone(),
+            impersonating: false,
+            original_user_id: None,
+        };
+        match to {
+            Later::To(target) => {
+                let conversation = self.writable(&actor, target).await?;
+                let send = Append {
+                    conversation,
+                    sender: author.as_sender(),
+                    body,
+                    image: None,
+                    image_deadline: None,
+                    cmid: Some(cmid),
+                };
+                let (message, created) = stored(self.store.append(send).await?)?;
+                Ok(Sent {
+                    message,
+                    created,
+                    conversation,
+                })
+            }
+            Later::Start(trainee) => {
+                access::may_start_with(&actor, Some(trainee))?;
+                let start = StartSend {
+                    trainer: author.as_sender(),
+                    trainee: trainee.id,
+                    body,
+                    image: None,
+                    image_deadline: None,
+                    cmid: Some(cmid),
+                };
+                let started = self.store.start(start).await?;
+                let (message, created) = stored(started.appended)?;
+                Ok(Sent {
+                    message,
+                    created,
+                    conversation: started.conversation,
+                })
+            }
+        }
     }
 
     /// A trainer starts (or resumes) the conversation with one of their trainees.

@@ -2,7 +2,9 @@
 //! them into the contract's JSON.
 
 use crate::clock::Micros;
-pub use crate::domain::ids::{ConversationId, DeviceId, MessageId, TemplateId, UserId};
+pub use crate::domain::ids::{
+    BroadcastId, ConversationId, DeviceId, MessageId, ScheduledId, TemplateId, UserId,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Role {
@@ -165,6 +167,113 @@ pub struct Template {
     pub id: TemplateId,
     pub title: String,
     pub content: String,
+    pub created_at: Micros,
+    pub updated_at: Micros,
+}
+
+/// Where a broadcast stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BroadcastState {
+    /// Waiting for its `send_at`.
+    Scheduled,
+    /// Being fanned out (or due to be).
+    Sending,
+    /// Every recipient reached or failed.
+    Done,
+    /// Cancelled while scheduled.
+    Cancelled,
+}
+
+impl BroadcastState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Scheduled => "scheduled",
+            Self::Sending => "sending",
+            Self::Done => "done",
+            Self::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "scheduled" => Some(Self::Scheduled),
+            "sending" => Some(Self::Sending),
+            "done" => Some(Self::Done),
+            "cancelled" => Some(Self::Cancelled),
+            _ => None,
+        }
+    }
+}
+
+/// One message to many of a trainer's trainees, and how far it got.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Broadcast {
+    pub id: BroadcastId,
+    pub trainer_id: UserId,
+    /// As written, `{first_name}` and all.
+    pub content: String,
+    pub client_broadcast_id: Option<String>,
+    pub state: BroadcastState,
+    pub total: i64,
+    pub sent: i64,
+    pub failed: i64,
+    pub send_at: Option<Micros>,
+    pub created_at: Micros,
+    pub finished_at: Option<Micros>,
+}
+
+/// A recipient a broadcast could not reach, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BroadcastFailure {
+    pub trainee_id: UserId,
+    /// "First Last" (empty when the account is gone).
+    pub trainee_name: String,
+    pub reason: String,
+}
+
+/// Where a scheduled message stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScheduledState {
+    Pending,
+    Sent,
+    Cancelled,
+    /// It could not be sent when due (`failure_reason` says why).
+    Failed,
+}
+
+impl ScheduledState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Sent => "sent",
+            Self::Cancelled => "cancelled",
+            Self::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "pending" => Some(Self::Pending),
+            "sent" => Some(Self::Sent),
+            "cancelled" => Some(Self::Cancelled),
+            "failed" => Some(Self::Failed),
+            _ => None,
+        }
+    }
+}
+
+/// A message its author wrote to be sent later.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scheduled {
+    pub id: ScheduledId,
+    pub conversation_id: ConversationId,
+    pub author_id: UserId,
+    pub content: String,
+    pub send_at: Micros,
+    pub state: ScheduledState,
+    pub failure_reason: Option<String>,
+    /// The message it became, once sent.
+    pub message_id: Option<MessageId>,
     pub created_at: Micros,
     pub updated_at: Micros,
 }

@@ -19,12 +19,15 @@ impl Error {
             | Self::ArchivedHistory
             | Self::OnlyTrainersStart
             | Self::OnlyTrainersHaveReplies
+            | Self::OnlyTrainersBroadcast
             | Self::NotPermitted
             | Self::AlreadyImpersonating
             | Self::NotImpersonating
             | Self::NotDuringImpersonation => StatusCode::FORBIDDEN,
             Self::ConversationNotFound
             | Self::TemplateNotFound
+            | Self::BroadcastNotFound
+            | Self::ScheduledNotFound
             | Self::NotFound
             | Self::InvalidPage => StatusCode::NOT_FOUND,
             Self::ArchivedConversation
@@ -42,7 +45,11 @@ impl Error {
             | Self::SearchQueryRequired
             | Self::SearchQueryTooShort
             | Self::SearchNotForAdmins
-            | Self::TooManyTemplates => StatusCode::BAD_REQUEST,
+            | Self::TooManyTemplates
+            | Self::BroadcastNotScheduled
+            | Self::NoLongerPending
+            | Self::TooManyScheduled
+            | Self::SenderDeactivated => StatusCode::BAD_REQUEST,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,

@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod broadcasts;
 pub mod changes;
 pub mod devices;
 pub mod error;
@@ -16,6 +17,7 @@ pub mod ops;
 pub mod paging;
 pub mod preferences;
 pub mod push;
+pub mod scheduled;
 pub mod search;
 pub mod templates;
 pub mod trainer;
@@ -44,6 +46,8 @@ pub fn router(state: AppState) -> Router {
         .merge(changes::router())
         .merge(search::router())
         .merge(templates::router())
+        .merge(broadcasts::router())
+        .merge(scheduled::router())
         .merge(preferences::router())
         .merge(media::router())
         .merge(trainer::router())

@@ -14,7 +14,8 @@ use utoipa::openapi::{ContentBuilder, OpenApi as Doc, Ref, RefOr, ResponseBuilde
 use utoipa::{Modify, OpenApi, ToSchema};
 
 use crate::http::{
-    admin, auth, changes, devices, messaging, ops, preferences, push, search, templates, trainer,
+    admin, auth, broadcasts, changes, devices, messaging, ops, preferences, push, scheduled,
+    search, templates, trainer,
 };
 
 /// `{"detail": "..."}`: authentication, throttling, malformed bodies, platform errors.
@@ -62,6 +63,8 @@ pub enum ErrorOrDetailBody {
         messaging::mark_read, messaging::unread_count, changes::edit, changes::delete,
         search::search, preferences::read, preferences::update,
         templates::list, templates::create, templates::update, templates::remove,
+        broadcasts::create, broadcasts::list, broadcasts::detail, broadcasts::cancel,
+        scheduled::create, scheduled::list, scheduled::update, scheduled::cancel,
         trainer::messaging_stats,
         trainer::list, trainer::detail, trainer::remove, trainer::impersonate, trainer::end,
         admin::start, admin::end,

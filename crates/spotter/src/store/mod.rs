@@ -8,7 +8,7 @@
 //!
 //! Each backend has its own SQL, its own migrations (`migrations/sqlite`, `migrations/postgres`)
 //! and maps its rows once. The seam is a trait per concern ([`Accounts`], [`Conversations`],
-//! [`Messages`], [`Coaching`], [`Search`], [`Preferences`], [`Appends`], [`Outbox`], [`Uploads`],
+//! [`Messages`], [`Coaching`], [`Scheduling`], [`Search`], [`Preferences`], [`Appends`], [`Outbox`], [`Uploads`],
 //! [`Import`],
 //! [`Database`]): every operation the rest of Spotter
 //! needs, each implemented by both backends in the module of that concern. [`Store`] is what
@@ -29,8 +29,9 @@ use std::sync::Arc;
 use crate::clock::{Clock, Micros};
 use crate::domain::events::Publisher;
 use crate::domain::model::{
-    Conversation, ConversationId, ConversationRef, Device, DeviceId, Image, Message, MessageId,
-    Template, TemplateId, User, UserId,
+    Broadcast, BroadcastFailure, BroadcastId, Conversation, ConversationId, ConversationRef,
+    Device, DeviceId, Image, Message, MessageId, Scheduled, ScheduledId, Template, TemplateId,
+    User, UserId,
 };
 use crate::domain::plan::{Append, Appended};
 pub use types::*;
@@ -239,6 +240,96 @@ seam! {
         /// The trainer's messages created since `since` (any of their conversations), counted,
         /// with the first responses among them; and the live conversations waiting now.
         fn window(&self, trainer: UserId, since: Micros) -> Result<Window>;
+    }
+
+    /// Scheduled messages and broadcasts (Part D 1 and 2): durable work that whichever node is
+    /// up claims when due, with a lease (`workers::dispatch`). Something is pending only while
+    /// no unexpired lease holds it: a message being sent can no longer be edited or cancelled.
+    trait Scheduling {
+        /// Schedules a message, unless its author has `cap` pending already (`None`).
+        fn insert_scheduled(
+            &self,
+            new: NewScheduled,
+            cap: i64,
+            now: Micros,
+        ) -> Result<Option<Scheduled>>;
+        /// The author's pending messages in a conversation, soonest first.
+        fn pending_scheduled(
+            &self,
+            author: UserId,
+            conversation: ConversationId,
+        ) -> Result<Vec<Scheduled>>;
+        /// Changes a pending message's text or time.
+        fn change_scheduled(&self, change: ScheduledChange, now: Micros)
+        -> Result<Changed<Scheduled>>;
+        /// Cancels a pending message.
+        fn cancel_scheduled(
+            &self,
+            author: UserId,
+            conversation: ConversationId,
+            id: ScheduledId,
+            now: Micros,
+        ) -> Result<Changed<Scheduled>>;
+        /// Claims up to `limit` pending messages due by `now` that no unexpired lease holds,
+        /// leased until `lease_until`, soonest first.
+        fn claim_scheduled(
+            &self,
+            now: Micros,
+            lease_until: Micros,
+            limit: i64,
+        ) -> Result<Vec<Scheduled>>;
+        /// Records what became of a claimed message (unless it is no longer pending).
+        fn finish_scheduled(
+            &self,
+            id: ScheduledId,
+            reached: Reached,
+            now: Micros,
+        ) -> Result<Option<Scheduled>>;
+        /// When the next piece of work (a scheduled message or a broadcast) may be claimed: its
+        /// due time, or its lease's end if later.
+        fn next_due(&self) -> Result<Option<Micros>>;
+        /// Records a broadcast and its recipients in one transaction; a `client_broadcast_id`
+        /// the trainer used already answers the first broadcast instead (`false`: not new).
+        fn insert_broadcast(&self, new: NewBroadcast, now: Micros) -> Result<(Broadcast, bool)>;
+        /// A page of the trainer's broadcasts, newest first, and how many there are.
+        fn broadcasts(
+            &self,
+            trainer: UserId,
+            limit: i64,
+            offset: i64,
+        ) -> Result<(Vec<Broadcast>, i64)>;
+        /// One of the trainer's broadcasts, with the recipients it could not reach.
+        fn broadcast(
+            &self,
+            trainer: UserId,
+            id: BroadcastId,
+        ) -> Result<Option<(Broadcast, Vec<BroadcastFailure>)>>;
+        /// Cancels a scheduled broadcast that no node has begun.
+        fn cancel_broadcast(
+            &self,
+            trainer: UserId,
+            id: BroadcastId,
+            now: Micros,
+        ) -> Result<Changed<Broadcast>>;
+        /// Claims the broadcast due longest ago that no unexpired lease holds (now `sending`),
+        /// leased until `lease_until`.
+        fn claim_broadcast(&self, now: Micros, lease_until: Micros) -> Result<Option<Broadcast>>;
+        /// Up to `limit` recipients the broadcast has not reached yet.
+        fn broadcast_targets(
+            &self,
+            broadcast: BroadcastId,
+            trainer: UserId,
+            limit: i64,
+        ) -> Result<Vec<BroadcastTarget>>;
+        /// Records what became of some recipients (each counted once, however often it is
+        /// recorded), extends the lease, and finishes the broadcast when none is left.
+        fn record_broadcast(
+            &self,
+            id: BroadcastId,
+            reached: Vec<(UserId, Reached)>,
+            lease_until: Micros,
+            now: Micros,
+        ) -> Result<Option<Broadcast>>;
     }
 
     /// Search over message text.

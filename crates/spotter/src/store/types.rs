@@ -4,8 +4,8 @@ use crate::clock::Micros;
 use crate::domain::coaching::TemplateTitle;
 use crate::domain::input::{ClientMessageId, MessageBody};
 use crate::domain::model::{
-    ConversationId, ConversationRef, Device, DeviceId, Image, MessageId, Platform, Role, Sender,
-    UserId,
+    ConversationId, ConversationRef, Device, DeviceId, Image, MessageId, Platform, Role,
+    ScheduledId, Sender, User, UserId,
 };
 use crate::domain::plan::{Append, Appended};
 
@@ -26,6 +26,60 @@ pub struct TemplateWrite {
     pub trainer: UserId,
     pub title: Option<TemplateTitle>,
     pub content: Option<MessageBody>,
+}
+
+/// A message to schedule (validated).
+#[derive(Debug, Clone)]
+pub struct NewScheduled {
+    pub conversation: ConversationId,
+    pub author: UserId,
+    pub content: MessageBody,
+    pub send_at: Micros,
+}
+
+/// Which scheduled message a change is for, and what it changes (`None`: unchanged).
+#[derive(Debug, Clone)]
+pub struct ScheduledChange {
+    pub id: ScheduledId,
+    pub conversation: ConversationId,
+    pub author: UserId,
+    pub content: Option<MessageBody>,
+    pub send_at: Option<Micros>,
+}
+
+/// What became of a change to something pending (a scheduled message, a scheduled broadcast).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Changed<T> {
+    Done(T),
+    /// It exists, but is no longer pending (sent, cancelled, failed, or being sent now).
+    NotPending,
+    NotFound,
+}
+
+/// A broadcast to record, with its recipients (checked: the trainer's own trainees).
+#[derive(Debug, Clone)]
+pub struct NewBroadcast {
+    pub trainer: UserId,
+    pub content: String,
+    pub client_broadcast_id: Option<String>,
+    pub send_at: Option<Micros>,
+    pub recipients: Vec<UserId>,
+}
+
+/// A recipient a broadcast has not reached yet, as its fan-out needs it: the trainee's account
+/// as it is now (`None`: gone) and their conversation with the trainer, if there is one.
+#[derive(Debug, Clone)]
+pub struct BroadcastTarget {
+    pub trainee_id: UserId,
+    pub trainee: Option<User>,
+    pub conversation: Option<ConversationRef>,
+}
+
+/// What became of one recipient of a broadcast, or of a scheduled message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reached {
+    Sent(MessageId),
+    Failed(String),
 }
 
 /// A window of a trainer's messages, as the response-time figures need it.

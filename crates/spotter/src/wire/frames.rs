@@ -4,7 +4,7 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use super::MessageJson;
+use super::{BroadcastJson, MessageJson, ScheduledJson};
 use crate::domain::model::{ConversationId, MessageId, UserId};
 
 #[derive(Debug, Serialize)]
@@ -63,6 +63,14 @@ pub enum ServerFrame<'a> {
         client_message_id: Option<&'a Value>,
     },
     Pong,
+    /// To a trainer's user sockets: one of their broadcasts moved on.
+    BroadcastProgress {
+        broadcast: BroadcastJson,
+    },
+    /// To an author's user sockets: one of their scheduled messages changed.
+    ScheduledMessage {
+        scheduled: ScheduledJson,
+    },
 }
 
 impl ServerFrame<'_> {

@@ -9,7 +9,8 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::domain::model::{
-    Conversation, ConversationId, Message, MessageId, Sender, User, UserId, UserSummary,
+    Broadcast, BroadcastId, Conversation, ConversationId, Message, MessageId, Scheduled,
+    ScheduledId, Sender, User, UserId, UserSummary,
 };
 pub use time::{to_wire, to_wire_opt};
 
@@ -214,6 +215,70 @@ impl UserJson {
             is_active: u.is_active,
             parent_trainer: u.parent_trainer_id,
             date_joined: to_wire(u.created_at),
+        }
+    }
+}
+
+/// A broadcast and how far it got (Part D 1).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct BroadcastJson {
+    pub id: BroadcastId,
+    /// `scheduled`, `sending`, `done` or `cancelled`.
+    pub state: &'static str,
+    pub total: i64,
+    pub sent: i64,
+    pub failed: i64,
+    pub created_at: String,
+    pub send_at: Option<String>,
+    /// As written, `{first_name}` and all.
+    pub content: String,
+    pub client_broadcast_id: Option<String>,
+    pub finished_at: Option<String>,
+}
+
+impl From<&Broadcast> for BroadcastJson {
+    fn from(b: &Broadcast) -> Self {
+        Self {
+            id: b.id,
+            state: b.state.as_str(),
+            total: b.total,
+            sent: b.sent,
+            failed: b.failed,
+            created_at: to_wire(b.created_at),
+            send_at: to_wire_opt(b.send_at),
+            content: b.content.clone(),
+            client_broadcast_id: b.client_broadcast_id.clone(),
+            finished_at: to_wire_opt(b.finished_at),
+        }
+    }
+}
+
+/// A message to be sent later (Part D 2).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ScheduledJson {
+    pub id: ScheduledId,
+    pub conversation_id: ConversationId,
+    pub content: String,
+    pub send_at: String,
+    /// `pending`, `sent`, `cancelled` or `failed`.
+    pub state: &'static str,
+    pub failure_reason: Option<String>,
+    pub created_at: String,
+    /// The message it became, once sent.
+    pub message_id: Option<MessageId>,
+}
+
+impl From<&Scheduled> for ScheduledJson {
+    fn from(s: &Scheduled) -> Self {
+        Self {
+            id: s.id,
+            conversation_id: s.conversation_id,
+            content: s.content.clone(),
+            send_at: to_wire(s.send_at),
+            state: s.state.as_str(),
+            failure_reason: s.failure_reason.clone(),
+            created_at: to_wire(s.created_at),
+            message_id: s.message_id,
         }
     }
 }

@@ -7,7 +7,8 @@ use sqlx::postgres::{PgArgumentBuffer, PgTypeInfo, PgValueRef};
 use sqlx::{Decode, Encode, Postgres, Type};
 
 use crate::domain::model::{
-    ConversationId, DeviceId, MessageId, Platform, Role, TemplateId, UserId,
+    BroadcastId, BroadcastState, ConversationId, DeviceId, MessageId, Platform, Role, ScheduledId,
+    ScheduledState, TemplateId, UserId,
 };
 use crate::store::StoreError;
 
@@ -33,7 +34,15 @@ macro_rules! bigint_ids {
     )*};
 }
 
-bigint_ids!(UserId, ConversationId, MessageId, DeviceId, TemplateId);
+bigint_ids!(
+    UserId,
+    ConversationId,
+    MessageId,
+    DeviceId,
+    TemplateId,
+    BroadcastId,
+    ScheduledId
+);
 
 macro_rules! words {
     ($($word:ty),*) => {$(
@@ -61,7 +70,7 @@ macro_rules! words {
     )*};
 }
 
-words!(Role, Platform);
+words!(Role, Platform, BroadcastState, ScheduledState);
 
 /// PostgreSQL's failure as the layers above need it.
 pub fn to_store(e: sqlx::Error) -> StoreError {

@@ -12,6 +12,7 @@ mod import;
 mod messages;
 mod outbox;
 mod preferences;
+mod scheduling;
 mod search;
 mod uploads;
 
@@ -29,7 +30,7 @@ use super::{Database, Result};
 const WRITERS: usize = 4;
 
 /// The schema, one migration a file, recorded by sqlx's migrator in `_sqlx_migrations`.
-const MIGRATIONS: [(i64, &str, &str); 6] = [
+const MIGRATIONS: [(i64, &str, &str); 7] = [
     (
         1,
         "initial",
@@ -59,6 +60,11 @@ const MIGRATIONS: [(i64, &str, &str); 6] = [
         6,
         "coaching",
         include_str!("../../../migrations/postgres/0006_coaching.sql"),
+    ),
+    (
+        7,
+        "scheduling",
+        include_str!("../../../migrations/postgres/0007_scheduling.sql"),
     ),
 ];
 

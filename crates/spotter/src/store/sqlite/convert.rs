@@ -5,7 +5,8 @@ use rusqlite::ToSql;
 use rusqlite::types::{FromSql, FromSqlResult, ToSqlOutput, ValueRef};
 
 use crate::domain::model::{
-    ConversationId, DeviceId, MessageId, Platform, Role, TemplateId, UserId,
+    BroadcastId, BroadcastState, ConversationId, DeviceId, MessageId, Platform, Role, ScheduledId,
+    ScheduledState, TemplateId, UserId,
 };
 use crate::store::StoreError;
 
@@ -25,7 +26,15 @@ macro_rules! integer_ids {
     )*};
 }
 
-integer_ids!(UserId, ConversationId, MessageId, DeviceId, TemplateId);
+integer_ids!(
+    UserId,
+    ConversationId,
+    MessageId,
+    DeviceId,
+    TemplateId,
+    BroadcastId,
+    ScheduledId
+);
 
 /// Text columns holding one of a fixed set of words.
 macro_rules! words {
@@ -47,7 +56,7 @@ macro_rules! words {
     )*};
 }
 
-words!(Role, Platform);
+words!(Role, Platform, BroadcastState, ScheduledState);
 
 /// SQLite's failure as the layers above need it: a full disk, a busy or unreadable database,
 /// a unique constraint, or anything else.

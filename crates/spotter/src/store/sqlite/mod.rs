@@ -12,6 +12,7 @@ mod messages;
 mod outbox;
 mod pool;
 mod preferences;
+mod scheduling;
 mod search;
 mod uploads;
 
@@ -34,6 +35,9 @@ const MIGRATIONS: &[M<'static>] = &[
     )),
     M::up(include_str!("../../../migrations/sqlite/0005_import.sql")),
     M::up(include_str!("../../../migrations/sqlite/0006_coaching.sql")),
+    M::up(include_str!(
+        "../../../migrations/sqlite/0007_scheduling.sql"
+    )),
 ];
 
 pub struct SqliteStore {
