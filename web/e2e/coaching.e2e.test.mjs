@@ -286,7 +286,7 @@ describe('Coaching tools: saved replies, needs reply, figures, broadcasts, sched
     await item('How is the knee this morning?').getByText(/^Scheduled for Tomorrow 06:00$/).waitFor();
     assert.equal(await input(sam).inputValue(), '');
     // From a date and time (in two hours).
-    await input(sam).fill('Cancel me');
+    await input(sam).fill('Reminder: 10 minutes of mobility before bed');
     await sam.getByRole('button', { name: 'Schedule message' }).click();
     const inTwoHours = await sam.evaluate(() => {
       const d = new Date(Date.now() + 2 * 3_600_000);
@@ -295,20 +295,20 @@ describe('Coaching tools: saved replies, needs reply, figures, broadcasts, sched
     });
     await pop.getByLabel('Date and time').fill(inTwoHours);
     await pop.getByRole('button', { name: 'Schedule', exact: true }).click();
-    await item('Cancel me').waitFor();
+    await item('Reminder: 10 minutes of mobility before bed').waitFor();
     // Soonest first; the server lists the same.
-    assert.deepEqual(await pending.locator('.content').allTextContents(), ['Cancel me', 'How is the knee this morning?']);
+    assert.deepEqual(await pending.locator('.content').allTextContents(), ['Reminder: 10 minutes of mobility before bed', 'How is the knee this morning?']);
     const stored = await api.call(`${M}/conversations/${conv.ana}/scheduled/`, { token: tokens.trainer });
-    assert.deepEqual(stored.map((s) => s.content), ['Cancel me', 'How is the knee this morning?']);
+    assert.deepEqual(stored.map((s) => s.content), ['Reminder: 10 minutes of mobility before bed', 'How is the knee this morning?']);
     // Ana sees none of it.
     assert.equal(await ana.getByRole('region', { name: 'Scheduled messages' }).count(), 0);
     await sleep(200);
     await sam.screenshot({ path: join(SHOTS, 'scheduled-messages.png') });
 
     // Cancel one.
-    await item('Cancel me').getByRole('button', { name: 'Cancel' }).click();
-    await item('Cancel me').getByRole('button', { name: 'Cancel message' }).click();
-    await item('Cancel me').waitFor({ state: 'detached' });
+    await item('Reminder: 10 minutes of mobility before bed').getByRole('button', { name: 'Cancel' }).click();
+    await item('Reminder: 10 minutes of mobility before bed').getByRole('button', { name: 'Cancel message' }).click();
+    await item('Reminder: 10 minutes of mobility before bed').waitFor({ state: 'detached' });
 
     // Edit the other: new text, and a time 3 seconds ahead (by the browser's clock).
     await item('How is the knee').getByRole('button', { name: 'Edit' }).click();
@@ -331,7 +331,7 @@ describe('Coaching tools: saved replies, needs reply, figures, broadcasts, sched
     assert.deepEqual(left, []);
     const sent = (await api.messages(tokens.ana, conv.ana)).results.filter((m) => m.content === 'How is the knee today? Ice helped?');
     assert.equal(sent.length, 1, 'sent once');
-    assert.equal((await api.messages(tokens.ana, conv.ana)).results.some((m) => m.content === 'Cancel me'), false);
+    assert.equal((await api.messages(tokens.ana, conv.ana)).results.some((m) => m.content === 'Reminder: 10 minutes of mobility before bed'), false);
   });
 
   it('trainees schedule too: pending in their conversation', T, async () => {
