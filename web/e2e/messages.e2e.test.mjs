@@ -2,8 +2,9 @@
 // Debian's Chromium through playwright-core. Run by scripts/web-test.sh:
 //   node --test --test-reporter=spec --test-concurrency=1 e2e/messages.e2e.test.mjs
 // The cases run in order and build on each other (one server, one data folder).
-// The browser push suite (push.e2e.test.mjs) and the photos, edit/delete and search suite
-// (photos-edit-search.e2e.test.mjs), each with its own server, are loaded at the end of this file.
+// The browser push suite (push.e2e.test.mjs), the photos, edit/delete and search suite
+// (photos-edit-search.e2e.test.mjs) and the coaching tools suite (coaching.e2e.test.mjs), each
+// with its own server, are loaded at the end of this file.
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -376,3 +377,5 @@ describe('Spotter web dashboard', { timeout: 600_000 }, () => {
 await import('./push.e2e.test.mjs');
 // Photos, edit and delete, search, message notifications: with a server of its own.
 await import('./photos-edit-search.e2e.test.mjs');
+// Coaching tools (saved replies, needs reply, figures, broadcasts, scheduled messages): its own server.
+await import('./coaching.e2e.test.mjs');

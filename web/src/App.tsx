@@ -5,7 +5,7 @@ import { endImpersonation, fetchMe } from './api/endpoints';
 import { tokens } from './api/tokens';
 import type { Me } from './api/types';
 import { Avatar } from './components/Avatar';
-import { ChatIcon, SignOutIcon, UsersIcon } from './components/icons';
+import { ChatIcon, MegaphoneIcon, SignOutIcon, UsersIcon } from './components/icons';
 import { SettingsMenu } from './components/SettingsMenu';
 import { onAnnounce } from './data/announcer';
 import { useUnreadCount } from './data/hooks';
@@ -14,6 +14,7 @@ import { MeContext } from './data/me';
 import { LoginPage } from './pages/LoginPage';
 import { NotificationSwitch } from './push/NotificationSwitch';
 import { signOutPush } from './push/push';
+import { BroadcastComposerPage, BroadcastDetailPage, BroadcastsPage } from './pages/BroadcastPages';
 import { MessagesPage } from './pages/MessagesPage';
 import { TraineeDetailPage } from './pages/TraineeDetailPage';
 import { TraineesPage } from './pages/TraineesPage';
@@ -74,10 +75,16 @@ function TopBar({ me }: { me: Me }) {
           )}
         </NavLink>
         {me.role === 'trainer' && !me.is_impersonating && (
-          <NavLink to="/trainees">
-            <UsersIcon />
-            <span className="nav-text">Trainees</span>
-          </NavLink>
+          <>
+            <NavLink to="/trainees">
+              <UsersIcon />
+              <span className="nav-text">Trainees</span>
+            </NavLink>
+            <NavLink to="/broadcasts">
+              <MegaphoneIcon />
+              <span className="nav-text">Broadcasts</span>
+            </NavLink>
+          </>
         )}
       </nav>
       <div className="user-menu">
@@ -160,6 +167,9 @@ function Routes() {
   if ((m = match('/messages/:id', path))) return <MessagesPage conversationId={Number(m.id)} newTraineeId={null} />;
   if (path === '/trainees') return <TraineesPage />;
   if ((m = match('/trainees/:id', path))) return <TraineeDetailPage key={m.id} traineeId={Number(m.id)} />;
+  if (path === '/broadcasts') return <BroadcastsPage />;
+  if (path === '/broadcasts/new') return <BroadcastComposerPage />;
+  if ((m = match('/broadcasts/:id', path)) && /^\d+$/.test(m.id)) return <BroadcastDetailPage key={m.id} id={Number(m.id)} />;
   return (
     <main className="page">
       <h1>Page not found</h1>

@@ -10,6 +10,7 @@ import './styles/shell.css';
 import './styles/messages.css';
 import './styles/chat.css';
 import './styles/pages.css';
+import './styles/coaching.css';
 import './styles/phone.css';
 
 createRoot(document.getElementById('root')!).render(

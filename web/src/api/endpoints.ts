@@ -1,16 +1,22 @@
 import { api, pathOf, upload } from './client';
 import type {
   AroundPage,
+  Broadcast,
+  BroadcastDetail,
   Conversation,
   CursorPage,
   Me,
   Message,
+  MessagingStats,
+  NewBroadcast,
   NotificationPreferences,
   Page,
   ReadResult,
+  ScheduledMessage,
   SearchPage,
   StartResult,
   TokenPair,
+  Template,
   Trainee,
 } from './types';
 
@@ -22,8 +28,17 @@ export const login = (email: string, password: string) =>
 export const fetchMe = () => api<Me>('/api/auth/users/me/');
 
 /** All conversations (follows `next`, at most `maxPages` pages of 50). */
-export async function fetchConversations(archived = false, maxPages = 10): Promise<Conversation[]> {
-  let path: string | null = `${M}/conversations/${archived ? '?archived=true' : ''}`;
+export function fetchConversations(archived = false, maxPages = 10): Promise<Conversation[]> {
+  return fetchConversationPages(`${M}/conversations/${archived ? '?archived=true' : ''}`, maxPages);
+}
+
+/** The trainer's conversations waiting for an answer, longest waiting first, with `waiting_since`. */
+export function fetchNeedsReply(maxPages = 10): Promise<Conversation[]> {
+  return fetchConversationPages(`${M}/conversations/?needs_reply=true`, maxPages);
+}
+
+async function fetchConversationPages(first: string, maxPages: number): Promise<Conversation[]> {
+  let path: string | null = first;
   const out: Conversation[] = [];
   for (let i = 0; path && i < maxPages; i++) {
     const page: Page<Conversation> | Conversation[] = await api<Page<Conversation> | Conversation[]>(path);
@@ -175,3 +190,63 @@ export const fetchNotificationPreferences = () => api<NotificationPreferences>('
 
 export const updateNotificationPreferences = (changes: Partial<NotificationPreferences>) =>
   api<NotificationPreferences>('/api/users/notification-preferences/', { method: 'PATCH', body: changes });
+
+// ---------- coaching tools ----------
+
+/** The trainer's saved replies, by title (not paged). */
+export const fetchTemplates = () => api<Template[]>(`${M}/templates/`);
+
+export const createTemplate = (title: string, content: string) =>
+  api<Template>(`${M}/templates/`, { method: 'POST', body: { title, content } });
+
+export const updateTemplate = (id: number, changes: Partial<Pick<Template, 'title' | 'content'>>) =>
+  api<Template>(`${M}/templates/${id}/`, { method: 'PATCH', body: changes });
+
+export const deleteTemplate = (id: number) => api<null>(`${M}/templates/${id}/`, { method: 'DELETE' });
+
+/** The trainer's response-time figures over the last 7 or 30 days. */
+export const fetchMessagingStats = (days: 7 | 30) =>
+  api<MessagingStats>(`/api/trainer/messaging-stats/?days=${days}`);
+
+/** Every trainee of the trainer (follows `next`; 20 a page). */
+export async function fetchAllTrainees(maxPages = 50): Promise<Trainee[]> {
+  let path: string | null = '/api/trainer/trainees/';
+  const out: Trainee[] = [];
+  for (let i = 0; path && i < maxPages; i++) {
+    const page: Page<Trainee> = await api<Page<Trainee>>(path);
+    out.push(...page.results);
+    path = page.next ? pathOf(page.next) : null;
+  }
+  return out;
+}
+
+/** 202 with the new broadcast; 200 with the first one when `client_broadcast_id` was used already. */
+export const createBroadcast = (body: NewBroadcast) =>
+  api<Broadcast>(`${M}/broadcasts/`, { method: 'POST', body });
+
+export const fetchBroadcasts = (pagePath?: string) =>
+  api<Page<Broadcast>>(pagePath ? pathOf(pagePath) : `${M}/broadcasts/`);
+
+export const fetchBroadcast = (id: number) => api<BroadcastDetail>(`${M}/broadcasts/${id}/`);
+
+/** Only while it is scheduled. */
+export const cancelBroadcast = (id: number) => api<null>(`${M}/broadcasts/${id}/`, { method: 'DELETE' });
+
+/** The caller's pending scheduled messages in a conversation, soonest first. */
+export const fetchScheduled = (conversationId: number) =>
+  api<ScheduledMessage[]>(`${M}/conversations/${conversationId}/scheduled/`);
+
+export const scheduleMessage = (conversationId: number, content: string, sendAt: string) =>
+  api<ScheduledMessage>(`${M}/conversations/${conversationId}/scheduled/`, {
+    method: 'POST',
+    body: { content, send_at: sendAt },
+  });
+
+export const updateScheduled = (
+  conversationId: number,
+  id: number,
+  changes: Partial<Pick<ScheduledMessage, 'content' | 'send_at'>>,
+) => api<ScheduledMessage>(`${M}/conversations/${conversationId}/scheduled/${id}/`, { method: 'PATCH', body: changes });
+
+export const cancelScheduled = (conversationId: number, id: number) =>
+  api<null>(`${M}/conversations/${conversationId}/scheduled/${id}/`, { method: 'DELETE' });

@@ -74,6 +74,8 @@ export interface Conversation {
   unread_count: number;
   is_archived: boolean;
   created_at: string;
+  /** Only in the "needs reply" list: when the trainee's unanswered messages began. */
+  waiting_since?: string | null;
 }
 
 export interface Page<T> {
@@ -167,6 +169,73 @@ export interface ReadResult {
   read_at: string;
 }
 
+/** A trainer's saved reply (`templates/`), inserted in the message box with `/`. */
+export interface Template {
+  id: number;
+  title: string;
+  content: string;
+  created_at: string;
+  updated_at: string;
+}
+
+/** `GET /api/trainer/messaging-stats/?days=7|30`. */
+export interface MessagingStats {
+  conversations: number;
+  messages_received: number;
+  messages_sent: number;
+  median_first_response_seconds: number | null;
+  p90_first_response_seconds: number | null;
+  waiting_now: number;
+}
+
+export type BroadcastState = 'scheduled' | 'sending' | 'done' | 'cancelled';
+
+/** One message sent by a trainer to many trainees (`broadcasts/`). */
+export interface Broadcast {
+  id: number;
+  state: BroadcastState;
+  total: number;
+  sent: number;
+  failed: number;
+  created_at: string;
+  send_at: string | null;
+  content: string;
+  client_broadcast_id: string | null;
+  finished_at: string | null;
+}
+
+export interface BroadcastFailure {
+  trainee_id: number;
+  trainee_name: string;
+  reason: string;
+}
+
+/** `GET broadcasts/<id>/`: with the recipients it could not reach. */
+export interface BroadcastDetail extends Broadcast {
+  failures?: BroadcastFailure[];
+}
+
+export interface NewBroadcast {
+  content: string;
+  trainee_ids: number[] | 'all';
+  client_broadcast_id: string;
+  send_at?: string;
+}
+
+export type ScheduledState = 'pending' | 'sent' | 'cancelled' | 'failed';
+
+/** A message of the caller's that goes out later (`conversations/<id>/scheduled/`). */
+export interface ScheduledMessage {
+  id: number;
+  conversation_id: number;
+  content: string;
+  send_at: string;
+  state: ScheduledState;
+  failure_reason: string | null;
+  created_at: string;
+  message_id: number | null;
+}
+
 /** Frames the per-user socket sends. */
 export type ServerFrame =
   | { type: 'new_message'; conversation_id: number; message: Message }
@@ -177,6 +246,8 @@ export type ServerFrame =
   | { type: 'conversation_archived'; conversation_id: number }
   | { type: 'message_edited'; conversation_id: number; message_id: number; content: string; edited_at: string }
   | { type: 'message_deleted'; conversation_id: number; message_id: number }
+  | { type: 'broadcast_progress'; broadcast: Broadcast }
+  | { type: 'scheduled_message'; scheduled: ScheduledMessage }
   | { type: 'pong' }
   | { type: 'ack'; client_message_id: string; message: Message }
   | { type: 'error'; client_message_id?: string; code: string; detail: string };

@@ -1,4 +1,5 @@
 import {
+  useCallback,
   useEffect,
   useId,
   useImperativeHandle,
@@ -10,9 +11,12 @@ import {
   type KeyboardEvent,
   type Ref,
 } from 'react';
-import type { PendingImage } from '../api/types';
+import type { PendingImage, Template } from '../api/types';
+import { fillFirstName, filterTemplates, slashQuery } from '../lib/coaching';
 import { formatBytes, imageProblem, IMAGE_TYPES, objectUrl, pickImageFile, revokeUrl } from '../lib/images';
-import { CloseIcon, PaperclipIcon, SendIcon } from './icons';
+import { CloseIcon, PaperclipIcon, ScheduleIcon, SendIcon } from './icons';
+import { optionId, SavedReplyPicker } from './SavedReplyPicker';
+import { SchedulePopover } from './SchedulePopover';
 
 export const MAX_LENGTH = 2000;
 /** The counter turns to a warning from here on. */
@@ -47,6 +51,15 @@ interface Props {
   /** Upload progress (0 to 1) of a non-optimistic send in flight, shown on the photo. */
   progress?: number | null;
   ref?: Ref<ChatInputHandle>;
+  /** Saved replies offered by typing `/` (trainers); undefined: no picker. */
+  savedReplies?: Template[];
+  savedRepliesLoading?: boolean;
+  /** Opens the saved replies manager ("Manage saved replies…" in the picker). */
+  onManageSavedReplies?: () => void;
+  /** `{first_name}` in an inserted saved reply becomes this name. */
+  recipientFirstName?: string;
+  /** Schedule the text for later (the clock beside Send); rejects with the reason to show. */
+  onSchedule?: (text: string, at: Date) => Promise<void>;
 }
 
 interface Attached extends PendingImage {
@@ -61,8 +74,32 @@ const ACCEPT = IMAGE_TYPES.join(',');
  * shows as a preview with a remove button and is checked here first (type, 5 MB) with the
  * server's wording. With a photo the text is an optional caption.
  */
-export function ChatInput({ onSend, onTyping, disabled, disabledReason, placeholder, autoFocus, progress, ref }: Props) {
+export function ChatInput({
+  onSend,
+  onTyping,
+  disabled,
+  disabledReason,
+  placeholder,
+  autoFocus,
+  progress,
+  ref,
+  savedReplies,
+  savedRepliesLoading,
+  onManageSavedReplies,
+  recipientFirstName,
+  onSchedule,
+}: Props) {
   const [text, setText] = useState('');
+  const [caret, setCaret] = useState(0);
+  /** Where the `/` was when Escape closed the picker (it stays closed for that one). */
+  const [dismissed, setDismissed] = useState<number | null>(null);
+  const [picked, setPicked] = useState({ query: '', index: 0 });
+  const pendingCaret = useRef<number | null>(null);
+  const [scheduling, setScheduling] = useState(false);
+  const [scheduleBusy, setScheduleBusy] = useState(false);
+  const [scheduleError, setScheduleError] = useState<string | null>(null);
+  const scheduleButtonRef = useRef<HTMLButtonElement>(null);
+  const listId = useId();
   const [busy, setBusy] = useState(false);
   const [image, setImage] = useState<Attached | null>(null);
   const [imageError, setImageError] = useState<string | null>(null);
@@ -77,6 +114,84 @@ export function ChatInput({ onSend, onTyping, disabled, disabledReason, placehol
   const over = charCount(text.trim()) > MAX_LENGTH;
   const warn = count >= WARN_AT;
   const sendable = !disabled && !busy && (image ? !over : canSend(text));
+
+  // The saved replies picker: open while a `/query` is typed at the caret.
+  const trigger = savedReplies && !disabled ? slashQuery(text, caret) : null;
+  const matches = trigger && savedReplies ? filterTemplates(savedReplies, trigger.query) : [];
+  const canManage = !!onManageSavedReplies;
+  const pickerOpen =
+    !!trigger &&
+    trigger.start !== dismissed &&
+    (matches.length > 0 || !/\s/.test(trigger.query)) &&
+    (matches.length > 0 || canManage || !!savedRepliesLoading || savedReplies!.length === 0);
+  const optionCount = matches.length + (canManage ? 1 : 0);
+  const active =
+    picked.query === trigger?.query ? Math.min(picked.index, Math.max(0, optionCount - 1)) : matches.length > 0 ? 0 : -1;
+  const setActive = (index: number) => setPicked({ query: trigger?.query ?? '', index });
+
+  // After an insertion: the caret goes to the end of the inserted text.
+  useLayoutEffect(() => {
+    const at = pendingCaret.current;
+    const el = boxRef.current;
+    if (at == null || !el) return;
+    pendingCaret.current = null;
+    el.setSelectionRange(at, at);
+    setCaret(at);
+  }, [text]);
+
+  const syncCaret = () => {
+    const el = boxRef.current;
+    if (el) setCaret(el.selectionStart ?? el.value.length);
+  };
+
+  const insertReply = (t: Template) => {
+    if (!trigger) return;
+    const content = fillFirstName(t.content, recipientFirstName);
+    const next = text.slice(0, trigger.start) + content + text.slice(caret);
+    pendingCaret.current = trigger.start + content.length;
+    setText(next);
+    onTyping?.(next);
+    boxRef.current?.focus();
+  };
+
+  // The picker stays: back from the manager, the new replies are there to pick.
+  const openManager = () => onManageSavedReplies?.();
+
+  // The `/` that Escape closed is gone (deleted, sent): a new one opens the picker again.
+  useEffect(() => {
+    if (dismissed !== null && text[dismissed] !== '/') setDismissed(null);
+  }, [text, dismissed]);
+
+  const closeSchedule = useCallback((refocus: boolean) => {
+    setScheduling(false);
+    setScheduleError(null);
+    if (refocus) scheduleButtonRef.current?.focus();
+  }, []);
+
+  const scheduleBlocked = image
+    ? 'A photo cannot be scheduled: remove it, or send it now.'
+    : !canSend(text)
+      ? over
+        ? 'The message is too long.'
+        : 'Write the message first, then pick when it goes.'
+      : null;
+
+  const schedule = async (at: Date) => {
+    if (!onSchedule || scheduleBlocked || scheduleBusy) return;
+    setScheduleBusy(true);
+    setScheduleError(null);
+    try {
+      await onSchedule(text.trim(), at);
+      setText('');
+      onTyping?.('');
+      setScheduling(false);
+      boxRef.current?.focus();
+    } catch (e) {
+      setScheduleError((e as Error).message || 'Could not schedule the message.');
+    } finally {
+      setScheduleBusy(false);
+    }
+  };
 
   useLayoutEffect(() => {
     const el = boxRef.current;
@@ -141,6 +256,28 @@ export function ChatInput({ onSend, onTyping, disabled, disabledReason, placehol
   };
 
   const onKeyDown = (e: KeyboardEvent<HTMLTextAreaElement>) => {
+    if (pickerOpen && trigger && !e.nativeEvent.isComposing) {
+      const choose = (e.key === 'Enter' && !e.shiftKey) || (e.key === 'Tab' && !e.shiftKey);
+      if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+        e.preventDefault();
+        if (optionCount > 0) setActive((Math.max(active, e.key === 'ArrowDown' ? -1 : 0) + (e.key === 'ArrowDown' ? 1 : -1) + optionCount) % optionCount);
+        return;
+      }
+      if (e.key === 'Escape') {
+        e.preventDefault();
+        e.stopPropagation();
+        setDismissed(trigger.start);
+        return;
+      }
+      // "Manage…" only when moved to; with no match Enter sends as usual.
+      const onManage = active === matches.length && canManage && picked.query === trigger.query;
+      if (choose && (active < matches.length || onManage)) {
+        e.preventDefault();
+        if (active < matches.length) insertReply(matches[active]);
+        else openManager();
+        return;
+      }
+    }
     if (e.key === 'Enter' && !e.shiftKey && !e.nativeEvent.isComposing) {
       e.preventDefault();
       void submit();
@@ -262,6 +399,9 @@ export function ChatInput({ onSend, onTyping, disabled, disabledReason, placehol
           ref={boxRef}
           aria-label="message input"
           aria-describedby={describedBy || undefined}
+          aria-autocomplete={savedReplies ? 'list' : undefined}
+          aria-controls={pickerOpen ? listId : undefined}
+          aria-activedescendant={pickerOpen && active >= 0 ? optionId(listId, active) : undefined}
           aria-invalid={over || undefined}
           rows={1}
           value={text}
@@ -270,19 +410,59 @@ export function ChatInput({ onSend, onTyping, disabled, disabledReason, placehol
           autoFocus={autoFocus}
           onChange={(e) => {
             setText(e.target.value);
+            setCaret(e.target.selectionStart ?? e.target.value.length);
             onTyping?.(e.target.value);
           }}
+          onSelect={syncCaret}
           onBlur={() => onTyping?.('')}
           onKeyDown={onKeyDown}
           onPaste={onPaste}
         />
+        {onSchedule && (
+          <button
+            ref={scheduleButtonRef}
+            type="button"
+            className="icon-button schedule-button"
+            aria-label="Schedule message"
+            title="Schedule for later"
+            aria-haspopup="dialog"
+            aria-expanded={scheduling}
+            disabled={disabled}
+            onClick={() => (scheduling ? closeSchedule(false) : setScheduling(true))}
+          >
+            <ScheduleIcon />
+          </button>
+        )}
         <button type="submit" className="send-button" aria-label="Send message" title="Send (Enter)" disabled={!sendable}>
           <SendIcon />
         </button>
+        {pickerOpen && trigger && (
+          <SavedReplyPicker
+            listId={listId}
+            query={trigger.query}
+            matches={matches}
+            none={!!savedReplies && savedReplies.length === 0}
+            loading={savedRepliesLoading}
+            active={active}
+            canManage={canManage}
+            onHover={setActive}
+            onPick={insertReply}
+            onManage={openManager}
+          />
+        )}
+        {scheduling && onSchedule && !disabled && (
+          <SchedulePopover
+            onSchedule={schedule}
+            onClose={closeSchedule}
+            busy={scheduleBusy}
+            blocked={scheduleBlocked}
+            error={scheduleError}
+          />
+        )}
       </div>
       <div className="chat-input-foot" hidden={disabled}>
         <span className="hint" aria-hidden="true">
-          Enter to send · Shift+Enter for a new line · paste or drop a photo
+          Enter to send · Shift+Enter for a new line · paste or drop a photo{savedReplies ? ' · / for saved replies' : ''}
         </span>
         <span
           id={counterId}

@@ -12,10 +12,13 @@ import {
   retrySend,
   sendChatMessage,
 } from '../data/actions';
+import { scheduleChatMessage, useScheduled, useTemplates } from '../data/coaching';
+import { announce } from '../data/announcer';
 import { useConversation, useMessages, usePageActive, useTypingSender } from '../data/hooks';
 import { keys } from '../data/keys';
 import { setViewing } from '../data/viewing';
 import type { MessagesState } from '../lib/merge';
+import { whenLabel } from '../lib/coaching';
 import { fullName, otherParty } from '../lib/users';
 import { useRealtime } from '../realtime/RealtimeProvider';
 import { useTypingUsers } from '../realtime/typing';
@@ -25,6 +28,8 @@ import { ChatInput, type ChatInputHandle } from './ChatInput';
 import { ArchiveIcon, BackIcon, ChatIcon, LockIcon } from './icons';
 import { MessageList } from './MessageList';
 import { DropOverlay, usePhotoDrop } from './PhotoDrop';
+import { SavedRepliesDialog } from './SavedReplies';
+import { ScheduledList } from './ScheduledList';
 import { TypingIndicator } from './TypingIndicator';
 
 /** Asks an open chat to scroll to a message again (a search result clicked a second time). */
@@ -180,6 +185,19 @@ export function ChatPane({ conversationId, me, backTo }: { conversationId: numbe
     if (unreadLoaded || unreadListed) void markConversationRead(qc, me, conversationId);
   }, [active, readOnly, unreadLoaded, unreadListed, msgs.data, qc, me, conversationId]);
 
+  // Coaching tools: saved replies (trainers), scheduled messages (both sides).
+  const isTrainer = me.role === 'trainer' && !me.is_impersonating;
+  const templates = useTemplates(isTrainer && !readOnly);
+  const [managing, setManaging] = useState(false);
+  const scheduled = useScheduled(conversationId, !me.is_impersonating);
+  const onSchedule = useCallback(
+    async (text: string, at: Date) => {
+      const s = await scheduleChatMessage(qc, conversationId, text, at);
+      announce(`Message scheduled for ${whenLabel(s.send_at)}.`);
+    },
+    [qc, conversationId],
+  );
+
   const onTyping = useTypingSender(client, conversationId, !readOnly);
   const onSend = useCallback(
     (text: string, image?: PendingImage) => {
@@ -297,7 +315,12 @@ export function ChatPane({ conversationId, me, backTo }: { conversationId: numbe
           onEdit={readOnly ? undefined : onEdit}
           onDelete={readOnly ? undefined : onDelete}
           label={name ? `Messages with ${name}` : 'Messages'}
-          footer={<TypingIndicator name={typingName} />}
+          footer={
+            <>
+              {!me.is_impersonating && <ScheduledList items={scheduled.data ?? []} />}
+              <TypingIndicator name={typingName} />
+            </>
+          }
         />
       )}
       <ChatInput
@@ -308,7 +331,20 @@ export function ChatPane({ conversationId, me, backTo }: { conversationId: numbe
         disabled={readOnly}
         disabledReason={reason ?? undefined}
         placeholder={other ? `Message ${fullName(other).split(' ')[0]}…` : undefined}
+        savedReplies={isTrainer ? (templates.data ?? []) : undefined}
+        savedRepliesLoading={templates.isLoading}
+        onManageSavedReplies={isTrainer ? () => setManaging(true) : undefined}
+        recipientFirstName={other?.first_name || undefined}
+        onSchedule={readOnly ? undefined : onSchedule}
       />
+      {managing && (
+        <SavedRepliesDialog
+          onClose={() => {
+            setManaging(false);
+            inputRef.current?.focus();
+          }}
+        />
+      )}
     </section>
   );
 }

@@ -2,6 +2,7 @@ import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useRef, useState } from 'react';
 import { fetchTrainee, startConversation } from '../api/endpoints';
 import type { Me, PendingImage } from '../api/types';
+import { useTemplates } from '../data/coaching';
 import { keys } from '../data/keys';
 import { newClientMessageId } from '../lib/ids';
 import type { MessagesState } from '../lib/merge';
@@ -11,6 +12,7 @@ import { ChatHeader, readOnlyReason } from './ChatPane';
 import { ChatInput, type ChatInputHandle } from './ChatInput';
 import { ChatIcon } from './icons';
 import { DropOverlay, usePhotoDrop } from './PhotoDrop';
+import { SavedRepliesDialog } from './SavedReplies';
 
 /** No conversation with this trainee yet: the first message sent here starts it. */
 export function NewConversationPane({ traineeId, me, backTo }: { traineeId: number; me: Me; backTo: string }) {
@@ -21,6 +23,8 @@ export function NewConversationPane({ traineeId, me, backTo }: { traineeId: numb
   const inputRef = useRef<ChatInputHandle>(null);
   const reason = me.role !== 'trainer' ? 'Only trainers can start conversations.' : readOnlyReason(me, false, null);
   const drop = usePhotoDrop((file) => inputRef.current?.attach(file), !reason && !trainee.error);
+  const templates = useTemplates(!reason);
+  const [managing, setManaging] = useState(false);
 
   const onSend = async (text: string, image?: PendingImage): Promise<boolean> => {
     setError(null);
@@ -76,7 +80,19 @@ export function NewConversationPane({ traineeId, me, backTo }: { traineeId: numb
         disabledReason={reason ?? undefined}
         placeholder={trainee.data ? `Message ${trainee.data.first_name || name}…` : undefined}
         autoFocus
+        savedReplies={reason ? undefined : (templates.data ?? [])}
+        savedRepliesLoading={templates.isLoading}
+        onManageSavedReplies={reason ? undefined : () => setManaging(true)}
+        recipientFirstName={trainee.data?.first_name || undefined}
       />
+      {managing && (
+        <SavedRepliesDialog
+          onClose={() => {
+            setManaging(false);
+            inputRef.current?.focus();
+          }}
+        />
+      )}
     </section>
   );
 }

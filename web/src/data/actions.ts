@@ -32,6 +32,7 @@ import {
   updateLocal,
   type MessagesState,
 } from '../lib/merge';
+import { applyMessagesToNeedsReply } from './coaching';
 import { keys } from './keys';
 import { isViewing } from './viewing';
 
@@ -41,6 +42,8 @@ let localSeq = 0;
 export function ingestMessages(qc: QueryClient, me: Pick<Me, 'id'>, conversationId: number, msgs: Message[]): void {
   if (msgs.length === 0) return;
   qc.setQueryData<MessagesState>(keys.messages(conversationId), (s) => (s ? mergeIntoState(s, msgs) : s));
+  // Before the active list moves: its last_message_at tells an old copy from a new message.
+  applyMessagesToNeedsReply(qc, me, conversationId, msgs);
   const list = qc.getQueryData<Conversation[]>(keys.conversations(false));
   if (!list) return;
   let next: Conversation[] | null = list;
@@ -315,6 +318,10 @@ export async function deleteChatMessage(qc: QueryClient, conversationId: number,
 export async function catchUp(qc: QueryClient, me: Me): Promise<void> {
   void qc.invalidateQueries({ queryKey: keys.allConversations });
   void qc.invalidateQueries({ queryKey: keys.unread });
+  // Frames missed meanwhile: scheduled messages sent, broadcast progress.
+  void qc.invalidateQueries({ queryKey: keys.allScheduled });
+  void qc.invalidateQueries({ queryKey: keys.broadcasts });
+  void qc.invalidateQueries({ queryKey: keys.allBroadcastDetails });
   const entries = qc.getQueriesData<MessagesState>({ queryKey: keys.allMessages });
   await Promise.all(
     entries.map(async ([key, state]) => {

@@ -11,4 +11,15 @@ export const keys = {
   search: (q: string) => ['search', q] as const,
   allSearches: ['search'] as const,
   notificationPrefs: ['notification-preferences'] as const,
+  /** Under `conversations`: refetched with the lists after a reconnect. */
+  needsReply: ['conversations', 'needs-reply'] as const,
+  templates: ['templates'] as const,
+  stats: (days: number) => ['messaging-stats', days] as const,
+  allStats: ['messaging-stats'] as const,
+  allTrainees: ['trainees-all'] as const,
+  broadcasts: ['broadcasts'] as const,
+  broadcast: (id: number) => ['broadcast', id] as const,
+  scheduled: (conversationId: number) => ['scheduled', conversationId] as const,
+  allScheduled: ['scheduled'] as const,
+  allBroadcastDetails: ['broadcast'] as const,
 };

@@ -1,5 +1,5 @@
 import { ChatPane } from '../components/ChatPane';
-import { ConversationList } from '../components/ConversationList';
+import { ConversationList, type ListView } from '../components/ConversationList';
 import { ChatIcon } from '../components/icons';
 import { NewConversationPane } from '../components/NewConversationPane';
 import { useMeUser } from '../data/me';
@@ -12,12 +12,14 @@ import { useSearch } from '../router';
 export function MessagesPage({ conversationId, newTraineeId }: { conversationId: number | null; newTraineeId: number | null }) {
   const me = useMeUser();
   const search = useSearch();
-  const archived = new URLSearchParams(search).get('view') === 'archived';
-  const backTo = archived ? '/messages?view=archived' : '/messages';
+  const param = new URLSearchParams(search).get('view');
+  // Only trainers have the archive and the "needs reply" inbox.
+  const view: ListView = me.role === 'trainer' && (param === 'archived' || param === 'needs-reply') ? param : 'active';
+  const backTo = view === 'active' ? '/messages' : `/messages?view=${view}`;
   const hasChat = conversationId != null || newTraineeId != null;
   return (
     <div className={`messages-layout${hasChat ? ' has-chat' : ''}`}>
-      <ConversationList me={me} selectedId={conversationId} archived={archived} />
+      <ConversationList me={me} selectedId={conversationId} view={view} />
       {conversationId != null ? (
         <ChatPane key={conversationId} conversationId={conversationId} me={me} backTo={backTo} />
       ) : newTraineeId != null ? (

@@ -3,6 +3,7 @@ import { useEffect, useState } from 'react';
 import { fetchTrainees } from '../api/endpoints';
 import { Avatar } from '../components/Avatar';
 import { ChevronIcon, SearchIcon } from '../components/icons';
+import { MessagingStatsCard } from '../components/MessagingStats';
 import { keys } from '../data/keys';
 import { useMeUser } from '../data/me';
 import { fullName } from '../lib/users';
@@ -42,6 +43,7 @@ export function TraineesPage() {
         <h1>Trainees</h1>
         {count !== undefined && <span className="muted">{count === 1 ? '1 trainee' : `${count} trainees`}</span>}
       </div>
+      {!me.is_impersonating && <MessagingStatsCard />}
       <div className="search-box">
         <SearchIcon />
         <input

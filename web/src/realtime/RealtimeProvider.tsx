@@ -4,6 +4,7 @@ import { refreshTokens } from '../api/client';
 import { tokens } from '../api/tokens';
 import type { Conversation, Me, ServerFrame } from '../api/types';
 import { applyMessageDeleted, applyMessageEdited, catchUp, ingestMessages } from '../data/actions';
+import { applyBroadcast, applyScheduled, removeFromNeedsReply } from '../data/coaching';
 import { announce } from '../data/announcer';
 import { setFocusSink } from '../data/viewing';
 import { keys } from '../data/keys';
@@ -71,6 +72,7 @@ export function applyFrame(qc: QueryClient, me: Me, f: ServerFrame): void {
       qc.setQueryData<Conversation[]>(keys.conversations(false), (list) =>
         list?.filter((c) => c.id !== f.conversation_id),
       );
+      removeFromNeedsReply(qc, f.conversation_id);
       void qc.invalidateQueries({ queryKey: keys.allConversations });
       void qc.invalidateQueries({ queryKey: keys.unread });
       break;
@@ -79,6 +81,12 @@ export function applyFrame(qc: QueryClient, me: Me, f: ServerFrame): void {
       break;
     case 'message_deleted':
       applyMessageDeleted(qc, f.conversation_id, f.message_id);
+      break;
+    case 'broadcast_progress':
+      if (f.broadcast) applyBroadcast(qc, f.broadcast);
+      break;
+    case 'scheduled_message':
+      if (f.scheduled) applyScheduled(qc, f.scheduled);
       break;
     default:
       break; // pong, ack, error: nothing to do (sends go over REST)

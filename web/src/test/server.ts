@@ -3,7 +3,18 @@
 import { act, render } from '@testing-library/react';
 import { createElement } from 'react';
 import { vi } from 'vitest';
-import type { Conversation, Message, NotificationPreferences, SearchResult } from '../api/types';
+import type {
+  BroadcastDetail,
+  Conversation,
+  Me,
+  Message,
+  MessagingStats,
+  NotificationPreferences,
+  ScheduledMessage,
+  SearchResult,
+  Template,
+  Trainee,
+} from '../api/types';
 import { App, makeQueryClient } from '../App';
 import { meTrainer } from './fixtures';
 
@@ -120,7 +131,16 @@ const M = '/api/messaging';
 
 /** The fake server's state and routes (the parts of the API the dashboard uses). */
 export class FakeServer {
+  me: Me = meTrainer;
   conversations: Conversation[] = [];
+  /** `?needs_reply=true`: as given (with `waiting_since`). */
+  needsReply: Conversation[] = [];
+  templates: Template[] = [];
+  templateCap = 200;
+  stats: Record<number, MessagingStats> = {};
+  trainees: Trainee[] = [];
+  broadcasts: BroadcastDetail[] = [];
+  scheduled: ScheduledMessage[] = [];
   messages: Message[] = [];
   prefs: NotificationPreferences = defaultPrefs();
   searchable: SearchResult[] = [];
@@ -195,8 +215,22 @@ export class FakeServer {
   }
 
   private route({ method, path, query, body }: Req): Res {
-    if (path === '/api/auth/users/me/') return { status: 200, body: meTrainer };
+    if (path === '/api/auth/users/me/') return { status: 200, body: this.me };
     if (path === `${M}/unread-count/`) return { status: 200, body: { unread_count: 0 } };
+    if (path === `${M}/conversations/` && query.get('needs_reply') === 'true') {
+      if (this.me.role !== 'trainer') return { status: 403, body: { detail: 'You do not have permission to perform this action.' } };
+      return { status: 200, body: { count: this.needsReply.length, next: null, previous: null, results: this.needsReply } };
+    }
+    if (path.startsWith(`${M}/templates/`)) return this.templatesRoute(method, path, body);
+    if (path === '/api/trainer/messaging-stats/') {
+      const days = Number(query.get('days') ?? 7);
+      const stats = this.stats[days];
+      return stats ? { status: 200, body: stats } : { status: 400, body: { days: ['Choose 7 or 30.'] } };
+    }
+    if (path === '/api/trainer/trainees/') return this.traineePage(query);
+    if (path.startsWith(`${M}/broadcasts/`)) return this.broadcastsRoute(method, path, query, body);
+    const sm = path.match(/^\/api\/messaging\/conversations\/(\d+)\/scheduled\/(?:(\d+)\/)?$/);
+    if (sm) return this.scheduledRoute(method, Number(sm[1]), sm[2] ? Number(sm[2]) : null, body);
     if (path === `${M}/conversations/`) {
       return { status: 200, body: { count: this.conversations.length, next: null, previous: null, results: this.conversations } };
     }
@@ -251,7 +285,7 @@ export class FakeServer {
     const msg: Message = {
       id,
       conversation_id: cid,
-      sender: { id: meTrainer.id, first_name: meTrainer.first_name, last_name: meTrainer.last_name, profile_image: null },
+      sender: { id: this.me.id, first_name: this.me.first_name, last_name: this.me.last_name, profile_image: null },
       content,
       is_read: false,
       read_at: null,
@@ -266,6 +300,8 @@ export class FakeServer {
       is_deleted: false,
     };
     this.messages.push(msg);
+    // As the server: the trainer's answer takes the conversation off "needs reply".
+    if (this.me.role === 'trainer') this.needsReply = this.needsReply.filter((c) => c.id !== cid);
     return { status: 201, body: msg };
   }
 
@@ -280,6 +316,156 @@ export class FakeServer {
       const content = String((body as { content?: string }).content ?? '');
       this.messages[i] = { ...this.messages[i], content, edited_at: new Date().toISOString() };
       return { status: 200, body: this.messages[i] };
+    }
+    return { status: 405, body: { detail: 'Method not allowed.' } };
+  }
+
+  private templatesRoute(method: string, path: string, body: unknown): Res {
+    if (this.me.role !== 'trainer') return { status: 403, body: { error: 'Only trainers have saved replies.' } };
+    const m = path.match(/^\/api\/messaging\/templates\/(?:(\d+)\/)?$/);
+    if (!m) return { status: 404, body: { detail: 'Not found.' } };
+    const id = m[1] ? Number(m[1]) : null;
+    const b = (body ?? {}) as { title?: string; content?: string };
+    const now = new Date().toISOString();
+    const taken = (title: string, except: number | null) =>
+      this.templates.some((t) => t.id !== except && t.title.toLowerCase() === title.trim().toLowerCase());
+    if (id === null) {
+      if (method === 'GET') return { status: 200, body: this.templates };
+      if (method !== 'POST') return { status: 405, body: { detail: 'Method not allowed.' } };
+      const errors: Record<string, string[]> = {};
+      if (!b.title?.trim()) errors.title = ['This field may not be blank.'];
+      else if (taken(b.title, null)) errors.title = ['You already have a saved reply with this title.'];
+      if (!b.content?.trim()) errors.content = ['This field may not be blank.'];
+      if (Object.keys(errors).length) return { status: 400, body: errors };
+      if (this.templates.length >= this.templateCap) {
+        return { status: 400, body: { error: 'You can keep at most 200 saved replies. Delete one to save another.' } };
+      }
+      const t: Template = { id: this.nextId++, title: b.title!.trim(), content: b.content!.trim(), created_at: now, updated_at: now };
+      this.templates.push(t);
+      return { status: 201, body: t };
+    }
+    const i = this.templates.findIndex((t) => t.id === id);
+    if (i < 0) return { status: 404, body: { error: 'Saved reply not found.' } };
+    if (method === 'DELETE') {
+      this.templates.splice(i, 1);
+      return { status: 204 };
+    }
+    if (method === 'PATCH') {
+      if (b.title !== undefined && taken(b.title, id)) {
+        return { status: 400, body: { title: ['You already have a saved reply with this title.'] } };
+      }
+      this.templates[i] = {
+        ...this.templates[i],
+        ...(b.title !== undefined ? { title: b.title.trim() } : {}),
+        ...(b.content !== undefined ? { content: b.content.trim() } : {}),
+        updated_at: now,
+      };
+      return { status: 200, body: this.templates[i] };
+    }
+    return { status: 405, body: { detail: 'Method not allowed.' } };
+  }
+
+  private traineePage(q: URLSearchParams): Res {
+    const search = (q.get('search') ?? '').toLowerCase();
+    const page = Number(q.get('page') ?? 1);
+    const hits = this.trainees.filter((t) => `${t.first_name} ${t.last_name} ${t.email}`.toLowerCase().includes(search));
+    const size = 20;
+    const results = hits.slice((page - 1) * size, page * size);
+    const next = page * size < hits.length ? `http://localhost/api/trainer/trainees/?page=${page + 1}` : null;
+    return { status: 200, body: { count: hits.length, next, previous: null, results } };
+  }
+
+  private broadcastsRoute(method: string, path: string, q: URLSearchParams, body: unknown): Res {
+    const m = path.match(/^\/api\/messaging\/broadcasts\/(?:(\d+)\/)?$/);
+    if (!m) return { status: 404, body: { detail: 'Not found.' } };
+    const id = m[1] ? Number(m[1]) : null;
+    const summary = ({ failures: _f, ...b }: BroadcastDetail) => b;
+    if (id === null) {
+      if (method === 'GET') {
+        const page = Number(q.get('page') ?? 1);
+        const all = [...this.broadcasts].sort((a, b) => b.id - a.id);
+        const size = 20;
+        const next = page * size < all.length ? `http://localhost/api/messaging/broadcasts/?page=${page + 1}` : null;
+        return { status: 200, body: { count: all.length, next, previous: null, results: all.slice((page - 1) * size, page * size).map(summary) } };
+      }
+      const b = (body ?? {}) as { content?: string; trainee_ids?: number[] | 'all'; client_broadcast_id?: string; send_at?: string };
+      const again = b.client_broadcast_id && this.broadcasts.find((x) => x.client_broadcast_id === b.client_broadcast_id);
+      if (again) return { status: 200, body: summary(again) };
+      if (!b.content?.trim()) return { status: 400, body: { content: ['This field may not be blank.'] } };
+      const ids = b.trainee_ids === 'all' ? this.trainees.map((t) => t.id) : (b.trainee_ids ?? []);
+      if (ids.length === 0) return { status: 400, body: { trainee_ids: ['This list may not be empty.'] } };
+      if (ids.some((x) => !this.trainees.some((t) => t.id === x))) {
+        return { status: 400, body: { error: 'Trainee not found or not assigned to you.' } };
+      }
+      const now = new Date().toISOString();
+      const created: BroadcastDetail = {
+        id: this.nextId++,
+        state: b.send_at ? 'scheduled' : 'sending',
+        total: ids.length,
+        sent: 0,
+        failed: 0,
+        created_at: now,
+        send_at: b.send_at ?? null,
+        content: b.content.trim(),
+        client_broadcast_id: b.client_broadcast_id ?? null,
+        finished_at: null,
+        failures: [],
+      };
+      this.broadcasts.push(created);
+      return { status: 202, body: summary(created) };
+    }
+    const i = this.broadcasts.findIndex((x) => x.id === id);
+    if (i < 0) return { status: 404, body: { error: 'Broadcast not found.' } };
+    if (method === 'GET') return { status: 200, body: this.broadcasts[i] };
+    if (method === 'DELETE') {
+      if (this.broadcasts[i].state !== 'scheduled') return { status: 400, body: { error: 'This broadcast is no longer scheduled.' } };
+      this.broadcasts[i] = { ...this.broadcasts[i], state: 'cancelled' };
+      return { status: 204 };
+    }
+    return { status: 405, body: { detail: 'Method not allowed.' } };
+  }
+
+  private scheduledRoute(method: string, cid: number, sid: number | null, body: unknown): Res {
+    const b = (body ?? {}) as { content?: string; send_at?: string };
+    const badTime = (v: string | undefined) => !v || Number.isNaN(Date.parse(v)) || Date.parse(v) <= Date.now();
+    if (sid === null) {
+      if (method === 'GET') {
+        const mine = this.scheduled
+          .filter((x) => x.conversation_id === cid && x.state === 'pending')
+          .sort((a, c) => Date.parse(a.send_at) - Date.parse(c.send_at));
+        return { status: 200, body: mine };
+      }
+      if (method !== 'POST') return { status: 405, body: { detail: 'Method not allowed.' } };
+      if (!b.content?.trim()) return { status: 400, body: { content: ['This field may not be blank.'] } };
+      if (badTime(b.send_at)) return { status: 400, body: { send_at: ['Must be in the future.'] } };
+      const s: ScheduledMessage = {
+        id: this.nextId++,
+        conversation_id: cid,
+        content: b.content.trim(),
+        send_at: b.send_at!,
+        state: 'pending',
+        failure_reason: null,
+        created_at: new Date().toISOString(),
+        message_id: null,
+      };
+      this.scheduled.push(s);
+      return { status: 201, body: s };
+    }
+    const i = this.scheduled.findIndex((x) => x.id === sid && x.conversation_id === cid);
+    if (i < 0) return { status: 404, body: { error: 'Scheduled message not found.' } };
+    if (this.scheduled[i].state !== 'pending') return { status: 400, body: { error: 'This message is no longer pending.' } };
+    if (method === 'DELETE') {
+      this.scheduled[i] = { ...this.scheduled[i], state: 'cancelled' };
+      return { status: 204 };
+    }
+    if (method === 'PATCH') {
+      if (b.send_at !== undefined && badTime(b.send_at)) return { status: 400, body: { send_at: ['Must be in the future.'] } };
+      this.scheduled[i] = {
+        ...this.scheduled[i],
+        ...(b.content !== undefined ? { content: b.content.trim() } : {}),
+        ...(b.send_at !== undefined ? { send_at: b.send_at } : {}),
+      };
+      return { status: 200, body: this.scheduled[i] };
     }
     return { status: 405, body: { detail: 'Method not allowed.' } };
   }

@@ -1,0 +1,96 @@
+import { Fragment } from 'react';
+import type { Template } from '../api/types';
+
+/** The id of an option of the picker (for `aria-activedescendant`). */
+export const optionId = (listId: string, i: number) => `${listId}-opt-${i}`;
+
+interface Props {
+  listId: string;
+  query: string;
+  matches: Template[];
+  /** No saved reply at all (not just no match). */
+  none: boolean;
+  loading?: boolean;
+  /** Index of the highlighted option; `matches.length` is "Manage saved replies…". */
+  active: number;
+  canManage: boolean;
+  onHover: (i: number) => void;
+  onPick: (t: Template) => void;
+  onManage: () => void;
+}
+
+/** The title with the typed text marked. */
+function Title({ title, query }: { title: string; query: string }) {
+  const q = query.trim().toLocaleLowerCase();
+  const i = q ? title.toLocaleLowerCase().indexOf(q) : -1;
+  if (i < 0) return <>{title}</>;
+  return (
+    <Fragment>
+      {title.slice(0, i)}
+      <mark>{title.slice(i, i + q.length)}</mark>
+      {title.slice(i + q.length)}
+    </Fragment>
+  );
+}
+
+/**
+ * The list of saved replies over the message box while a `/query` is typed. Focus stays in the
+ * box (it owns the keys: arrows, Enter or Tab, Escape); a mouse click picks too.
+ */
+export function SavedReplyPicker({ listId, query, matches, none, loading, active, canManage, onHover, onPick, onManage }: Props) {
+  const keep = (e: React.MouseEvent) => e.preventDefault(); // the box keeps focus
+  const status = loading
+    ? 'Loading saved replies…'
+    : none
+      ? 'No saved replies yet.'
+      : matches.length === 0
+        ? `No saved reply matches “${query}”.`
+        : matches.length === 1
+          ? '1 saved reply'
+          : `${matches.length} saved replies`;
+  return (
+    <div className="reply-picker" data-testid="saved-reply-picker">
+      <div className="reply-picker-head">
+        <span>Saved replies</span>
+        <span className="muted" role="status" aria-live="polite">
+          {status}
+        </span>
+      </div>
+      <ul className="reply-options" role="listbox" id={listId} aria-label="Saved replies">
+        {matches.map((t, i) => (
+          <li
+            key={t.id}
+            id={optionId(listId, i)}
+            role="option"
+            aria-selected={i === active}
+            className={i === active ? 'active' : undefined}
+            onMouseDown={keep}
+            onMouseMove={() => i !== active && onHover(i)}
+            onClick={() => onPick(t)}
+          >
+            <span className="reply-title">
+              <Title title={t.title} query={query} />
+            </span>
+            <span className="reply-content">{t.content}</span>
+          </li>
+        ))}
+        {canManage && (
+          <li
+            id={optionId(listId, matches.length)}
+            role="option"
+            aria-selected={active === matches.length}
+            className={`reply-manage${active === matches.length ? ' active' : ''}`}
+            onMouseDown={keep}
+            onMouseMove={() => active !== matches.length && onHover(matches.length)}
+            onClick={onManage}
+          >
+            {none ? 'Create a saved reply…' : 'Manage saved replies…'}
+          </li>
+        )}
+      </ul>
+      <div className="reply-picker-foot" aria-hidden="true">
+        ↑ ↓ to choose · Enter or Tab to insert · Esc to close
+      </div>
+    </div>
+  );
+}
