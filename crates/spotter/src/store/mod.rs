@@ -285,9 +285,11 @@ seam! {
             reached: Reached,
             now: Micros,
         ) -> Result<Option<Scheduled>>;
-        /// When the next piece of work (a scheduled message or a broadcast) may be claimed: its
-        /// due time, or its lease's end if later.
-        fn next_due(&self) -> Result<Option<Micros>>;
+        /// When the next scheduled message may be claimed: its time, or just after its lease
+        /// ends if that is later.
+        fn next_scheduled(&self) -> Result<Option<Micros>>;
+        /// When the next broadcast may be claimed (as [`Scheduling::next_scheduled`]).
+        fn next_broadcast(&self) -> Result<Option<Micros>>;
         /// Records a broadcast and its recipients in one transaction; a `client_broadcast_id`
         /// the trainer used already answers the first broadcast instead (`false`: not new).
         fn insert_broadcast(&self, new: NewBroadcast, now: Micros) -> Result<(Broadcast, bool)>;

@@ -8,7 +8,6 @@
 //! schedules something (a wake). A message due while every node was down is simply due at
 //! start-up. Everything runs on the state's clock: tests move a manual one.
 
-use std::future::Future;
 use std::time::Duration;
 
 use tokio::sync::watch;
@@ -31,47 +30,70 @@ pub struct Dispatcher {
     pub pace: Pace,
 }
 
+/// Which of the two kinds of work a loop does.
+#[derive(Clone, Copy)]
+enum Kind {
+    Scheduled,
+    Broadcasts,
+}
+
 impl Dispatcher {
     /// Until the process ends: the scheduled-message loop and the broadcast loop, side by side
     /// (a long broadcast does not hold up a message due meanwhile).
     pub async fn run(self) {
-        let scheduled = self.looping("scheduled messages", || async {
-            let mut any = false;
-            loop {
+        tokio::join!(
+            self.looping(Kind::Scheduled),
+            self.looping(Kind::Broadcasts)
+        );
+    }
+
+    /// Does what is due of `kind`; whether anything was.
+    async fn work(&self, kind: Kind) -> crate::error::Result<bool> {
+        let mut any = false;
+        match kind {
+            Kind::Scheduled => loop {
                 let n = self.coaching.send_due(LEASE).await?;
                 any |= n > 0;
                 if n < crate::domain::coaching::BATCH {
                     return Ok(any);
                 }
+            },
+            Kind::Broadcasts => {
+                while self.coaching.fan_out_next(LEASE, self.pace).await? {
+                    any = true;
+                }
+                Ok(any)
             }
-        });
-        let broadcasts = self.looping("broadcasts", || async {
-            let mut any = false;
-            while self.coaching.fan_out_next(LEASE, self.pace).await? {
-                any = true;
-            }
-            Ok(any)
-        });
-        tokio::join!(scheduled, broadcasts);
+        }
     }
 
-    async fn looping<F, Fut>(&self, what: &'static str, mut work: F)
-    where
-        F: FnMut() -> Fut,
-        Fut: Future<Output = crate::error::Result<bool>>,
-    {
+    /// When the next work of `kind` may be claimed.
+    async fn next(&self, kind: Kind) -> crate::store::Result<Option<crate::clock::Micros>> {
+        match kind {
+            Kind::Scheduled => self.store.next_scheduled().await,
+            Kind::Broadcasts => self.store.next_broadcast().await,
+        }
+    }
+
+    async fn looping(&self, kind: Kind) {
+        let what = match kind {
+            Kind::Scheduled => "scheduled messages",
+            Kind::Broadcasts => "broadcasts",
+        };
         let mut wakes = self.coaching.wakes();
         loop {
             wakes.mark_unchanged();
-            if let Err(e) = work().await {
+            let failed = self.work(kind).await.err();
+            if let Some(e) = &failed {
                 tracing::warn!(error = %e, "dispatch: {what}");
             }
             let now = self.clock.now();
             let poll = now + micros(POLL);
-            let at = match self.store.next_due().await {
-                // Due now but nothing was claimable (a claim of another node's): wait a
-                // moment rather than spin.
-                Ok(Some(due)) if due <= now => now + micros(Duration::from_millis(50)),
+            let at = match self.next(kind).await {
+                // Fell due while the work above ran (the clock moved): at once. Only work
+                // that can be claimed is ever due (a lease counts until it ends).
+                Ok(Some(due)) if due <= now && failed.is_none() => continue,
+                Ok(Some(due)) if due <= now => poll,
                 Ok(Some(due)) => due.min(poll),
                 Ok(None) => poll,
                 Err(e) => {

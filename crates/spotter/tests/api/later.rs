@@ -48,6 +48,7 @@ on_both!(
     a_scheduled_message_goes_out_once_at_its_time_as_an_ordinary_message,
     scheduled_messages_are_validated_and_each_authors_own,
     a_scheduled_message_that_cannot_go_fails_with_its_reason,
+    sends_made_but_not_recorded_are_found_again_not_repeated,
 );
 
 const BROADCASTS: &str = "api/messaging/broadcasts/";
@@ -715,5 +716,132 @@ async fn a_scheduled_message_that_cannot_go_fails_with_its_reason(app: TestApp) 
     assert!(
         !texts.contains_key("see you") && !texts.contains_key("bye"),
         "{texts:?}"
+    );
+}
+
+/// Two nodes on one PostgreSQL database claim the same due work at once (both dispatchers wake
+/// on the same clock move): every broadcast reaches every trainee once, every scheduled
+/// message goes once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_share_due_work_and_send_each_message_exactly_once() {
+    let app = spawn(Backend::Postgres, |c| c.send_rate_per_minute = 100_000).await;
+    let node = app.node().await;
+    for i in 0..30 {
+        let email = format!("bulk{i}@test.io");
+        app.add_user(
+            &email,
+            spotter::domain::model::Role::Trainee,
+            Some(app.trainer.id),
+        )
+        .await;
+    }
+    let conversation = app.conversation().await;
+    let due = at(&app, Duration::from_secs(60));
+    let c = &app.trainer.client;
+    let mut broadcasts = Vec::new();
+    for i in 0..4 {
+        let b = c
+            .broadcast(
+                &format!("Week {i}, {{first_name}}"),
+                &Recipients::All,
+                None,
+                Some(&due),
+            )
+            .await
+            .unwrap();
+        assert_eq!(b.total, 32);
+        broadcasts.push(b.id);
+    }
+    for i in 0..20 {
+        c.schedule(conversation, &format!("reminder {i}"), &due)
+            .await
+            .unwrap();
+    }
+    app.advance(Duration::from_secs(61));
+    for id in &broadcasts {
+        eventually("every broadcast to finish", || async {
+            let b = c.broadcast_detail(*id).await.ok()?;
+            (b.state == "done").then_some(())
+        })
+        .await;
+    }
+    eventually("every reminder to go out", || async {
+        c.scheduled(conversation).await.ok().filter(Vec::is_empty)
+    })
+    .await;
+    for id in &broadcasts {
+        let b = c.broadcast_detail(*id).await.unwrap();
+        assert_eq!((b.sent, b.failed), (32, 0));
+        let per_conversation = app
+            .column(&format!(
+                "SELECT COUNT(*) FROM messages WHERE client_message_id = 'spotter-broadcast-{id}' \
+                 GROUP BY conversation_id"
+            ))
+            .await;
+        assert_eq!(per_conversation.len(), 32);
+        assert!(
+            per_conversation.iter().all(|n| n == "1"),
+            "{per_conversation:?}"
+        );
+    }
+    let reminders = app
+        .column("SELECT COUNT(*) FROM messages WHERE content LIKE 'reminder %' GROUP BY content")
+        .await;
+    assert_eq!(reminders.len(), 20);
+    assert!(reminders.iter().all(|n| n == "1"), "{reminders:?}");
+    node.stop().await;
+}
+
+/// The window a crash leaves: messages committed, the record of them lost (the node died in
+/// between). Put back as it would be found, the work is done again, and every second attempt
+/// finds the first one's message by its key: recorded as sent, nothing sent twice.
+async fn sends_made_but_not_recorded_are_found_again_not_repeated(app: TestApp) {
+    let conversation = app.conversation().await;
+    let c = &app.trainer.client;
+    let mut sock = live(c, None).await;
+    let b = c
+        .broadcast("Hi {first_name}", &Recipients::All, None, None)
+        .await
+        .unwrap();
+    let first = progress(&mut sock, b.id, "done").await;
+    let s = c
+        .schedule(conversation, "reminder", &at(&app, Duration::from_secs(60)))
+        .await
+        .unwrap();
+    app.advance(Duration::from_secs(61));
+    eventually("the reminder to go out", || async {
+        c.scheduled(conversation).await.ok().filter(Vec::is_empty)
+    })
+    .await;
+    let before = app.column("SELECT id FROM messages ORDER BY id").await;
+    // As a crash after the commits would leave them: still pending, no lease.
+    for q in [
+        "UPDATE broadcast_recipients SET state = 'pending', message_id = NULL",
+        "UPDATE broadcasts SET state = 'sending', sent = 0, claimed_until = NULL, \
+         finished_at = NULL",
+        "UPDATE scheduled_messages SET state = 'pending', message_id = NULL, claimed_until = NULL",
+    ] {
+        app.sql(q).await;
+    }
+    app.advance(Duration::from_secs(2));
+    let again = progress(&mut sock, b.id, "done").await;
+    assert_eq!((again.sent, again.total), (first.sent, first.total));
+    eventually("the reminder to be recorded again", || async {
+        let row = app
+            .column(&format!(
+                "SELECT state FROM scheduled_messages WHERE id = {}",
+                s.id
+            ))
+            .await;
+        (row[0] == "sent").then_some(())
+    })
+    .await;
+    assert_eq!(
+        app.column("SELECT id FROM messages ORDER BY id").await,
+        before
+    );
+    assert_eq!(
+        texts_with(&app, app.trainee.id).await,
+        ["Welcome!", "Hi Tia", "reminder"]
     );
 }

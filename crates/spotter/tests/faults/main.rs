@@ -12,6 +12,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use helpers::eventually;
+
+mod later;
 use spotter_client::{Client, LiveConversation, Update};
 
 fn free_port() -> u16 {
@@ -33,12 +35,18 @@ async fn wait_ready(base: &str) {
 }
 
 fn spotter(port: u16, data: &std::path::Path) -> Child {
+    spotter_with(port, data, &[])
+}
+
+/// [`spotter`] with more of the environment set.
+fn spotter_with(port: u16, data: &std::path::Path, env: &[(&str, &str)]) -> Child {
     Command::new(env!("CARGO_BIN_EXE_spotter"))
         .args(["serve", "--demo"])
         .env("SPOTTER_BIND", format!("127.0.0.1:{port}"))
         .env("SPOTTER_DATA_DIR", data)
         .env("SPOTTER_SEND_RATE_PER_MINUTE", "100000")
         .env("SPOTTER_AUTH_RATE_PER_MINUTE", "100000")
+        .envs(env.iter().copied())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

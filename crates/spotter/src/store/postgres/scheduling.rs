@@ -250,13 +250,19 @@ impl Scheduling for PgStore {
         Ok(r.as_ref().map(scheduled).transpose()?)
     }
 
-    async fn next_due(&self) -> Result<Option<Micros>> {
+    async fn next_scheduled(&self) -> Result<Option<Micros>> {
         Ok(sqlx::query_scalar(
-            "SELECT LEAST(\
-               (SELECT MIN(GREATEST(send_at, COALESCE(claimed_until, 0))) \
-                FROM scheduled_messages WHERE state = 'pending'), \
-               (SELECT MIN(GREATEST(due_at, COALESCE(claimed_until, 0))) \
-                FROM broadcasts WHERE state IN ('scheduled', 'sending')))",
+            "SELECT MIN(GREATEST(send_at, COALESCE(claimed_until + 1, 0))) \
+             FROM scheduled_messages WHERE state = 'pending'",
+        )
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
+    async fn next_broadcast(&self) -> Result<Option<Micros>> {
+        Ok(sqlx::query_scalar(
+            "SELECT MIN(GREATEST(due_at, COALESCE(claimed_until + 1, 0))) FROM broadcasts \
+             WHERE state IN ('scheduled', 'sending')",
         )
         .fetch_one(&self.pool)
         .await?)

@@ -233,15 +233,21 @@ impl Scheduling for SqliteStore {
             .await
     }
 
-    async fn next_due(&self) -> Result<Option<Micros>> {
+    async fn next_scheduled(&self) -> Result<Option<Micros>> {
         self.pool.read(|c| {
             c.prepare_cached(
-                "SELECT MIN(at) FROM (\
-                   SELECT MIN(MAX(send_at, COALESCE(claimed_until, 0))) AS at \
-                   FROM scheduled_messages WHERE state = 'pending' \
-                   UNION ALL \
-                   SELECT MIN(MAX(due_at, COALESCE(claimed_until, 0))) AS at FROM broadcasts \
-                   WHERE state IN ('scheduled', 'sending'))",
+                "SELECT MIN(MAX(send_at, COALESCE(claimed_until + 1, 0))) \
+                 FROM scheduled_messages WHERE state = 'pending'",
+            )?
+            .query_row([], |r| r.get(0))
+        })
+    }
+
+    async fn next_broadcast(&self) -> Result<Option<Micros>> {
+        self.pool.read(|c| {
+            c.prepare_cached(
+                "SELECT MIN(MAX(due_at, COALESCE(claimed_until + 1, 0))) FROM broadcasts \
+                 WHERE state IN ('scheduled', 'sending')",
             )?
             .query_row([], |r| r.get(0))
         })
