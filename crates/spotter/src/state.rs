@@ -13,6 +13,7 @@ use crate::bus::Bus;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::domain::accounts::{Accounts, AuthLimits};
+use crate::domain::audit::Audit;
 use crate::domain::coaching::Coaching;
 use crate::domain::devices::Devices;
 use crate::domain::events::Publisher;
@@ -29,6 +30,8 @@ pub struct Shared {
     pub accounts: Accounts,
     pub messaging: Messaging,
     pub coaching: Coaching,
+    /// The audit log: who read, exported or erased whose data.
+    pub audit: Audit,
     pub devices: Devices,
     pub delivery: DeliveryQueue,
     pub push: crate::push::Push,
@@ -86,12 +89,14 @@ impl AppState {
             media.clone(),
             config.media_orphan_grace(),
         );
+        let audit = Audit::new(store.clone(), clock.clone());
         let accounts = Accounts::new(
             store.clone(),
             tokens,
             auth_limits.clone(),
             events.clone(),
             clock.clone(),
+            audit.clone(),
         );
         let devices = Devices::new(store.clone(), clock.clone());
         let coaching = Coaching::new(
@@ -111,6 +116,7 @@ impl AppState {
             accounts,
             messaging,
             coaching,
+            audit,
             devices,
             delivery,
             push,

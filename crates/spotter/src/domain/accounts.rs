@@ -10,6 +10,7 @@ use crate::auth::password::{self, Verdict};
 use crate::auth::{TokenKind, TokenPair, Tokens};
 use crate::clock::Clock;
 use crate::domain::Actor;
+use crate::domain::audit::{Audit, action};
 use crate::domain::events::{Event, Publisher};
 use crate::domain::model::{ConversationId, ConversationRef, Role, User, UserId};
 use crate::error::{AuthFailure, Error, Result};
@@ -31,6 +32,8 @@ pub struct Accounts {
     limits: Arc<AuthLimits>,
     events: Publisher,
     clock: Clock,
+    /// Every impersonation's start and end is written there first.
+    audit: Audit,
 }
 
 pub struct Impersonation {
@@ -54,6 +57,7 @@ impl Accounts {
         limits: Arc<AuthLimits>,
         events: Publisher,
         clock: Clock,
+        audit: Audit,
     ) -> Self {
         Self {
             store,
@@ -61,6 +65,7 @@ impl Accounts {
             limits,
             events,
             clock,
+            audit,
         }
     }
 
@@ -243,8 +248,13 @@ impl Accounts {
     }
 
     /// A trainer acting as their trainee, or an admin as a trainer: read-only tokens for
-    /// `target`.
-    pub async fn impersonate(&self, actor: &Actor, target: UserId) -> Result<Impersonation> {
+    /// `target`, once the start is in the audit log (from `ip`).
+    pub async fn impersonate(
+        &self,
+        actor: &Actor,
+        target: UserId,
+        ip: IpAddr,
+    ) -> Result<Impersonation> {
         if actor.impersonating {
             return Err(Error::AlreadyImpersonating);
         }
@@ -259,12 +269,22 @@ impl Accounts {
         if !user.is_active {
             return Err(Error::NotFound);
         }
+        let start = action::IMPERSONATION_START;
+        self.audit
+            .record(actor.id(), start, Some(user.id), None, Some(ip.to_string()))
+            .await?;
         let tokens = self.issue(&user, true, Some(actor.id()), None)?;
         Ok(Impersonation { tokens, user })
     }
 
-    /// Ends an impersonation: fresh tokens of the original user, who must hold `role`.
-    pub async fn end_impersonation(&self, actor: &Actor, role: Role) -> Result<Impersonation> {
+    /// Ends an impersonation: fresh tokens of the original user, who must hold `role`, once the
+    /// end is in the audit log.
+    pub async fn end_impersonation(
+        &self,
+        actor: &Actor,
+        role: Role,
+        ip: IpAddr,
+    ) -> Result<Impersonation> {
         let original = match (actor.impersonating, actor.original_user_id) {
             (true, Some(id)) => self.store.user(id).await?,
             _ => return Err(Error::NotImpersonating),
@@ -272,6 +292,10 @@ impl Accounts {
         let Some(user) = original.filter(|u| u.role == role && u.is_active) else {
             return Err(Error::NotPermitted);
         };
+        let end = action::IMPERSONATION_END;
+        self.audit
+            .record(user.id, end, Some(actor.id()), None, Some(ip.to_string()))
+            .await?;
         let tokens = self.issue(&user, false, None, None)?;
         Ok(Impersonation { tokens, user })
     }

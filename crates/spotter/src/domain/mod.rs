@@ -12,6 +12,7 @@
 
 pub mod access;
 pub mod accounts;
+pub mod audit;
 pub mod coaching;
 pub mod devices;
 pub mod events;

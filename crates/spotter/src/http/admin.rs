@@ -7,7 +7,7 @@ use axum::{Json, Router};
 use crate::domain::accounts::require_role;
 use crate::domain::model::{Role, UserId};
 use crate::error::Result;
-use crate::http::extract::{Auth, PathId};
+use crate::http::extract::{Auth, ClientIp, PathId};
 use crate::http::trainer::ImpersonationJson;
 use crate::state::AppState;
 
@@ -27,10 +27,11 @@ pub fn router() -> Router<AppState> {
 async fn start(
     Auth(actor): Auth,
     PathId(id): PathId<UserId>,
+    ClientIp(ip): ClientIp,
     State(state): State<AppState>,
 ) -> Result<Json<ImpersonationJson>> {
     require_role(&actor, Role::Admin)?;
-    let started = state.accounts.impersonate(&actor, id).await?;
+    let started = state.accounts.impersonate(&actor, id, ip).await?;
     Ok(Json(ImpersonationJson::new(started, state.bus.urls())))
 }
 
@@ -39,10 +40,14 @@ async fn start(
     responses((status = 200, description = "The admin's tokens", body = ImpersonationJson),
               (status = 403, description = "Not impersonating a trainer", body = crate::http::openapi::DetailBody)),
     security(("jwt" = [])))]
-async fn end(Auth(actor): Auth, State(state): State<AppState>) -> Result<Json<ImpersonationJson>> {
+async fn end(
+    Auth(actor): Auth,
+    ClientIp(ip): ClientIp,
+    State(state): State<AppState>,
+) -> Result<Json<ImpersonationJson>> {
     let ended = state
         .accounts
-        .end_impersonation(&actor, Role::Admin)
+        .end_impersonation(&actor, Role::Admin, ip)
         .await?;
     Ok(Json(ImpersonationJson::new(ended, state.bus.urls())))
 }

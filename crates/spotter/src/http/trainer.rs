@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 use crate::domain::accounts::{Impersonation, require_role};
 use crate::domain::model::{ConversationId, Role, UserId};
 use crate::error::Result;
-use crate::http::extract::{Auth, Origin, PathId};
+use crate::http::extract::{Auth, ClientIp, Origin, PathId};
 use crate::http::paging::{Page, page, page_number};
 use crate::state::AppState;
 use crate::wire::UserJson;
@@ -137,10 +137,11 @@ impl ImpersonationJson {
 async fn impersonate(
     Auth(actor): Auth,
     PathId(id): PathId<UserId>,
+    ClientIp(ip): ClientIp,
     State(state): State<AppState>,
 ) -> Result<Json<ImpersonationJson>> {
     require_role(&actor, Role::Trainer)?;
-    let started = state.accounts.impersonate(&actor, id).await?;
+    let started = state.accounts.impersonate(&actor, id, ip).await?;
     Ok(Json(ImpersonationJson::new(started, state.bus.urls())))
 }
 
@@ -149,10 +150,14 @@ async fn impersonate(
     responses((status = 200, description = "The trainer's tokens", body = ImpersonationJson),
               (status = 403, description = "Not impersonating a trainee", body = crate::http::openapi::DetailBody)),
     security(("jwt" = [])))]
-async fn end(Auth(actor): Auth, State(state): State<AppState>) -> Result<Json<ImpersonationJson>> {
+async fn end(
+    Auth(actor): Auth,
+    ClientIp(ip): ClientIp,
+    State(state): State<AppState>,
+) -> Result<Json<ImpersonationJson>> {
     let ended = state
         .accounts
-        .end_impersonation(&actor, Role::Trainer)
+        .end_impersonation(&actor, Role::Trainer, ip)
         .await?;
     Ok(Json(ImpersonationJson::new(ended, state.bus.urls())))
 }

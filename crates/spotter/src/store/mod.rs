@@ -8,7 +8,7 @@
 //!
 //! Each backend has its own SQL, its own migrations (`migrations/sqlite`, `migrations/postgres`)
 //! and maps its rows once. The seam is a trait per concern ([`Accounts`], [`Conversations`],
-//! [`Messages`], [`Coaching`], [`Scheduling`], [`Search`], [`Preferences`], [`Appends`], [`Outbox`], [`Uploads`],
+//! [`Messages`], [`Coaching`], [`Scheduling`], [`Audit`], [`Search`], [`Preferences`], [`Appends`], [`Outbox`], [`Uploads`],
 //! [`Import`],
 //! [`Database`]): every operation the rest of Spotter
 //! needs, each implemented by both backends in the module of that concern. [`Store`] is what
@@ -334,6 +334,29 @@ seam! {
         ) -> Result<Option<Broadcast>>;
     }
 
+    /// The audit log (Part D 6): appended to, read, never changed. Appends take the log's
+    /// lock, so entries chain in id order (`domain::audit` computes each hash).
+    trait Audit {
+        /// Appends an entry after the newest one (its id + 1, its hash as `prev_hash`;
+        /// [`GENESIS`] for the first), sealed with `seal` (the entry's hash, computed by the
+        /// domain), all under the log's lock.
+        fn append_audit(
+            &self,
+            entry: NewAuditEntry,
+            now: Micros,
+            seal: fn(&AuditEntry) -> String,
+        ) -> Result<AuditEntry>;
+        /// A page of entries matching `filter`, newest first, and how many match.
+        fn audit_entries(
+            &self,
+            filter: AuditFilter,
+            limit: i64,
+            offset: i64,
+        ) -> Result<(Vec<AuditEntry>, i64)>;
+        /// Up to `limit` entries after id `after`, oldest first (to walk the chain).
+        fn audit_chain(&self, after: i64, limit: i64) -> Result<Vec<AuditEntry>>;
+    }
+
     /// Search over message text.
     trait Search {
         /// A page of the messages of `query.user`'s live conversations whose text contains
@@ -541,6 +564,9 @@ impl Dispatch {
 
 /// A search box's text as a LIKE pattern: `%text%`, lower-cased, with `%`, `_` and `\`
 /// matched literally (escaped with `\`); `None` for no text.
+/// The `prev_hash` of the audit log's first entry.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
 pub(crate) fn like_pattern(search: Option<&str>) -> Option<String> {
     let text = search.map(str::trim).filter(|s| !s.is_empty())?;
     let escaped = text

@@ -544,3 +544,37 @@ pub struct ImportFinish {
     pub finished_at: Micros,
     pub summary: String,
 }
+
+/// An entry to append to the audit log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAuditEntry {
+    pub actor: UserId,
+    pub action: &'static str,
+    pub subject: Option<UserId>,
+    pub conversation: Option<ConversationId>,
+    pub ip: Option<String>,
+}
+
+/// An entry of the audit log, as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub actor_id: UserId,
+    pub action: String,
+    pub subject_user_id: Option<UserId>,
+    pub conversation_id: Option<ConversationId>,
+    pub ip: Option<String>,
+    pub created_at: Micros,
+    /// The hash of the entry before (64 zeros for the first).
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+/// Which audit entries to read (`None`: any).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditFilter {
+    pub actor: Option<UserId>,
+    pub subject: Option<UserId>,
+    pub since: Option<Micros>,
+    pub until: Option<Micros>,
+}

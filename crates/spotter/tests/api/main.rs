@@ -6,6 +6,7 @@ mod helpers;
 mod access;
 mod adopted;
 mod attacks;
+mod audit;
 mod auth;
 mod changes;
 mod coaching;

@@ -5,6 +5,7 @@
 
 mod accounts;
 mod append;
+mod audit;
 mod coaching;
 mod conversations;
 mod convert;
@@ -30,7 +31,7 @@ use super::{Database, Result};
 const WRITERS: usize = 4;
 
 /// The schema, one migration a file, recorded by sqlx's migrator in `_sqlx_migrations`.
-const MIGRATIONS: [(i64, &str, &str); 7] = [
+const MIGRATIONS: [(i64, &str, &str); 8] = [
     (
         1,
         "initial",
@@ -65,6 +66,11 @@ const MIGRATIONS: [(i64, &str, &str); 7] = [
         7,
         "scheduling",
         include_str!("../../../migrations/postgres/0007_scheduling.sql"),
+    ),
+    (
+        8,
+        "audit",
+        include_str!("../../../migrations/postgres/0008_audit.sql"),
     ),
 ];
 

@@ -4,6 +4,7 @@
 
 mod accounts;
 mod append;
+mod audit;
 mod coaching;
 mod conversations;
 pub(crate) mod convert;
@@ -38,6 +39,7 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!(
         "../../../migrations/sqlite/0007_scheduling.sql"
     )),
+    M::up(include_str!("../../../migrations/sqlite/0008_audit.sql")),
 ];
 
 pub struct SqliteStore {

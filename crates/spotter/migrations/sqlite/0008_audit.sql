@@ -1,0 +1,31 @@
+-- The audit log (wire contract D6): who read, exported or erased whose data, and every
+-- impersonation. Append-only: triggers refuse any UPDATE or DELETE, so no interface of Spotter
+-- can change an entry; tamper-evident: each entry carries the SHA-256 of its fields and of the
+-- entry before it (domain::audit), so an entry altered or removed behind Spotter's back (with
+-- the triggers dropped) breaks the chain, which `spotter audit verify` finds.
+-- No foreign keys: entries outlive the accounts they name (an erased user stays a number).
+-- Kept column-for-column in step with migrations/postgres.
+CREATE TABLE audit_log (
+    -- Given by the appender (the previous entry's id + 1), under the log's lock.
+    id              INTEGER PRIMARY KEY,
+    actor_id        INTEGER NOT NULL,
+    action          TEXT    NOT NULL,
+    subject_user_id INTEGER,
+    conversation_id INTEGER,
+    ip              TEXT,
+    created_at      INTEGER NOT NULL,
+    prev_hash       TEXT    NOT NULL,
+    hash            TEXT    NOT NULL
+);
+CREATE INDEX audit_log_actor ON audit_log (actor_id, id);
+CREATE INDEX audit_log_subject ON audit_log (subject_user_id, id);
+CREATE INDEX audit_log_created ON audit_log (created_at);
+
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+BEGIN
+    SELECT RAISE(ABORT, 'the audit log is append-only');
+END;
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+BEGIN
+    SELECT RAISE(ABORT, 'the audit log is append-only');
+END;
