@@ -182,6 +182,14 @@ pub struct Config {
     /// leaves room for live chat (0: as fast as the database takes them).
     #[arg(long, env = "SPOTTER_BROADCAST_PER_SECOND", default_value_t = 0)]
     pub broadcast_per_second: u32,
+
+    /// Days messages are kept: older ones are cleared as a deletion leaves them (0: forever).
+    #[arg(long, env = "SPOTTER_RETENTION_DAYS", default_value_t = 0)]
+    pub retention_days: u32,
+
+    /// How often each node purges messages past retention (seconds).
+    #[arg(long, env = "SPOTTER_RETENTION_SWEEP_SECS", default_value_t = 3600)]
+    pub retention_sweep_secs: u64,
 }
 
 impl Config {
@@ -224,6 +232,8 @@ impl Config {
             media_orphan_grace_secs: 3600,
             media_sweep_secs: 60,
             broadcast_per_second: 0,
+            retention_days: 0,
+            retention_sweep_secs: 3600,
             redis_url: None,
             redis_channel: "spotter:events".to_owned(),
             ws_queue: 256,

@@ -118,6 +118,19 @@ enum UserCommand {
         #[arg(long)]
         password: String,
     },
+    /// Erase a user's personal data, as the platform's account deletion does: a trainee (or an
+    /// admin) is deleted, their conversations staying for the other party with them shown as
+    /// removed; a trainer's account is emptied and deactivated, their trainees' conversations
+    /// kept. Recorded in the audit log.
+    Erase {
+        #[command(flatten)]
+        config: Config,
+        #[arg(long)]
+        email: String,
+        /// The admin who asked, recorded as the actor (else the operator, id 0).
+        #[arg(long)]
+        by_email: Option<String>,
+    },
     /// Assign (or re-assign) a trainee to a trainer.
     Assign {
         #[command(flatten)]
@@ -256,6 +269,40 @@ async fn user(command: UserCommand) -> anyhow::Result<()> {
             };
             let made = spotter::demo::bulk(&state, &spec).await?;
             println!("{}", serde_json::to_string(&made)?);
+        }
+        UserCommand::Erase {
+            config,
+            email,
+            by_email,
+        } => {
+            let state = startup::state(config).await?;
+            let find = |e: String| {
+                let accounts = state.accounts.clone();
+                async move {
+                    accounts
+                        .user_by_email(&e)
+                        .await
+                        .map_err(|e| anyhow::anyhow!(e.detail()))?
+                        .ok_or_else(|| anyhow::anyhow!("no user with email {e}"))
+                }
+            };
+            let user = find(email).await?;
+            let by = match by_email {
+                Some(e) => find(e).await?.id,
+                None => spotter::domain::audit::OPERATOR,
+            };
+            let erased = state
+                .audit
+                .erase(&state.media, user.id, by, None)
+                .await
+                .map_err(|e| anyhow::anyhow!(e.detail()))?;
+            if !erased {
+                anyhow::bail!("no user with id {}", user.id);
+            }
+            println!(
+                "Erased the personal data of user {} ({}).",
+                user.id, user.email
+            );
         }
         UserCommand::Assign {
             config,

@@ -25,6 +25,8 @@ pub const RATELIMIT_FAIL_OPEN: &str = "spotter_ratelimit_redis_failures_total";
 pub const SEARCH_INDEX_BEHIND: &str = "spotter_search_index_behind_messages";
 /// Files of uploads whose message never committed, removed by the sweeper.
 pub const MEDIA_ORPHANS_REMOVED: &str = "spotter_media_orphans_removed_total";
+/// Messages cleared by retention (older than `SPOTTER_RETENTION_DAYS`).
+pub const MESSAGES_PURGED: &str = "spotter_messages_purged_total";
 
 const BUCKETS: &[f64] = &[
     0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
@@ -86,6 +88,10 @@ fn describe() {
     metrics::describe_counter!(
         MEDIA_ORPHANS_REMOVED,
         "Files of uploads whose message never committed (a crash, a dropped request), removed by the sweeper."
+    );
+    metrics::describe_counter!(
+        MESSAGES_PURGED,
+        "Messages cleared by retention (older than SPOTTER_RETENTION_DAYS)."
     );
     metrics::describe_counter!(
         SOCKETS_CLOSED_SLOW,

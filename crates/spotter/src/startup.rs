@@ -171,6 +171,17 @@ impl Application {
             pace: state.config.broadcast_pace(),
         };
         let dispatcher = tokio::spawn(dispatcher.run());
+        let purger = (state.config.retention_days > 0).then(|| {
+            let purger = crate::workers::retention::Purger {
+                store: state.store.clone(),
+                clock: state.clock.clone(),
+                keep: std::time::Duration::from_secs(
+                    u64::from(state.config.retention_days) * 86_400,
+                ),
+            };
+            let every = std::time::Duration::from_secs(state.config.retention_sweep_secs.max(1));
+            tokio::spawn(purger.run(every))
+        });
         let app = crate::http::router(state.clone());
         let stopping = state.clone();
         let shutdown = async move {
@@ -189,6 +200,9 @@ impl Application {
         janitor.abort();
         sweeper.abort();
         dispatcher.abort();
+        if let Some(p) = purger {
+            p.abort();
+        }
         if let Some(p) = pusher {
             p.abort();
         }

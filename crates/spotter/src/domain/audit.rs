@@ -26,6 +26,9 @@ pub mod action {
     pub const ERASE: &str = "erase";
 }
 
+/// The actor of what an operator does on the command line (no account).
+pub const OPERATOR: UserId = UserId(0);
+
 /// Entries walked at once by [`Audit::verify`].
 const WALK: i64 = 1_000;
 
@@ -110,6 +113,40 @@ impl Audit {
             ..AuditFilter::default()
         };
         Ok(self.store.audit_entries(filter, limit, offset).await?)
+    }
+
+    /// Erases `user`'s personal data (see [`crate::store::Audit::erase_user`]) and records it,
+    /// in one transaction; then removes their profile photo from the media store. `by`: who
+    /// asked ([`OPERATOR`] for the command line). `false`: no such user.
+    pub async fn erase(
+        &self,
+        media: &crate::media::Media,
+        user: UserId,
+        by: UserId,
+        ip: Option<String>,
+    ) -> Result<bool> {
+        let entry = NewAuditEntry {
+            actor: by,
+            action: action::ERASE,
+            subject: Some(user),
+            conversation: None,
+            ip,
+        };
+        let now = self.clock.now();
+        let Some((_, photo)) = self.store.erase_user(user, entry, now, seal).await? else {
+            return Ok(false);
+        };
+        // A photo kept in the media store (an address elsewhere is not ours to remove).
+        if let Some(key) = photo.filter(|k| !k.contains("://"))
+            && let Err(e) = media.delete(&key).await
+        {
+            tracing::warn!(
+                key,
+                error = format!("{e:#}"),
+                "erase: profile photo not removed"
+            );
+        }
+        Ok(true)
     }
 
     /// Walks the whole chain, oldest first: each entry must follow the one before (id + 1), name

@@ -8,7 +8,7 @@
 //!
 //! Each backend has its own SQL, its own migrations (`migrations/sqlite`, `migrations/postgres`)
 //! and maps its rows once. The seam is a trait per concern ([`Accounts`], [`Conversations`],
-//! [`Messages`], [`Coaching`], [`Scheduling`], [`Audit`], [`Search`], [`Preferences`], [`Appends`], [`Outbox`], [`Uploads`],
+//! [`Messages`], [`Coaching`], [`Scheduling`], [`Audit`], [`Retention`], [`Search`], [`Preferences`], [`Appends`], [`Outbox`], [`Uploads`],
 //! [`Import`],
 //! [`Database`]): every operation the rest of Spotter
 //! needs, each implemented by both backends in the module of that concern. [`Store`] is what
@@ -355,6 +355,28 @@ seam! {
         ) -> Result<(Vec<AuditEntry>, i64)>;
         /// Up to `limit` entries after id `after`, oldest first (to walk the chain).
         fn audit_chain(&self, after: i64, limit: i64) -> Result<Vec<AuditEntry>>;
+        /// Erases a user's personal data and appends `entry`, in one transaction (`None`: no
+        /// such user). A trainee, an admin or an ambassador is deleted (their conversations
+        /// stay, with them shown as removed); a trainer, whose account holds their trainees'
+        /// conversations, is emptied instead: name, email, photo, password, devices, saved
+        /// replies and preferences gone, the account deactivated, pending sends cancelled.
+        /// The profile photo's key, for the media store to remove.
+        fn erase_user(
+            &self,
+            user: UserId,
+            entry: NewAuditEntry,
+            now: Micros,
+            seal: fn(&AuditEntry) -> String,
+        ) -> Result<Option<(AuditEntry, Option<String>)>>;
+    }
+
+    /// Retention: messages older than a deployment keeps them become tombstones.
+    trait Retention {
+        /// Clears up to `limit` messages created before `cutoff` (oldest first) as a deletion
+        /// does (text and image gone, `deleted_at` set, the preview following if one is its
+        /// conversation's newest), in one transaction that also hands their images to the
+        /// orphan sweeper (`media_uploads`, already past its grace); how many were cleared.
+        fn purge_messages(&self, cutoff: Micros, limit: i64, now: Micros) -> Result<u64>;
     }
 
     /// Search over message text.

@@ -136,3 +136,118 @@ async fn try_sql(app: &TestApp, q: &str) -> Result<(), String> {
         }
     }
 }
+
+both_backends!(
+    erasing_a_trainee_leaves_the_conversation_to_the_trainer_with_them_removed,
+    erasing_a_trainer_empties_the_account_and_keeps_the_trainees_history,
+);
+
+/// Runs `spotter user erase` on the test's database, as an operator would.
+fn erase(app: &TestApp, email: &str, by: Option<&str>) -> std::process::Output {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_spotter"));
+    cmd.args(["user", "erase", "--email", email])
+        .env("SPOTTER_DATA_DIR", &app.config.data_dir)
+        .env("SPOTTER_JWT_SECRET", crate::helpers::JWT_SECRET)
+        .env_remove("SPOTTER_DATABASE_URL");
+    if let Some(url) = &app.config.database_url {
+        cmd.env("SPOTTER_DATABASE_URL", url);
+    }
+    if let Some(by) = by {
+        cmd.args(["--by-email", by]);
+    }
+    cmd.output().expect("spotter user erase")
+}
+
+async fn erasing_a_trainee_leaves_the_conversation_to_the_trainer_with_them_removed(app: TestApp) {
+    let conversation = app.conversation().await;
+    app.trainee
+        .client
+        .send(conversation, "my knee hurts", None)
+        .await
+        .unwrap();
+    let out = erase(&app, &app.trainee.email, Some(&app.admin.email));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The trainee is gone: no login, no token.
+    assert!(
+        app.anon
+            .logged_in(&app.trainee.email, crate::helpers::PASSWORD)
+            .await
+            .is_err()
+    );
+    assert!(app.trainee.client.me().await.is_err());
+    // The trainer keeps the conversation, the trainee shown as removed.
+    let list = app.trainer.client.conversations(1).await.unwrap();
+    assert_eq!(list.results.len(), 1);
+    assert!(list.results[0].trainee.is_none());
+    let page = app.trainer.client.messages(conversation, 1).await.unwrap();
+    let texts: Vec<(&str, bool)> = page
+        .results
+        .iter()
+        .rev()
+        .map(|m| (m.content.as_str(), m.sender.is_some()))
+        .collect();
+    assert_eq!(texts, [("Welcome!", true), ("my knee hurts", false)]);
+    // Recorded: who erased whose data.
+    assert_eq!(
+        app.sql("SELECT actor_id, action, subject_user_id FROM audit_log")
+            .await,
+        [[
+            app.admin.id.to_string(),
+            "erase".to_owned(),
+            app.trainee.id.to_string()
+        ]]
+    );
+    assert_eq!(app.state.audit.verify().await.unwrap().broken, None);
+    // An unknown email: non-zero, nothing recorded.
+    let out = erase(&app, "nobody@test.io", None);
+    assert!(!out.status.success());
+    assert_eq!(app.sql("SELECT id FROM audit_log").await.len(), 1);
+}
+
+async fn erasing_a_trainer_empties_the_account_and_keeps_the_trainees_history(app: TestApp) {
+    let conversation = app.conversation().await;
+    app.trainer
+        .client
+        .create_template("Check-in", "How was the week?")
+        .await
+        .unwrap();
+    let out = erase(&app, &app.trainer.email, None);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(app.trainer.client.me().await.is_err(), "deactivated");
+    let row = app
+        .sql(&format!(
+            "SELECT email, first_name, last_name, password_hash FROM users WHERE id = {}",
+            app.trainer.id
+        ))
+        .await;
+    assert_eq!(
+        row,
+        [[
+            format!("erased-{}@erased.invalid", app.trainer.id),
+            String::new(),
+            String::new(),
+            "!".to_owned()
+        ]]
+    );
+    assert!(app.sql("SELECT id FROM message_templates").await.is_empty());
+    // The trainee keeps their history.
+    let page = app.trainee.client.messages(conversation, 1).await.unwrap();
+    assert_eq!(page.results[0].content, "Welcome!");
+    assert_eq!(
+        app.sql("SELECT actor_id, action, subject_user_id FROM audit_log")
+            .await,
+        [[
+            "0".to_owned(),
+            "erase".to_owned(),
+            app.trainer.id.to_string()
+        ]]
+    );
+}

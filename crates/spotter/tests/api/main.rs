@@ -21,6 +21,7 @@ mod ops;
 mod orphans;
 mod paging;
 mod preferences;
+mod retention;
 mod rules;
 mod search;
 mod trainer;

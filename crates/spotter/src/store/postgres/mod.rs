@@ -13,6 +13,7 @@ mod import;
 mod messages;
 mod outbox;
 mod preferences;
+mod retention;
 mod scheduling;
 mod search;
 mod uploads;
@@ -31,7 +32,7 @@ use super::{Database, Result};
 const WRITERS: usize = 4;
 
 /// The schema, one migration a file, recorded by sqlx's migrator in `_sqlx_migrations`.
-const MIGRATIONS: [(i64, &str, &str); 8] = [
+const MIGRATIONS: [(i64, &str, &str); 9] = [
     (
         1,
         "initial",
@@ -71,6 +72,11 @@ const MIGRATIONS: [(i64, &str, &str); 8] = [
         8,
         "audit",
         include_str!("../../../migrations/postgres/0008_audit.sql"),
+    ),
+    (
+        9,
+        "retention",
+        include_str!("../../../migrations/postgres/0009_retention.sql"),
     ),
 ];
 

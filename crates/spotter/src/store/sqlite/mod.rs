@@ -13,6 +13,7 @@ mod messages;
 mod outbox;
 mod pool;
 mod preferences;
+mod retention;
 mod scheduling;
 mod search;
 mod uploads;
@@ -40,6 +41,9 @@ const MIGRATIONS: &[M<'static>] = &[
         "../../../migrations/sqlite/0007_scheduling.sql"
     )),
     M::up(include_str!("../../../migrations/sqlite/0008_audit.sql")),
+    M::up(include_str!(
+        "../../../migrations/sqlite/0009_retention.sql"
+    )),
 ];
 
 pub struct SqliteStore {
