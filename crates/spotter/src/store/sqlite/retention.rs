@@ -8,11 +8,14 @@ use crate::clock::Micros;
 use crate::domain::model::DELETED_PREVIEW;
 use crate::store::{Result, Retention};
 
+/// A message to clear: id, conversation, position, image and thumbnail keys.
+type Clearing = (i64, i64, i64, Option<String>, Option<String>);
+
 impl Retention for SqliteStore {
     async fn purge_messages(&self, cutoff: Micros, limit: i64, now: Micros) -> Result<u64> {
         self.pool
             .write(move |c| {
-                let batch: Vec<(i64, i64, i64, Option<String>, Option<String>)> = c
+                let batch: Vec<Clearing> = c
                     .prepare_cached(
                         "SELECT id, conversation_id, seq, image, thumbnail FROM messages \
                          WHERE deleted_at IS NULL AND created_at < ?1 \
