@@ -8,7 +8,7 @@
 //!
 //! Each backend has its own SQL, its own migrations (`migrations/sqlite`, `migrations/postgres`)
 //! and maps its rows once. The seam is a trait per concern ([`Accounts`], [`Conversations`],
-//! [`Messages`], [`Coaching`], [`Scheduling`], [`Audit`], [`Retention`], [`Search`], [`Preferences`], [`Appends`], [`Outbox`], [`Uploads`],
+//! [`Messages`], [`Coaching`], [`Scheduling`], [`Audit`], [`Retention`], [`Console`], [`Search`], [`Preferences`], [`Appends`], [`Outbox`], [`Uploads`],
 //! [`Import`],
 //! [`Database`]): every operation the rest of Spotter
 //! needs, each implemented by both backends in the module of that concern. [`Store`] is what
@@ -377,6 +377,30 @@ seam! {
         /// conversation's newest), in one transaction that also hands their images to the
         /// orphan sweeper (`media_uploads`, already past its grace); how many were cleared.
         fn purge_messages(&self, cutoff: Micros, limit: i64, now: Micros) -> Result<u64>;
+    }
+
+    /// What the admin console reads beyond a participant's view (Part D 6): every
+    /// conversation, every account. The rules (who may, what is logged first) are
+    /// `domain::console`'s.
+    trait Console {
+        /// A page of conversations, archived ones included, newest activity first, and how
+        /// many match: all of them, or those `user` takes part in (trainer or trainee);
+        /// `search` matches either participant's names or email (case-insensitive).
+        fn all_conversations(
+            &self,
+            user: Option<UserId>,
+            search: Option<&str>,
+            limit: i64,
+            offset: i64,
+        ) -> Result<(Vec<Conversation>, i64)>;
+        /// A page of accounts by name (then id), deactivated ones included, and how many
+        /// match; `search` as [`Accounts::trainees`] matches.
+        fn users(
+            &self,
+            search: Option<&str>,
+            limit: i64,
+            offset: i64,
+        ) -> Result<(Vec<User>, i64)>;
     }
 
     /// Search over message text.

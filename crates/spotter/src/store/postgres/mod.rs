@@ -7,6 +7,7 @@ mod accounts;
 mod append;
 mod audit;
 mod coaching;
+mod console;
 mod conversations;
 mod convert;
 mod import;

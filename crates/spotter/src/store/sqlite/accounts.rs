@@ -7,11 +7,11 @@ use crate::clock::Micros;
 use crate::domain::model::{ConversationId, Device, DeviceId, User, UserId};
 use crate::store::{Accounts, NewDevice, NewUser, RefreshUse, Result, Spend};
 
-const USER_COLUMNS: &str = "id, email, first_name, last_name, role, parent_trainer_id, \
+pub(super) const USER_COLUMNS: &str = "id, email, first_name, last_name, role, parent_trainer_id, \
     profile_image, deactivated_at, created_at";
 
 /// A user from the columns of `USER_COLUMNS`, in order.
-fn user_row(r: &Row<'_>) -> rusqlite::Result<User> {
+pub(super) fn user_row(r: &Row<'_>) -> rusqlite::Result<User> {
     Ok(User {
         id: r.get(0)?,
         email: r.get(1)?,

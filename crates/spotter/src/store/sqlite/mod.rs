@@ -6,6 +6,7 @@ mod accounts;
 mod append;
 mod audit;
 mod coaching;
+mod console;
 mod conversations;
 pub(crate) mod convert;
 mod import;
