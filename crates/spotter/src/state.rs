@@ -15,6 +15,7 @@ use crate::config::Config;
 use crate::domain::accounts::{Accounts, AuthLimits};
 use crate::domain::audit::Audit;
 use crate::domain::coaching::Coaching;
+use crate::domain::console::Console;
 use crate::domain::devices::Devices;
 use crate::domain::events::Publisher;
 use crate::domain::messaging::Messaging;
@@ -32,6 +33,8 @@ pub struct Shared {
     pub coaching: Coaching,
     /// The audit log: who read, exported or erased whose data.
     pub audit: Audit,
+    /// The admin console's reads, each written to the audit log first.
+    pub console: Console,
     pub devices: Devices,
     pub delivery: DeliveryQueue,
     pub push: crate::push::Push,
@@ -106,6 +109,7 @@ impl AppState {
             send_limit.clone(),
             events.clone(),
         );
+        let console = Console::new(store.clone(), messaging.clone(), audit.clone());
         let delivery = DeliveryQueue::start(store.clone(), events, clock.clone());
         let (shutdown, _) = watch::channel(false);
         Self(Arc::new(Shared {
@@ -117,6 +121,7 @@ impl AppState {
             messaging,
             coaching,
             audit,
+            console,
             devices,
             delivery,
             push,

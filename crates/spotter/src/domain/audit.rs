@@ -7,13 +7,15 @@
 //! console's reads, exports and erasures (as each of them lands). Admins read the log;
 //! everyone reads the entries about themselves (who read or exported their data).
 
+use std::collections::HashMap;
+
 use sha2::{Digest, Sha256};
 
 use crate::clock::Clock;
 use crate::domain::Actor;
 use crate::domain::accounts::require_role;
-use crate::domain::model::{ConversationId, Role, UserId};
-use crate::error::Result;
+use crate::domain::model::{ConversationId, Role, User, UserId};
+use crate::error::{Error, Result};
 use crate::store::{AuditEntry, AuditFilter, NewAuditEntry, Store};
 
 /// The actions an entry records (`action` on the wire).
@@ -24,6 +26,7 @@ pub mod action {
     pub const IMPERSONATION_END: &str = "impersonation.end";
     pub const EXPORT: &str = "export";
     pub const ERASE: &str = "erase";
+    pub const ADMIN_SEARCH_MESSAGES: &str = "admin.search_messages";
 }
 
 /// The actor of what an operator does on the command line (no account).
@@ -57,6 +60,13 @@ pub struct Verified {
     pub entries: u64,
     /// The first entry whose hash, link or position does not hold, and why.
     pub broken: Option<(i64, &'static str)>,
+}
+
+/// An entry of a person's access log, with the account of who did it (`None`: gone since).
+#[derive(Debug, Clone)]
+pub struct Access {
+    pub entry: AuditEntry,
+    pub actor: Option<User>,
 }
 
 #[derive(Clone)]
@@ -102,12 +112,17 @@ impl Audit {
     }
 
     /// The entries whose subject is the caller (who read or exported their data), newest first.
+    /// The person's own: an impersonation token (a trainer as their trainee, an admin as a
+    /// trainer) may not read it.
     pub async fn about_me(
         &self,
         actor: &Actor,
         limit: i64,
         offset: i64,
     ) -> Result<(Vec<AuditEntry>, i64)> {
+        if actor.impersonating {
+            return Err(Error::NotDuringImpersonation);
+        }
         let filter = AuditFilter {
             subject: Some(actor.id()),
             ..AuditFilter::default()
@@ -149,6 +164,31 @@ impl Audit {
         Ok(true)
     }
 
+    /// [`Audit::about_me`], each entry with who did it as their account is now (`None`: gone),
+    /// so the person sees a name and a role rather than a number.
+    pub async fn access_log(
+        &self,
+        actor: &Actor,
+        limit: i64,
+        offset: i64,
+    ) -> Result<(Vec<Access>, i64)> {
+        let (entries, count) = self.about_me(actor, limit, offset).await?;
+        let mut actors: HashMap<UserId, Option<User>> = HashMap::new();
+        let mut page = Vec::with_capacity(entries.len());
+        for entry in entries {
+            let who = match actors.get(&entry.actor_id) {
+                Some(known) => known.clone(),
+                None => {
+                    let found = self.store.user(entry.actor_id).await?;
+                    actors.insert(entry.actor_id, found.clone());
+                    found
+                }
+            };
+            page.push(Access { entry, actor: who });
+        }
+        Ok((page, count))
+    }
+
     /// Walks the whole chain, oldest first: each entry must follow the one before (id + 1), name
     /// its hash, and hash to what it says.
     pub async fn verify(&self) -> Result<Verified> {
@@ -184,6 +224,22 @@ impl Audit {
             }
         }
     }
+}
+
+/// Walks the chain of the database at `url` as it is (`spotter audit verify`): opened to read
+/// only (no migration, no background work), beside a server that may be appending meanwhile;
+/// what was appended after the walk passed is for the next walk.
+pub async fn verify_database(url: &str) -> anyhow::Result<Verified> {
+    let clock = Clock::system();
+    let store = Store::open_existing(url, clock.clone())
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no database at {url}"))?;
+    let verified = Audit::new(store.clone(), clock).verify().await;
+    store.close().await;
+    verified.map_err(|e| match e {
+        Error::Internal(e) => e.context("reading the audit log"),
+        other => anyhow::anyhow!("reading the audit log: {other}"),
+    })
 }
 
 #[cfg(test)]

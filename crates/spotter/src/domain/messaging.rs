@@ -330,6 +330,13 @@ impl Messaging {
         paging: Paging,
     ) -> Result<MessagePage> {
         self.conversation(actor, id, Purpose::Read).await?;
+        self.page(id, paging).await
+    }
+
+    /// A page of a conversation's messages, whoever asks: callers check who may read it first
+    /// (a participant above; the admin console, which logs the read first, in
+    /// `domain::console`).
+    pub(crate) async fn page(&self, id: ConversationId, paging: Paging) -> Result<MessagePage> {
         let cursor = |range, limit: i64| async move {
             let mut messages = self.store.messages(id, range).await?;
             let has_more = messages.len() as i64 > limit;

@@ -9,11 +9,14 @@
 //! - [`events`]: what happened, for whoever listens (`bus` turns it into socket frames).
 //! - [`messaging`], [`accounts`], [`devices`], [`coaching`] (saved replies, needs reply,
 //!   response times): the services; [`search`]: its rules.
+//! - [`audit`]: the append-only log of who read, exported or erased whose data; [`console`]:
+//!   the admin console's reads, each logged there first.
 
 pub mod access;
 pub mod accounts;
 pub mod audit;
 pub mod coaching;
+pub mod console;
 pub mod devices;
 pub mod events;
 pub mod ids;

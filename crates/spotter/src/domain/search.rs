@@ -20,15 +20,22 @@ pub struct Found {
 /// The query as the client sent it: trimmed; missing or empty, then under 2 characters, then
 /// an admin or an ambassador (who take part in no conversation), each refused with the contract's words.
 pub fn query(actor: &Actor, q: Option<&str>) -> Result<String> {
+    let text = text(q)?;
+    if !actor.role().messages() {
+        return Err(Error::SearchNotForAdmins);
+    }
+    Ok(text)
+}
+
+/// The text to find, trimmed: missing or empty, then under 2 characters, refused (also what
+/// the admin console's search of a user's messages takes).
+pub fn text(q: Option<&str>) -> Result<String> {
     let text = q.map(str::trim).unwrap_or_default();
     if text.is_empty() {
         return Err(Error::SearchQueryRequired);
     }
     if text.chars().count() < 2 {
         return Err(Error::SearchQueryTooShort);
-    }
-    if !actor.role().messages() {
-        return Err(Error::SearchNotForAdmins);
     }
     Ok(text.to_owned())
 }
