@@ -11,14 +11,14 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::domain::input::{SendBody, StartBody};
-use crate::domain::messaging::{Paging, Target};
+use crate::domain::messaging::{MessagePage, Paging, Target};
 use crate::domain::model::{ConversationId, MessageId};
 use crate::error::{Error, Result};
 use crate::http::extract::{Auth, Origin, PathId};
 use crate::http::form::{MessageForm, READ_THROUGH_BYTES};
 use crate::http::paging::{Page, page, page_number};
 use crate::state::AppState;
-use crate::wire::{ConversationJson, MessageJson, to_wire};
+use crate::wire::{ConversationJson, MediaUrls, MessageJson, to_wire};
 
 pub const CONVERSATIONS_PER_PAGE: i64 = 50;
 pub const MESSAGES_PER_PAGE: i64 = 20;
@@ -146,7 +146,8 @@ fn cursor_id(
     }
 }
 
-fn paging(query: &HashMap<String, String>) -> Result<Paging> {
+/// The paging a messages list asks for (also the admin console's read of a conversation).
+pub(crate) fn paging(query: &HashMap<String, String>) -> Result<Paging> {
     let before = cursor_id(query, "before")?;
     let after = cursor_id(query, "after")?;
     let around = cursor_id(query, "around")?;
@@ -215,24 +216,35 @@ async fn list_messages(
 ) -> Result<Json<MessagesAnswer>> {
     let paging = paging(&query)?;
     let found = state.messaging.messages(&actor, id, paging).await?;
+    let path = format!("/api/messaging/conversations/{id}/messages/");
+    let answer = messages_answer(found, paging, state.bus.urls(), &origin, &path, &query)?;
+    Ok(Json(answer))
+}
+
+/// A page of messages in the shape its paging asks for (page-number links on `path`).
+pub(crate) fn messages_answer(
+    found: MessagePage,
+    paging: Paging,
+    urls: &dyn MediaUrls,
+    origin: &str,
+    path: &str,
+    query: &HashMap<String, String>,
+) -> Result<MessagesAnswer> {
     let results: Vec<MessageJson> = found
         .messages
         .iter()
-        .map(|m| MessageJson::new(m, state.bus.urls()))
+        .map(|m| MessageJson::new(m, urls))
         .collect();
-    Ok(Json(match paging {
-        Paging::Page { page: number, size } => {
-            let path = format!("/api/messaging/conversations/{id}/messages/");
-            MessagesAnswer::Page(page(
-                &origin,
-                &path,
-                &query,
-                number,
-                size,
-                found.total,
-                results,
-            )?)
-        }
+    Ok(match paging {
+        Paging::Page { page: number, size } => MessagesAnswer::Page(page(
+            origin,
+            path,
+            query,
+            number,
+            size,
+            found.total,
+            results,
+        )?),
         Paging::Around { .. } => MessagesAnswer::Around(AroundPage {
             results,
             has_older: found.has_more,
@@ -242,7 +254,7 @@ async fn list_messages(
             results,
             has_more: found.has_more,
         }),
-    }))
+    })
 }
 
 /// Sends a message. 201 with the new message; 200 with the original on an idempotent retry.

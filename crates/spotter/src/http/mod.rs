@@ -3,9 +3,11 @@
 //! unknown paths and methods.
 
 pub mod admin;
+pub mod audit;
 pub mod auth;
 pub mod broadcasts;
 pub mod changes;
+pub mod console;
 pub mod devices;
 pub mod error;
 pub mod extract;
@@ -52,6 +54,8 @@ pub fn router(state: AppState) -> Router {
         .merge(media::router())
         .merge(trainer::router())
         .merge(admin::router())
+        .merge(console::router())
+        .merge(audit::router())
         .merge(devices::router())
         .merge(push::router())
         .merge(ops::router())

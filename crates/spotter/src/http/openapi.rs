@@ -14,8 +14,8 @@ use utoipa::openapi::{ContentBuilder, OpenApi as Doc, Ref, RefOr, ResponseBuilde
 use utoipa::{Modify, OpenApi, ToSchema};
 
 use crate::http::{
-    admin, auth, broadcasts, changes, devices, messaging, ops, preferences, push, scheduled,
-    search, templates, trainer,
+    admin, audit, auth, broadcasts, changes, console, devices, messaging, ops, preferences, push,
+    scheduled, search, templates, trainer,
 };
 
 /// `{"detail": "..."}`: authentication, throttling, malformed bodies, platform errors.
@@ -68,6 +68,8 @@ pub enum ErrorOrDetailBody {
         trainer::messaging_stats,
         trainer::list, trainer::detail, trainer::remove, trainer::impersonate, trainer::end,
         admin::start, admin::end,
+        console::users, console::conversations, console::messages, console::search,
+        audit::log, audit::access_log,
         devices::register, devices::unregister, push::vapid_public_key,
         ops::healthz, ops::readyz,
     ),

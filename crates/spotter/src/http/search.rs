@@ -58,7 +58,8 @@ pub struct SearchAnswer {
     pub results: Vec<SearchResult>,
 }
 
-fn result(hit: Hit, viewer: UserId, text: &str, urls: &dyn MediaUrls) -> SearchResult {
+/// A hit as `viewer` sees it (the searcher; for the admin console, the user searched).
+pub(crate) fn result(hit: Hit, viewer: UserId, text: &str, urls: &dyn MediaUrls) -> SearchResult {
     let m = hit.message;
     let (sender_first_name, sender_last_name) = m
         .sender
