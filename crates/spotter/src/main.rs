@@ -46,6 +46,21 @@ enum Command {
         #[command(subcommand)]
         command: ImportCommand,
     },
+    /// The audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Walk the audit log's hash chain: prints how many entries hold, or names the first broken
+    /// one and exits 1. Reads only; safe while a server is serving.
+    Verify {
+        #[command(flatten)]
+        config: Config,
+    },
 }
 
 #[derive(Subcommand)]
@@ -182,6 +197,19 @@ async fn main() -> anyhow::Result<()> {
             };
             let summary = spotter::import::run(config, options).await?;
             print!("{summary}");
+            Ok(())
+        }
+        Command::Audit {
+            command: AuditCommand::Verify { config },
+        } => {
+            let verified = spotter::domain::audit::verify_database(&config.database_url()).await?;
+            match verified.broken {
+                None => println!("audit log: {} entries, chain intact", verified.entries),
+                Some((id, why)) => {
+                    println!("audit log: entry {id} is broken ({why})");
+                    std::process::exit(1);
+                }
+            }
             Ok(())
         }
         Command::Push {
