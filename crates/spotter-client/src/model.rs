@@ -255,6 +255,60 @@ pub struct Impersonation {
     pub user: User,
 }
 
+/// A conversation as the admin console lists it (Part D 6): no preview, no unread count.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+pub struct AdminConversation {
+    pub id: i64,
+    pub trainer: UserSummary,
+    pub trainee: Option<UserSummary>,
+    pub last_message_at: Option<String>,
+    pub message_count: i64,
+    pub is_archived: bool,
+    pub archived_at: Option<String>,
+    pub created_at: String,
+}
+
+/// An entry of the audit log, as admins read it (Part D 6).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub actor_id: i64,
+    /// `admin.read_conversations`, `admin.read_messages`, `admin.search_messages`,
+    /// `impersonation.start`, `impersonation.end`, `export`, `erase`, …
+    pub action: String,
+    pub subject_user_id: Option<i64>,
+    pub conversation_id: Option<i64>,
+    pub ip: Option<String>,
+    pub created_at: String,
+    pub hash: String,
+}
+
+/// An entry of one's access log: who did what with one's data (no address, no hash).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+pub struct AccessEntry {
+    pub id: i64,
+    pub actor_id: i64,
+    /// `"[removed]"` once the account is gone.
+    pub actor_name: String,
+    pub actor_role: Option<String>,
+    pub action: String,
+    pub subject_user_id: Option<i64>,
+    pub conversation_id: Option<i64>,
+    pub created_at: String,
+}
+
+/// The audit log's filters (`None`: any) and page.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditQuery {
+    pub actor: Option<i64>,
+    pub subject: Option<i64>,
+    /// ISO 8601, inclusive.
+    pub since: Option<String>,
+    pub until: Option<String>,
+    /// From 1 (0 is the first too).
+    pub page: u32,
+}
+
 /// An image to upload: its bytes, its declared type (`image/jpeg`, `image/png`, `image/webp`)
 /// and a file name (never kept by the server).
 #[derive(Debug, Clone, Copy)]

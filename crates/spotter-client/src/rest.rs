@@ -650,6 +650,104 @@ impl Client {
             .1)
     }
 
+    /// A path with its query, each pair encoded (pairs with no value left out).
+    fn with_query(&self, path: &str, pairs: &[(&str, Option<String>)]) -> Result<String> {
+        let mut url = self.base.join(path)?;
+        for (k, v) in pairs {
+            if let Some(v) = v {
+                url.query_pairs_mut().append_pair(k, v);
+            }
+        }
+        Ok(match url.query() {
+            Some(q) => format!("{}?{q}", url.path()),
+            None => url.path().to_owned(),
+        })
+    }
+
+    /// Admin console: accounts by name, 50 a page; `q` on names and email.
+    pub async fn admin_users(&self, q: Option<&str>, page: u32) -> Result<Page<User>> {
+        let pairs = [
+            ("q", q.map(str::to_owned)),
+            ("page", (page > 1).then(|| page.to_string())),
+        ];
+        let path = self.with_query("api/admin/users/", &pairs)?;
+        Ok(self.call(Method::GET, &path, None).await?.1)
+    }
+
+    /// Admin console: every conversation (or `user`'s), archived included, newest activity
+    /// first, 50 a page; `q` on either participant's name or email. Logged.
+    pub async fn admin_conversations(
+        &self,
+        user: Option<i64>,
+        q: Option<&str>,
+        page: u32,
+    ) -> Result<Page<AdminConversation>> {
+        let pairs = [
+            ("user", user.map(|u| u.to_string())),
+            ("q", q.map(str::to_owned)),
+            ("page", (page > 1).then(|| page.to_string())),
+        ];
+        let path = self.with_query("api/admin/conversations/", &pairs)?;
+        Ok(self.call(Method::GET, &path, None).await?.1)
+    }
+
+    /// Admin console: a conversation's messages, 20 a page, newest first. Logged.
+    pub async fn admin_messages(&self, conversation: i64, page: u32) -> Result<Page<Message>> {
+        let path = format!("api/admin/conversations/{conversation}/messages/?page={page}");
+        Ok(self.call(Method::GET, &path, None).await?.1)
+    }
+
+    /// Admin console: messages older than `before` (or the newest), newest first. Logged.
+    pub async fn admin_messages_before(
+        &self,
+        conversation: i64,
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<CursorPage> {
+        let before = before.map(|b| b.to_string()).unwrap_or_default();
+        let path = format!(
+            "api/admin/conversations/{conversation}/messages/?before={before}&limit={limit}"
+        );
+        Ok(self.call(Method::GET, &path, None).await?.1)
+    }
+
+    /// Admin console: `user`'s messages containing `q`, as their own search finds them. Logged.
+    pub async fn admin_search(
+        &self,
+        user: i64,
+        q: &str,
+        page: u32,
+        conversation: Option<i64>,
+    ) -> Result<SearchPage> {
+        let pairs = [
+            ("user", Some(user.to_string())),
+            ("q", Some(q.to_owned())),
+            ("page", Some(page.to_string())),
+            ("conversation_id", conversation.map(|c| c.to_string())),
+        ];
+        let path = self.with_query("api/admin/search/", &pairs)?;
+        Ok(self.call(Method::GET, &path, None).await?.1)
+    }
+
+    /// The audit log (admins), newest first, 50 a page.
+    pub async fn audit_log(&self, query: &AuditQuery) -> Result<Page<AuditEntry>> {
+        let pairs = [
+            ("actor", query.actor.map(|a| a.to_string())),
+            ("subject", query.subject.map(|s| s.to_string())),
+            ("since", query.since.clone()),
+            ("until", query.until.clone()),
+            ("page", (query.page > 1).then(|| query.page.to_string())),
+        ];
+        let path = self.with_query("api/admin/audit-log/", &pairs)?;
+        Ok(self.call(Method::GET, &path, None).await?.1)
+    }
+
+    /// Who read, searched, exported or erased one's data, newest first, 50 a page.
+    pub async fn access_log(&self, page: u32) -> Result<Page<AccessEntry>> {
+        let path = format!("api/users/access-log/?page={}", page.max(1));
+        Ok(self.call(Method::GET, &path, None).await?.1)
+    }
+
     pub async fn register_device(&self, body: &Value) -> Result<Value> {
         Ok(self
             .call(Method::POST, "api/users/device-token/", Some(body))
