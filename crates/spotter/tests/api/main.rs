@@ -4,6 +4,7 @@
 mod helpers;
 
 mod access;
+mod admin_console;
 mod adopted;
 mod attacks;
 mod audit;

@@ -187,6 +187,48 @@ async fn every_role_gets_the_expected_answer_everywhere(app: TestApp) {
             None,
             [200, 200, 200, 200, 200, 200, 200],
         ),
+        (
+            Method::GET,
+            "api/admin/users/".into(),
+            None,
+            [200, 403, 403, 403, 403, 403, 401],
+        ),
+        (
+            Method::GET,
+            format!("api/admin/conversations/?user={trainee}"),
+            None,
+            [200, 403, 403, 403, 403, 403, 401],
+        ),
+        (
+            Method::GET,
+            format!("api/admin/conversations/{conv}/messages/"),
+            None,
+            [200, 403, 403, 403, 403, 403, 401],
+        ),
+        (
+            Method::GET,
+            format!("api/admin/search/?user={trainee}&q=matrix"),
+            None,
+            [200, 403, 403, 403, 403, 403, 401],
+        ),
+        (
+            Method::GET,
+            "api/admin/audit-log/".into(),
+            None,
+            [200, 403, 403, 403, 403, 403, 401],
+        ),
+        (
+            Method::POST,
+            "api/admin/audit-log/".into(),
+            None,
+            [405, 405, 405, 405, 405, 405, 405],
+        ),
+        (
+            Method::GET,
+            "api/users/access-log/".into(),
+            None,
+            [200, 200, 200, 200, 200, 403, 401],
+        ),
     ];
     let mut wrong = Vec::new();
     for (method, path, body, expected) in &rows {
