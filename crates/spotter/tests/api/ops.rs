@@ -107,6 +107,28 @@ async fn openapi_lists_every_operation_with_its_statuses(app: TestApp) {
             "get",
             &["200", "400", "401", "403"],
         ),
+        ("/api/admin/users/", "get", &["200", "401", "403", "404"]),
+        (
+            "/api/admin/conversations/",
+            "get",
+            &["200", "400", "401", "403", "404"],
+        ),
+        (
+            "/api/admin/conversations/{id}/messages/",
+            "get",
+            &["200", "400", "401", "403", "404", "500", "503"],
+        ),
+        (
+            "/api/admin/search/",
+            "get",
+            &["200", "400", "401", "403", "404"],
+        ),
+        (
+            "/api/admin/audit-log/",
+            "get",
+            &["200", "400", "401", "403", "404"],
+        ),
+        ("/api/users/access-log/", "get", &["200", "401", "403"]),
     ];
     for (path, method, statuses) in expect {
         let op = &paths.get(path).unwrap_or_else(|| panic!("{path} missing"))[method];
