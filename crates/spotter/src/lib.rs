@@ -6,13 +6,15 @@
 //!
 //! # Layout
 //! A request flows top to bottom; each layer knows only the ones below it.
-//! - [`http`]: one module per resource (`auth`, `messaging`, `trainer`, `admin`, `devices`,
-//!   `ops`), thin handlers; extractors for auth, JSON bodies and ids; the web dashboard.
+//! - [`http`]: one module per resource (`auth`, `messaging`, `trainer`, `admin`, `console`,
+//!   `audit`, `devices`, `ops`), thin handlers; extractors for auth, JSON bodies and ids; the
+//!   web dashboard.
 //! - [`ws`]: the sockets (per conversation; per user): handshake, reader, writer, replay,
 //!   presence, commands (send, read, typing) through the same domain services as REST.
 //! - [`domain`]: the rules, standing alone (the store, an event publisher, the limits and the
 //!   clock are all it knows): [`domain::access`] who may do what, [`domain::plan`] how
-//!   messages are appended, the services (`messaging`, `accounts`, `devices`), the events
+//!   messages are appended, the services (`messaging`, `accounts`, `devices`, `audit`, the
+//!   admin `console`, whose every read is in the audit log first), the events
 //!   they publish, [`domain::input`] raw input into newtypes.
 //! - [`store`]: two explicit backends behind one seam, [`store::sqlite`] (rusqlite) and
 //!   [`store::postgres`] (sqlx `PgPool`), and the group commit of sends.
