@@ -11,7 +11,7 @@ use axum::{Json, Router};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::domain::audit::Access;
+use crate::domain::audit::{Access, OPERATOR};
 use crate::domain::coaching::parse_time;
 use crate::domain::model::{ConversationId, UserId};
 use crate::error::{Error, FieldErrors, Result};
@@ -72,7 +72,7 @@ pub struct AccessEntryJson {
     pub id: i64,
     pub actor_id: UserId,
     /// "First Last" (or the email) of who did it as their account is now; `"[removed]"` once
-    /// it is gone.
+    /// it is gone; `"Spotter operator"` for the command line (actor 0).
     pub actor_name: String,
     /// `admin`, `trainer`, …; null once the account is gone.
     pub actor_role: Option<String>,
@@ -88,10 +88,11 @@ impl From<Access> for AccessEntryJson {
         Self {
             id: e.id,
             actor_id: e.actor_id,
-            actor_name: a
-                .actor
-                .as_ref()
-                .map_or_else(|| "[removed]".to_owned(), |u| u.display_name()),
+            actor_name: match &a.actor {
+                Some(u) => u.display_name(),
+                None if e.actor_id == OPERATOR => "Spotter operator".to_owned(),
+                None => "[removed]".to_owned(),
+            },
             actor_role: a.actor.map(|u| u.role.as_str().to_owned()),
             action: e.action,
             subject_user_id: e.subject_user_id,

@@ -560,6 +560,23 @@ async fn the_access_log_shows_each_person_who_read_their_data_and_nothing_else(a
         ),
         (app.admin.id, "[removed]", None)
     );
+    // What an operator did on the command line has no account behind it.
+    let (operator, export) = (spotter::domain::audit::OPERATOR, "export");
+    let subject = Some(spotter::domain::model::UserId(app.trainee.id));
+    app.state
+        .audit
+        .record(operator, export, subject, None, None)
+        .await
+        .unwrap();
+    let newest = &app.trainee.client.access_log(1).await.unwrap().results[0];
+    assert_eq!(
+        (
+            newest.actor_name.as_str(),
+            newest.actor_role.as_deref(),
+            newest.action.as_str()
+        ),
+        ("Spotter operator", None, export)
+    );
 }
 
 async fn a_read_that_cannot_be_logged_is_refused(app: TestApp) {
