@@ -17,6 +17,7 @@ use crate::domain::audit::Audit;
 use crate::domain::coaching::Coaching;
 use crate::domain::devices::Devices;
 use crate::domain::events::Publisher;
+use crate::domain::export::Exports;
 use crate::domain::messaging::Messaging;
 use crate::ratelimit::{Limiter, UserBucket};
 use crate::store::Store;
@@ -42,6 +43,8 @@ pub struct Shared {
     pub auth_limits: Arc<AuthLimits>,
     /// Flips to `true` when the server begins to stop: sockets close with 1001.
     pub shutdown: watch::Sender<bool>,
+    /// Exports: checked, limited and audited before their first byte.
+    pub exports: Exports,
 }
 
 #[derive(Clone)]
@@ -90,6 +93,7 @@ impl AppState {
             config.media_orphan_grace(),
         );
         let audit = Audit::new(store.clone(), clock.clone());
+        let exports = Exports::new(store.clone(), audit.clone(), clock.clone());
         let accounts = Accounts::new(
             store.clone(),
             tokens,
@@ -124,6 +128,7 @@ impl AppState {
             send_limit,
             auth_limits,
             shutdown,
+            exports,
         }))
     }
 
@@ -132,6 +137,7 @@ impl AppState {
         self.send_limit.forget_idle();
         self.auth_limits.per_address.forget_idle();
         self.auth_limits.per_email.forget_idle();
+        self.exports.forget_idle();
     }
 }
 

@@ -8,7 +8,8 @@
 //! - [`plan`]: the one pure function that decides how messages are appended.
 //! - [`events`]: what happened, for whoever listens (`bus` turns it into socket frames).
 //! - [`messaging`], [`accounts`], [`devices`], [`coaching`] (saved replies, needs reply,
-//!   response times): the services; [`search`]: its rules.
+//!   response times): the services; [`search`]: its rules; [`export`]: who may take what
+//!   data away, recorded in [`audit`].
 
 pub mod access;
 pub mod accounts;
@@ -16,6 +17,7 @@ pub mod audit;
 pub mod coaching;
 pub mod devices;
 pub mod events;
+pub mod export;
 pub mod ids;
 pub mod input;
 pub mod messaging;

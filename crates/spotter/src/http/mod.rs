@@ -8,6 +8,7 @@ pub mod broadcasts;
 pub mod changes;
 pub mod devices;
 pub mod error;
+pub mod export;
 pub mod extract;
 pub mod form;
 pub mod media;
@@ -55,6 +56,7 @@ pub fn router(state: AppState) -> Router {
         .merge(devices::router())
         .merge(push::router())
         .merge(ops::router())
+        .merge(export::router())
         .method_not_allowed_fallback(|| async { Error::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(TimeoutLayer::with_status_code(

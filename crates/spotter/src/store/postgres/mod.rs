@@ -9,6 +9,7 @@ mod audit;
 mod coaching;
 mod conversations;
 mod convert;
+mod export;
 mod import;
 mod messages;
 mod outbox;

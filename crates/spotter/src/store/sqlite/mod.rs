@@ -8,6 +8,7 @@ mod audit;
 mod coaching;
 mod conversations;
 pub(crate) mod convert;
+mod export;
 mod import;
 mod messages;
 mod outbox;
