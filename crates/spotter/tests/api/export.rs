@@ -18,6 +18,7 @@ both_backends!(
     a_csv_export_quotes_commas_quotes_and_line_breaks,
     exports_are_refused_to_impersonators_non_admins_and_bad_formats_and_write_nothing,
     exports_are_limited_to_ten_an_hour_per_caller,
+    an_export_whose_audit_entry_cannot_be_written_sends_nothing,
 );
 
 const EXPORTS: &str = "SELECT actor_id, subject_user_id, ip FROM audit_log \
@@ -324,4 +325,45 @@ async fn exports_are_limited_to_ten_an_hour_per_caller(app: TestApp) {
     app.advance(Duration::from_secs(6 * 60));
     c.export(None).await.unwrap();
     assert_eq!(app.sql(EXPORTS).await.len(), 12);
+}
+
+async fn an_export_whose_audit_entry_cannot_be_written_sends_nothing(app: TestApp) {
+    let conv = app.conversation().await;
+    app.trainee
+        .client
+        .send(conv, "private", None)
+        .await
+        .unwrap();
+    // The log refuses every new entry (a full disk, a broken table: any failure to append).
+    let refuse: &[&str] = if app.config.database_url.is_some() {
+        &[
+            "CREATE FUNCTION refuse() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'no'; END $$ \
+             LANGUAGE plpgsql",
+            "CREATE TRIGGER audit_refuse BEFORE INSERT ON audit_log FOR EACH ROW \
+             EXECUTE FUNCTION refuse()",
+        ]
+    } else {
+        &[
+            "CREATE TRIGGER audit_refuse BEFORE INSERT ON audit_log BEGIN \
+           SELECT RAISE(ABORT, 'no'); END",
+        ]
+    };
+    for q in refuse {
+        app.sql(q).await;
+    }
+    for path in [
+        "api/messaging/export/".to_owned(),
+        format!("api/admin/users/{}/export/?format=csv", app.trainee.id),
+    ] {
+        let who = if path.contains("admin") {
+            &app.admin
+        } else {
+            &app.trainee
+        };
+        let (status, headers, text) = export(&who.client, &path).await;
+        assert!(status.is_server_error(), "{path}: {status}");
+        assert!(headers.get("content-disposition").is_none());
+        assert!(!text.contains("private"), "{text}");
+    }
+    assert!(app.sql(EXPORTS).await.is_empty());
 }
