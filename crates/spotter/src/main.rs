@@ -188,6 +188,9 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Backup { config, file } => {
+            if config.media_store.is_some() {
+                println!("Media are in the bucket (SPOTTER_MEDIA_STORE): back it up there.");
+            }
             let copied =
                 tokio::task::spawn_blocking(move || spotter::backup::backup(&config, &file))
                     .await??;

@@ -25,9 +25,12 @@ use crate::wire::export as render;
 const CHUNK: usize = 64 * 1024;
 
 pub fn router() -> Router<AppState> {
+    // No HEAD (which axum would answer with the GET handler): it would record an export in the
+    // audit log that sends nothing.
+    let no_head = || async { Error::MethodNotAllowed };
     Router::new()
-        .route("/api/messaging/export/", get(own))
-        .route("/api/admin/users/{id}/export/", get(for_user))
+        .route("/api/messaging/export/", get(own).head(no_head))
+        .route("/api/admin/users/{id}/export/", get(for_user).head(no_head))
 }
 
 /// Every message of every conversation the caller takes part in (any role; archived

@@ -288,6 +288,17 @@ async fn exports_are_refused_to_impersonators_non_admins_and_bad_formats_and_wri
     );
     let r = app.anon.raw(Method::GET, own, None).await.unwrap();
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    let r = app
+        .trainee
+        .client
+        .raw(Method::HEAD, own, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status,
+        StatusCode::METHOD_NOT_ALLOWED,
+        "a HEAD would record an export"
+    );
     assert!(
         app.sql(EXPORTS).await.is_empty(),
         "a refused export is not recorded"
