@@ -1,7 +1,7 @@
 //! Part D 5: exports. The JSON document (conversations by id, messages oldest first, each one
 //! exactly as the API shows it, tombstones, images as signed links, archived conversations
-//! too), the CSV (header, RFC 4180 quoting), who may export whose data, and the audit entry
-//! every export writes (one, before any byte).
+//! too), the CSV (header, RFC 4180 quoting), who may export whose data, the audit entry
+//! every export writes (one, before any byte), and a body written as it is read.
 
 use std::time::Duration;
 
@@ -19,6 +19,7 @@ both_backends!(
     exports_are_refused_to_impersonators_non_admins_and_bad_formats_and_write_nothing,
     exports_are_limited_to_ten_an_hour_per_caller,
     an_export_whose_audit_entry_cannot_be_written_sends_nothing,
+    an_export_is_written_while_it_is_read_not_before,
 );
 
 const EXPORTS: &str = "SELECT actor_id, subject_user_id, ip FROM audit_log \
@@ -377,4 +378,61 @@ async fn an_export_whose_audit_entry_cannot_be_written_sends_nothing(app: TestAp
         assert!(!text.contains("private"), "{text}");
     }
     assert!(app.sql(EXPORTS).await.is_empty());
+}
+
+/// Bulk messages (after the first) in a conversation, straight into the database.
+fn bulk_messages(pg: bool, conv: i64, sender: i64, n: i64) -> String {
+    let text = "'Message ' || n || ': squats, lunges and a long note about sleep, protein, \
+                steps and the plan for the week ahead, to make each row a few hundred bytes'";
+    let rows = if pg {
+        format!("SELECT n FROM generate_series(2, {n}) n")
+    } else {
+        format!(
+            "WITH RECURSIVE i(n) AS (SELECT 2 UNION ALL SELECT n + 1 FROM i WHERE n < {n}) \
+             SELECT n FROM i"
+        )
+    };
+    format!(
+        "INSERT INTO messages (conversation_id, seq, sender_id, content, created_at) \
+         SELECT {conv}, n, {sender}, {text}, 1700000000000000 + n FROM ({rows}) s"
+    )
+}
+
+async fn an_export_is_written_while_it_is_read_not_before(app: TestApp) {
+    // 60,000 messages: ~25 MB of JSON, several times what the sockets, hyper and the export's
+    // channel can hold between the server's reads and the client's. If the server produced
+    // the body before sending it, a conversation started after the first bytes arrived could
+    // not be in it.
+    let conv = app.conversation().await;
+    let pg = app.config.database_url.is_some();
+    app.sql(&bulk_messages(pg, conv, app.trainer.id, 60_000))
+        .await;
+    let mut resp = app.trainer.client.export(None).await.unwrap();
+    let first = resp.chunk().await.unwrap().unwrap();
+    assert!(first.starts_with(b"{\"user\":"));
+    let later = app
+        .trainer
+        .client
+        .start(app.trainee2.id, "late", None)
+        .await;
+    let later = later.unwrap().1.conversation_id;
+    let mut body = first.to_vec();
+    while let Some(chunk) = resp.chunk().await.unwrap() {
+        body.extend_from_slice(&chunk);
+    }
+    let doc: Value = serde_json::from_slice(&body).unwrap();
+    let conversations = doc["conversations"].as_array().unwrap();
+    assert_eq!(
+        conversations[0]["messages"].as_array().unwrap().len(),
+        60_000
+    );
+    let ids: Vec<i64> = conversations
+        .iter()
+        .map(|c| c["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        [conv, later],
+        "the conversation started mid-export is in it"
+    );
 }
