@@ -18,6 +18,7 @@
 //! The `spotter-load` binary is a thin command line over these functions; the integration
 //! test calls them directly.
 
+pub mod broadcast;
 pub mod chat;
 pub mod hist;
 pub mod history;
