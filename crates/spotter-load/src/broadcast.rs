@@ -19,7 +19,7 @@
 //! the broadcasts starting one second into its timetable: its send→deliver figures without and
 //! with the broadcasts, and how much of its timetable the broadcasts covered.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use anyhow::{Context, bail};
@@ -115,6 +115,8 @@ pub struct OneBroadcast {
     pub accepted_ms: f64,
     /// The `broadcast_progress` frame with state `done` (the last message stored).
     pub done_ms: Option<f64>,
+    /// No `done` frame came: `done_ms` is when `GET broadcasts/<id>/` first said done.
+    pub done_by_poll: bool,
     pub progress_frames: u32,
     /// `GET broadcasts/<id>/` afterwards.
     pub state: String,
@@ -150,6 +152,8 @@ pub struct BroadcastReport {
     pub wrong_content: u64,
     /// Copies of a broadcast that came after its figures were taken (late or duplicated).
     pub stray: u64,
+    /// Sockets the server closed (`trainer: 1013 too slow…`), by whose and why.
+    pub sockets_closed: BTreeMap<String, u64>,
     /// Over the broadcasts: POST→202, POST→done, POST→last trainee delivery.
     pub accepted: Summary,
     pub done: Summary,
@@ -173,6 +177,8 @@ enum Seen {
     },
     /// The trainer's `broadcast_progress`.
     Progress { id: i64, state: String, at: Instant },
+    /// The server closed a socket (the trainer's is connected again).
+    Closed { trainee: bool, why: String },
 }
 
 /// One trainer, their trainees and the live sockets.
@@ -185,14 +191,21 @@ struct Cohort {
     seen: mpsc::UnboundedReceiver<Seen>,
     /// Copies of earlier broadcasts that came after their report.
     stray: u64,
+    /// Sockets the server closed, by whose and why.
+    closed: BTreeMap<String, u64>,
 }
 
 impl Cohort {
-    /// 1 if `s` is a copy of one of this run's broadcasts.
-    fn stray_of(&self, s: &Seen) -> u64 {
+    /// Something seen outside a broadcast's figures: a copy of one of this run's broadcasts
+    /// is stray; a closed socket is counted.
+    fn absorb(&mut self, s: Seen) {
         match s {
-            Seen::Message { content, .. } => u64::from(tag_of(content).is_some()),
-            Seen::Progress { .. } => 0,
+            Seen::Message { content, .. } => self.stray += u64::from(tag_of(&content).is_some()),
+            Seen::Progress { .. } => {}
+            Seen::Closed { trainee, why } => {
+                let who = if trainee { "trainee" } else { "trainer" };
+                *self.closed.entry(format!("{who}: {why}")).or_default() += 1;
+            }
         }
     }
 
@@ -200,7 +213,7 @@ impl Cohort {
     async fn drain(&mut self, d: Duration) -> u64 {
         let until = Instant::now() + d;
         while let Ok(Some(s)) = tokio::time::timeout_at(until, self.seen.recv()).await {
-            self.stray += self.stray_of(&s);
+            self.absorb(s);
         }
         self.stray
     }
@@ -285,8 +298,12 @@ pub async fn run(setup: &Setup, opts: &BroadcastOpts) -> anyhow::Result<Broadcas
     }
     let (server, machine) = window.finish();
     let mut stray = 0;
+    let mut sockets_closed = BTreeMap::new();
     for c in &mut cohorts {
         stray += c.drain(Duration::from_secs(1)).await;
+        for (k, v) in &c.closed {
+            *sockets_closed.entry(k.clone()).or_default() += v;
+        }
     }
 
     let (chat_with, covered) = match chat_during {
@@ -314,6 +331,7 @@ pub async fn run(setup: &Setup, opts: &BroadcastOpts) -> anyhow::Result<Broadcas
         duplicated: out.iter().map(|b| b.duplicated).sum(),
         wrong_content: out.iter().map(|b| b.wrong_content).sum(),
         stray,
+        sockets_closed,
         accepted: over(out.iter().map(|b| b.accepted_ms)),
         done: over(out.iter().filter_map(|b| b.done_ms)),
         last_delivery: over(out.iter().filter_map(|b| b.last_delivery_ms)),
@@ -376,13 +394,20 @@ async fn cohort(
         |c| async move { Ok(c.me().await?.first_name) },
     )
     .await?;
-    let sockets = setup::bounded(live, opts.connect_concurrency, move |c| connect(c)).await?;
+    let sockets = setup::bounded(live, opts.connect_concurrency, connect).await?;
     let trainer_socket = connect(trainer.clone()).await?;
 
     let (tx, seen) = mpsc::unbounded_channel();
-    tasks.spawn(listen(trainer_socket, None, tx.clone(), stop.clone()));
+    let again = Some((server, trainer.clone()));
+    tasks.spawn(listen(
+        trainer_socket,
+        None,
+        again,
+        tx.clone(),
+        stop.clone(),
+    ));
     for (i, s) in sockets.into_iter().enumerate() {
-        tasks.spawn(listen(s, Some(i), tx.clone(), stop.clone()));
+        tasks.spawn(listen(s, Some(i), None, tx.clone(), stop.clone()));
     }
     Ok(Cohort {
         trainer,
@@ -390,13 +415,17 @@ async fn cohort(
         fresh: opts.trainees - existing as u32,
         seen,
         stray: 0,
+        closed: BTreeMap::new(),
     })
 }
 
 /// Reads a socket until stopped: a trainee's (`Some(index)`) messages, the trainer's progress.
+/// A socket the server closes is reported; with `again` (the trainer's), connected again, as
+/// an app would.
 async fn listen(
     mut s: Socket,
     trainee: Option<usize>,
+    again: Option<(std::net::SocketAddr, Client)>,
     tx: mpsc::UnboundedSender<Seen>,
     mut stop: watch::Receiver<bool>,
 ) {
@@ -405,6 +434,24 @@ async fn listen(
             f = s.next() => f,
             _ = stop.changed() => break,
         };
+        if let None | Some(Incoming::Closed(..)) = &frame {
+            let why = match &frame {
+                Some(Incoming::Closed(code, reason)) => format!("{code} {reason}"),
+                _ => "dropped".to_owned(),
+            };
+            let _ = tx.send(Seen::Closed {
+                trainee: trainee.is_some(),
+                why,
+            });
+            let Some((server, c)) = &again else { break };
+            match reconnect(*server, c).await {
+                Ok(fresh) => {
+                    s = fresh;
+                    continue;
+                }
+                Err(_) => break,
+            }
+        }
         let at = Instant::now();
         let seen = match (frame, trainee) {
             (Some(Incoming::Frame(ServerFrame::NewMessage { message, .. })), Some(i)) => {
@@ -421,7 +468,6 @@ async fn listen(
                     at,
                 }
             }
-            (None | Some(Incoming::Closed(..)), _) => break,
             _ => continue,
         };
         if tx.send(seen).is_err() {
@@ -429,6 +475,13 @@ async fn listen(
         }
     }
     let _ = s.close().await;
+}
+
+async fn reconnect(server: std::net::SocketAddr, c: &Client) -> anyhow::Result<Socket> {
+    let url = c.socket_url(None, None)?;
+    let mut s = net::connect_socket(server, &url, None, 8 * 1024).await?;
+    net::ready(&mut s).await?;
+    Ok(s)
 }
 
 /// One broadcast tagged `tag`: its figures, and when it was in progress.
@@ -450,7 +503,7 @@ async fn one(
     let mut track = HashMap::new();
     // Anything from before: a previous broadcast's late copies.
     while let Ok(s) = c.seen.try_recv() {
-        c.stray += c.stray_of(&s);
+        c.absorb(s);
     }
 
     let window = procfs::Window::start(setup.server_pid);
@@ -473,15 +526,32 @@ async fn one(
     );
     let deadline = post + opts.timeout;
     let (mut done, mut frames, mut delivered) = (None, 0u32, 0usize);
+    let mut done_by_poll = false;
     let mut settle_until: Option<Instant> = None;
     loop {
-        let until = settle_until.unwrap_or(deadline).min(deadline);
+        // Every trainee has it but no `done` frame (the trainer's socket was closed meanwhile,
+        // say): ask `GET broadcasts/<id>/` every 50 ms.
+        let poll = done.is_none() && delivered == k;
+        let mut until = settle_until.unwrap_or(deadline).min(deadline);
+        if poll {
+            until = until.min(Instant::now() + Duration::from_millis(50));
+        }
         let seen = match tokio::time::timeout_at(until, c.seen.recv()).await {
             Ok(Some(s)) => s,
             Ok(None) => bail!("every socket closed"),
+            Err(_) if poll && Instant::now() < deadline => {
+                let d = c.trainer.broadcast_detail(b.id).await?;
+                if d.state == "done" || d.state == "cancelled" {
+                    done = Some(Instant::now());
+                    done_by_poll = true;
+                    settle_until = Some(Instant::now() + SETTLE);
+                }
+                continue;
+            }
             Err(_) => break,
         };
         match seen {
+            Seen::Closed { .. } => c.absorb(seen),
             Seen::Progress { id, state, at } if id == b.id => {
                 frames += 1;
                 if (state == "done" || state == "cancelled") && done.is_none() {
@@ -534,6 +604,7 @@ async fn one(
             started_conversations: c.fresh,
             accepted_ms: ms(accepted),
             done_ms,
+            done_by_poll,
             progress_frames: frames,
             state: detail.state,
             total: detail.total,

@@ -307,7 +307,7 @@ impl Report {
                         i + 1,
                         b.started_conversations,
                         b.accepted_ms,
-                        opt(b.done_ms),
+                        opt(b.done_ms) + if b.done_by_poll { "*" } else { "" },
                         b.stored_per_second,
                         opt(b.first_delivery_ms),
                         b.delivery.p50_ms,
@@ -334,6 +334,15 @@ impl Report {
                     r.broadcasts.iter().map(|b| b.failed).sum::<i64>(),
                     r.broadcasts.iter().map(|b| b.progress_frames).sum::<u32>()
                 );
+                if r.broadcasts.iter().any(|b| b.done_by_poll) {
+                    let _ = writeln!(
+                        o,
+                        "  * no done frame on the trainer's socket: when GET broadcasts/<id>/ said done"
+                    );
+                }
+                for (k, v) in &r.sockets_closed {
+                    let _ = writeln!(o, "  socket closed by the server, {k}: {v}");
+                }
                 usage(&mut o, "server", &r.server);
                 machine(&mut o, &r.machine);
                 if let (Some(alone), Some(with)) = (&r.chat_alone, &r.chat_with_broadcasts) {
