@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
+use spotter_load::broadcast::BroadcastOpts;
 use spotter_load::chat::{ChatOpts, SocketKind, Via};
 use spotter_load::history::HistoryOpts;
 use spotter_load::idle::IdleOpts;
@@ -12,7 +13,7 @@ use spotter_load::list::ListOpts;
 use spotter_load::report::Report;
 use spotter_load::search::SearchOpts;
 use spotter_load::upload::UploadOpts;
-use spotter_load::{Setup, UsersSource, chat, history, idle, list, search, upload};
+use spotter_load::{Setup, UsersSource, broadcast, chat, history, idle, list, search, upload};
 
 /// Load generator for Spotter. Targets only loopback; every run is bounded and stops by itself.
 ///
@@ -168,6 +169,38 @@ enum Scenario {
         #[arg(long, default_value_t = 1)]
         concurrency: usize,
     },
+    /// A trainer's broadcast to many trainees on live sockets: time to the 202, to done, to
+    /// the last trainee's socket; loss and duplicates; optionally beside the chat load.
+    Broadcast {
+        /// Trainees of the trainer, all recipients.
+        #[arg(long, default_value_t = 1000)]
+        trainees: u32,
+        /// Trainees holding a live user socket (default: all).
+        #[arg(long)]
+        connected: Option<u32>,
+        /// Share of the trainees (0–1) with a conversation before the broadcast; below 1,
+        /// each broadcast has a trainer (and trainees) of its own.
+        #[arg(long, default_value_t = 1.0)]
+        existing_conversations: f64,
+        /// Broadcasts, back to back (fresh content each).
+        #[arg(long, default_value_t = 3)]
+        repeat: u32,
+        /// Seconds a broadcast may take to be done and delivered.
+        #[arg(long, default_value_t = 120.0)]
+        timeout: f64,
+        #[arg(long, default_value_t = 64)]
+        connect_concurrency: usize,
+        /// Also run the chat load with this many pairs (other users): alone first, then with
+        /// the broadcasts starting 1 s into it.
+        #[arg(long)]
+        with_chat: Option<u32>,
+        /// Messages a second from each chat participant.
+        #[arg(long, default_value_t = 1.0)]
+        chat_rate: f64,
+        /// Seconds of chat sending (each of the two chat runs).
+        #[arg(long, default_value_t = 10.0)]
+        chat_duration: f64,
+    },
 }
 
 fn secs(s: f64, what: &str) -> anyhow::Result<Duration> {
@@ -315,6 +348,37 @@ async fn run(cli: &Cli) -> anyhow::Result<Report> {
                 concurrency: *concurrency,
             };
             Report::Upload(Box::new(upload::run(&setup, &opts).await?))
+        }
+        Scenario::Broadcast {
+            trainees,
+            connected,
+            existing_conversations,
+            repeat,
+            timeout,
+            connect_concurrency,
+            with_chat,
+            chat_rate,
+            chat_duration,
+        } => {
+            let chat = match with_chat {
+                Some(pairs) => Some(ChatOpts {
+                    pairs: *pairs,
+                    rate: *chat_rate,
+                    duration: secs(*chat_duration, "chat-duration")?,
+                    ..ChatOpts::default()
+                }),
+                None => None,
+            };
+            let opts = BroadcastOpts {
+                trainees: *trainees,
+                connected: connected.unwrap_or(*trainees),
+                existing_conversations: *existing_conversations,
+                repeat: *repeat,
+                timeout: secs(*timeout, "timeout")?,
+                connect_concurrency: *connect_concurrency,
+                chat,
+            };
+            Report::Broadcast(Box::new(broadcast::run(&setup, &opts).await?))
         }
     })
 }

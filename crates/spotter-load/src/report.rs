@@ -4,6 +4,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
+use crate::broadcast::BroadcastReport;
 use crate::chat::ChatReport;
 use crate::hist::Summary;
 use crate::history::HistoryReport;
@@ -22,6 +23,7 @@ pub enum Report {
     List(Box<ListReport>),
     Search(Box<SearchReport>),
     Upload(Box<UploadReport>),
+    Broadcast(Box<BroadcastReport>),
 }
 
 fn mib(bytes: f64) -> String {
@@ -77,76 +79,79 @@ fn usage(out: &mut String, who: &str, u: &Usage) {
     }
 }
 
+/// The chat table's lines (shared with `broadcast --with-chat`).
+fn chat_lines(o: &mut String, r: &ChatReport) {
+    let op = &r.options;
+    let _ = writeln!(
+        o,
+        "chat: {} pairs × 2 senders × {} msg/s for {:.1} s via {:?}, {:?} sockets, {} B messages",
+        op.pairs,
+        op.rate,
+        op.duration.as_secs_f64(),
+        op.via,
+        op.socket,
+        op.message_bytes
+    );
+    header(o);
+    row(o, "send→deliver (scheduled)", &r.latency);
+    row(o, "send→deliver (written)", &r.latency_from_write);
+    row(o, "send→ack (scheduled)", &r.ack_latency);
+    row(o, "schedule lag (generator)", &r.schedule_lag);
+    let _ = writeln!(
+        o,
+        "  offered {:.0} msg/s, delivered {:.0} msg/s",
+        r.offered_per_s, r.delivered_per_s
+    );
+    let _ = writeln!(
+        o,
+        "  scheduled {}  sent {}  acked {}  delivered {}  LOST {}  DUPLICATED {}  echo missing {}  unanswered {} (late acks {})  errors {}",
+        r.scheduled,
+        r.sent,
+        r.acked,
+        r.delivered,
+        r.lost,
+        r.duplicated,
+        r.echo_missing,
+        r.unanswered,
+        r.late_acks,
+        r.errors
+    );
+    for (k, v) in &r.error_kinds {
+        let _ = writeln!(o, "    error {k}: {v}");
+    }
+    for (k, v) in &r.sockets_closed {
+        let _ = writeln!(o, "    socket closed {k}: {v}");
+    }
+    usage(o, "server", &r.server);
+    if r.server_cpu_us_per_message > 0.0 {
+        let _ = writeln!(
+            o,
+            "  server CPU per delivered message {:.1} µs → {:.0} messages per server CPU-second",
+            r.server_cpu_us_per_message, r.messages_per_server_cpu_second
+        );
+    }
+    if r.server_and_db_cpu_us_per_message > r.server_cpu_us_per_message {
+        let _ = writeln!(
+            o,
+            "  with PostgreSQL's CPU: {:.1} µs per message → {:.0} messages per CPU-second",
+            r.server_and_db_cpu_us_per_message, r.messages_per_server_and_db_cpu_second
+        );
+    }
+    usage(o, "load generator", &r.load_generator);
+    machine(o, &r.machine);
+    let _ = writeln!(
+        o,
+        "  kernel TCP: {} sockets, {} buffers (after)",
+        r.kernel_after.tcp_inuse,
+        mib(r.kernel_after.tcp_mem_bytes as f64)
+    );
+}
+
 impl Report {
     pub fn table(&self) -> String {
         let mut o = String::new();
         match self {
-            Report::Chat(r) => {
-                let op = &r.options;
-                let _ = writeln!(
-                    o,
-                    "chat: {} pairs × 2 senders × {} msg/s for {:.1} s via {:?}, {:?} sockets, {} B messages",
-                    op.pairs,
-                    op.rate,
-                    op.duration.as_secs_f64(),
-                    op.via,
-                    op.socket,
-                    op.message_bytes
-                );
-                header(&mut o);
-                row(&mut o, "send→deliver (scheduled)", &r.latency);
-                row(&mut o, "send→deliver (written)", &r.latency_from_write);
-                row(&mut o, "send→ack (scheduled)", &r.ack_latency);
-                row(&mut o, "schedule lag (generator)", &r.schedule_lag);
-                let _ = writeln!(
-                    o,
-                    "  offered {:.0} msg/s, delivered {:.0} msg/s",
-                    r.offered_per_s, r.delivered_per_s
-                );
-                let _ = writeln!(
-                    o,
-                    "  scheduled {}  sent {}  acked {}  delivered {}  LOST {}  DUPLICATED {}  echo missing {}  unanswered {} (late acks {})  errors {}",
-                    r.scheduled,
-                    r.sent,
-                    r.acked,
-                    r.delivered,
-                    r.lost,
-                    r.duplicated,
-                    r.echo_missing,
-                    r.unanswered,
-                    r.late_acks,
-                    r.errors
-                );
-                for (k, v) in &r.error_kinds {
-                    let _ = writeln!(o, "    error {k}: {v}");
-                }
-                for (k, v) in &r.sockets_closed {
-                    let _ = writeln!(o, "    socket closed {k}: {v}");
-                }
-                usage(&mut o, "server", &r.server);
-                if r.server_cpu_us_per_message > 0.0 {
-                    let _ = writeln!(
-                        o,
-                        "  server CPU per delivered message {:.1} µs → {:.0} messages per server CPU-second",
-                        r.server_cpu_us_per_message, r.messages_per_server_cpu_second
-                    );
-                }
-                if r.server_and_db_cpu_us_per_message > r.server_cpu_us_per_message {
-                    let _ = writeln!(
-                        o,
-                        "  with PostgreSQL's CPU: {:.1} µs per message → {:.0} messages per CPU-second",
-                        r.server_and_db_cpu_us_per_message, r.messages_per_server_and_db_cpu_second
-                    );
-                }
-                usage(&mut o, "load generator", &r.load_generator);
-                machine(&mut o, &r.machine);
-                let _ = writeln!(
-                    o,
-                    "  kernel TCP: {} sockets, {} buffers (after)",
-                    r.kernel_after.tcp_inuse,
-                    mib(r.kernel_after.tcp_mem_bytes as f64)
-                );
-            }
+            Report::Chat(r) => chat_lines(&mut o, r),
             Report::Idle(r) => {
                 let _ = writeln!(
                     o,
@@ -266,6 +271,90 @@ impl Report {
                 let _ = writeln!(o, "  errors {}", r.errors);
                 usage(&mut o, "server", &r.server);
                 machine(&mut o, &r.machine);
+            }
+            Report::Broadcast(r) => {
+                let op = &r.options;
+                let _ = writeln!(
+                    o,
+                    "broadcast: {} trainees ({} with a live socket), {:.0} % with a conversation before, {} broadcasts",
+                    op.trainees,
+                    r.connected,
+                    op.existing_conversations * 100.0,
+                    op.repeat
+                );
+                let _ = writeln!(
+                    o,
+                    "  {:<4} {:>7} {:>9} {:>9} {:>10} {:>10} {:>10} {:>10} {:>9} {:>6} {:>5} {:>5} {:>8}",
+                    "#",
+                    "started",
+                    "202 ms",
+                    "done ms",
+                    "stored/s",
+                    "1st dlv",
+                    "p50 dlv",
+                    "p99 dlv",
+                    "last dlv",
+                    "sent",
+                    "lost",
+                    "dup",
+                    "CPU s"
+                );
+                for (i, b) in r.broadcasts.iter().enumerate() {
+                    let opt = |v: Option<f64>| v.map_or("-".to_owned(), |v| format!("{v:.1}"));
+                    let _ = writeln!(
+                        o,
+                        "  {:<4} {:>7} {:>9.1} {:>9} {:>10.0} {:>10} {:>10.1} {:>10.1} {:>9} {:>6} {:>5} {:>5} {:>8.2}",
+                        i + 1,
+                        b.started_conversations,
+                        b.accepted_ms,
+                        opt(b.done_ms) + if b.done_by_poll { "*" } else { "" },
+                        b.stored_per_second,
+                        opt(b.first_delivery_ms),
+                        b.delivery.p50_ms,
+                        b.delivery.p99_ms,
+                        opt(b.last_delivery_ms),
+                        format!("{}/{}", b.sent, b.total),
+                        b.lost,
+                        b.duplicated,
+                        b.server.cpu_seconds
+                    );
+                }
+                let _ = writeln!(o, "  over the broadcasts (ms from the POST):");
+                header(&mut o);
+                row(&mut o, "202", &r.accepted);
+                row(&mut o, "done (progress frame)", &r.done);
+                row(&mut o, "last trainee delivery", &r.last_delivery);
+                let _ = writeln!(
+                    o,
+                    "  LOST {}  DUPLICATED {}  wrong content {}  stray copies {}  failed {}  progress frames {}",
+                    r.lost,
+                    r.duplicated,
+                    r.wrong_content,
+                    r.stray,
+                    r.broadcasts.iter().map(|b| b.failed).sum::<i64>(),
+                    r.broadcasts.iter().map(|b| b.progress_frames).sum::<u32>()
+                );
+                if r.broadcasts.iter().any(|b| b.done_by_poll) {
+                    let _ = writeln!(
+                        o,
+                        "  * no done frame on the trainer's socket: when GET broadcasts/<id>/ said done"
+                    );
+                }
+                for (k, v) in &r.sockets_closed {
+                    let _ = writeln!(o, "  socket closed by the server, {k}: {v}");
+                }
+                usage(&mut o, "server", &r.server);
+                machine(&mut o, &r.machine);
+                if let (Some(alone), Some(with)) = (&r.chat_alone, &r.chat_with_broadcasts) {
+                    let _ = writeln!(o, "\nchat alone:");
+                    chat_lines(&mut o, alone);
+                    let _ = writeln!(
+                        o,
+                        "\nchat with the broadcasts ({:.0} % of its timetable had one in progress):",
+                        r.chat_covered * 100.0
+                    );
+                    chat_lines(&mut o, with);
+                }
             }
             Report::Upload(r) => {
                 let _ = writeln!(

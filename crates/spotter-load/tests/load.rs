@@ -1,13 +1,14 @@
 //! The load generator against a real `spotter serve` (the debug binary) on a fresh SQLite data
 //! folder and a random port, with the send limit lifted: a short `chat` over the socket and
-//! over REST, and `idle` with 50 sockets. Nothing may be lost or duplicated. And a small `search`
-//! and a small `upload`.
+//! over REST, and `idle` with 50 sockets. Nothing may be lost or duplicated. And a small `search`,
+//! a small `upload` and a small `broadcast`.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use spotter_load::broadcast::{self, BroadcastOpts};
 use spotter_load::chat::{self, ChatOpts, SocketKind, Via};
 use spotter_load::idle::{self, IdleOpts};
 use spotter_load::search::{self, SearchOpts};
@@ -214,5 +215,53 @@ async fn upload_sends_photos_of_each_size() {
         assert_eq!(s.created.count, 3);
         assert!(s.bytes.abs_diff(s.size_kib as usize * 1024) <= s.bytes / 20);
         assert!(s.server_cpu_ms_per_upload > 0.0);
+    }
+}
+
+/// `broadcast` to 20 trainees on live sockets: every one gets exactly its own message, with
+/// conversations existing before and (half of them) started by the broadcast, and beside a
+/// small chat load.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn broadcast_reaches_every_trainee_once() {
+    let server = Server::start();
+    let setup = server.setup();
+    for (existing, chat) in [(1.0, None), (0.5, Some(3))] {
+        let opts = BroadcastOpts {
+            trainees: 20,
+            connected: 20,
+            existing_conversations: existing,
+            repeat: 2,
+            timeout: Duration::from_secs(30),
+            chat: chat.map(|pairs| ChatOpts {
+                pairs,
+                rate: 5.0,
+                duration: Duration::from_secs(2),
+                ..ChatOpts::default()
+            }),
+            ..BroadcastOpts::default()
+        };
+        let r = broadcast::run(&setup, &opts).await.unwrap();
+        assert_eq!(r.broadcasts.len(), 2);
+        assert_eq!(
+            (r.lost, r.duplicated, r.wrong_content, r.stray),
+            (0, 0, 0, 0)
+        );
+        for b in &r.broadcasts {
+            assert_eq!(
+                (b.state.as_str(), b.sent, b.total, b.failed),
+                ("done", 20, 20, 0)
+            );
+            assert_eq!(b.delivered, 20);
+            assert_eq!(b.started_conversations, if existing < 1.0 { 10 } else { 0 });
+            let done = b.done_ms.expect("a done frame");
+            assert!(b.accepted_ms > 0.0 && done > 0.0);
+            assert!(b.last_delivery_ms.unwrap() >= b.delivery.p50_ms);
+        }
+        assert!(r.server.cpu_seconds > 0.0);
+        if chat.is_some() {
+            let (alone, with) = (r.chat_alone.unwrap(), r.chat_with_broadcasts.unwrap());
+            assert_eq!((alone.lost, with.lost, with.duplicated), (0, 0, 0));
+            assert_eq!(with.delivered, 2 * 3 * 10);
+        }
     }
 }

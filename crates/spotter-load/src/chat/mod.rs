@@ -49,6 +49,16 @@ const SETTLE: Duration = Duration::from_secs(3);
 
 /// Runs the scenario against a server whose send limit is lifted.
 pub async fn run(setup: &Setup, opts: &ChatOpts) -> anyhow::Result<ChatReport> {
+    run_notify(setup, opts, None).await
+}
+
+/// [`run`], telling `started` when the timetable starts and ends (set-up done), so that
+/// another scenario can run alongside the sending (`broadcast --with-chat`).
+pub async fn run_notify(
+    setup: &Setup,
+    opts: &ChatOpts,
+    started: Option<tokio::sync::oneshot::Sender<(Instant, Instant)>>,
+) -> anyhow::Result<ChatReport> {
     opts.validate()?;
     let client = setup.client()?;
     let trainers = setup.trainers("chat", opts.pairs, 1).await?;
@@ -158,6 +168,9 @@ pub async fn run(setup: &Setup, opts: &ChatOpts) -> anyhow::Result<ChatReport> {
     };
     // The timetable ends at t0 + duration; then the grace period for late answers.
     let end = t0 + opts.duration + Duration::from_secs_f64(interval);
+    if let Some(tx) = started {
+        let _ = tx.send((t0, t0 + opts.duration));
+    }
     tokio::time::sleep_until(end).await;
     let grace_end = Instant::now() + opts.grace;
     while Instant::now() < grace_end && !settled(&run) {
