@@ -83,7 +83,15 @@ export function applyFrame(qc: QueryClient, me: Me, f: ServerFrame): void {
       applyMessageDeleted(qc, f.conversation_id, f.message_id);
       break;
     case 'broadcast_progress':
-      if (f.broadcast) applyBroadcast(qc, f.broadcast);
+      if (f.broadcast) {
+        applyBroadcast(qc, f.broadcast);
+        // The trainer's own sockets get no echo of each copy (a broadcast may reach thousands):
+        // as it moves on, the lists and the open chat are read again instead.
+        if (f.broadcast.sent > 0 && (f.broadcast.state === 'sending' || f.broadcast.state === 'done')) {
+          void qc.invalidateQueries({ queryKey: keys.allConversations });
+          void qc.invalidateQueries({ queryKey: keys.allMessages });
+        }
+      }
       break;
     case 'scheduled_message':
       if (f.scheduled) applyScheduled(qc, f.scheduled);

@@ -16,6 +16,28 @@ fn participants(c: &ConversationRef) -> Vec<Topic> {
     topics
 }
 
+/// Where a new message goes: [`participants`], except the user sockets of the author of a
+/// broadcast. A broadcast to thousands would flood the trainer's user sockets with as many
+/// echoes (and close a slow one with 1013); they get its `broadcast_progress` instead, and a
+/// conversation socket of the trainer still gets the message (one per conversation). A later
+/// message in such a conversation fills the gap from the store, as after any missed event.
+fn message_topics(c: &ConversationRef, m: &Message) -> Vec<Topic> {
+    let mut topics = participants(c);
+    if is_broadcast(m)
+        && let Some(author) = m.sender_id()
+    {
+        topics.retain(|t| *t != Topic::User(author));
+    }
+    topics
+}
+
+/// Whether a message is one recipient's copy of a broadcast (Spotter's own key).
+fn is_broadcast(m: &Message) -> bool {
+    m.client_message_id
+        .as_deref()
+        .is_some_and(|k| k.starts_with(crate::domain::input::BROADCAST_KEY_PREFIX))
+}
+
 fn frame(f: &ServerFrame<'_>) -> Arc<str> {
     Arc::from(f.to_json())
 }
@@ -36,7 +58,7 @@ pub fn route(happened: &Happened, urls: &dyn MediaUrls) -> Event {
             conversation,
             message,
         } => (
-            participants(conversation),
+            message_topics(conversation, message),
             None,
             Kind::NewMessage {
                 conversation_id: conversation.id,

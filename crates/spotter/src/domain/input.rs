@@ -102,6 +102,9 @@ impl MessageBody {
     }
 }
 
+/// How the key of each message of a broadcast begins ([`ClientMessageId::own`]).
+pub const BROADCAST_KEY_PREFIX: &str = "spotter-broadcast-";
+
 /// The client's idempotency key for a send: 1 to 64 characters, optional.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientMessageId(String);
@@ -124,8 +127,8 @@ impl ClientMessageId {
         as_text(v)?.map(|s| Self::parse(&s)).transpose()
     }
 
-    /// Spotter's own key for a send it makes itself (`spotter-scheduled-<id>`), short and
-    /// well-formed by construction.
+    /// Spotter's own key for a send it makes itself (`spotter-scheduled-<id>`,
+    /// `spotter-broadcast-<id>`), short and well-formed by construction.
     pub(crate) fn own(kind: &str, id: i64) -> Self {
         Self(format!("spotter-{kind}-{id}"))
     }

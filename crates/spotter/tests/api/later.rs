@@ -148,7 +148,24 @@ async fn a_broadcast_reaches_each_trainee_once_by_name_with_progress_live(app: T
     assert_eq!(body["send_at"], Value::Null);
     let id = body["id"].as_i64().unwrap();
 
-    let done = progress(&mut trainer_sock, id, "done").await;
+    // The trainer's user socket gets the progress, not an echo of each copy.
+    let mut echoes = 0;
+    let done = next_frame(&mut trainer_sock, |f| match f {
+        ServerFrame::BroadcastProgress { broadcast } if broadcast.state == "done" => {
+            Some(broadcast)
+        }
+        ServerFrame::NewMessage { .. } => {
+            echoes += 1;
+            None
+        }
+        _ => None,
+    })
+    .await;
+    crate::helpers::quiet(&mut trainer_sock, |f| {
+        matches!(f, ServerFrame::NewMessage { .. })
+    })
+    .await;
+    assert_eq!(echoes, 0);
     assert_eq!((done.sent, done.failed, done.total), (2, 0, 2));
     assert!(done.finished_at.is_some());
     // Theo sees an ordinary new message, in a conversation the broadcast started.
