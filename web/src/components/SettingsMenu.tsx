@@ -2,8 +2,9 @@ import { useEffect, useId, useRef, useState } from 'react';
 import type { Me } from '../api/types';
 import { useNotificationPreferences, useUpdateNotificationPreferences } from '../data/hooks';
 import { fullName } from '../lib/users';
+import { Link } from '../router';
 import { Avatar } from './Avatar';
-import { SettingsIcon, SignOutIcon } from './icons';
+import { EyeIcon, SettingsIcon, SignOutIcon } from './icons';
 
 const PREF_TEXT = {
   on: 'On: a push notification for each new message, on every device you use.',
@@ -120,6 +121,9 @@ export function SettingsMenu({ me, onSignOut, signingOut }: { me: Me; onSignOut?
             Settings
           </h2>
           <MessageNotificationsSwitch />
+          <Link to="/access-log" className="settings-link" onClick={() => setOpen(false)}>
+            <EyeIcon /> Who accessed my data
+          </Link>
           {onSignOut && (
             <button type="button" className="button secondary small settings-sign-out" onClick={onSignOut} disabled={signingOut}>
               <SignOutIcon /> {signingOut ? 'Signing out…' : 'Sign out'}
