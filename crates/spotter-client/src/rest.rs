@@ -768,6 +768,38 @@ impl Client {
             })
         }
     }
+
+    /// The caller's export (`format`: `json`, `csv`, or `None` for the server's default, JSON),
+    /// as the response whose body is still arriving: read it with `chunk()` to keep memory flat,
+    /// or `bytes()` for all of it. An error status is [`Error::Api`].
+    pub async fn export(&self, format: Option<&str>) -> Result<reqwest::Response> {
+        self.stream_get("api/messaging/export/", format).await
+    }
+
+    /// A user's export, for an admin (as [`Client::export`]).
+    pub async fn admin_export(&self, user: i64, format: Option<&str>) -> Result<reqwest::Response> {
+        self.stream_get(&format!("api/admin/users/{user}/export/"), format)
+            .await
+    }
+
+    async fn stream_get(&self, path: &str, format: Option<&str>) -> Result<reqwest::Response> {
+        let mut url = self.base.join(path)?;
+        if let Some(f) = format {
+            url.query_pairs_mut().append_pair("format", f);
+        }
+        let mut req = self.http.get(url);
+        if let Some(t) = &self.token {
+            req = req.bearer_auth(t);
+        }
+        let resp = req.send().await?;
+        let status = resp.status();
+        if status.is_success() {
+            return Ok(resp);
+        }
+        let bytes = resp.bytes().await?;
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Err(Error::Api { status, body })
+    }
 }
 
 /// A 2xx answer's body as `T`; any other status is [`Error::Api`] with the body as sent.

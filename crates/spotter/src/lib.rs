@@ -25,9 +25,10 @@
 //! - [`clock`]: the one clock; [`auth`]: tokens and passwords; [`error`]: the one error type
 //!   (`http::error` maps it to status and JSON); [`wire`]: the contract's JSON and frames;
 //!   [`state`]: where the parts are wired; [`startup`]: build → port → run-until-stopped, used
-//!   by `main` and the tests alike.
+//!   by `main` and the tests alike; [`backup`]: the operator's copy of a SQLite data folder.
 
 pub mod auth;
+pub mod backup;
 pub mod bus;
 pub mod clock;
 pub mod config;

@@ -46,6 +46,22 @@ enum Command {
         #[command(subcommand)]
         command: ImportCommand,
     },
+    /// Copy the SQLite database (consistent while a server runs) to FILE, the media folder to
+    /// FILE.media/ and the token secret to FILE.jwt-secret. PostgreSQL: use pg_dump.
+    Backup {
+        #[command(flatten)]
+        config: Config,
+        #[arg(value_name = "FILE")]
+        file: std::path::PathBuf,
+    },
+    /// Restore a backup made by `spotter backup` into the data folder, which must hold no
+    /// database yet.
+    Restore {
+        #[command(flatten)]
+        config: Config,
+        #[arg(value_name = "FILE")]
+        file: std::path::PathBuf,
+    },
     /// The audit log.
     Audit {
         #[command(subcommand)]
@@ -197,6 +213,23 @@ async fn main() -> anyhow::Result<()> {
             };
             let summary = spotter::import::run(config, options).await?;
             print!("{summary}");
+            Ok(())
+        }
+        Command::Backup { config, file } => {
+            if config.media_store.is_some() {
+                println!("Media are in the bucket (SPOTTER_MEDIA_STORE): back it up there.");
+            }
+            let copied =
+                tokio::task::spawn_blocking(move || spotter::backup::backup(&config, &file))
+                    .await??;
+            println!("Backed up {copied}.");
+            Ok(())
+        }
+        Command::Restore { config, file } => {
+            let copied =
+                tokio::task::spawn_blocking(move || spotter::backup::restore(&config, &file))
+                    .await??;
+            println!("Restored {copied}.");
             Ok(())
         }
         Command::Audit {

@@ -125,6 +125,20 @@ impl<K: Hash + Eq + Clone> Limiter<K> {
         }
     }
 
+    /// `per_hour` for each key, in bursts of as many (rare, heavy work: exports).
+    pub fn per_hour(per_hour: u32, clock: &Clock) -> Self {
+        let clock = GovernorClock(clock.clone());
+        let n = NonZeroU32::new(per_hour).unwrap_or(NonZeroU32::MIN);
+        Self {
+            inner: RateLimiter::new(
+                Quota::per_hour(n).allow_burst(n),
+                DefaultKeyedStateStore::default(),
+                clock.clone(),
+            ),
+            clock,
+        }
+    }
+
     /// Takes one unit for `key`, or says how long to wait.
     pub fn check(&self, key: &K) -> Result<(), Error> {
         self.inner

@@ -18,6 +18,7 @@ use crate::domain::coaching::Coaching;
 use crate::domain::console::Console;
 use crate::domain::devices::Devices;
 use crate::domain::events::Publisher;
+use crate::domain::export::Exports;
 use crate::domain::messaging::Messaging;
 use crate::ratelimit::{Limiter, UserBucket};
 use crate::store::Store;
@@ -45,6 +46,8 @@ pub struct Shared {
     pub auth_limits: Arc<AuthLimits>,
     /// Flips to `true` when the server begins to stop: sockets close with 1001.
     pub shutdown: watch::Sender<bool>,
+    /// Exports: checked, limited and audited before their first byte.
+    pub exports: Exports,
 }
 
 #[derive(Clone)]
@@ -93,6 +96,7 @@ impl AppState {
             config.media_orphan_grace(),
         );
         let audit = Audit::new(store.clone(), clock.clone());
+        let exports = Exports::new(store.clone(), audit.clone(), clock.clone());
         let accounts = Accounts::new(
             store.clone(),
             tokens,
@@ -129,6 +133,7 @@ impl AppState {
             send_limit,
             auth_limits,
             shutdown,
+            exports,
         }))
     }
 
@@ -137,6 +142,7 @@ impl AppState {
         self.send_limit.forget_idle();
         self.auth_limits.per_address.forget_idle();
         self.auth_limits.per_email.forget_idle();
+        self.exports.forget_idle();
     }
 }
 

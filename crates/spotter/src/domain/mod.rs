@@ -8,7 +8,8 @@
 //! - [`plan`]: the one pure function that decides how messages are appended.
 //! - [`events`]: what happened, for whoever listens (`bus` turns it into socket frames).
 //! - [`messaging`], [`accounts`], [`devices`], [`coaching`] (saved replies, needs reply,
-//!   response times): the services; [`search`]: its rules.
+//!   response times): the services; [`search`]: its rules; [`export`]: who may take what
+//!   data away, recorded in [`audit`].
 //! - [`audit`]: the append-only log of who read, exported or erased whose data; [`console`]:
 //!   the admin console's reads, each logged there first.
 
@@ -19,6 +20,7 @@ pub mod coaching;
 pub mod console;
 pub mod devices;
 pub mod events;
+pub mod export;
 pub mod ids;
 pub mod input;
 pub mod messaging;

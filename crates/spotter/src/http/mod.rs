@@ -10,6 +10,7 @@ pub mod changes;
 pub mod console;
 pub mod devices;
 pub mod error;
+pub mod export;
 pub mod extract;
 pub mod form;
 pub mod media;
@@ -59,6 +60,7 @@ pub fn router(state: AppState) -> Router {
         .merge(devices::router())
         .merge(push::router())
         .merge(ops::router())
+        .merge(export::router())
         .method_not_allowed_fallback(|| async { Error::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(TimeoutLayer::with_status_code(

@@ -13,6 +13,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, OpenApi as Doc, Ref, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi, ToSchema};
 
+use crate::http::export;
 use crate::http::{
     admin, audit, auth, broadcasts, changes, console, devices, messaging, ops, preferences, push,
     scheduled, search, templates, trainer,
@@ -72,6 +73,7 @@ pub enum ErrorOrDetailBody {
         audit::log, audit::access_log,
         devices::register, devices::unregister, push::vapid_public_key,
         ops::healthz, ops::readyz,
+        export::own, export::for_user,
     ),
     components(schemas(DetailBody, ErrorBody, FieldErrorsBody, BadRequestBody, ErrorOrDetailBody)),
     modifiers(&Shared)

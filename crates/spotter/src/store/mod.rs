@@ -8,8 +8,8 @@
 //!
 //! Each backend has its own SQL, its own migrations (`migrations/sqlite`, `migrations/postgres`)
 //! and maps its rows once. The seam is a trait per concern ([`Accounts`], [`Conversations`],
-//! [`Messages`], [`Coaching`], [`Scheduling`], [`Audit`], [`Retention`], [`Console`], [`Search`], [`Preferences`], [`Appends`], [`Outbox`], [`Uploads`],
-//! [`Import`],
+//! [`Messages`], [`Coaching`], [`Scheduling`], [`Audit`], [`Retention`], [`Console`],
+//! [`Search`], [`Preferences`], [`Appends`], [`Outbox`], [`Uploads`], [`Import`], [`Export`],
 //! [`Database`]): every operation the rest of Spotter
 //! needs, each implemented by both backends in the module of that concern. [`Store`] is what
 //! the rest holds: an enum over the two (static dispatch, no boxed futures, no generic
@@ -475,6 +475,18 @@ seam! {
         fn import_remove(&self, kind: ImportKind, ids: Vec<i64>) -> Result<Vec<Image>>;
         /// Recounts the touched conversations, moves the id sequences on, records the run.
         fn import_finish(&self, finish: ImportFinish) -> Result<()>;
+    }
+
+    /// What an export reads besides message pages ([`Messages::messages`] gives those).
+    trait Export {
+        /// Up to `limit` conversations `user` takes part in (either side, archived or not) with
+        /// ids after `after`, by id.
+        fn export_conversations(
+            &self,
+            user: UserId,
+            after: ConversationId,
+            limit: i64,
+        ) -> Result<Vec<Conversation>>;
     }
 
     /// The database itself.

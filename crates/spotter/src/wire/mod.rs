@@ -2,6 +2,7 @@
 //! with their OpenAPI schemas. Field names, order and nullability are the original API's, to
 //! the letter (`docs/api.md`).
 
+pub mod export;
 pub mod frames;
 pub mod time;
 

@@ -12,6 +12,7 @@ mod auth;
 mod changes;
 mod coaching;
 mod devices;
+mod export;
 mod fuzzed;
 mod hostile;
 mod images;

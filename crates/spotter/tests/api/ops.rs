@@ -129,6 +129,16 @@ async fn openapi_lists_every_operation_with_its_statuses(app: TestApp) {
             &["200", "400", "401", "403", "404"],
         ),
         ("/api/users/access-log/", "get", &["200", "401", "403"]),
+        (
+            "/api/messaging/export/",
+            "get",
+            &["200", "400", "401", "403", "429"],
+        ),
+        (
+            "/api/admin/users/{id}/export/",
+            "get",
+            &["200", "400", "401", "403", "404", "429"],
+        ),
     ];
     for (path, method, statuses) in expect {
         let op = &paths.get(path).unwrap_or_else(|| panic!("{path} missing"))[method];

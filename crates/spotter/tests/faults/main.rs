@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use helpers::eventually;
 
+mod backup;
 mod later;
 use spotter_client::{Client, LiveConversation, Update};
 

@@ -10,6 +10,7 @@ mod coaching;
 mod console;
 mod conversations;
 mod convert;
+mod export;
 mod import;
 mod messages;
 mod outbox;

@@ -9,6 +9,7 @@ mod coaching;
 mod console;
 mod conversations;
 pub(crate) mod convert;
+mod export;
 mod import;
 mod messages;
 mod outbox;
