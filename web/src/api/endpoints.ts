@@ -1,4 +1,4 @@
-import { api, pathOf, upload } from './client';
+import { api, download, pathOf, upload } from './client';
 import type {
   AccessEntry,
   AdminConversation,
@@ -292,3 +292,11 @@ export function fetchAuditLog(filters: AuditFilters, next: string | null = null)
 /** Who accessed the caller's data (403 with an impersonation token). */
 export const fetchAccessLog = (next: string | null = null) =>
   api<Page<AccessEntry>>(next ? pathOf(next) : '/api/users/access-log/');
+
+export type ExportFormat = 'json' | 'csv';
+
+/** The caller's own messages, as a file (recorded in the audit log; 10 an hour). */
+export const exportMyMessages = (format: ExportFormat) => download(`${M}/export/?format=${format}`);
+
+/** A user's messages for an admin, as a file (recorded in the audit log). */
+export const exportUserMessages = (userId: number, format: ExportFormat) => download(`${A}/users/${userId}/export/?format=${format}`);

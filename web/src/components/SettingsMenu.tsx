@@ -3,7 +3,9 @@ import type { Me } from '../api/types';
 import { useNotificationPreferences, useUpdateNotificationPreferences } from '../data/hooks';
 import { fullName } from '../lib/users';
 import { Link } from '../router';
+import { exportMyMessages } from '../api/endpoints';
 import { Avatar } from './Avatar';
+import { ExportButtons } from './ExportButtons';
 import { EyeIcon, SettingsIcon, SignOutIcon } from './icons';
 
 const PREF_TEXT = {
@@ -121,6 +123,14 @@ export function SettingsMenu({ me, onSignOut, signingOut }: { me: Me; onSignOut?
             Settings
           </h2>
           <MessageNotificationsSwitch />
+          {me.role !== 'admin' && (
+            <ExportButtons
+              label="Download my messages"
+              fetchFile={exportMyMessages}
+              fallbackName={(f) => `spotter-export-${me.id}.${f}`}
+              note="Every conversation, archived ones too. Photos are links that expire after a few days."
+            />
+          )}
           <Link to="/access-log" className="settings-link" onClick={() => setOpen(false)}>
             <EyeIcon /> Who accessed my data
           </Link>

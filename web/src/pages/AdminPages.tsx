@@ -1,7 +1,9 @@
 import { useQueryClient, type InfiniteData } from '@tanstack/react-query';
 import { Fragment, useEffect, useId, useLayoutEffect, useRef, useState } from 'react';
 import type { AdminConversation, Page, UserSummary } from '../api/types';
+import { exportUserMessages } from '../api/endpoints';
 import { Avatar } from '../components/Avatar';
+import { ExportButtons } from '../components/ExportButtons';
 import { ArchiveIcon, ChevronIcon, LockIcon, SearchIcon } from '../components/icons';
 import { MessageBubble } from '../components/MessageBubble';
 import { useAdminConversations, useAdminMessages, useAdminSearch, useAdminUser, useAdminUsers } from '../data/admin';
@@ -131,6 +133,14 @@ export function AdminUserPage({ userId }: { userId: number }) {
             Audit log about them
           </Link>
         </div>
+      </section>
+      <section className="card" aria-label="Export">
+        <ExportButtons
+          label="Export this user’s messages"
+          fetchFile={(f) => exportUserMessages(userId, f)}
+          fallbackName={(f) => `spotter-export-${userId}.${f}`}
+          note="Recorded in the audit log, and shown to them under “Who accessed my data”."
+        />
       </section>
       <AdminUserSearch userId={userId} />
       <AdminConversationList userId={userId} />

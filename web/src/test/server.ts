@@ -63,6 +63,9 @@ export interface Req {
 export interface Res {
   status: number;
   body?: unknown;
+  /** A body sent as it is (a file), with these headers. */
+  raw?: string;
+  headers?: Record<string, string>;
 }
 
 type Handler = (req: Req) => Res | undefined;
@@ -196,8 +199,9 @@ export class FakeServer {
       body,
       headers: (init?.headers as Record<string, string>) ?? {},
     });
+    if (res.raw !== undefined) return Promise.resolve(new Response(res.raw, { status: res.status, headers: res.headers }));
     const text = res.body === undefined || res.body === null ? null : JSON.stringify(res.body);
-    return Promise.resolve(new Response(text, { status: res.status, headers: { 'Content-Type': 'application/json' } }));
+    return Promise.resolve(new Response(text, { status: res.status, headers: { 'Content-Type': 'application/json', ...res.headers } }));
   }
 
   xhrSent(x: FakeXHR) {
