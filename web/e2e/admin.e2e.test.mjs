@@ -1,12 +1,13 @@
 // End-to-end: the admin console and the audit log against a real `spotter serve --demo` (its own
 // server and data folder) in Debian's headless Chromium. The issue's "done when": the demo admin
 // opens a trainee's conversation in the console (read-only); the audit log then shows that read;
-// logged in as that trainee, "Who accessed my data" shows the admin's read.
+// logged in as that trainee, "Who accessed my data" shows the admin's read. Exports too: the
+// admin's of the trainee's messages (CSV) and the trainee's own (JSON), both real downloads.
 // Loaded by messages.e2e.test.mjs (the file scripts/web-test.sh runs); can also run alone:
 //   node --test --test-reporter=spec e2e/admin.e2e.test.mjs
 // The cases run in order and build on each other; they wait for responses and the DOM, never sleep.
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Api, launchBrowser, loggedInPage, repoRoot, SpotterServer, USERS } from './harness.mjs';
@@ -103,6 +104,21 @@ describe('Admin console, audit log, who accessed my data', { timeout: 600_000 },
     await admin.screenshot({ path: join(SHOTS, 'admin-console-history.png') });
   });
 
+  it('the admin exports the trainee’s messages as CSV (a real download, the server’s filename)', T, async () => {
+    await admin.getByRole('link', { name: /Back to the account/ }).click();
+    const region = admin.getByRole('region', { name: 'Export' });
+    await region.waitFor();
+    const [download] = await Promise.all([
+      admin.waitForEvent('download'),
+      region.getByRole('button', { name: 'Export this user’s messages as CSV' }).click(),
+    ]);
+    assert.match(download.suggestedFilename(), new RegExp(`^spotter-export-${ids.ana}-\\d{4}-\\d{2}-\\d{2}\\.csv$`));
+    const csv = readFileSync(await download.path(), 'utf8');
+    assert.ok(csv.startsWith('conversation_id,message_id,sender_id,sender_name,created_at,edited_at,is_deleted,content,image\r\n'));
+    assert.match(csv, /Thanks! My knee feels better this week\./);
+    await region.getByText(`Downloaded ${download.suggestedFilename()}`).waitFor();
+  });
+
   it('the audit log shows that read, with the admin and the trainee by name', T, async () => {
     // On the server: one entry per participant whose messages it showed.
     const entries = (await api.call(`/api/admin/audit-log/?actor=${ids.admin}`, { token: tokens.admin })).results;
@@ -117,6 +133,7 @@ describe('Admin console, audit log, who accessed my data', { timeout: 600_000 },
     await anaRead.first().waitFor();
     assert.match(await anaRead.first().textContent(), /Alex Admin/);
     assert.match(await anaRead.first().textContent(), new RegExp(`conversation ${convId}`));
+    await table.getByRole('row').filter({ hasText: 'exported messages' }).filter({ hasText: 'Ana Lima' }).first().waitFor();
 
     // Narrowed to Ana as the subject: the read is still there, Sam's entry is not.
     const filtered = admin.waitForResponse((r) => r.url().includes(`/api/admin/audit-log/?subject=${ids.ana}`) && r.ok());
@@ -141,7 +158,22 @@ describe('Admin console, audit log, who accessed my data', { timeout: 600_000 },
     assert.ok(body.results.some((e) => e.action === 'admin.read_messages' && e.actor_name === 'Alex Admin' && e.conversation_id === convId));
     const list = ana.getByRole('list', { name: 'Accesses, newest first' });
     await list.getByText('Alex Admin (admin) read your messages in your conversation with Sam Rivera').first().waitFor();
+    await list.getByText('Alex Admin (admin) exported your messages').waitFor();
     await ana.screenshot({ path: join(SHOTS, 'access-log.png') });
+
+    // Her own download, from the settings panel: JSON with her conversation in it.
+    await ana.getByRole('button', { name: 'Ana Lima, settings' }).click();
+    const panel = ana.getByRole('dialog', { name: 'Settings' });
+    const [download] = await Promise.all([
+      ana.waitForEvent('download'),
+      panel.getByRole('button', { name: 'Download my messages as JSON' }).click(),
+    ]);
+    assert.match(download.suggestedFilename(), new RegExp(`^spotter-export-${ids.ana}-.*\\.json$`));
+    const doc = JSON.parse(readFileSync(await download.path(), 'utf8'));
+    assert.equal(doc.user.id, ids.ana);
+    assert.ok(doc.conversations.some((c) => c.id === convId && c.messages.some((m) => m.content === 'Great, keep the squats light until Friday.')));
+    await panel.getByText(`Downloaded ${download.suggestedFilename()}`).waitFor();
+    await ana.screenshot({ path: join(SHOTS, 'settings-export.png') });
   });
 
   it('on a phone: the read-only history fits, the banner stays', T, async () => {
