@@ -145,7 +145,7 @@ describe('admin console (fetch mocked)', () => {
     fireEvent.change(box, { target: { value: 'knee' } });
     const results = await screen.findByRole('list', { name: 'Search results' });
     expect(server.log().filter((c) => c.startsWith('GET /api/admin/search/'))).toEqual(['GET /api/admin/search/?user=3&q=knee&page=1']);
-    expect(screen.getByRole('status').textContent).toBe('1 message found');
+    expect(within(screen.getByRole('region', { name: 'Search their messages' })).getByRole('status').textContent).toBe('1 message found');
     expect(results.querySelector('mark')?.textContent).toBe('knee');
     expect(within(results).getByRole('link').textContent).toContain('Ana Lima to Sam Rivera');
     fireEvent.click(within(results).getByRole('link'));
