@@ -176,7 +176,7 @@ describe('Admin console, audit log, who accessed my data', { timeout: 600_000 },
     await ana.screenshot({ path: join(SHOTS, 'settings-export.png') });
   });
 
-  it('on a phone: the read-only history fits, the banner stays', T, async () => {
+  it('on a phone: the read-only history fits, the banner stays; the audit log fits too', T, async () => {
     const phone = await open(USERS.admin, { path: `/admin/users/${ids.ana}`, viewport: { width: 390, height: 844 }, deviceScaleFactor: 2 });
     const row = phone.getByRole('list', { name: 'Their conversations' }).getByRole('link', { name: /Sam Rivera/ });
     await row.waitFor();
@@ -188,5 +188,13 @@ describe('Admin console, audit log, who accessed my data', { timeout: 600_000 },
     const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
     assert.ok(overflow <= 0, `no sideways scroll (${overflow}px)`);
     await phone.screenshot({ path: join(SHOTS, 'admin-console-history-phone.png') });
+
+    // The audit log on a phone: the table scrolls inside its box, the page does not.
+    const answer = phone.waitForResponse((r) => new URL(r.url()).pathname === '/api/admin/audit-log/' && r.ok());
+    await phone.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Audit log' }).click();
+    await answer;
+    await phone.getByRole('table').getByRole('row').filter({ hasText: 'read messages' }).first().waitFor();
+    const sideways = await phone.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    assert.ok(sideways <= 0, `no sideways scroll (${sideways}px)`);
   });
 });

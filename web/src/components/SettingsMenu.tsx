@@ -128,7 +128,7 @@ export function SettingsMenu({ me, onSignOut, signingOut }: { me: Me; onSignOut?
               label="Download my messages"
               fetchFile={exportMyMessages}
               fallbackName={(f) => `spotter-export-${me.id}.${f}`}
-              note="Every conversation, archived ones too. Photos are links that expire after a few days."
+              note="Every conversation, archived ones too. Photos come as links, which expire (after 7 days by default): save them soon."
             />
           )}
           <Link to="/access-log" className="settings-link" onClick={() => setOpen(false)}>

@@ -138,17 +138,22 @@ describe('admin console (fetch mocked)', () => {
       other_participant_last_name: 'Rivera',
       highlights: [{ start: 3, end: 7 }],
     };
-    server.searchable = [hit];
+    server.searchable = [
+      hit,
+      { ...hit, message_id: 8, sender_id: trainer.id, sender_first_name: 'Sam', sender_last_name: 'Rivera', content: 'rest that knee', highlights: [{ start: 10, end: 14 }] },
+    ];
     boot('/admin/users/3');
     const box = await screen.findByRole('searchbox', { name: 'Search their messages' });
     fireEvent.change(box, { target: { value: 'k' } });
     fireEvent.change(box, { target: { value: 'knee' } });
     const results = await screen.findByRole('list', { name: 'Search results' });
     expect(server.log().filter((c) => c.startsWith('GET /api/admin/search/'))).toEqual(['GET /api/admin/search/?user=3&q=knee&page=1']);
-    expect(within(screen.getByRole('region', { name: 'Search their messages' })).getByRole('status').textContent).toBe('1 message found');
+    expect(within(screen.getByRole('region', { name: 'Search their messages' })).getByRole('status').textContent).toBe('2 messages found');
     expect(results.querySelector('mark')?.textContent).toBe('knee');
-    expect(within(results).getByRole('link').textContent).toContain('Ana Lima to Sam Rivera');
-    fireEvent.click(within(results).getByRole('link'));
+    const links = within(results).getAllByRole('link');
+    expect(links[0].textContent).toContain('Ana Lima to Sam Rivera');
+    await waitFor(() => expect(links[1].textContent).toContain('Sam Rivera to Ana Lima'));
+    fireEvent.click(links[0]);
     await screen.findByTestId('readonly-banner');
     expect(window.location.pathname).toBe('/admin/conversations/1');
   });

@@ -142,7 +142,7 @@ export function AdminUserPage({ userId }: { userId: number }) {
           note="Recorded in the audit log, and shown to them under “Who accessed my data”."
         />
       </section>
-      <AdminUserSearch userId={userId} />
+      <AdminUserSearch userId={userId} userName={user ? fullName(user) : 'them'} />
       <AdminConversationList userId={userId} />
     </main>
   );
@@ -210,7 +210,7 @@ function AdminConversationList({ userId }: { userId: number }) {
   );
 }
 
-function AdminUserSearch({ userId }: { userId: number }) {
+function AdminUserSearch({ userId, userName }: { userId: number; userName: string }) {
   const [input, setInput] = useState('');
   const query = useDebounced(input.trim(), 300);
   const short = Array.from(input.trim()).length < 2;
@@ -254,7 +254,7 @@ function AdminUserSearch({ userId }: { userId: number }) {
                       <span className="trainee-text">
                         <span className="small-text muted">
                           {r.sender_first_name} {r.sender_last_name} to{' '}
-                          {r.sender_id === userId ? `${r.other_participant_first_name} ${r.other_participant_last_name}` : 'them'} ·{' '}
+                          {r.sender_id === userId ? `${r.other_participant_first_name} ${r.other_participant_last_name}`.trim() || 'a deleted account' : userName} ·{' '}
                           <time dateTime={r.created_at}>{shortDateTime(r.created_at)}</time>
                         </span>
                         <span>
