@@ -3,7 +3,8 @@
 //   node --test --test-reporter=spec --test-concurrency=1 e2e/messages.e2e.test.mjs
 // The cases run in order and build on each other (one server, one data folder).
 // The browser push suite (push.e2e.test.mjs), the photos, edit/delete and search suite
-// (photos-edit-search.e2e.test.mjs) and the coaching tools suite (coaching.e2e.test.mjs), each
+// (photos-edit-search.e2e.test.mjs), the coaching tools suite (coaching.e2e.test.mjs) and the admin
+// console suite (admin.e2e.test.mjs), each
 // with its own server, are loaded at the end of this file.
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
@@ -379,3 +380,5 @@ await import('./push.e2e.test.mjs');
 await import('./photos-edit-search.e2e.test.mjs');
 // Coaching tools (saved replies, needs reply, figures, broadcasts, scheduled messages): its own server.
 await import('./coaching.e2e.test.mjs');
+// Admin console, audit log, "Who accessed my data": its own server.
+await import('./admin.e2e.test.mjs');

@@ -5,7 +5,7 @@ import { endImpersonation, fetchMe } from './api/endpoints';
 import { tokens } from './api/tokens';
 import type { Me } from './api/types';
 import { Avatar } from './components/Avatar';
-import { ChatIcon, MegaphoneIcon, SignOutIcon, UsersIcon } from './components/icons';
+import { ChatIcon, LockIcon, MegaphoneIcon, ShieldIcon, SignOutIcon, UsersIcon } from './components/icons';
 import { SettingsMenu } from './components/SettingsMenu';
 import { onAnnounce } from './data/announcer';
 import { useUnreadCount } from './data/hooks';
@@ -14,6 +14,9 @@ import { MeContext } from './data/me';
 import { LoginPage } from './pages/LoginPage';
 import { NotificationSwitch } from './push/NotificationSwitch';
 import { signOutPush } from './push/push';
+import { AccessLogPage } from './pages/AccessLogPage';
+import { AdminConversationPage, AdminUserPage, AdminUsersPage } from './pages/AdminPages';
+import { AuditLogPage } from './pages/AuditLogPage';
 import { BroadcastComposerPage, BroadcastDetailPage, BroadcastsPage } from './pages/BroadcastPages';
 import { MessagesPage } from './pages/MessagesPage';
 import { TraineeDetailPage } from './pages/TraineeDetailPage';
@@ -33,9 +36,9 @@ export function makeQueryClient() {
   });
 }
 
-function NavLink({ to, children, label }: { to: string; children: React.ReactNode; label?: string }) {
+function NavLink({ to, children, label, exclude }: { to: string; children: React.ReactNode; label?: string; exclude?: string }) {
   const path = usePath();
-  const current = path === to || path.startsWith(`${to}/`);
+  const current = (path === to || path.startsWith(`${to}/`)) && !(exclude && (path === exclude || path.startsWith(`${exclude}/`)));
   return (
     <Link to={to} className={`nav-link${current ? ' current' : ''}`} aria-current={current ? 'page' : undefined} aria-label={label}>
       {children}
@@ -60,11 +63,12 @@ function TopBar({ me }: { me: Me }) {
   };
   return (
     <header className="topbar">
-      <Link to="/messages" className="brand" aria-label="Spotter home">
+      <Link to={me.role === 'admin' && !me.is_impersonating ? '/admin' : '/messages'} className="brand" aria-label="Spotter home">
         <img src="/icon.svg" alt="" width={28} height={28} />
         <span>Spotter</span>
       </Link>
       <nav aria-label="Main" className="main-nav">
+        {me.role !== 'admin' && (
         <NavLink to="/messages" label={unread > 0 ? `Messages, ${unread} unread` : 'Messages'}>
           <ChatIcon />
           <span className="nav-text">Messages</span>
@@ -74,6 +78,19 @@ function TopBar({ me }: { me: Me }) {
             </span>
           )}
         </NavLink>
+        )}
+        {me.role === 'admin' && !me.is_impersonating && (
+          <>
+            <NavLink to="/admin" exclude="/admin/audit-log">
+              <ShieldIcon />
+              <span className="nav-text">Admin</span>
+            </NavLink>
+            <NavLink to="/admin/audit-log">
+              <LockIcon />
+              <span className="nav-text">Audit log</span>
+            </NavLink>
+          </>
+        )}
         {me.role === 'trainer' && !me.is_impersonating && (
           <>
             <NavLink to="/trainees">
@@ -158,10 +175,20 @@ function Redirect({ to }: { to: string }) {
   return null;
 }
 
-function Routes() {
+function Routes({ me }: { me: Me }) {
   const path = usePath();
   let m: Record<string, string> | null;
-  if (path === '/' || path === '/login') return <Redirect to="/messages" />;
+  // The admin's home is the console (admins take no part in messaging).
+  const admin = me.role === 'admin' && !me.is_impersonating;
+  if (path === '/' || path === '/login' || (admin && path === '/messages')) return <Redirect to={admin ? '/admin' : '/messages'} />;
+  if (path === '/access-log') return <AccessLogPage />;
+  if (path === '/admin' || path.startsWith('/admin/')) {
+    if (!admin) return <NotFound />;
+    if (path === '/admin') return <AdminUsersPage />;
+    if (path === '/admin/audit-log') return <AuditLogPage />;
+    if ((m = match('/admin/users/:id', path)) && /^\d+$/.test(m.id)) return <AdminUserPage key={m.id} userId={Number(m.id)} />;
+    if ((m = match('/admin/conversations/:id', path)) && /^\d+$/.test(m.id)) return <AdminConversationPage key={m.id} conversationId={Number(m.id)} />;
+  }
   if (path === '/messages') return <MessagesPage conversationId={null} newTraineeId={null} />;
   if ((m = match('/messages/new/:traineeId', path))) return <MessagesPage conversationId={null} newTraineeId={Number(m.traineeId)} />;
   if ((m = match('/messages/:id', path))) return <MessagesPage conversationId={Number(m.id)} newTraineeId={null} />;
@@ -170,6 +197,10 @@ function Routes() {
   if (path === '/broadcasts') return <BroadcastsPage />;
   if (path === '/broadcasts/new') return <BroadcastComposerPage />;
   if ((m = match('/broadcasts/:id', path)) && /^\d+$/.test(m.id)) return <BroadcastDetailPage key={m.id} id={Number(m.id)} />;
+  return <NotFound />;
+}
+
+function NotFound() {
   return (
     <main className="page">
       <h1>Page not found</h1>
@@ -197,7 +228,7 @@ function Authenticated() {
           <TopBar me={me.data} />
           <ImpersonationBanner me={me.data} />
           <div className="app-body">
-            <Routes />
+            <Routes me={me.data} />
           </div>
           <Announcer />
         </div>

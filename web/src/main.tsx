@@ -11,6 +11,7 @@ import './styles/messages.css';
 import './styles/chat.css';
 import './styles/pages.css';
 import './styles/coaching.css';
+import './styles/admin.css';
 import './styles/phone.css';
 
 createRoot(document.getElementById('root')!).render(

@@ -180,3 +180,26 @@ export function pathOf(url: string): string {
     return url;
   }
 }
+
+/** A file from the API (an export): Bearer token, one refresh-and-retry on 401. */
+export async function download(path: string): Promise<{ blob: Blob; filename: string | null }> {
+  const res = await withRefresh(() => send(path, {}));
+  if (!res.ok) throw new ApiError(res.status, parseBody(await res.text()));
+  return { blob: await res.blob(), filename: filenameOf(res.headers.get('Content-Disposition')) };
+}
+
+/** The `filename` of a `Content-Disposition` header (`filename*=UTF-8''…` preferred). */
+export function filenameOf(header: string | null): string | null {
+  if (!header) return null;
+  const star = /filename\*\s*=\s*(?:UTF-8|utf-8)''([^;]+)/.exec(header);
+  if (star) {
+    try {
+      return decodeURIComponent(star[1].trim());
+    } catch {
+      /* fall through to the plain one */
+    }
+  }
+  const plain = /filename\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;]+))/.exec(header);
+  if (!plain) return null;
+  return (plain[1] ?? plain[2]).replace(/\\(.)/g, '$1').trim() || null;
+}

@@ -1,5 +1,10 @@
-import { api, pathOf, upload } from './client';
+import { api, download, pathOf, upload } from './client';
 import type {
+  AccessEntry,
+  AdminConversation,
+  AuditEntry,
+  AuditFilters,
+  User,
   AroundPage,
   Broadcast,
   BroadcastDetail,
@@ -250,3 +255,48 @@ export const updateScheduled = (
 
 export const cancelScheduled = (conversationId: number, id: number) =>
   api<null>(`${M}/conversations/${conversationId}/scheduled/${id}/`, { method: 'DELETE' });
+
+// ---- Admin console and audit log (docs/api.md 5a). Every read of messages is logged there. ----
+
+const A = '/api/admin';
+
+/** The user finder (not logged): 50 a page. `page` is a `next` URL or null for the first. */
+export const fetchAdminUsers = (q: string, next: string | null = null) =>
+  api<Page<User>>(next ? pathOf(next) : `${A}/users/?q=${encodeURIComponent(q)}`);
+
+/** A user's conversations, archived ones included (logged: `admin.read_conversations`). */
+export const fetchAdminConversations = (userId: number, next: string | null = null) =>
+  api<Page<AdminConversation>>(next ? pathOf(next) : `${A}/conversations/?user=${userId}`);
+
+/** A conversation's history, read-only (logged: `admin.read_messages`): oldest first. */
+export async function fetchAdminMessages(conversationId: number, before: number | null, limit = 30) {
+  const page = await api<CursorPage<Message>>(
+    `${A}/conversations/${conversationId}/messages/?limit=${limit}${before ? `&before=${before}` : ''}`,
+  );
+  return { messages: [...page.results].reverse(), hasMore: page.has_more };
+}
+
+/** A user's messages searched from their side (logged: `admin.search_messages`). */
+export const adminSearch = (userId: number, q: string, page = 1) =>
+  api<SearchPage>(`${A}/search/?user=${userId}&q=${encodeURIComponent(q)}&page=${page}`);
+
+/** The whole audit log, newest first, 50 a page; filters combine. */
+export function fetchAuditLog(filters: AuditFilters, next: string | null = null) {
+  if (next) return api<Page<AuditEntry>>(pathOf(next));
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(filters)) if (v) params.set(k, v);
+  const qs = params.toString();
+  return api<Page<AuditEntry>>(`${A}/audit-log/${qs ? `?${qs}` : ''}`);
+}
+
+/** Who accessed the caller's data (403 with an impersonation token). */
+export const fetchAccessLog = (next: string | null = null) =>
+  api<Page<AccessEntry>>(next ? pathOf(next) : '/api/users/access-log/');
+
+export type ExportFormat = 'json' | 'csv';
+
+/** The caller's own messages, as a file (recorded in the audit log; 10 an hour). */
+export const exportMyMessages = (format: ExportFormat) => download(`${M}/export/?format=${format}`);
+
+/** A user's messages for an admin, as a file (recorded in the audit log). */
+export const exportUserMessages = (userId: number, format: ExportFormat) => download(`${A}/users/${userId}/export/?format=${format}`);

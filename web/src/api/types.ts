@@ -259,3 +259,70 @@ export type ClientFrame =
   | { type: 'read'; conversation_id: number }
   /** What the reader has in view (null: nothing): no push for it meanwhile. */
   | { type: 'focus'; conversation_id: number | null };
+
+/** A full account, as the admin's user finder lists it (`GET /api/admin/users/`). */
+export interface User {
+  id: number;
+  email: string;
+  first_name: string;
+  last_name: string;
+  role: Role | 'ambassador';
+  profile_image: string | null;
+  is_active: boolean;
+  parent_trainer: number | null;
+  date_joined: string;
+}
+
+/** `GET /api/admin/conversations/`: who talks with whom and when, never what they wrote. */
+export interface AdminConversation {
+  id: number;
+  trainer: UserSummary;
+  trainee: UserSummary | null;
+  last_message_at: string | null;
+  message_count: number;
+  is_archived: boolean;
+  archived_at: string | null;
+  created_at: string;
+}
+
+export type AuditAction =
+  | 'admin.read_conversations'
+  | 'admin.read_messages'
+  | 'admin.search_messages'
+  | 'impersonation.start'
+  | 'impersonation.end'
+  | 'export'
+  | 'erase'
+  | (string & {});
+
+/** An entry of `GET /api/admin/audit-log/`. */
+export interface AuditEntry {
+  id: number;
+  actor_id: number;
+  action: AuditAction;
+  subject_user_id: number | null;
+  conversation_id: number | null;
+  ip: string | null;
+  created_at: string;
+  hash: string;
+}
+
+/** An entry of `GET /api/users/access-log/`: about the caller's own data. */
+export interface AccessEntry {
+  id: number;
+  actor_id: number;
+  /** "First Last" (or the email); `"[removed]"` once the account is gone; `"Spotter operator"` for actor 0. */
+  actor_name: string;
+  actor_role: Role | 'ambassador' | null;
+  action: AuditAction;
+  subject_user_id: number | null;
+  conversation_id: number | null;
+  created_at: string;
+}
+
+export interface AuditFilters {
+  actor?: string;
+  subject?: string;
+  since?: string;
+  until?: string;
+}

@@ -184,6 +184,9 @@ interface Props {
   /** Present when the reader may change their messages here (not read-only). Reject with the reason. */
   onEdit?: (message: ChatMessage, content: string) => Promise<void>;
   onDelete?: (message: ChatMessage) => Promise<void>;
+  /** Read-only views of others' conversations (the admin console): this side, names shown. */
+  side?: 'end';
+  showName?: boolean;
 }
 
 export const MessageBubble = memo(function MessageBubble({
@@ -195,6 +198,8 @@ export const MessageBubble = memo(function MessageBubble({
   onDiscard,
   onEdit,
   onDelete,
+  side,
+  showName,
 }: Props) {
   const [editing, setEditing] = useState(false);
   const [confirming, setConfirming] = useState(false);
@@ -269,12 +274,17 @@ export const MessageBubble = memo(function MessageBubble({
     <li
       className={`msg ${mine ? 'mine' : 'theirs'}${firstOfGroup ? ' first' : ''}${receipt === 'failed' ? ' failed' : ''}${
         deleted ? ' deleted' : ''
-      }${hasImage ? ' has-photo' : ''}${editing ? ' editing' : ''}${highlighted ? ' flash' : ''}`}
+      }${hasImage ? ' has-photo' : ''}${editing ? ' editing' : ''}${highlighted ? ' flash' : ''}${side === 'end' ? ' side-end' : ''}`}
       data-message-id={m.local ? undefined : m.id}
       data-client-id={m.client_message_id ?? undefined}
       data-receipt={mine ? receipt : undefined}
       tabIndex={highlighted ? -1 : undefined}
     >
+      {showName && firstOfGroup && (
+        <span className="msg-sender" aria-hidden="true">
+          {fullName(m.sender)}
+        </span>
+      )}
       <div className="msg-row">
         <div
           className="bubble"

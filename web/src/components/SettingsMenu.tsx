@@ -2,8 +2,11 @@ import { useEffect, useId, useRef, useState } from 'react';
 import type { Me } from '../api/types';
 import { useNotificationPreferences, useUpdateNotificationPreferences } from '../data/hooks';
 import { fullName } from '../lib/users';
+import { Link } from '../router';
+import { exportMyMessages } from '../api/endpoints';
 import { Avatar } from './Avatar';
-import { SettingsIcon, SignOutIcon } from './icons';
+import { ExportButtons } from './ExportButtons';
+import { EyeIcon, SettingsIcon, SignOutIcon } from './icons';
 
 const PREF_TEXT = {
   on: 'On: a push notification for each new message, on every device you use.',
@@ -120,6 +123,17 @@ export function SettingsMenu({ me, onSignOut, signingOut }: { me: Me; onSignOut?
             Settings
           </h2>
           <MessageNotificationsSwitch />
+          {me.role !== 'admin' && (
+            <ExportButtons
+              label="Download my messages"
+              fetchFile={exportMyMessages}
+              fallbackName={(f) => `spotter-export-${me.id}.${f}`}
+              note="Every conversation, archived ones too. Photos come as links, which expire (after 7 days by default): save them soon."
+            />
+          )}
+          <Link to="/access-log" className="settings-link" onClick={() => setOpen(false)}>
+            <EyeIcon /> Who accessed my data
+          </Link>
           {onSignOut && (
             <button type="button" className="button secondary small settings-sign-out" onClick={onSignOut} disabled={signingOut}>
               <SignOutIcon /> {signingOut ? 'Signing out…' : 'Sign out'}

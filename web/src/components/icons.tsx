@@ -170,3 +170,16 @@ export const AlertIcon = () => (
     <path d="M12 9v4M12 17h.01" />
   </svg>
 );
+
+export const ShieldIcon = () => (
+  <svg {...base}>
+    <path d="M12 3l8 3v6c0 5-3.5 8-8 9-4.5-1-8-4-8-9V6l8-3z" />
+  </svg>
+);
+
+export const EyeIcon = () => (
+  <svg {...base}>
+    <path d="M2 12s3.5-7 10-7 10 7 10 7-3.5 7-10 7S2 12 2 12z" />
+    <circle cx="12" cy="12" r="3" />
+  </svg>
+);

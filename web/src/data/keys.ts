@@ -22,4 +22,11 @@ export const keys = {
   scheduled: (conversationId: number) => ['scheduled', conversationId] as const,
   allScheduled: ['scheduled'] as const,
   allBroadcastDetails: ['broadcast'] as const,
+  adminUsers: (q: string) => ['admin', 'users', q] as const,
+  adminDirectory: ['admin', 'directory'] as const,
+  adminConversations: (userId: number) => ['admin', 'conversations', userId] as const,
+  adminMessages: (conversationId: number) => ['admin', 'messages', conversationId] as const,
+  adminSearch: (userId: number, q: string) => ['admin', 'search', userId, q] as const,
+  auditLog: (filters: object) => ['admin', 'audit-log', filters] as const,
+  accessLog: ['access-log'] as const,
 };

@@ -1,4 +1,4 @@
-import type { Conversation, Me, Message } from '../api/types';
+import type { AdminConversation, Conversation, Me, Message, User } from '../api/types';
 
 export const trainer = { id: 2, first_name: 'Sam', last_name: 'Rivera', email: 'coach@example.com', profile_image: null };
 export const ana = { id: 3, first_name: 'Ana', last_name: 'Lima', email: 'ana@example.com', profile_image: null };
@@ -33,6 +33,27 @@ export function conv(id: number, trainee = ana, over: Partial<Conversation> = {}
     last_message_preview: 'hello',
     unread_count: 0,
     is_archived: false,
+    created_at: '2026-02-18T10:00:00.000000Z',
+    ...over,
+  };
+}
+
+export const admin = { id: 1, first_name: 'Ada', last_name: 'Admin', email: 'admin@example.com', profile_image: null };
+export const meAdmin: Me = { ...admin, role: 'admin', is_impersonating: false, original_user_id: null };
+
+export function user(u: typeof trainer, role: User['role'], over: Partial<User> = {}): User {
+  return { ...u, role, is_active: true, parent_trainer: role === 'trainee' ? trainer.id : null, date_joined: '2026-01-01T10:00:00Z', ...over };
+}
+
+export function adminConv(id: number, trainee: typeof ana | null = ana, over: Partial<AdminConversation> = {}): AdminConversation {
+  return {
+    id,
+    trainer,
+    trainee,
+    last_message_at: '2026-02-19T10:00:00.000000Z',
+    message_count: 3,
+    is_archived: false,
+    archived_at: null,
     created_at: '2026-02-18T10:00:00.000000Z',
     ...over,
   };

@@ -4,6 +4,10 @@ import { act, render } from '@testing-library/react';
 import { createElement } from 'react';
 import { vi } from 'vitest';
 import type {
+  AccessEntry,
+  AdminConversation,
+  AuditEntry,
+  User,
   BroadcastDetail,
   Conversation,
   Me,
@@ -59,6 +63,9 @@ export interface Req {
 export interface Res {
   status: number;
   body?: unknown;
+  /** A body sent as it is (a file), with these headers. */
+  raw?: string;
+  headers?: Record<string, string>;
 }
 
 type Handler = (req: Req) => Res | undefined;
@@ -144,6 +151,13 @@ export class FakeServer {
   messages: Message[] = [];
   prefs: NotificationPreferences = defaultPrefs();
   searchable: SearchResult[] = [];
+  /** Admin console (docs/api.md 5a): every account, conversations, the audit log, the caller's access log. */
+  users: User[] = [];
+  adminConversations: AdminConversation[] = [];
+  audit: AuditEntry[] = [];
+  accessLog: AccessEntry[] = [];
+  /** Page size of the admin lists and logs (the server's is 50). */
+  adminPageSize = 50;
   calls: Req[] = [];
   /** Tried first, in order; the first answer wins. */
   handlers: Handler[] = [];
@@ -185,8 +199,9 @@ export class FakeServer {
       body,
       headers: (init?.headers as Record<string, string>) ?? {},
     });
+    if (res.raw !== undefined) return Promise.resolve(new Response(res.raw, { status: res.status, headers: res.headers }));
     const text = res.body === undefined || res.body === null ? null : JSON.stringify(res.body);
-    return Promise.resolve(new Response(text, { status: res.status, headers: { 'Content-Type': 'application/json' } }));
+    return Promise.resolve(new Response(text, { status: res.status, headers: { 'Content-Type': 'application/json', ...res.headers } }));
   }
 
   xhrSent(x: FakeXHR) {
@@ -239,6 +254,11 @@ export class FakeServer {
       return { status: 200, body: this.prefs };
     }
     if (path === `${M}/search/`) return this.search(query);
+    if (path.startsWith('/api/admin/')) return this.adminRoute(path, query);
+    if (path === '/api/users/access-log/') {
+      if (this.me.is_impersonating) return { status: 403, body: { detail: 'This action is not allowed during impersonation.' } };
+      return this.paged('/api/users/access-log/', this.accessLog, query);
+    }
     let m = path.match(/^\/api\/messaging\/conversations\/(\d+)\/messages\/$/);
     if (m) return this.history(Number(m[1]), query);
     m = path.match(/^\/api\/messaging\/conversations\/(\d+)\/messages\/(\d+)\/$/);
@@ -247,6 +267,72 @@ export class FakeServer {
     if (m) return this.send(Number(m[1]), body);
     m = path.match(/^\/api\/messaging\/conversations\/(\d+)\/read\/$/);
     if (m) return { status: 200, body: { conversation_id: Number(m[1]), messages_marked: 0, read_at: new Date().toISOString() } };
+    return { status: 404, body: { detail: 'Not found.' } };
+  }
+
+  /** A page of `all` (newest first already), `next` as an absolute URL keeping the query. */
+  private paged<T>(path: string, all: T[], q: URLSearchParams): Res {
+    const page = Number(q.get('page') ?? 1);
+    const size = this.adminPageSize;
+    if (!Number.isInteger(page) || page < 1 || (page > 1 && (page - 1) * size >= all.length)) return { status: 404, body: { detail: 'Invalid page.' } };
+    const nextQ = new URLSearchParams(q);
+    nextQ.set('page', String(page + 1));
+    const next = page * size < all.length ? `http://localhost${path}?${nextQ}` : null;
+    return { status: 200, body: { count: all.length, next, previous: null, results: all.slice((page - 1) * size, page * size) } };
+  }
+
+  private adminRoute(path: string, q: URLSearchParams): Res {
+    if (this.me.role !== 'admin' || this.me.is_impersonating) {
+      return { status: 403, body: { detail: 'You do not have permission to perform this action.' } };
+    }
+    if (path === '/api/admin/users/') {
+      const text = (q.get('q') ?? '').toLowerCase();
+      const hits = this.users.filter((u) => `${u.first_name} ${u.last_name} ${u.email}`.toLowerCase().includes(text));
+      return this.paged(path, hits, q);
+    }
+    if (path === '/api/admin/conversations/') {
+      const user = q.get('user');
+      if (user !== null && !/^\d+$/.test(user)) return { status: 400, body: { user: ['A valid integer is required.'] } };
+      const hits = this.adminConversations.filter((c) => user === null || c.trainer.id === Number(user) || c.trainee?.id === Number(user));
+      return this.paged(path, hits, q);
+    }
+    const m = path.match(/^\/api\/admin\/conversations\/(\d+)\/messages\/$/);
+    if (m) {
+      if (!this.adminConversations.some((c) => c.id === Number(m[1]))) return { status: 404, body: { error: 'Conversation not found.' } };
+      return this.history(Number(m[1]), q);
+    }
+    if (path === '/api/admin/search/') {
+      if (!q.get('user')) return { status: 400, body: { user: ['This field is required.'] } };
+      return this.search(q);
+    }
+    if (path === '/api/admin/audit-log/') {
+      const errors: Record<string, string[]> = {};
+      for (const k of ['actor', 'subject']) {
+        const v = q.get(k);
+        if (v !== null && !/^\d+$/.test(v)) errors[k] = ['A valid integer is required.'];
+      }
+      for (const k of ['since', 'until']) {
+        const v = q.get(k);
+        if (v !== null && (Number.isNaN(Date.parse(v)) || !/(Z|[+-]\d\d:\d\d)$/.test(v))) {
+          errors[k] = ['Datetime has wrong format. Use one of these formats instead: YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z].'];
+        }
+      }
+      if (Object.keys(errors).length) return { status: 400, body: errors };
+      const actor = q.get('actor');
+      const subject = q.get('subject');
+      const since = q.get('since');
+      const until = q.get('until');
+      const hits = [...this.audit]
+        .sort((a, b) => b.id - a.id)
+        .filter(
+          (e) =>
+            (actor === null || e.actor_id === Number(actor)) &&
+            (subject === null || e.subject_user_id === Number(subject)) &&
+            (since === null || Date.parse(e.created_at) >= Date.parse(since)) &&
+            (until === null || Date.parse(e.created_at) <= Date.parse(until)),
+        );
+      return this.paged(path, hits, q);
+    }
     return { status: 404, body: { detail: 'Not found.' } };
   }
 
