@@ -4,7 +4,8 @@
 //! commit of its own, and a busy node pays one commit (one fsync) per batch, not per message.
 //!
 //! Starts (a trainer's first message, which may create the conversation) queue here too, and
-//! are committed one transaction each by the same workers, between batches.
+//! are committed by the same workers after each batch of sends, all of a batch's starts at once
+//! (one transaction each; SQLite's writer commits them together).
 //!
 //! The worker publishes each new message (`Event::MessageSent`) as soon as its batch is
 //! committed, in commit order, before answering: this is the one place a new message is
@@ -19,6 +20,8 @@
 
 use std::sync::Arc;
 
+use futures_util::StreamExt as _;
+use futures_util::stream::FuturesUnordered;
 use tokio::sync::{Mutex, mpsc, oneshot};
 
 use super::{Dispatch, Result, StartSend, Started, StoreError};
@@ -103,8 +106,17 @@ impl Worker {
             if !sends.is_empty() {
                 self.batch(sends, replies).await;
             }
-            for (start, reply) in starts {
-                let started = self.backend.start(start, self.clock.now()).await;
+            // A batch's starts go together: on SQLite the writer commits them in one
+            // transaction (one fsync, not one each), on PostgreSQL each takes a connection of
+            // its own. Each is announced as it commits.
+            let this = &self;
+            let mut pending: FuturesUnordered<_> = starts
+                .into_iter()
+                .map(|(start, reply)| async move {
+                    (this.backend.start(start, this.clock.now()).await, reply)
+                })
+                .collect();
+            while let Some((started, reply)) = pending.next().await {
                 if let Ok(s) = &started {
                     self.announce(s.conversation, &s.appended);
                 }
