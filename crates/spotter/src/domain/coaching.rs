@@ -1,5 +1,5 @@
-//! Coaching tools (wire contract Part D): broadcasts and scheduled messages ([`broadcasts`],
-//! [`scheduled`]: recorded here, sent when due by `workers::dispatch`), a trainer's saved
+//! Coaching tools (wire contract Part D): broadcasts and scheduled messages (`broadcasts`,
+//! `scheduled`: recorded here, sent when due by `workers::dispatch`), a trainer's saved
 //! replies, the "needs reply" inbox and the response-time figures. Saved replies are the trainer's own (a trainee, an admin or
 //! an ambassador has none) and, like every write, refused to a read-only impersonation token.
 //! The inbox reads only conversation rows: what it sorts by (`awaiting_reply_since`) is kept by

@@ -102,7 +102,7 @@ impl MessageBody {
     }
 }
 
-/// How the key of each message of a broadcast begins ([`ClientMessageId::own`]).
+/// How the key of each message of a broadcast begins (`ClientMessageId::own`).
 pub const BROADCAST_KEY_PREFIX: &str = "spotter-broadcast-";
 
 /// The client's idempotency key for a send: 1 to 64 characters, optional.
