@@ -59,21 +59,28 @@ fn copies(data: &Path, key: &str) -> Vec<(i64, String, i64)> {
         .unwrap()
 }
 
-/// Polls the broadcast until it is done (the dispatcher takes over a dead node's claim once
-/// its lease ends, so this may take that long).
+/// Waits for the broadcast to be done: its `broadcast_progress` frame on the trainer's user
+/// socket, or, if it finished before the socket was up, its state read once after connecting
+/// (the dispatcher takes over a dead node's claim once its lease ends, so this may take that
+/// long).
 async fn until_done(coach: &Client, id: i64) -> spotter_client::Broadcast {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
+    let mut sock = coach.socket(None, None).await.unwrap();
+    helpers::round_trip(&mut sock).await;
+    let now = coach.broadcast_detail(id).await.unwrap();
+    if now.state == "done" {
+        return now;
+    }
     loop {
-        if let Ok(b) = coach.broadcast_detail(id).await
-            && b.state == "done"
-        {
-            return b;
+        match tokio::time::timeout(Duration::from_secs(90), sock.next()).await {
+            Ok(Some(Incoming::Frame(ServerFrame::BroadcastProgress { broadcast })))
+                if broadcast.id == id && broadcast.state == "done" =>
+            {
+                return coach.broadcast_detail(id).await.unwrap();
+            }
+            Ok(Some(Incoming::Closed(code, why))) => panic!("socket closed {code}: {why}"),
+            Ok(Some(_)) => {}
+            other => panic!("broadcast {id} never finished: {other:?}"),
         }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "broadcast {id} never finished"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 
