@@ -67,6 +67,9 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Print the OpenAPI document the server answers at `/api/openapi.json` (the web app's
+    /// types are generated from it: scripts/web-types.sh).
+    Openapi,
 }
 
 #[derive(Subcommand)]
@@ -214,6 +217,15 @@ async fn main() -> anyhow::Result<()> {
             let summary = spotter::import::run(config, options).await?;
             print!("{summary}");
             Ok(())
+        }
+        Command::Openapi => {
+            use std::io::Write;
+            // Written, not println!: a reader that stops early (`| head`) is no failure.
+            let doc = spotter::http::openapi::document_json()?;
+            match writeln!(std::io::stdout().lock(), "{doc}") {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+                _ => Ok(()),
+            }
         }
         Command::Backup { config, file } => {
             if config.media_store.is_some() {

@@ -82,6 +82,11 @@ pub struct ApiDoc;
 
 struct Shared;
 
+/// The document as pretty JSON, as `spotter openapi` prints it.
+pub fn document_json() -> Result<String, serde_json::Error> {
+    ApiDoc::openapi().to_pretty_json()
+}
+
 fn json_response(description: &str, schema: &str) -> utoipa::openapi::Response {
     ResponseBuilder::new()
         .description(description)

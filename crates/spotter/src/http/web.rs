@@ -1,6 +1,8 @@
 //! The web dashboard: the single-page app built into `web/dist`, embedded in release builds
 //! (read from disk in debug builds). Any path that is not the API, a socket or an operations
 //! endpoint answers `index.html`, so the app's own routes (`/messages`, `/trainees/7`) load.
+//! `SPOTTER_WEB_DIR` serves a dashboard build from another folder instead (a dashboard built
+//! apart from the binary, or a worktree's own build while developing).
 
 use axum::http::{HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
@@ -12,6 +14,27 @@ use crate::error::Error;
 #[folder = "../../web/dist"]
 #[allow_missing = true]
 struct Assets;
+
+/// The folder named by `SPOTTER_WEB_DIR`, read once.
+fn web_dir() -> Option<&'static std::path::Path> {
+    static DIR: std::sync::OnceLock<Option<std::path::PathBuf>> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| std::env::var_os("SPOTTER_WEB_DIR").map(Into::into))
+        .as_deref()
+}
+
+/// A file of the dashboard: from `SPOTTER_WEB_DIR` when set (never outside it), else embedded.
+fn asset(file: &str) -> Option<Vec<u8>> {
+    match web_dir() {
+        Some(dir) => {
+            let relative = std::path::Path::new(file);
+            let plain = relative
+                .components()
+                .all(|c| matches!(c, std::path::Component::Normal(_)));
+            plain.then(|| std::fs::read(dir.join(relative)).ok()).flatten()
+        }
+        None => Assets::get(file).map(|a| a.data.into_owned()),
+    }
+}
 
 fn content_type(path: &str) -> &'static str {
     match path.rsplit('.').next().unwrap_or("") {
@@ -37,7 +60,7 @@ fn is_api(path: &str) -> bool {
 
 /// Whether the dashboard bundle is present (tests assert it is, in CI).
 pub fn bundle_present() -> bool {
-    Assets::get("index.html").is_some()
+    asset("index.html").is_some()
 }
 
 pub async fn serve(uri: Uri) -> Response {
@@ -46,7 +69,7 @@ pub async fn serve(uri: Uri) -> Response {
         return Error::NotFound.into_response();
     }
     let file = path.trim_start_matches('/');
-    if let Some(asset) = (!file.is_empty()).then(|| Assets::get(file)).flatten() {
+    if let Some(data) = (!file.is_empty()).then(|| asset(file)).flatten() {
         // Vite names bundles by content hash: cache them for good; everything else revalidates.
         let cache = if file.starts_with("assets/") {
             "public, max-age=31536000, immutable"
@@ -61,11 +84,11 @@ pub async fn serve(uri: Uri) -> Response {
                 ),
                 (header::CACHE_CONTROL, HeaderValue::from_static(cache)),
             ],
-            asset.data.into_owned(),
+            data,
         )
             .into_response();
     }
-    match Assets::get("index.html") {
+    match asset("index.html") {
         Some(index) => (
             [
                 (
@@ -74,7 +97,7 @@ pub async fn serve(uri: Uri) -> Response {
                 ),
                 (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
             ],
-            index.data.into_owned(),
+            index,
         )
             .into_response(),
         None => (
