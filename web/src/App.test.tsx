@@ -1,10 +1,12 @@
 import { act, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
+import { http, HttpResponse } from 'msw';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Conversation, Message } from './api/types';
 import { App, makeQueryClient } from './App';
 import { conv, meTrainer, msg, ana } from './test/fixtures';
+import { network } from './test/msw';
 
-/** A fake server at the fetch boundary, and a fake WebSocket. */
+/** A fake server behind MSW, and a fake WebSocket. */
 class FakeSocket {
   static all: FakeSocket[] = [];
   readyState = 0;
@@ -35,13 +37,11 @@ let conversations: Conversation[] = [];
 let messages: Message[] = [];
 const calls: string[] = [];
 
-function json(body: unknown, status = 200) {
-  return Promise.resolve(new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } }));
-}
+const json = (body: unknown, status = 200) => HttpResponse.json(body as object, { status });
 
-function fakeFetch(input: RequestInfo | URL, init?: RequestInit) {
-  const url = new URL(String(input), 'http://localhost');
-  const method = init?.method ?? 'GET';
+async function answer(request: Request) {
+  const url = new URL(request.url);
+  const method = request.method;
   calls.push(`${method} ${url.pathname}${url.search}`);
   const p = url.pathname;
   if (p === '/api/auth/users/me/') return json(meTrainer);
@@ -54,7 +54,7 @@ function fakeFetch(input: RequestInfo | URL, init?: RequestInit) {
     return json({ results: [...messages].reverse(), has_more: false });
   }
   if (/\/send\/$/.test(p)) {
-    const body = JSON.parse(String(init?.body));
+    const body = await request.json();
     const m = msg(100 + messages.length, { content: body.content, client_message_id: body.client_message_id });
     messages.push(m);
     return json(m, 201);
@@ -70,13 +70,13 @@ function boot(path: string) {
   return render(<App client={makeQueryClient()} />);
 }
 
-describe('App (fetch and WebSocket mocked)', () => {
+describe('App (the network mocked with MSW, a fake WebSocket)', () => {
   beforeEach(() => {
     FakeSocket.all = [];
     calls.length = 0;
     conversations = [];
     messages = [];
-    vi.stubGlobal('fetch', vi.fn(fakeFetch));
+    network.use(http.all('*', ({ request }) => answer(request)));
     vi.stubGlobal('WebSocket', FakeSocket);
   });
   afterEach(() => vi.unstubAllGlobals());
@@ -153,14 +153,10 @@ describe('App (fetch and WebSocket mocked)', () => {
     const input = await screen.findByLabelText('message input');
     let fail = true;
     const seen: string[] = [];
-    vi.stubGlobal(
-      'fetch',
-      vi.fn((i: RequestInfo | URL, init?: RequestInit) => {
-        if (String(i).includes('/send/')) {
-          seen.push(JSON.parse(String(init?.body)).client_message_id);
-          if (fail) return Promise.reject(new TypeError('Failed to fetch'));
-        }
-        return fakeFetch(i, init);
+    network.use(
+      http.post('*/send/', async ({ request }) => {
+        seen.push(((await request.clone().json()) as { client_message_id: string }).client_message_id);
+        return fail ? HttpResponse.error() : undefined; // else the fake server answers
       }),
     );
     fireEvent.change(input, { target: { value: 'lost?' } });

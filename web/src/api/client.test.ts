@@ -1,52 +1,73 @@
+import { http, HttpResponse } from 'msw';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { api, ApiError, NetworkError, setAuthLostHandler, upload } from './client';
+import { network } from '../test/msw';
+import { meTrainer } from '../test/fixtures';
+import { ApiError, NetworkError, ok, rest, setAuthLostHandler, upload } from './client';
 import { tokens } from './tokens';
 
 const json = (body: unknown, status = 200) =>
   new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } });
 
-describe('api client', () => {
-  afterEach(() => vi.unstubAllGlobals());
+const me = () => ok(rest.GET('/api/auth/users/me/'));
 
+describe('rest client (openapi-fetch over the session rules)', () => {
   it('refreshes once on 401, stores the rotated pair, retries with the new token', async () => {
     tokens.set({ access: 'old', refresh: 'r1' });
     const seen: string[] = [];
-    vi.stubGlobal(
-      'fetch',
-      vi.fn(async (url: string, init: RequestInit) => {
-        const auth = (init.headers as Record<string, string>).Authorization ?? '';
-        seen.push(`${url} ${auth}`);
-        if (url === '/api/auth/jwt/refresh/') {
-          expect(JSON.parse(String(init.body))).toEqual({ refresh: 'r1' });
-          return json({ access: 'new', refresh: 'r2' });
-        }
-        return auth === 'Bearer new' ? json({ ok: true }) : json({ detail: 'expired' }, 401);
+    network.use(
+      http.post('/api/auth/jwt/refresh/', async ({ request }) => {
+        seen.push(`refresh ${request.headers.get('Authorization') ?? ''}`);
+        expect(await request.json()).toEqual({ refresh: 'r1' });
+        return HttpResponse.json({ access: 'new', refresh: 'r2' });
+      }),
+      http.get('/api/auth/users/me/', ({ request }) => {
+        const auth = request.headers.get('Authorization');
+        seen.push(`me ${auth}`);
+        return auth === 'Bearer new' ? HttpResponse.json(meTrainer) : HttpResponse.json({ detail: 'expired' }, { status: 401 });
       }),
     );
-    expect(await api('/api/x/')).toEqual({ ok: true });
-    expect(seen).toEqual(['/api/x/ Bearer old', '/api/auth/jwt/refresh/ ', '/api/x/ Bearer new']);
+    expect(await me()).toEqual(meTrainer);
+    expect(seen).toEqual(['me Bearer old', 'refresh ', 'me Bearer new']);
     expect(tokens.access()).toBe('new');
     expect(tokens.refresh()).toBe('r2');
+  });
+
+  it('sends the same body again after the refresh', async () => {
+    tokens.set({ access: 'old', refresh: 'r1' });
+    const bodies: unknown[] = [];
+    network.use(
+      http.post('/api/auth/jwt/refresh/', () => HttpResponse.json({ access: 'new', refresh: 'r2' })),
+      http.post('/api/messaging/templates/', async ({ request }) => {
+        bodies.push(await request.json());
+        if (request.headers.get('Authorization') !== 'Bearer new') return HttpResponse.json({ detail: 'expired' }, { status: 401 });
+        return HttpResponse.json({ id: 1, title: 'A', content: 'B', created_at: 'x', updated_at: 'x' }, { status: 201 });
+      }),
+    );
+    await ok(rest.POST('/api/messaging/templates/', { body: { title: 'A', content: 'B' } }));
+    expect(bodies).toEqual([
+      { title: 'A', content: 'B' },
+      { title: 'A', content: 'B' },
+    ]);
   });
 
   it('goes to login when the refresh is refused', async () => {
     tokens.set({ access: 'old', refresh: 'r1' });
     const lost = vi.fn();
     setAuthLostHandler(lost);
-    vi.stubGlobal('fetch', vi.fn(async () => json({ detail: 'Token is invalid or expired' }, 401)));
-    await expect(api('/api/x/')).rejects.toBeInstanceOf(ApiError);
+    network.use(http.all('*', () => HttpResponse.json({ detail: 'Token is invalid or expired' }, { status: 401 })));
+    await expect(me()).rejects.toBeInstanceOf(ApiError);
     expect(lost).toHaveBeenCalled();
     expect(tokens.access()).toBeNull();
   });
 
   it("reads the server's error text; network failures are NetworkError", async () => {
     tokens.set({ access: 'a', refresh: 'r' });
-    vi.stubGlobal('fetch', vi.fn(async () => json({ error: 'Cannot send messages in an archived conversation.' }, 400)));
-    await expect(api('/api/x/')).rejects.toThrow('Cannot send messages in an archived conversation.');
-    vi.stubGlobal('fetch', vi.fn(async () => json({ content: ['Ensure this field has no more than 2000 characters.'] }, 400)));
-    await expect(api('/api/x/')).rejects.toThrow('no more than 2000');
-    vi.stubGlobal('fetch', vi.fn(async () => Promise.reject(new TypeError('Failed to fetch'))));
-    await expect(api('/api/x/')).rejects.toBeInstanceOf(NetworkError);
+    network.use(http.get('/api/auth/users/me/', () => HttpResponse.json({ error: 'Cannot send messages in an archived conversation.' }, { status: 400 }), { once: true }));
+    await expect(me()).rejects.toThrow('Cannot send messages in an archived conversation.');
+    network.use(http.get('/api/auth/users/me/', () => HttpResponse.json({ content: ['Ensure this field has no more than 2000 characters.'] }, { status: 400 }), { once: true }));
+    await expect(me()).rejects.toThrow('no more than 2000');
+    network.use(http.get('/api/auth/users/me/', () => HttpResponse.error()));
+    await expect(me()).rejects.toBeInstanceOf(NetworkError);
   });
 });
 

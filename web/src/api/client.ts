@@ -1,5 +1,6 @@
+import createClient from 'openapi-fetch';
+import type { paths } from './schema';
 import { tokens } from './tokens';
-import type { TokenPair } from './types';
 
 /** An HTTP error with the server's JSON body (if any) and a readable message. */
 export class ApiError extends Error {
@@ -35,6 +36,23 @@ export function describeError(status: number, body: unknown): string {
   return `Request failed (${status}).`;
 }
 
+/** Where the API is: this page's origin (absolute, as `Request` needs outside a browser page). */
+const ORIGIN = typeof location === 'undefined' ? '' : location.origin;
+const JSON_ACCEPT = { Accept: 'application/json' };
+
+/** `fetch` at call time (tests replace it), with the transport failures as NetworkError. */
+async function send(request: Request): Promise<Response> {
+  try {
+    return await fetch(request);
+  } catch (e) {
+    if ((e as Error)?.name === 'AbortError') throw e;
+    throw new NetworkError(e);
+  }
+}
+
+/** Requests that need no session (login, token refresh): no token, no refresh. */
+export const restAnonymous = createClient<paths>({ baseUrl: ORIGIN, headers: JSON_ACCEPT, fetch: send });
+
 let refreshing: Promise<boolean> | null = null;
 let onAuthLost: () => void = () => {};
 
@@ -50,18 +68,13 @@ export function refreshTokens(): Promise<boolean> {
   if (!refresh) return Promise.resolve(false);
   refreshing = (async () => {
     try {
-      const res = await fetch('/api/auth/jwt/refresh/', {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({ refresh }),
-      });
-      if (!res.ok) {
+      const { data: pair, response } = await restAnonymous.POST('/api/auth/jwt/refresh/', { body: { refresh } });
+      if (!response.ok) {
         // Another tab may have rotated the token meanwhile: its new pair is usable.
         if (tokens.refresh() !== refresh && tokens.refresh()) return true;
         return false;
       }
-      const pair = (await res.json()) as Partial<TokenPair>;
-      if (!pair.access) return false;
+      if (!pair?.access) return false;
       tokens.set({ access: pair.access, refresh: pair.refresh ?? refresh });
       return true;
     } catch {
@@ -74,45 +87,10 @@ export function refreshTokens(): Promise<boolean> {
   return refreshing;
 }
 
-export interface RequestOptions {
-  method?: string;
-  body?: unknown;
-  signal?: AbortSignal;
-  /** Do not try to refresh on 401 (login itself). */
-  anonymous?: boolean;
-}
-
-async function send(path: string, opts: RequestOptions): Promise<Response> {
-  const headers: Record<string, string> = { Accept: 'application/json' };
-  if (opts.body !== undefined) headers['Content-Type'] = 'application/json';
-  const access = tokens.access();
-  if (access && !opts.anonymous) headers.Authorization = `Bearer ${access}`;
-  try {
-    return await fetch(path, {
-      method: opts.method ?? 'GET',
-      headers,
-      body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
-      signal: opts.signal,
-    });
-  } catch (e) {
-    if ((e as Error)?.name === 'AbortError') throw e;
-    throw new NetworkError(e);
-  }
-}
-
-function parseBody(text: string): unknown {
-  if (!text) return null;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
-}
-
 /** Send once; on 401 renew the session and send again; session gone: back to login. */
-async function withRefresh<R extends { status: number }>(attempt: () => Promise<R>, anonymous?: boolean): Promise<R> {
+async function withRefresh<R extends { status: number }>(attempt: () => Promise<R>): Promise<R> {
   let res = await attempt();
-  if (res.status === 401 && !anonymous) {
+  if (res.status === 401) {
     const ok = await refreshTokens();
     if (ok) res = await attempt();
     if (!ok || res.status === 401) {
@@ -123,12 +101,42 @@ async function withRefresh<R extends { status: number }>(attempt: () => Promise<
   return res;
 }
 
-/** JSON request to the API: Bearer token, one refresh-and-retry on 401. */
-export async function api<T>(path: string, opts: RequestOptions = {}): Promise<T> {
-  const res = await withRefresh(() => send(path, opts), opts.anonymous);
-  const body = parseBody(await res.text());
-  if (!res.ok) throw new ApiError(res.status, body);
-  return body as T;
+function bearer(request: Request): Request {
+  const access = tokens.access();
+  if (access) request.headers.set('Authorization', `Bearer ${access}`);
+  return request;
+}
+
+/** The REST transport: Bearer token, one refresh-and-retry on 401 (with a copy of the request). */
+function sendWithSession(request: Request): Promise<Response> {
+  const copies = [request, request.clone()];
+  return withRefresh(() => send(bearer(copies.shift() ?? request.clone())));
+}
+
+/**
+ * The typed REST client (openapi-fetch over ./schema.d.ts): paths, parameters, bodies and
+ * answers as the server's OpenAPI document describes them. Its calls answer `{ data, error,
+ * response }`; `ok()` turns a refusal into an ApiError.
+ */
+export const rest = createClient<paths>({ baseUrl: ORIGIN, headers: JSON_ACCEPT, fetch: sendWithSession });
+
+
+/** The answer of a `rest` call, or an ApiError with the server's status and body. */
+export async function ok<R extends { data?: unknown; error?: unknown; response: Response }>(
+  call: Promise<R>,
+): Promise<Exclude<R['data'], undefined>> {
+  const { data, error, response } = await call;
+  if (!response.ok) throw new ApiError(response.status, error ?? null);
+  return (data ?? null) as Exclude<R['data'], undefined>;
+}
+
+function parseBody(text: string): unknown {
+  if (!text) return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
 }
 
 export interface UploadOptions {
@@ -159,9 +167,11 @@ function xhrSend(path: string, form: FormData, opts: UploadOptions): Promise<{ s
 }
 
 /**
- * A multipart request (a photo) through XMLHttpRequest, which reports upload progress (fetch
- * does not). Same rules as `api`: Bearer token, one refresh-and-retry on 401, ApiError with the
- * server's text, NetworkError when there is no answer.
+ * A multipart request (a photo) through XMLHttpRequest: the one call that does not go through
+ * `rest`, because only XMLHttpRequest reports upload progress (`upload.onprogress`); fetch,
+ * and so openapi-fetch, cannot. Same rules: Bearer token, one refresh-and-retry on 401,
+ * ApiError with the server's text, NetworkError when there is no answer. `T` is the answer's
+ * schema, named by the caller.
  */
 export async function upload<T>(path: string, form: FormData, opts: UploadOptions = {}): Promise<T> {
   const res = await withRefresh(() => xhrSend(path, form, opts));
@@ -171,21 +181,24 @@ export async function upload<T>(path: string, form: FormData, opts: UploadOption
   return body as T;
 }
 
-/** Turn an absolute `next` URL of a page envelope into a same-origin path. */
-export function pathOf(url: string): string {
+/** The `page` of a page envelope's `next` URL (undefined for none): the only thing it changes. */
+export function pageOf(next: string | null | undefined): number | undefined {
+  if (!next) return undefined;
   try {
-    const u = new URL(url, window.location.origin);
-    return u.pathname + u.search;
+    const page = Number(new URL(next, ORIGIN || 'http://localhost').searchParams.get('page'));
+    return Number.isInteger(page) && page > 0 ? page : undefined;
   } catch {
-    return url;
+    return undefined;
   }
 }
 
-/** A file from the API (an export): Bearer token, one refresh-and-retry on 401. */
-export async function download(path: string): Promise<{ blob: Blob; filename: string | null }> {
-  const res = await withRefresh(() => send(path, {}));
-  if (!res.ok) throw new ApiError(res.status, parseBody(await res.text()));
-  return { blob: await res.blob(), filename: filenameOf(res.headers.get('Content-Disposition')) };
+/** A file from the API (an export), as a `rest` call with `parseAs: 'blob'`. */
+export async function download(
+  call: Promise<{ data?: unknown; error?: unknown; response: Response }>,
+): Promise<{ blob: Blob; filename: string | null }> {
+  const { data, error, response } = await call;
+  if (!response.ok) throw new ApiError(response.status, error ?? null);
+  return { blob: data as Blob, filename: filenameOf(response.headers.get('Content-Disposition')) };
 }
 
 /** The `filename` of a `Content-Disposition` header (`filename*=UTF-8''…` preferred). */

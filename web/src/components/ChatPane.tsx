@@ -178,7 +178,7 @@ export function ChatPane({ conversationId, me, backTo }: { conversationId: numbe
   }, [conversationId]);
 
   // Mark read while the conversation is on screen and the tab is focused.
-  const unreadLoaded = msgs.data?.messages.some((m) => !m.local && m.sender.id !== me.id && !m.is_read) ?? false;
+  const unreadLoaded = msgs.data?.messages.some((m) => !m.local && m.sender?.id !== me.id && !m.is_read) ?? false;
   const unreadListed = (conversation?.unread_count ?? 0) > 0;
   useEffect(() => {
     if (!active || readOnly || !msgs.data) return;

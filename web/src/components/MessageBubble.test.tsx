@@ -10,7 +10,7 @@ const ago = (ms: number) => new Date(Date.now() - ms).toISOString();
 function bubble(message: ChatMessage, props: Partial<Parameters<typeof MessageBubble>[0]> = {}) {
   render(
     <ol>
-      <MessageBubble message={message} mine={message.sender.id !== ana.id} firstOfGroup {...props} />
+      <MessageBubble message={message} mine={message.sender?.id !== ana.id} firstOfGroup {...props} />
     </ol>,
   );
   return screen.getByRole('listitem');

@@ -41,7 +41,7 @@ export function useUserDirectory(enabled = true) {
       for (let i = 0; i < 10; i++) {
         const page = await fetchAdminUsers('', next);
         for (const u of page.results) byId.set(u.id, u);
-        next = page.next;
+        next = page.next ?? null;
         if (!next) break;
       }
       return byId;

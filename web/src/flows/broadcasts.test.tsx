@@ -5,7 +5,7 @@
 import { fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Broadcast, BroadcastDetail } from '../api/types';
-import { ana, ben, meAna } from '../test/fixtures';
+import { ana, ben, meAna, user } from '../test/fixtures';
 import { boot, FakeServer, FakeSocket } from '../test/server';
 
 let server: FakeServer;
@@ -39,7 +39,7 @@ const bc = (over: Partial<BroadcastDetail>): BroadcastDetail => ({
 describe('broadcasts (fetch and WebSocket mocked)', () => {
   beforeEach(() => {
     server = new FakeServer().install();
-    server.trainees = [ana, ben, cy].map((t) => ({ ...t, is_active: true }));
+    server.trainees = [ana, ben, cy].map((t) => user(t, 'trainee'));
   });
   afterEach(() => vi.unstubAllGlobals());
 
@@ -80,13 +80,13 @@ describe('broadcasts (fetch and WebSocket mocked)', () => {
     expect(screen.getByText('Sending')).toBeTruthy();
     const sock = FakeSocket.last();
     const frame = (b: Partial<Broadcast>) => sock.push({ type: 'broadcast_progress', broadcast: { ...created, failures: undefined, ...b } });
-    frame({ sent: 1 });
+    await frame({ sent: 1 });
     await waitFor(() => expect(screen.getByTestId('broadcast-counts').textContent).toBe('1 of 2 sent'));
     const bar = screen.getByRole('progressbar', { name: 'Broadcast progress' });
     expect(bar.getAttribute('aria-valuenow')).toBe('1');
     expect(bar.getAttribute('aria-valuemax')).toBe('2');
     // An older frame arriving late does not move it back.
-    frame({ sent: 0 });
+    await frame({ sent: 0 });
     expect(screen.getByTestId('broadcast-counts').textContent).toBe('1 of 2 sent');
     // Done with one failure: the failures come from the detail, fetched again.
     const i = server.broadcasts.findIndex((x) => x.id === created.id);
@@ -97,7 +97,7 @@ describe('broadcasts (fetch and WebSocket mocked)', () => {
       failed: 1,
       failures: [{ trainee_id: ben.id, trainee_name: 'Ben Okafor', reason: 'The conversation is archived.' }],
     };
-    frame({ state: 'done', sent: 1, failed: 1 });
+    await frame({ state: 'done', sent: 1, failed: 1 });
     await waitFor(() => expect(screen.getByTestId('broadcast-counts').textContent).toBe('1 of 2 sent · 1 failed'));
     expect(screen.getByText('Sent with failures')).toBeTruthy();
     const failures = await screen.findByRole('region', { name: 'Not delivered' });
@@ -175,7 +175,7 @@ describe('broadcasts (fetch and WebSocket mocked)', () => {
     expect(rows.map((r) => r.getAttribute('data-broadcast-id'))).toEqual(['71', '70']);
     expect(within(rows[0]).getByTestId('broadcast-counts').textContent).toBe('1 of 3 sent');
     await waitFor(() => expect(FakeSocket.all.length).toBeGreaterThan(0));
-    FakeSocket.last().push({ type: 'broadcast_progress', broadcast: { ...server.broadcasts[1], state: 'done', sent: 3 } });
+    await FakeSocket.last().push({ type: 'broadcast_progress', broadcast: { ...server.broadcasts[1], state: 'done', sent: 3 } });
     await waitFor(() => expect(within(rows[0]).getByTestId('broadcast-counts').textContent).toBe('3 of 3 sent'));
     expect(within(rows[0]).getByText('Sent')).toBeTruthy();
     // The placeholder shows as such.

@@ -163,20 +163,20 @@ describe('edit and delete (fetch and WebSocket mocked)', () => {
     const sock = FakeSocket.last();
     const editedAt = new Date().toISOString();
     // Not the latest message: the preview stays.
-    sock.push({ type: 'message_edited', conversation_id: 1, message_id: 1, content: 'from ana (edited)', edited_at: editedAt });
+    await sock.push({ type: 'message_edited', conversation_id: 1, message_id: 1, content: 'from ana (edited)', edited_at: editedAt });
     const edited = await waitFor(() => row('from ana (edited)'));
     expect(within(edited).getByText('edited').getAttribute('title')).toBe(`Edited ${fullTime(editedAt)}`);
     expect(within(list()).getByText('latest mine')).toBeTruthy();
     // The latest: the preview says so.
-    sock.push({ type: 'message_deleted', conversation_id: 1, message_id: 3 });
+    await sock.push({ type: 'message_deleted', conversation_id: 1, message_id: 3 });
     await within(log()).findByText('This message was deleted');
     await within(list()).findByText('This message was deleted');
     // An edit after the deletion does not bring text back.
-    sock.push({ type: 'message_edited', conversation_id: 1, message_id: 3, content: 'ghost', edited_at: editedAt });
+    await sock.push({ type: 'message_edited', conversation_id: 1, message_id: 3, content: 'ghost', edited_at: editedAt });
     expect(within(log()).queryByText('ghost')).toBeNull();
     // A conversation not loaded here: the list is asked again (the server computes the preview).
     const before = server.log().filter((c) => c === 'GET /api/messaging/conversations/').length;
-    sock.push({ type: 'message_deleted', conversation_id: 2, message_id: 77 });
+    await sock.push({ type: 'message_deleted', conversation_id: 2, message_id: 77 });
     await waitFor(() =>
       expect(server.log().filter((c) => c === 'GET /api/messaging/conversations/').length).toBeGreaterThan(before),
     );

@@ -74,13 +74,13 @@ describe('needs reply (fetch and WebSocket mocked)', () => {
 
   it('a trainee’s new_message adds the conversation (last) or keeps it (waiting since unchanged)', async () => {
     const sock = await openInbox();
-    sock.push(frame(3, { sender: cy, content: 'Quick question' }));
+    await sock.push(frame(3, { sender: cy, content: 'Quick question' }));
     await waitFor(() => expect(names()).toEqual(['Ana Lima', 'Ben Okafor', 'Cy Young']));
     expect(waitingOf('Cy Young')).toBe('waiting <1 min');
     expect(count()).toBe('3');
     // The row shows the live preview.
     expect(within(inbox()).getByText('Quick question')).toBeTruthy();
-    sock.push(frame(1, { sender: ana, content: 'Also: skip tomorrow?' }));
+    await sock.push(frame(1, { sender: ana, content: 'Also: skip tomorrow?' }));
     await within(inbox()).findByText('Also: skip tomorrow?');
     expect(names()).toEqual(['Ana Lima', 'Ben Okafor', 'Cy Young']);
     expect(waitingOf('Ana Lima')).toBe('waiting 3 h');
@@ -90,7 +90,7 @@ describe('needs reply (fetch and WebSocket mocked)', () => {
     const sock = await openInbox();
     // Answered from another device: the frame (the server's list agrees, for any refetch).
     server.needsReply = server.needsReply.filter((c) => c.id !== 2);
-    sock.push(frame(2, { sender: trainer, content: 'Friday works.' }));
+    await sock.push(frame(2, { sender: trainer, content: 'Friday works.' }));
     await waitFor(() => expect(names()).toEqual(['Ana Lima']));
     expect(count()).toBe('1');
     // Answered here.
@@ -102,17 +102,17 @@ describe('needs reply (fetch and WebSocket mocked)', () => {
     expect(count()).toBeNull();
     // A trainee writes again, then is removed: gone again.
     server.needsReply = [{ ...server.conversations[2], waiting_since: new Date().toISOString() }];
-    sock.push(frame(3, { sender: cy, content: 'Hello?' }));
+    await sock.push(frame(3, { sender: cy, content: 'Hello?' }));
     await waitFor(() => expect(names()).toEqual(['Cy Young']));
     server.needsReply = [];
-    sock.push({ type: 'conversation_archived', conversation_id: 3 });
+    await sock.push({ type: 'conversation_archived', conversation_id: 3 });
     await screen.findByText('All caught up');
   });
 
   it('an old copy of the trainer’s message (arriving after a newer trainee message) does not remove it', async () => {
     const sock = await openInbox();
     const old = msg(500, { conversation_id: 1, sender: trainer, content: 'old answer', created_at: ago(140) });
-    sock.push({ type: 'new_message', conversation_id: 1, message: old });
+    await sock.push({ type: 'new_message', conversation_id: 1, message: old });
     await new Promise((r) => setTimeout(r, 20));
     expect(names()).toEqual(['Ana Lima', 'Ben Okafor']);
   });
@@ -121,7 +121,7 @@ describe('needs reply (fetch and WebSocket mocked)', () => {
     const sock = await openInbox();
     const before = server.log().filter((c) => c.includes('needs_reply')).length;
     server.needsReply = [...server.needsReply, { ...conv(9, cy), waiting_since: new Date().toISOString() }];
-    sock.push(frame(9, { sender: cy, content: 'New here' }));
+    await sock.push(frame(9, { sender: cy, content: 'New here' }));
     await waitFor(() => expect(server.log().filter((c) => c.includes('needs_reply')).length).toBeGreaterThan(before));
     await waitFor(() => expect(names()).toEqual(['Ana Lima', 'Ben Okafor', 'Cy Young']));
   });

@@ -1,8 +1,10 @@
 // "Message notifications" in the settings panel: bound to new_message (GET, PATCH), optimistic,
 // back to what it was (with the server's reason) when refused.
 import { fireEvent, screen, waitFor, within } from '@testing-library/react';
+import { http } from 'msw';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { boot, FakeServer } from '../test/server';
+import { network } from '../test/msw';
 
 let server: FakeServer;
 const settingsButton = () => screen.getByRole('button', { name: 'Sam Rivera, settings' });
@@ -16,7 +18,7 @@ async function openSettings() {
   return panel;
 }
 
-describe('Message notifications switch (fetch mocked)', () => {
+describe('Message notifications switch (the network mocked with MSW)', () => {
   beforeEach(() => {
     server = new FakeServer().install();
   });
@@ -32,12 +34,10 @@ describe('Message notifications switch (fetch mocked)', () => {
     // The PATCH is answered later: the switch has already moved.
     let release: () => void = () => {};
     const gate = new Promise<void>((r) => (release = r));
-    const origFetch = globalThis.fetch;
-    vi.stubGlobal(
-      'fetch',
-      vi.fn(async (input: RequestInfo | URL, init?: RequestInit) => {
-        if (init?.method === 'PATCH') await gate;
-        return origFetch(input, init);
+    network.use(
+      http.patch('/api/users/notification-preferences/', async () => {
+        await gate;
+        return undefined; // then the fake server answers
       }),
     );
     fireEvent.click(theSwitch());

@@ -18,7 +18,7 @@ async function openChat() {
   await screen.findByText('message 1');
 }
 
-describe('photos in the chat (fetch, XHR and WebSocket mocked)', () => {
+describe('photos in the chat (the network mocked with MSW)', () => {
   beforeEach(() => {
     server = new FakeServer().install();
     server.conversations = [conv(1, ana)];
@@ -48,9 +48,10 @@ describe('photos in the chat (fetch, XHR and WebSocket mocked)', () => {
     expect(xhr.method).toBe('POST');
     expect(xhr.url).toBe('/api/messaging/conversations/1/send/');
     expect(xhr.headers.Authorization).toBe('Bearer A');
-    expect(xhr.headers['Content-Type']).toBeUndefined(); // the browser writes the multipart boundary
+    // The app sets no Content-Type: the browser writes multipart/form-data with its boundary.
+    expect(xhr.headers['Content-Type']).toMatch(/^multipart\/form-data; boundary=/);
     expect(xhr.body!.get('content')).toBe('Form check');
-    expect((xhr.body!.get('image') as File).name).toBe('squat.png');
+    expect(xhr.body!.get('image')).toMatchObject({ name: 'squat.png', size: 2048, type: 'image/png' });
     expect(xhr.body!.get('client_message_id')).toMatch(/^[0-9a-f-]{36}$/);
 
     const bar = within(log()).getByRole('progressbar', { name: 'Uploading photo' });
@@ -175,7 +176,7 @@ describe('photos in the chat (fetch, XHR and WebSocket mocked)', () => {
     await waitFor(() => expect(server.uploads).toHaveLength(2));
     const [a, b] = server.uploads;
     expect(b.body!.get('client_message_id')).toBe(a.body!.get('client_message_id'));
-    expect((b.body!.get('image') as File).name).toBe('retry.png');
+    expect(b.body!.get('image')).toMatchObject({ name: 'retry.png', size: 1024, type: 'image/png' });
     act(() => b.complete());
     await waitFor(() => expect(document.querySelector('li.msg.mine[data-receipt="sent"] img')).toBeTruthy());
   });

@@ -171,14 +171,14 @@ describe('scheduled messages (fetch and WebSocket mocked)', () => {
   it('frames: created elsewhere shows; sent goes and its message arrives; failed shows why', async () => {
     const sock = await openChat();
     const s = scheduled(50, 'From my phone', inHours(1));
-    sock.push({ type: 'scheduled_message', scheduled: s });
+    await sock.push({ type: 'scheduled_message', scheduled: s });
     await waitFor(() => expect(item('From my phone')).toBeTruthy());
     // Edited elsewhere.
-    sock.push({ type: 'scheduled_message', scheduled: { ...s, content: 'From my phone (edited)' } });
+    await sock.push({ type: 'scheduled_message', scheduled: { ...s, content: 'From my phone (edited)' } });
     await waitFor(() => expect(item('From my phone (edited)')).toBeTruthy());
     // Sent: it leaves the pending list, the real message comes as a new_message.
-    sock.push({ type: 'scheduled_message', scheduled: { ...s, content: 'From my phone (edited)', state: 'sent', message_id: 900 } });
-    sock.push({
+    await sock.push({ type: 'scheduled_message', scheduled: { ...s, content: 'From my phone (edited)', state: 'sent', message_id: 900 } });
+    await sock.push({
       type: 'new_message',
       conversation_id: 1,
       message: msg(900, { sender: trainer, content: 'From my phone (edited)', created_at: new Date().toISOString() }),
@@ -186,7 +186,7 @@ describe('scheduled messages (fetch and WebSocket mocked)', () => {
     await waitFor(() => expect(pending()).toBeNull());
     expect(within(screen.getByRole('log')).getByText('From my phone (edited)')).toBeTruthy();
     // Another one fails.
-    sock.push({
+    await sock.push({
       type: 'scheduled_message',
       scheduled: scheduled(51, 'Too late', inHours(1), { state: 'failed', failure_reason: 'The conversation is archived.' }),
     });
@@ -195,7 +195,7 @@ describe('scheduled messages (fetch and WebSocket mocked)', () => {
     fireEvent.click(within(item('Too late')).getByRole('button', { name: 'Dismiss' }));
     await waitFor(() => expect(pending()).toBeNull());
     // A frame of another conversation (not loaded here) changes nothing here.
-    sock.push({ type: 'scheduled_message', scheduled: { ...scheduled(52, 'Elsewhere', inHours(1)), conversation_id: 7 } });
+    await sock.push({ type: 'scheduled_message', scheduled: { ...scheduled(52, 'Elsewhere', inHours(1)), conversation_id: 7 } });
     expect(pending()).toBeNull();
   });
 

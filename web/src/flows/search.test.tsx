@@ -148,7 +148,7 @@ describe('message search (fetch and WebSocket mocked)', () => {
     await waitFor(() => expect(FakeSocket.all.length).toBeGreaterThan(0));
     const live = msg(81, { sender: ana, content: 'new while away', created_at: new Date().toISOString() });
     server.messages.push(live);
-    FakeSocket.last().push({ type: 'new_message', conversation_id: 1, message: live });
+    await FakeSocket.last().push({ type: 'new_message', conversation_id: 1, message: live });
     // Not appended after a gap.
     expect(within(log()).queryByText('new while away')).toBeNull();
     server.handlers = [];

@@ -65,6 +65,8 @@ describe('applyMessageToNeedsReply', () => {
     is_read: false,
     read_at: null,
     created_at: at(min),
+    is_deleted: false,
+    seq: min,
   });
   const waiting = (id: number, who: typeof ana, since: number): Conversation =>
     conv(id, who, { waiting_since: at(since), last_message_at: at(since) });

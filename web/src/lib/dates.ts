@@ -51,7 +51,7 @@ export function withDateSeparators(messages: ChatMessage[], now: Date = new Date
     }
     if (
       !prev ||
-      prev.sender.id !== m.sender.id ||
+      prev.sender?.id !== m.sender?.id ||
       Date.parse(m.created_at) - Date.parse(prev.created_at) > 5 * 60_000
     ) {
       first = true;

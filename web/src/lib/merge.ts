@@ -20,7 +20,7 @@ const laterOf = (a: string | null | undefined, b: string | null | undefined) =>
 const time = (iso: string | null | undefined) => (iso ? Date.parse(iso) : Number.NEGATIVE_INFINITY);
 
 /** The text and photo of a deleted message: gone, the message stays in place. */
-export function tombstone<M extends Message>(m: M): M {
+export function tombstone<M extends ChatMessage>(m: M): M {
   return { ...m, is_deleted: true, content: '', image: null, thumbnail: null, image_width: null, image_height: null };
 }
 
@@ -236,7 +236,7 @@ export function applyReadReceipt(
 ): ChatMessage[] {
   let changed = false;
   const out = messages.map((m) => {
-    if (m.local || m.sender.id === readerId || m.is_read || Date.parse(m.created_at) > Date.parse(readAt)) return m;
+    if (m.local || m.sender?.id === readerId || m.is_read || Date.parse(m.created_at) > Date.parse(readAt)) return m;
     changed = true;
     return { ...m, is_read: true, read_at: readAt, delivered_at: m.delivered_at ?? readAt };
   });
@@ -252,7 +252,7 @@ export function applyDeliveryReceipt(
 ): ChatMessage[] {
   let changed = false;
   const out = messages.map((m) => {
-    if (m.local || m.sender.id !== meId || m.id > upTo || m.delivered_at) return m;
+    if (m.local || m.sender?.id !== meId || m.id > upTo || m.delivered_at) return m;
     changed = true;
     return { ...m, delivered_at: deliveredAt };
   });
@@ -263,7 +263,7 @@ export function applyDeliveryReceipt(
 export function markOthersRead(messages: ChatMessage[], meId: number, readAt: string): ChatMessage[] {
   let changed = false;
   const out = messages.map((m) => {
-    if (m.local || m.sender.id === meId || m.is_read) return m;
+    if (m.local || m.sender?.id === meId || m.is_read) return m;
     if (Date.parse(m.created_at) > Date.parse(readAt)) return m; // arrived after the read
     changed = true;
     return { ...m, is_read: true, read_at: readAt };
@@ -299,7 +299,7 @@ export function applyNewMessageToList(
   if (idx < 0) return null; // unknown conversation: the caller refetches
   const c = list[idx];
   if (c.last_message_at && Date.parse(c.last_message_at) >= Date.parse(message.created_at)) return list;
-  const fromOther = message.sender.id !== meId;
+  const fromOther = message.sender?.id !== meId;
   const updated: Conversation = {
     ...c,
     last_message_at: message.created_at,

@@ -15,5 +15,5 @@ export function initials(u: Pick<UserSummary, 'first_name' | 'last_name'> & { em
 
 /** The other participant of a conversation, seen by `me`. */
 export function otherParty(c: Conversation, me: Pick<Me, 'id'>): UserSummary | null {
-  return c.trainer.id === me.id ? c.trainee : c.trainer;
+  return c.trainer.id === me.id ? (c.trainee ?? null) : c.trainer;
 }

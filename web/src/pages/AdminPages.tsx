@@ -1,6 +1,6 @@
 import { useQueryClient, type InfiniteData } from '@tanstack/react-query';
 import { Fragment, useEffect, useId, useLayoutEffect, useRef, useState } from 'react';
-import type { AdminConversation, Page, UserSummary } from '../api/types';
+import type { AdminConversation, Page, Sender, UserSummary } from '../api/types';
 import { exportUserMessages } from '../api/endpoints';
 import { Avatar } from '../components/Avatar';
 import { ExportButtons } from '../components/ExportButtons';
@@ -105,7 +105,7 @@ export function AdminUsersPage() {
 }
 
 function partnerOf(c: AdminConversation, userId: number): { who: UserSummary | null; as: string } {
-  if (c.trainer.id === userId) return { who: c.trainee, as: 'trainee' };
+  if (c.trainer.id === userId) return { who: c.trainee ?? null, as: 'trainee' };
   return { who: c.trainer, as: 'trainer' };
 }
 
@@ -281,7 +281,7 @@ function AdminUserSearch({ userId, userName }: { userId: number; userName: strin
   );
 }
 
-const DELETED_SENDER: UserSummary = { id: -1, first_name: 'Deleted', last_name: 'account', profile_image: null };
+const DELETED_SENDER: Sender = { id: -1, first_name: 'Deleted', last_name: 'account', profile_image: null };
 
 /** The conversation's participants from the user page's list, when it was loaded (no extra logged read). */
 function useKnownConversation(conversationId: number, userId: number | null): AdminConversation | null {
@@ -344,7 +344,7 @@ export function AdminConversationPage({ conversationId }: { conversationId: numb
   const trainee = known?.trainee;
   const trainer = known?.trainer;
   const senders = new Map<number, string>();
-  for (const m of messages) if (m.sender.id > 0) senders.set(m.sender.id, fullName(m.sender));
+  for (const m of messages) if (m.sender && m.sender.id > 0) senders.set(m.sender.id, fullName(m.sender));
   const title = known
     ? `${trainer ? fullName(trainer) : 'Deleted account'} and ${trainee ? fullName(trainee) : 'a deleted account'}`
     : senders.size > 0
@@ -406,7 +406,7 @@ export function AdminConversationPage({ conversationId }: { conversationId: numb
                 message={it.message}
                 mine={false}
                 firstOfGroup={it.firstOfGroup}
-                side={rightId != null && it.message.sender.id === rightId ? 'end' : undefined}
+                side={rightId != null && it.message.sender?.id === rightId ? 'end' : undefined}
                 showName
               />
             ),

@@ -1,10 +1,12 @@
 // The "Enable notifications" switch and the push module, with the browser's push APIs faked
-// (service worker container, PushManager, Notification) and the server at the fetch boundary.
+// (service worker container, PushManager, Notification) and the server behind MSW.
 import { fireEvent, render, screen, waitFor } from '@testing-library/react';
+import { http, HttpResponse } from 'msw';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { App, makeQueryClient } from '../App';
 import type { Me } from '../api/types';
 import { meAna, meTrainer } from '../test/fixtures';
+import { network } from '../test/msw';
 import { NotificationSwitch } from './NotificationSwitch';
 import { base64UrlToBytes, resetPushForTests, signOutPush, startServiceWorker, TEXT } from './push';
 
@@ -55,15 +57,14 @@ let vapidStatus: number;
 let registerStatus: number;
 
 function json(body: unknown, status = 200) {
-  return Promise.resolve(
-    new Response(body === null ? null : JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } }),
-  );
+  return body === null ? new HttpResponse(null, { status }) : HttpResponse.json(body as object, { status });
 }
 
-function fakeFetch(input: RequestInfo | URL, init?: RequestInit) {
-  const url = new URL(String(input), 'http://localhost');
-  const method = init?.method ?? 'GET';
-  const body = init?.body ? JSON.parse(String(init.body)) : undefined;
+async function serverAnswer(request: Request) {
+  const url = new URL(request.url);
+  const method = request.method;
+  const text = await request.text();
+  const body = text ? JSON.parse(text) : undefined;
   calls.push({ method, path: url.pathname, body });
   const p = url.pathname;
   if (p === '/api/push/vapid-public-key/')
@@ -123,7 +124,7 @@ beforeEach(() => {
   calls = [];
   vapidStatus = 200;
   registerStatus = 201;
-  vi.stubGlobal('fetch', vi.fn(fakeFetch));
+  network.use(http.all('*', ({ request }) => serverAnswer(request)));
   localStorage.setItem('spotter.access', 'A');
   localStorage.setItem('spotter.refresh', 'R');
 });
@@ -283,7 +284,7 @@ describe('Enable notifications switch', () => {
     installPushApis();
     renderSwitch();
     await settled();
-    vi.stubGlobal('fetch', vi.fn(() => Promise.reject(new TypeError('Failed to fetch'))));
+    network.use(http.all('*', () => HttpResponse.error()));
     fireEvent.click(theSwitch());
     expect((await screen.findByRole('alert')).textContent).toBe(
       'Could not enable notifications. The server could not be reached.×',
@@ -392,7 +393,7 @@ describe('push module', () => {
     permission = 'granted';
     registered = true;
     pm.sub = new FakeSubscription(base64UrlToBytes(VAPID));
-    vi.stubGlobal('fetch', vi.fn(() => new Promise(() => {})));
+    network.use(http.all('*', () => new Promise<never>(() => {})));
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
     const t0 = Date.now();
     await signOutPush(meTrainer, 100);
@@ -421,11 +422,10 @@ describe('signing out from the app', () => {
     localStorage.setItem('spotter.push.owner', String(meTrainer.id));
     vi.stubGlobal('WebSocket', QuietSocket);
     let tokenAtDelete: string | null = 'unset';
-    vi.stubGlobal(
-      'fetch',
-      vi.fn((input: RequestInfo | URL, init?: RequestInit) => {
-        if (init?.method === 'DELETE') tokenAtDelete = new Headers(init.headers).get('Authorization');
-        return fakeFetch(input, init);
+    network.use(
+      http.delete('/api/users/device-token/', ({ request }) => {
+        tokenAtDelete = request.headers.get('Authorization');
+        return undefined; // then the fake server answers
       }),
     );
     window.history.pushState(null, '', '/messages');
@@ -444,14 +444,7 @@ describe('signing out from the app', () => {
   it('no switch while impersonating (the subscription is the real user\'s)', async () => {
     installPushApis();
     vi.stubGlobal('WebSocket', QuietSocket);
-    vi.stubGlobal(
-      'fetch',
-      vi.fn((input: RequestInfo | URL, init?: RequestInit) =>
-        String(input).includes('/api/auth/users/me/')
-          ? json({ ...meAna, is_impersonating: true, original_user_id: meTrainer.id })
-          : fakeFetch(input, init),
-      ),
-    );
+    network.use(http.get('/api/auth/users/me/', () => json({ ...meAna, is_impersonating: true, original_user_id: meTrainer.id })));
     window.history.pushState(null, '', '/messages');
     render(<App client={makeQueryClient()} />);
     await screen.findByTestId('impersonation-banner');
