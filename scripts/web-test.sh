@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Web dashboard tests: Vitest component tests, then the end-to-end suite (playwright-core driving
-# Debian's Chromium against a real `spotter serve --demo` that the suite starts itself).
+# Web dashboard tests: Vitest component tests, the API types' drift check (web/src/api/schema.d.ts
+# against the server's OpenAPI document, scripts/web-types.sh --check), then the end-to-end suite
+# (playwright-core driving Debian's Chromium against a real `spotter serve --demo` that the suite
+# starts itself).
 # Exits non-zero on any failure. Installs Chromium with apt when /usr/bin/chromium is missing;
 # never downloads browsers any other way.
 #   SPOTTER_BIN=path   use that server binary (default: the workspace's debug build, built first)
-#   WEB_TEST_SKIP_E2E=1  component tests only
+#   WEB_TEST_SKIP_E2E=1  component tests only (and the drift check when SPOTTER_BIN is given)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -16,6 +18,21 @@ cd "$WEB"
 echo "== web-test: component tests (vitest)"
 unit_rc=0
 npx vitest run --reporter=default 2>&1 | tee /tmp/spotter-web-vitest.$$.log || unit_rc=$?
+
+if [[ "${WEB_TEST_SKIP_E2E:-0}" != "1" && -z "${SPOTTER_BIN:-}" ]]; then
+  # Always the current server: a no-op when it is up to date, wherever cargo puts its target.
+  echo "== web-test: building the server (cargo build -p spotter)"
+  (cd "$ROOT" && cargo build -q -p spotter)
+  target="${CARGO_TARGET_DIR:-target}"
+  [[ "$target" = /* ]] || target="$ROOT/$target"
+  export SPOTTER_BIN="$target/debug/spotter"
+fi
+
+types_rc=0
+if [[ -n "${SPOTTER_BIN:-}" ]]; then
+  echo "== web-test: API types against the server's OpenAPI document"
+  bash "$ROOT/scripts/web-types.sh" --check || types_rc=$?
+fi
 
 e2e_rc=0
 if [[ "${WEB_TEST_SKIP_E2E:-0}" != "1" ]]; then
@@ -29,12 +46,6 @@ if [[ "${WEB_TEST_SKIP_E2E:-0}" != "1" ]]; then
     apt-get update -qq
     apt-get install -y -qq chromium >/dev/null
     apt-get install -y -qq fonts-noto-color-emoji >/dev/null || echo "web-test: no emoji font (screenshots only)"
-  fi
-  if [[ -z "${SPOTTER_BIN:-}" ]]; then
-    # Always the current server: a no-op when it is up to date, wherever cargo puts its target.
-    echo "== web-test: building the server (cargo build -p spotter)"
-    (cd "$ROOT" && cargo build -q -p spotter)
-    export SPOTTER_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/spotter"
   fi
   echo "== web-test: end-to-end (node --test, chromium $(/usr/bin/chromium --version 2>/dev/null | awk '{print $2}'))"
   node --test --test-reporter=spec --test-concurrency=1 --test-timeout=600000 e2e/messages.e2e.test.mjs 2>&1 \
@@ -51,6 +62,10 @@ e_fail=$(strip /tmp/spotter-web-e2e.$$.log | sed -n 's/^ℹ fail \([0-9]*\)$/\1/
 rm -f /tmp/spotter-web-vitest.$$.log /tmp/spotter-web-e2e.$$.log
 pass=$(( ${u_pass:-0} + ${e_pass:-0} ))
 fail=$(( ${u_fail:-0} + ${e_fail:-0} ))
+# The drift check counts as one check.
+if [[ -n "${SPOTTER_BIN:-}" ]]; then
+  if [[ $types_rc -eq 0 ]]; then pass=$(( pass + 1 )); else fail=$(( fail + 1 )); fi
+fi
 if [[ $unit_rc -ne 0 || $e2e_rc -ne 0 ]] && [[ $fail -eq 0 ]]; then fail=1; fi
 echo "web-test: ${pass} passed, ${fail} failed"
-[[ $unit_rc -eq 0 && $e2e_rc -eq 0 ]]
+[[ $unit_rc -eq 0 && $types_rc -eq 0 && $e2e_rc -eq 0 ]]
