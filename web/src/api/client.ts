@@ -40,10 +40,26 @@ export function describeError(status: number, body: unknown): string {
 const ORIGIN = typeof location === 'undefined' ? '' : location.origin;
 const JSON_ACCEPT = { Accept: 'application/json' };
 
+interface Outgoing {
+  url: string;
+  init: RequestInit;
+}
+
+/**
+ * openapi-fetch's request as `fetch` arguments, its body read once as bytes: a retry sends the
+ * same bytes, and the browser's tools (and the end-to-end tests) see the body as sent.
+ */
+async function unpack(request: Request): Promise<Outgoing> {
+  const body = request.body === null ? undefined : await request.arrayBuffer();
+  return { url: request.url, init: { method: request.method, headers: request.headers, body, signal: request.signal } };
+}
+
 /** `fetch` at call time (tests replace it), with the transport failures as NetworkError. */
-async function send(request: Request): Promise<Response> {
+async function send({ url, init }: Outgoing, authorization?: string): Promise<Response> {
+  const headers = new Headers(init.headers);
+  if (authorization) headers.set('Authorization', authorization);
   try {
-    return await fetch(request);
+    return await fetch(url, { ...init, headers });
   } catch (e) {
     if ((e as Error)?.name === 'AbortError') throw e;
     throw new NetworkError(e);
@@ -51,7 +67,11 @@ async function send(request: Request): Promise<Response> {
 }
 
 /** Requests that need no session (login, token refresh): no token, no refresh. */
-export const restAnonymous = createClient<paths>({ baseUrl: ORIGIN, headers: JSON_ACCEPT, fetch: send });
+export const restAnonymous = createClient<paths>({
+  baseUrl: ORIGIN,
+  headers: JSON_ACCEPT,
+  fetch: async (request: Request) => send(await unpack(request)),
+});
 
 let refreshing: Promise<boolean> | null = null;
 let onAuthLost: () => void = () => {};
@@ -101,16 +121,13 @@ async function withRefresh<R extends { status: number }>(attempt: () => Promise<
   return res;
 }
 
-function bearer(request: Request): Request {
-  const access = tokens.access();
-  if (access) request.headers.set('Authorization', `Bearer ${access}`);
-  return request;
-}
-
-/** The REST transport: Bearer token, one refresh-and-retry on 401 (with a copy of the request). */
-function sendWithSession(request: Request): Promise<Response> {
-  const copies = [request, request.clone()];
-  return withRefresh(() => send(bearer(copies.shift() ?? request.clone())));
+/** The REST transport: Bearer token, one refresh-and-retry on 401. */
+async function sendWithSession(request: Request): Promise<Response> {
+  const outgoing = await unpack(request);
+  return withRefresh(() => {
+    const access = tokens.access();
+    return send(outgoing, access ? `Bearer ${access}` : undefined);
+  });
 }
 
 /**
