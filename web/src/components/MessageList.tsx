@@ -186,27 +186,29 @@ export function MessageList({
         ) : messages.length > 0 ? (
           <div className="older-status muted">Beginning of the conversation</div>
         ) : null}
-        <ol className="message-list" role="log" aria-live="polite" aria-relevant="additions" aria-label={label}>
-          {items.map((it) =>
-            it.kind === 'day' ? (
-              <li key={it.key} className="day-separator" role="separator" aria-label={it.label}>
-                <span>{it.label}</span>
-              </li>
-            ) : (
-              <MessageBubble
-                key={it.key}
-                message={it.message}
-                mine={it.message.sender?.id === meId}
-                firstOfGroup={it.firstOfGroup}
-                highlighted={flashId != null && !it.message.local && it.message.id === flashId}
-                onRetry={onRetry}
-                onDiscard={onDiscard}
-                onEdit={onEdit}
-                onDelete={onDelete}
-              />
-            ),
-          )}
-        </ol>
+        <div role="log" aria-live="polite" aria-relevant="additions" aria-label={label}>
+          <ol className="message-list">
+            {items.map((it) =>
+              it.kind === 'day' ? (
+                <li key={it.key} className="day-separator">
+                  <span role="separator" aria-label={it.label}>{it.label}</span>
+                </li>
+              ) : (
+                <MessageBubble
+                  key={it.key}
+                  message={it.message}
+                  mine={it.message.sender?.id === meId}
+                  firstOfGroup={it.firstOfGroup}
+                  highlighted={flashId != null && !it.message.local && it.message.id === flashId}
+                  onRetry={onRetry}
+                  onDiscard={onDiscard}
+                  onEdit={onEdit}
+                  onDelete={onDelete}
+                />
+              ),
+            )}
+          </ol>
+        </div>
         {hasNewer && (
           <div className="older-status newer-status" aria-live="polite">
             {loadingNewer ? 'Loading newer messages…' : (

@@ -396,8 +396,8 @@ export function AdminConversationPage({ conversationId }: { conversationId: numb
         <ol className="message-list" aria-label="Messages">
           {items.map((it) =>
             it.kind === 'day' ? (
-              <li key={it.key} className="day-separator" role="separator" aria-label={it.label}>
-                <span>{it.label}</span>
+              <li key={it.key} className="day-separator">
+                <span role="separator" aria-label={it.label}>{it.label}</span>
               </li>
             ) : (
               // Nobody here is "you": every bubble is named; the trainer's sit on the right.
