@@ -237,6 +237,30 @@ describe.each(['es', 'pt-BR'] as Language[])('screens in %s (fetch and WebSocket
     expect(untranslated(lng)).toEqual([]);
   });
 
+  it('a trainee’s page, a new conversation, the impersonation banner', async () => {
+    server.on((req) =>
+      req.path === `/api/trainer/trainees/${ben.id}/`
+        ? { status: 200, body: { ...ben, is_active: false, date_joined: '2025-03-01T10:00:00Z' } }
+        : undefined,
+    );
+    boot(`/trainees/${ben.id}`);
+    await screen.findByRole('heading', { name: 'Ben Okafor' });
+    expect(untranslated(lng)).toEqual([]);
+    go(`/messages/new/${ben.id}`);
+    await screen.findByText(/Ben Okafor/, { selector: '.chat-empty p' });
+    expect(screen.getByText(/Ben Okafor/, { selector: '.chat-empty p' }).innerHTML).toContain('<br>');
+    expect(untranslated(lng)).toEqual([]);
+  });
+
+  it('viewing as a trainee: the banner and the read-only chat', async () => {
+    server.me = { ...meAna, is_impersonating: true, original_user_id: trainer.id };
+    server.conversations = [conv(1, ana, { trainer })];
+    boot('/messages/1');
+    await screen.findByTestId('impersonation-banner');
+    await screen.findByText('hello coach');
+    expect(untranslated(lng)).toEqual([]);
+  });
+
   it('a trainee: the list, "Who accessed my data"', async () => {
     server.me = meAna;
     server.conversations = [conv(1, ana, { trainer })];
