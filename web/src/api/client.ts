@@ -1,3 +1,4 @@
+import { i18n } from '../i18n';
 import { tokens } from './tokens';
 import type { TokenPair } from './types';
 
@@ -15,7 +16,7 @@ export class ApiError extends Error {
 /** The request never got an answer (server down, network gone). */
 export class NetworkError extends Error {
   constructor(cause: unknown) {
-    super('Network error: the server could not be reached.');
+    super(i18n.t('errors.network'));
     this.name = 'NetworkError';
     this.cause = cause;
   }
@@ -30,9 +31,9 @@ export function describeError(status: number, body: unknown): string {
       if (Array.isArray(v) && typeof v[0] === 'string') return v[0];
     }
   }
-  if (status === 429) return 'Too many requests, try again in a moment.';
-  if (status >= 500) return 'The server had a problem, try again.';
-  return `Request failed (${status}).`;
+  if (status === 429) return i18n.t('errors.tooMany');
+  if (status >= 500) return i18n.t('errors.server');
+  return i18n.t('errors.requestFailed', { status });
 }
 
 let refreshing: Promise<boolean> | null = null;

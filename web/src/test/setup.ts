@@ -1,8 +1,14 @@
 import { cleanup } from '@testing-library/react';
 import { afterEach } from 'vitest';
+import { i18n } from '../i18n';
 
-afterEach(() => {
+// English, as the component tests expect (jsdom's navigator says en-US); a test that switches
+// language gets English back afterwards.
+void i18n.changeLanguage('en');
+
+afterEach(async () => {
   cleanup();
+  if (i18n.language !== 'en') await i18n.changeLanguage('en');
   localStorage.clear();
 });
 
