@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Web dashboard tests: Vitest component tests, the API types' drift check (web/src/api/schema.d.ts
 # against the server's OpenAPI document, scripts/web-types.sh --check), then the end-to-end suite
-# (playwright-core driving Debian's Chromium against a real `spotter serve --demo` that the suite
-# starts itself).
+# (@playwright/test driving Debian's Chromium against a real `spotter serve --demo` per suite
+# file, started by its fixture).
 # Exits non-zero on any failure. Installs Chromium with apt when /usr/bin/chromium is missing;
 # never downloads browsers any other way.
 #   SPOTTER_BIN=path   use that server binary (default: the workspace's debug build, built first)
 #   WEB_TEST_SKIP_E2E=1  component tests only (and the drift check when SPOTTER_BIN is given)
+# End-to-end failures keep a trace, a screenshot and the server's logs in web/test-results/
+# (open a trace with `cd web && npx playwright show-trace test-results/<test>/trace.zip`).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -47,9 +49,9 @@ if [[ "${WEB_TEST_SKIP_E2E:-0}" != "1" ]]; then
     apt-get install -y -qq chromium >/dev/null
     apt-get install -y -qq fonts-noto-color-emoji >/dev/null || echo "web-test: no emoji font (screenshots only)"
   fi
-  echo "== web-test: end-to-end (node --test, chromium $(/usr/bin/chromium --version 2>/dev/null | awk '{print $2}'))"
-  node --test --test-reporter=spec --test-concurrency=1 --test-timeout=600000 e2e/messages.e2e.test.mjs 2>&1 \
-    | tee /tmp/spotter-web-e2e.$$.log || e2e_rc=$?
+  echo "== web-test: end-to-end (playwright test, chromium $(/usr/bin/chromium --version 2>/dev/null | awk '{print $2}'))"
+  rm -f "$WEB/test-results/results.json"
+  npx playwright test || e2e_rc=$?
 fi
 
 # One closing line for both runners.
@@ -57,9 +59,17 @@ strip() { sed -e 's/\x1b\[[0-9;]*m//g' "$1" 2>/dev/null || true; }
 tests_line=$(strip /tmp/spotter-web-vitest.$$.log | grep -E '^ *Tests +[0-9]' | tail -1 || true)
 u_pass=$(grep -oE '[0-9]+ passed' <<<"$tests_line" | grep -oE '[0-9]+' || true)
 u_fail=$(grep -oE '[0-9]+ failed' <<<"$tests_line" | grep -oE '[0-9]+' || true)
-e_pass=$(strip /tmp/spotter-web-e2e.$$.log | sed -n 's/^ℹ pass \([0-9]*\)$/\1/p' | tail -1)
-e_fail=$(strip /tmp/spotter-web-e2e.$$.log | sed -n 's/^ℹ fail \([0-9]*\)$/\1/p' | tail -1)
-rm -f /tmp/spotter-web-vitest.$$.log /tmp/spotter-web-e2e.$$.log
+# Playwright's counts, from its JSON report (written by the config's json reporter): passed are
+# the expected results, failed the unexpected ones and the flaky ones (no retries are allowed).
+e_pass=""
+e_fail=""
+results="$WEB/test-results/results.json"
+if [[ "${WEB_TEST_SKIP_E2E:-0}" != "1" && -f "$results" ]]; then
+  read -r e_pass e_fail < <(node -e '
+    const s = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).stats;
+    console.log(s.expected, s.unexpected + s.flaky);' "$results" || echo "0 1")
+fi
+rm -f /tmp/spotter-web-vitest.$$.log
 pass=$(( ${u_pass:-0} + ${e_pass:-0} ))
 fail=$(( ${u_fail:-0} + ${e_fail:-0} ))
 # The drift check counts as one check.

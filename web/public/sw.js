@@ -8,7 +8,25 @@
 'use strict';
 
 const APP_NAME = 'Spotter';
-const FALLBACK_BODY = 'New message';
+/**
+ * The body of a push without one, in the browser's language (a worker reaches neither the
+ * page's i18next nor the language picked in the page; these are the catalogs'
+ * `push.fallbackBody`, which a test keeps equal).
+ */
+const FALLBACK_BODIES = { en: 'New message', es: 'Mensaje nuevo', 'pt-BR': 'Nova mensagem' };
+
+function fallbackBody() {
+  const nav = self.navigator || {};
+  const tags = Array.isArray(nav.languages) ? nav.languages : [nav.language];
+  for (const tag of tags) {
+    if (typeof tag !== 'string') continue;
+    const l = tag.toLowerCase();
+    if (l === 'es' || l.startsWith('es-')) return FALLBACK_BODIES.es;
+    if (l === 'pt' || l.startsWith('pt-')) return FALLBACK_BODIES['pt-BR'];
+    if (l === 'en' || l.startsWith('en-')) return FALLBACK_BODIES.en;
+  }
+  return FALLBACK_BODIES.en;
+}
 const ICON = '/icon-192.png';
 
 self.addEventListener('install', () => {
@@ -51,14 +69,14 @@ function notificationFor(data) {
   }
   if (!msg) {
     // Not JSON (or nothing at all): show the text itself, bounded, under the app's name.
-    const body = text.trim() ? text.trim().slice(0, 200) : FALLBACK_BODY;
+    const body = text.trim() ? text.trim().slice(0, 200) : fallbackBody();
     return { title: APP_NAME, options: { body, tag: 'spotter', icon: ICON, data: { url: '/messages' } }, badge: null };
   }
   const d = msg.data && typeof msg.data === 'object' ? msg.data : {};
   const conversationId = str(d.conversation_id);
   const url = conversationId ? `/messages/${encodeURIComponent(conversationId)}` : '/messages';
   const title = str(msg.title).trim() || APP_NAME;
-  const body = typeof msg.body === 'string' ? msg.body : FALLBACK_BODY;
+  const body = typeof msg.body === 'string' ? msg.body : fallbackBody();
   const badge = Number.isInteger(msg.badge) && msg.badge >= 0 ? msg.badge : null;
   return {
     title,

@@ -1,5 +1,7 @@
 import { QueryClient, QueryClientProvider, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState, useSyncExternalStore } from 'react';
+import { useTranslation } from 'react-i18next';
+import './i18n';
 import { ApiError, setAuthLostHandler } from './api/client';
 import { endImpersonation, fetchMe } from './api/endpoints';
 import { tokens } from './api/tokens';
@@ -47,6 +49,7 @@ function NavLink({ to, children, label, exclude }: { to: string; children: React
 }
 
 function TopBar({ me }: { me: Me }) {
+  const { t } = useTranslation();
   const qc = useQueryClient();
   const unread = useUnreadCount().data?.unread_count ?? 0;
   useEffect(() => {
@@ -63,15 +66,15 @@ function TopBar({ me }: { me: Me }) {
   };
   return (
     <header className="topbar">
-      <Link to={me.role === 'admin' && !me.is_impersonating ? '/admin' : '/messages'} className="brand" aria-label="Spotter home">
+      <Link to={me.role === 'admin' && !me.is_impersonating ? '/admin' : '/messages'} className="brand" aria-label={t('app.home')}>
         <img src="/icon.svg" alt="" width={28} height={28} />
         <span>Spotter</span>
       </Link>
-      <nav aria-label="Main" className="main-nav">
+      <nav aria-label={t('nav.main')} className="main-nav">
         {me.role !== 'admin' && (
-        <NavLink to="/messages" label={unread > 0 ? `Messages, ${unread} unread` : 'Messages'}>
+        <NavLink to="/messages" label={unread > 0 ? t('nav.messagesUnread', { count: unread }) : t('nav.messages')}>
           <ChatIcon />
-          <span className="nav-text">Messages</span>
+          <span className="nav-text">{t('nav.messages')}</span>
           {unread > 0 && (
             <span className="badge nav-badge" data-testid="unread-badge" aria-hidden="true">
               {unread > 99 ? '99+' : unread}
@@ -83,11 +86,11 @@ function TopBar({ me }: { me: Me }) {
           <>
             <NavLink to="/admin" exclude="/admin/audit-log">
               <ShieldIcon />
-              <span className="nav-text">Admin</span>
+              <span className="nav-text">{t('nav.admin')}</span>
             </NavLink>
             <NavLink to="/admin/audit-log">
               <LockIcon />
-              <span className="nav-text">Audit log</span>
+              <span className="nav-text">{t('nav.auditLog')}</span>
             </NavLink>
           </>
         )}
@@ -95,11 +98,11 @@ function TopBar({ me }: { me: Me }) {
           <>
             <NavLink to="/trainees">
               <UsersIcon />
-              <span className="nav-text">Trainees</span>
+              <span className="nav-text">{t('nav.trainees')}</span>
             </NavLink>
             <NavLink to="/broadcasts">
               <MegaphoneIcon />
-              <span className="nav-text">Broadcasts</span>
+              <span className="nav-text">{t('nav.broadcasts')}</span>
             </NavLink>
           </>
         )}
@@ -119,10 +122,10 @@ function TopBar({ me }: { me: Me }) {
           className="button ghost small sign-out"
           onClick={() => void logout()}
           disabled={signingOut}
-          title="Sign out"
+          title={t('app.signOut')}
         >
           <SignOutIcon />
-          <span className="sign-out-text">{signingOut ? 'Signing out…' : 'Sign out'}</span>
+          <span className="sign-out-text">{signingOut ? t('app.signingOut') : t('app.signOut')}</span>
         </button>
       </div>
     </header>
@@ -130,6 +133,7 @@ function TopBar({ me }: { me: Me }) {
 }
 
 function ImpersonationBanner({ me }: { me: Me }) {
+  const { t } = useTranslation();
   const qc = useQueryClient();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -150,10 +154,10 @@ function ImpersonationBanner({ me }: { me: Me }) {
   return (
     <div className="impersonation-banner" role="status" data-testid="impersonation-banner">
       <span>
-        <strong>Viewing as {fullName(me)}.</strong> Impersonation is read-only: messages cannot be sent.
+        <strong>{t('impersonation.viewingAs', { name: fullName(me) })}</strong> {t('impersonation.readOnly')}
       </span>
       <button type="button" className="button small" onClick={() => void end()} disabled={busy}>
-        {busy ? 'Ending…' : 'End impersonation'}
+        {busy ? t('impersonation.ending') : t('impersonation.end')}
       </button>
       {error && <span role="alert">{error}</span>}
     </div>
@@ -201,23 +205,25 @@ function Routes({ me }: { me: Me }) {
 }
 
 function NotFound() {
+  const { t } = useTranslation();
   return (
     <main className="page">
-      <h1>Page not found</h1>
-      <Link to="/messages">Go to messages</Link>
+      <h1>{t('app.notFound')}</h1>
+      <Link to="/messages">{t('app.goToMessages')}</Link>
     </main>
   );
 }
 
 function Authenticated() {
+  const { t } = useTranslation();
   const me = useQuery({ queryKey: keys.me, queryFn: fetchMe, staleTime: Infinity });
-  if (me.isLoading) return <div className="splash" aria-busy="true">Loading…</div>;
+  if (me.isLoading) return <div className="splash" aria-busy="true">{t('common.loading')}</div>;
   if (me.error || !me.data)
     return (
       <div className="splash" role="alert">
-        <p>Could not load your account: {(me.error as Error | null)?.message}</p>
+        <p>{t('app.loadAccountFailed', { message: (me.error as Error | null)?.message })}</p>
         <button type="button" className="button secondary" onClick={() => void me.refetch()}>
-          Try again
+          {t('common.tryAgain')}
         </button>
       </div>
     );

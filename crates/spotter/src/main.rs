@@ -1,6 +1,7 @@
 //! The `spotter` command: parses the command line and calls the library.
 
 use clap::{Parser, Subcommand};
+use spotter::config::Flags;
 use spotter::domain::accounts::NewAccount;
 use spotter::domain::model::Role;
 use spotter::{Application, Config, demo, startup};
@@ -21,7 +22,7 @@ enum Command {
     /// Run the server (REST, WebSocket and the web dashboard).
     Serve {
         #[command(flatten)]
-        config: Config,
+        config: Flags,
         /// Create the demo users when absent, and print them.
         #[arg(long)]
         demo: bool,
@@ -29,7 +30,7 @@ enum Command {
     /// Apply database migrations and exit.
     Migrate {
         #[command(flatten)]
-        config: Config,
+        config: Flags,
     },
     /// Manage users.
     User {
@@ -50,7 +51,7 @@ enum Command {
     /// FILE.media/ and the token secret to FILE.jwt-secret. PostgreSQL: use pg_dump.
     Backup {
         #[command(flatten)]
-        config: Config,
+        config: Flags,
         #[arg(value_name = "FILE")]
         file: std::path::PathBuf,
     },
@@ -58,7 +59,7 @@ enum Command {
     /// database yet.
     Restore {
         #[command(flatten)]
-        config: Config,
+        config: Flags,
         #[arg(value_name = "FILE")]
         file: std::path::PathBuf,
     },
@@ -66,6 +67,12 @@ enum Command {
     Audit {
         #[command(subcommand)]
         command: AuditCommand,
+    },
+    /// Print the settings in force (defaults < spotter.toml < SPOTTER_* < flags) as TOML,
+    /// secrets as stars: a file to start from, or a check of what a deployment runs with.
+    Config {
+        #[command(flatten)]
+        config: Flags,
     },
     /// Print the OpenAPI document the server answers at `/api/openapi.json` (the web app's
     /// types are generated from it: scripts/web-types.sh).
@@ -78,7 +85,7 @@ enum AuditCommand {
     /// one and exits 1. Reads only; safe while a server is serving.
     Verify {
         #[command(flatten)]
-        config: Config,
+        config: Flags,
     },
 }
 
@@ -89,7 +96,7 @@ enum ImportCommand {
     /// only what changed there since. It never writes to the original's database.
     Original {
         #[command(flatten)]
-        config: Config,
+        config: Flags,
         /// The original's PostgreSQL URL (read-only use).
         #[arg(long = "from", value_name = "POSTGRES_URL")]
         from: String,
@@ -111,7 +118,7 @@ enum PushCommand {
     /// Send a test notification to every active device of a user and print each outcome.
     Test {
         #[command(flatten)]
-        config: Config,
+        config: Flags,
         #[arg(long)]
         email: String,
     },
@@ -122,7 +129,7 @@ enum UserCommand {
     /// Create a user and print its id.
     Add {
         #[command(flatten)]
-        config: Config,
+        config: Flags,
         #[arg(long)]
         email: String,
         #[arg(long)]
@@ -141,7 +148,7 @@ enum UserCommand {
     /// exist already are reused, so it can run again on the same database.
     Bulk {
         #[command(flatten)]
-        config: Config,
+        config: Flags,
         #[arg(long, default_value_t = 1)]
         trainers: u32,
         #[arg(long, default_value_t = 1)]
@@ -158,7 +165,7 @@ enum UserCommand {
     /// kept. Recorded in the audit log.
     Erase {
         #[command(flatten)]
-        config: Config,
+        config: Flags,
         #[arg(long)]
         email: String,
         /// The admin who asked, recorded as the actor (else the operator, id 0).
@@ -168,7 +175,7 @@ enum UserCommand {
     /// Assign (or re-assign) a trainee to a trainer.
     Assign {
         #[command(flatten)]
-        config: Config,
+        config: Flags,
         #[arg(long)]
         trainee_email: String,
         #[arg(long)]
@@ -176,22 +183,35 @@ enum UserCommand {
     },
 }
 
-fn init_tracing() {
+/// Logs on stderr: text by default, one JSON object per line with `SPOTTER_LOG_FORMAT=json`
+/// (an environment setting only: logging starts before the configuration file is read).
+fn init_tracing() -> anyhow::Result<()> {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("spotter=info,tower_http=warn"));
-    tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
+        .with_writer(std::io::stderr);
+    match std::env::var("SPOTTER_LOG_FORMAT").as_deref() {
+        Ok("json") => logs
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .init(),
+        Ok("text") | Err(std::env::VarError::NotPresent) => logs.init(),
+        Ok(other) => anyhow::bail!("SPOTTER_LOG_FORMAT: expected text or json, got {other}"),
+        Err(e) => anyhow::bail!("SPOTTER_LOG_FORMAT: {e}"),
+    }
+    Ok(())
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    init_tracing();
-    match Cli::parse().command {
-        Command::Serve { config, demo } => serve(config, demo).await,
+    let command = Cli::parse().command;
+    init_tracing()?;
+    match command {
+        Command::Serve { config, demo } => serve(config.load()?, demo).await,
         Command::Migrate { config } => {
-            startup::state(config).await?;
+            startup::state(config.load()?).await?;
             println!("Database migrated.");
             Ok(())
         }
@@ -214,8 +234,12 @@ async fn main() -> anyhow::Result<()> {
                 id_margin,
                 progress: std::io::stderr().is_terminal(),
             };
-            let summary = spotter::import::run(config, options).await?;
+            let summary = spotter::import::run(config.load()?, options).await?;
             print!("{summary}");
+            Ok(())
+        }
+        Command::Config { config } => {
+            print!("{}", config.load()?.to_toml()?);
             Ok(())
         }
         Command::Openapi => {
@@ -228,6 +252,7 @@ async fn main() -> anyhow::Result<()> {
             }
         }
         Command::Backup { config, file } => {
+            let config = config.load()?;
             if config.media_store.is_some() {
                 println!("Media are in the bucket (SPOTTER_MEDIA_STORE): back it up there.");
             }
@@ -238,6 +263,7 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Restore { config, file } => {
+            let config = config.load()?;
             let copied =
                 tokio::task::spawn_blocking(move || spotter::backup::restore(&config, &file))
                     .await??;
@@ -247,7 +273,8 @@ async fn main() -> anyhow::Result<()> {
         Command::Audit {
             command: AuditCommand::Verify { config },
         } => {
-            let verified = spotter::domain::audit::verify_database(&config.database_url()).await?;
+            let verified =
+                spotter::domain::audit::verify_database(&config.load()?.database_url()).await?;
             match verified.broken {
                 None => println!("audit log: {} entries, chain intact", verified.entries),
                 Some((id, why)) => {
@@ -260,7 +287,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Push {
             command: PushCommand::Test { config, email },
         } => {
-            let state = startup::state(config).await?;
+            let state = startup::state(config.load()?).await?;
             let outcomes = spotter::push::test(&state, &email).await?;
             if outcomes.is_empty() {
                 println!("{email} has no active device.");
@@ -290,7 +317,7 @@ async fn serve(config: Config, with_demo: bool) -> anyhow::Result<()> {
             println!("  {email:<20} {:<8} {first} {last}", role.as_str());
         }
     }
-    if !spotter::http::web::bundle_present() {
+    if !spotter::http::web::bundle_present(app.state().config.web_dir.as_deref()) {
         println!(
             "(web dashboard not built: scripts/web-build.sh builds it; the API works without it)"
         );
@@ -309,7 +336,7 @@ async fn user(command: UserCommand) -> anyhow::Result<()> {
             last_name,
             trainer_email,
         } => {
-            let state = startup::state(config).await?;
+            let state = startup::state(config.load()?).await?;
             let role = Role::parse(&role).ok_or_else(|| anyhow::anyhow!("unknown role {role}"))?;
             let account = NewAccount {
                 email: &email,
@@ -333,7 +360,7 @@ async fn user(command: UserCommand) -> anyhow::Result<()> {
             prefix,
             password,
         } => {
-            let state = startup::state(config).await?;
+            let state = startup::state(config.load()?).await?;
             let spec = spotter::demo::Bulk {
                 trainers,
                 trainees_per_trainer,
@@ -348,7 +375,7 @@ async fn user(command: UserCommand) -> anyhow::Result<()> {
             email,
             by_email,
         } => {
-            let state = startup::state(config).await?;
+            let state = startup::state(config.load()?).await?;
             let find = |e: String| {
                 let accounts = state.accounts.clone();
                 async move {
@@ -382,7 +409,7 @@ async fn user(command: UserCommand) -> anyhow::Result<()> {
             trainee_email,
             trainer_email,
         } => {
-            let state = startup::state(config).await?;
+            let state = startup::state(config.load()?).await?;
             let accounts = &state.accounts;
             let find = |e: String| async move {
                 accounts

@@ -28,6 +28,11 @@ pub const MEDIA_ORPHANS_REMOVED: &str = "spotter_media_orphans_removed_total";
 /// Messages cleared by retention (older than `SPOTTER_RETENTION_DAYS`).
 pub const MESSAGES_PURGED: &str = "spotter_messages_purged_total";
 
+/// HTTP answers by status class (`1xx` … `5xx`), WebSocket upgrades included.
+pub const HTTP_RESPONSES: &str = "spotter_http_responses_total";
+/// From a request's arrival to its answer's head.
+pub const HTTP_DURATION: &str = "spotter_http_request_duration_seconds";
+
 const BUCKETS: &[f64] = &[
     0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
@@ -49,6 +54,12 @@ pub fn handle() -> &'static PrometheusHandle {
 }
 
 fn describe() {
+    metrics::describe_counter!(HTTP_RESPONSES, "HTTP answers by status class.");
+    metrics::describe_histogram!(
+        HTTP_DURATION,
+        metrics::Unit::Seconds,
+        "From a request's arrival to its answer's head."
+    );
     metrics::describe_counter!(MESSAGES_SENT, "Messages stored (acknowledged sends).");
     metrics::describe_counter!(
         MESSAGES_DELIVERED,

@@ -1,5 +1,6 @@
 import createClient from 'openapi-fetch';
 import type { paths } from './schema';
+import { i18n } from '../i18n';
 import { tokens } from './tokens';
 
 /** An HTTP error with the server's JSON body (if any) and a readable message. */
@@ -16,7 +17,7 @@ export class ApiError extends Error {
 /** The request never got an answer (server down, network gone). */
 export class NetworkError extends Error {
   constructor(cause: unknown) {
-    super('Network error: the server could not be reached.');
+    super(i18n.t('errors.network'));
     this.name = 'NetworkError';
     this.cause = cause;
   }
@@ -31,9 +32,9 @@ export function describeError(status: number, body: unknown): string {
       if (Array.isArray(v) && typeof v[0] === 'string') return v[0];
     }
   }
-  if (status === 429) return 'Too many requests, try again in a moment.';
-  if (status >= 500) return 'The server had a problem, try again.';
-  return `Request failed (${status}).`;
+  if (status === 429) return i18n.t('errors.tooMany');
+  if (status >= 500) return i18n.t('errors.server');
+  return i18n.t('errors.requestFailed', { status });
 }
 
 /** Where the API is: this page's origin (absolute, as `Request` needs outside a browser page). */

@@ -11,6 +11,7 @@ import {
   type KeyboardEvent,
   type Ref,
 } from 'react';
+import { useTranslation } from 'react-i18next';
 import type { PendingImage, Template } from '../api/types';
 import { fillFirstName, filterTemplates, slashQuery } from '../lib/coaching';
 import { formatBytes, imageProblem, IMAGE_TYPES, objectUrl, pickImageFile, revokeUrl } from '../lib/images';
@@ -89,6 +90,7 @@ export function ChatInput({
   recipientFirstName,
   onSchedule,
 }: Props) {
+  const { t } = useTranslation();
   const [text, setText] = useState('');
   const [caret, setCaret] = useState(0);
   /** Where the `/` was when Escape closed the picker (it stays closed for that one). */
@@ -144,9 +146,9 @@ export function ChatInput({
     if (el) setCaret(el.selectionStart ?? el.value.length);
   };
 
-  const insertReply = (t: Template) => {
+  const insertReply = (reply: Template) => {
     if (!trigger) return;
-    const content = fillFirstName(t.content, recipientFirstName);
+    const content = fillFirstName(reply.content, recipientFirstName);
     const next = text.slice(0, trigger.start) + content + text.slice(caret);
     pendingCaret.current = trigger.start + content.length;
     setText(next);
@@ -169,11 +171,11 @@ export function ChatInput({
   }, []);
 
   const scheduleBlocked = image
-    ? 'A photo cannot be scheduled: remove it, or send it now.'
+    ? t('schedule.blocked.photo')
     : !canSend(text)
       ? over
-        ? 'The message is too long.'
-        : 'Write the message first, then pick when it goes.'
+        ? t('schedule.blocked.tooLong')
+        : t('schedule.blocked.empty')
       : null;
 
   const schedule = async (at: Date) => {
@@ -187,7 +189,7 @@ export function ChatInput({
       setScheduling(false);
       boxRef.current?.focus();
     } catch (e) {
-      setScheduleError((e as Error).message || 'Could not schedule the message.');
+      setScheduleError((e as Error).message || t('schedule.failed'));
     } finally {
       setScheduleBusy(false);
     }
@@ -317,7 +319,7 @@ export function ChatInput({
         </p>
       )}
       {image && !disabled && (
-        <div className="attachment" role="group" aria-label="Photo to send">
+        <div className="attachment" role="group" aria-label={t('input.photoToSend')}>
           <span className="attachment-thumb">
             {image.url && (
               <img
@@ -336,7 +338,7 @@ export function ChatInput({
               <span
                 className="upload-progress"
                 role="progressbar"
-                aria-label="Uploading photo"
+                aria-label={t('photo.uploading')}
                 aria-valuemin={0}
                 aria-valuemax={100}
                 aria-valuenow={pct}
@@ -346,14 +348,14 @@ export function ChatInput({
             )}
           </span>
           <span className="attachment-text">
-            <span className="attachment-name">{image.file.name || 'Photo'}</span>
+            <span className="attachment-name">{image.file.name || t('photo.photo')}</span>
             <span className="muted">{formatBytes(image.file.size)}</span>
           </span>
           <button
             type="button"
             className="icon-button attachment-remove"
-            aria-label="Remove photo"
-            title="Remove photo"
+            aria-label={t('input.removePhoto')}
+            title={t('input.removePhoto')}
             onClick={removeImage}
             disabled={busy}
           >
@@ -365,7 +367,7 @@ export function ChatInput({
         <p className="attach-error" role="alert" id={errorId}>
           <span>{imageError}</span>
           <button type="button" className="link-button" onClick={() => setImageError(null)}>
-            Dismiss
+            {t('common.dismiss')}
           </button>
         </p>
       )}
@@ -373,8 +375,8 @@ export function ChatInput({
         <button
           type="button"
           className="icon-button attach-button"
-          aria-label="Attach a photo"
-          title="Attach a photo (JPEG, PNG or WebP, up to 5 MB)"
+          aria-label={t('input.attach')}
+          title={t('input.attachTitle')}
           disabled={disabled || busy}
           onClick={() => fileRef.current?.click()}
         >
@@ -386,7 +388,7 @@ export function ChatInput({
           accept={ACCEPT}
           hidden
           tabIndex={-1}
-          aria-label="Photo file"
+          aria-label={t('input.photoFile')}
           data-testid="photo-file"
           disabled={disabled}
           onChange={(e) => {
@@ -397,7 +399,7 @@ export function ChatInput({
         />
         <textarea
           ref={boxRef}
-          aria-label="message input"
+          aria-label={t('input.label')}
           aria-describedby={describedBy || undefined}
           aria-autocomplete={savedReplies ? 'list' : undefined}
           aria-controls={pickerOpen ? listId : undefined}
@@ -406,7 +408,7 @@ export function ChatInput({
           rows={1}
           value={text}
           disabled={disabled}
-          placeholder={disabled ? 'Read-only' : image ? 'Add a caption…' : (placeholder ?? 'Write a message…')}
+          placeholder={disabled ? t('chat.readOnly') : image ? t('input.caption') : (placeholder ?? t('input.placeholder'))}
           autoFocus={autoFocus}
           onChange={(e) => {
             setText(e.target.value);
@@ -423,8 +425,8 @@ export function ChatInput({
             ref={scheduleButtonRef}
             type="button"
             className="icon-button schedule-button"
-            aria-label="Schedule message"
-            title="Schedule for later"
+            aria-label={t('schedule.title')}
+            title={t('schedule.later')}
             aria-haspopup="dialog"
             aria-expanded={scheduling}
             disabled={disabled}
@@ -433,7 +435,7 @@ export function ChatInput({
             <ScheduleIcon />
           </button>
         )}
-        <button type="submit" className="send-button" aria-label="Send message" title="Send (Enter)" disabled={!sendable}>
+        <button type="submit" className="send-button" aria-label={t('input.send')} title={t('input.sendTitle')} disabled={!sendable}>
           <SendIcon />
         </button>
         {pickerOpen && trigger && (
@@ -462,14 +464,14 @@ export function ChatInput({
       </div>
       <div className="chat-input-foot" hidden={disabled}>
         <span className="hint" aria-hidden="true">
-          Enter to send · Shift+Enter for a new line · paste or drop a photo{savedReplies ? ' · / for saved replies' : ''}
+          {t('input.hint')}{savedReplies ? ` · ${t('input.hintReplies')}` : ''}
         </span>
         <span
           id={counterId}
           className={`counter${warn ? ' warn' : ''}${over ? ' over' : ''}`}
           aria-live={warn ? 'polite' : 'off'}
         >
-          <span className="visually-hidden">{over ? 'Too long: ' : warn ? 'Characters used: ' : ''}</span>
+          <span className="visually-hidden">{over ? `${t('input.tooLong')} ` : warn ? `${t('input.charsUsed')} ` : ''}</span>
           {count}/{MAX_LENGTH}
         </span>
       </div>

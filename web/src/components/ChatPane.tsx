@@ -1,5 +1,7 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { useCallback, useEffect, useRef, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import { i18n } from '../i18n';
 import { ApiError } from '../api/client';
 import type { ChatMessage, Conversation, Me, PendingImage, UserSummary } from '../api/types';
 import {
@@ -119,9 +121,10 @@ export function ChatHeader({
   backTo: string;
   badge?: React.ReactNode;
 }) {
+  const { t } = useTranslation();
   return (
     <header className="chat-header">
-      <Link to={backTo} className="icon-button back-button" aria-label="Back to conversations">
+      <Link to={backTo} className="icon-button back-button" aria-label={t('chat.back')}>
         <BackIcon />
       </Link>
       <Avatar user={user} size={40} />
@@ -135,10 +138,11 @@ export function ChatHeader({
 }
 
 function ConnectionNote() {
+  const { t } = useTranslation();
   const { status } = useRealtime();
   if (status === 'open' || status === 'stopped') return null;
   const text =
-    status === 'connecting' ? 'Connecting…' : status === 'polling' ? 'Live updates unavailable: refreshing every few seconds' : 'Reconnecting…';
+    status === 'connecting' ? t('chat.connecting') : status === 'polling' ? t('chat.polling') : t('chat.reconnecting');
   return (
     <span className={`conn-note conn-${status}`} role="status">
       {text}
@@ -148,14 +152,15 @@ function ConnectionNote() {
 
 export function readOnlyReason(me: Me, archived: boolean, other: UserSummary | null): string | null {
   if (me.is_impersonating)
-    return `You are viewing as ${fullName(me)} (impersonation). Messaging is read-only: nothing can be sent on their behalf.`;
+    return i18n.t('chat.readOnlyImpersonating', { name: fullName(me) });
   if (archived)
-    return `This conversation is archived${other ? ` (${fullName(other)} is no longer assigned)` : ''}. Its history stays readable, but no new messages can be sent.`;
+    return other ? i18n.t('chat.archivedWith', { name: fullName(other) }) : i18n.t('chat.archived');
   return null;
 }
 
 /** An open conversation: header, messages, typing indicator, input. */
 export function ChatPane({ conversationId, me, backTo }: { conversationId: number; me: Me; backTo: string }) {
+  const { t } = useTranslation();
   const qc = useQueryClient();
   const { client } = useRealtime();
   const { conversation, isArchived, isLoading: convLoading } = useConversation(conversationId, me);
@@ -193,7 +198,7 @@ export function ChatPane({ conversationId, me, backTo }: { conversationId: numbe
   const onSchedule = useCallback(
     async (text: string, at: Date) => {
       const s = await scheduleChatMessage(qc, conversationId, text, at);
-      announce(`Message scheduled for ${whenLabel(s.send_at)}.`);
+      announce(i18n.t('announce.scheduled', { when: whenLabel(s.send_at) }));
     },
     [qc, conversationId],
   );
@@ -226,19 +231,19 @@ export function ChatPane({ conversationId, me, backTo }: { conversationId: numbe
   if (!conversation && !convLoading && msgs.error && !forbiddenArchived) {
     const notFound = msgs.error instanceof ApiError && (msgs.error.status === 404 || msgs.error.status === 403);
     return (
-      <section className="chat-pane" aria-label="Conversation">
+      <section className="chat-pane" aria-label={t('chat.conversation')}>
         <div className="chat-empty">
           <ChatIcon />
-          <p>{notFound ? msgs.error.message : 'Could not load this conversation.'}</p>
+          <p>{notFound ? msgs.error.message : t('chat.loadConversationFailed')}</p>
           <Link to={backTo} className="button secondary">
-            Back to conversations
+            {t('chat.back')}
           </Link>
         </div>
       </section>
     );
   }
 
-  const name = conversation ? fullName(other) : convLoading ? '' : 'Conversation';
+  const name = conversation ? fullName(other) : convLoading ? '' : t('chat.conversation');
   const messages = msgs.data?.messages ?? [];
   const focusId =
     focus?.status === 'ready' && messages.some((m) => !m.local && m.id === focus.id) ? focus.id : null;
@@ -247,7 +252,7 @@ export function ChatPane({ conversationId, me, backTo }: { conversationId: numbe
   return (
     <section
       className="chat-pane"
-      aria-label={name ? `Conversation with ${name}` : 'Conversation'}
+      aria-label={name ? t('chat.conversationWith', { name }) : t('chat.conversation')}
       data-conversation-id={conversationId}
       {...drop.handlers}
     >
@@ -259,9 +264,9 @@ export function ChatPane({ conversationId, me, backTo }: { conversationId: numbe
         subtitle={
           <>
             {typingName ? (
-              <span className="typing-inline">typing…</span>
+              <span className="typing-inline">{t('chat.typing')}</span>
             ) : (
-              <span>{conversation ? (conversation.trainer.id === me.id ? 'Trainee' : 'Trainer') : ''}</span>
+              <span>{conversation ? (conversation.trainer.id === me.id ? t('chat.roleTrainee') : t('chat.roleTrainer')) : ''}</span>
             )}
             <ConnectionNote />
           </>
@@ -269,23 +274,23 @@ export function ChatPane({ conversationId, me, backTo }: { conversationId: numbe
         badge={
           archived ? (
             <span className="pill pill-muted">
-              <ArchiveIcon /> Archived
+              <ArchiveIcon /> {t('common.archived')}
             </span>
           ) : me.is_impersonating ? (
             <span className="pill pill-warn">
-              <LockIcon /> Read-only
+              <LockIcon /> {t('chat.readOnly')}
             </span>
           ) : null
         }
       />
       {focus?.status === 'missing' && (
         <p className="focus-note" role="alert">
-          That message could not be opened{focus.error ? `: ${focus.error}` : '.'}
+          {focus.error ? t('chat.focusFailedWhy', { message: focus.error }) : t('chat.focusFailed')}
         </p>
       )}
       {loading ? (
         <div className="chat-loading" aria-busy="true" aria-live="polite">
-          Loading messages…
+          {t('common.loadingMessages')}
         </div>
       ) : forbiddenArchived ? (
         <div className="chat-empty">
@@ -294,9 +299,9 @@ export function ChatPane({ conversationId, me, backTo }: { conversationId: numbe
         </div>
       ) : msgs.error ? (
         <div className="chat-empty" role="alert">
-          <p>Could not load messages: {(msgs.error as Error).message}</p>
+          <p>{t('chat.loadMessagesFailed', { message: (msgs.error as Error).message })}</p>
           <button type="button" className="button secondary" onClick={() => void msgs.refetch()}>
-            Try again
+            {t('common.tryAgain')}
           </button>
         </div>
       ) : (
@@ -314,7 +319,7 @@ export function ChatPane({ conversationId, me, backTo }: { conversationId: numbe
           onDiscard={onDiscard}
           onEdit={readOnly ? undefined : onEdit}
           onDelete={readOnly ? undefined : onDelete}
-          label={name ? `Messages with ${name}` : 'Messages'}
+          label={name ? t('chat.messagesWith', { name }) : t('nav.messages')}
           footer={
             <>
               {!me.is_impersonating && <ScheduledList items={scheduled.data ?? []} />}
@@ -330,7 +335,7 @@ export function ChatPane({ conversationId, me, backTo }: { conversationId: numbe
         onTyping={onTyping}
         disabled={readOnly}
         disabledReason={reason ?? undefined}
-        placeholder={other ? `Message ${fullName(other).split(' ')[0]}…` : undefined}
+        placeholder={other ? t('chat.placeholderTo', { name: fullName(other).split(' ')[0] }) : undefined}
         savedReplies={isTrainer ? (templates.data ?? []) : undefined}
         savedRepliesLoading={templates.isLoading}
         onManageSavedReplies={isTrainer ? () => setManaging(true) : undefined}

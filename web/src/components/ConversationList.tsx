@@ -1,9 +1,12 @@
 import { useState } from 'react';
+import { Trans, useTranslation } from 'react-i18next';
 import type { Conversation, Me } from '../api/types';
 import { useNeedsReply } from '../data/coaching';
 import { useConversations, useDebounced, useNow } from '../data/hooks';
 import { waitingLabel, waitingLevel } from '../lib/coaching';
 import { fullTime, relativeTime } from '../lib/dates';
+import { previewLabel } from '../lib/merge';
+import { formatNumber, intlLocale } from '../i18n';
 import { fullName, otherParty } from '../lib/users';
 import { Link } from '../router';
 import { Avatar } from './Avatar';
@@ -28,6 +31,7 @@ function Row({
   /** In the "needs reply" inbox: since when the trainee waits. */
   waiting?: string | null;
 }) {
+  const { t } = useTranslation();
   const other = otherParty(c, me);
   const name = fullName(other);
   const time = c.last_message_at ?? c.created_at;
@@ -49,20 +53,20 @@ function Row({
               <time
                 className={`conv-time waiting waiting-${waitingLevel(waiting, now)}`}
                 dateTime={waiting ?? undefined}
-                title={waiting ? `Waiting since ${fullTime(waiting)}` : undefined}
+                title={waiting ? t('convList.waitingSince', { time: fullTime(waiting) }) : undefined}
               >
                 {waitingLabel(waiting, now)}
               </time>
             ) : (
-              <time className="conv-time" dateTime={time} title={new Date(time).toLocaleString()}>
+              <time className="conv-time" dateTime={time} title={new Date(time).toLocaleString(intlLocale())}>
                 {relativeTime(time, now)}
               </time>
             )}
           </span>
           <span className="conv-bottom">
-            <span className="conv-preview">{c.last_message_preview ?? 'No messages yet'}</span>
+            <span className="conv-preview">{c.last_message_preview != null ? previewLabel(c.last_message_preview) : t('convList.noMessagesYet')}</span>
             {unread && (
-              <span className="badge" aria-label={`${c.unread_count} unread`}>
+              <span className="badge" aria-label={t('convList.unread', { count: c.unread_count, n: formatNumber(c.unread_count) })}>
                 {c.unread_count > 99 ? '99+' : c.unread_count}
               </span>
             )}
@@ -73,15 +77,16 @@ function Row({
   );
 }
 
-const VIEWS: { view: ListView; label: string; to: string }[] = [
-  { view: 'active', label: 'Active', to: '/messages' },
-  { view: 'needs-reply', label: 'Needs reply', to: '/messages?view=needs-reply' },
-  { view: 'archived', label: 'Archived', to: '/messages?view=archived' },
+const VIEWS: { view: ListView; to: string }[] = [
+  { view: 'active', to: '/messages' },
+  { view: 'needs-reply', to: '/messages?view=needs-reply' },
+  { view: 'archived', to: '/messages?view=archived' },
 ];
 
 function Skeleton() {
+  const { t } = useTranslation();
   return (
-    <ul className="conv-list" aria-busy="true" aria-label="Loading conversations">
+    <ul className="conv-list" aria-busy="true" aria-label={t('convList.loading')}>
       {[0, 1, 2, 3].map((i) => (
         <li key={i} className="conv-skeleton">
           <span className="sk-avatar" />
@@ -96,12 +101,13 @@ function Skeleton() {
 }
 
 function LoadError({ error, retry }: { error: unknown; retry: () => void }) {
+  const { t } = useTranslation();
   return (
     <div className="conv-state" role="alert">
-      <p>Could not load conversations.</p>
+      <p>{t('convList.loadFailed')}</p>
       <p className="muted">{(error as Error).message}</p>
       <button type="button" className="button secondary" onClick={retry}>
-        Try again
+        {t('common.tryAgain')}
       </button>
     </div>
   );
@@ -113,6 +119,7 @@ function LoadError({ error, retry }: { error: unknown; retry: () => void }) {
  * archive.
  */
 export function ConversationList({ me, selectedId, view }: { me: Me; selectedId: number | null; view: ListView }) {
+  const { t } = useTranslation();
   const isTrainer = me.role === 'trainer';
   const archived = view === 'archived';
   const inbox = view === 'needs-reply';
@@ -129,21 +136,21 @@ export function ConversationList({ me, selectedId, view }: { me: Me; selectedId:
   // Rows of the inbox show the conversation as the live list has it (preview, unread).
   const live = new Map((active.data ?? []).map((c) => [c.id, c]));
   return (
-    <nav className="conv-pane" aria-label="Conversations">
+    <nav className="conv-pane" aria-label={t('convList.label')}>
       <div className="conv-head">
-        <h1>Messages</h1>
+        <h1>{t('nav.messages')}</h1>
       </div>
       {isTrainer && (
-        <div className="conv-tabs segmented" role="group" aria-label="Which conversations">
+        <div className="conv-tabs segmented" role="group" aria-label={t('convList.which')}>
           {VIEWS.map((v) => (
             <Link
               key={v.view}
               to={v.to}
               className={view === v.view ? 'active' : ''}
               aria-current={view === v.view ? 'true' : undefined}
-              aria-label={v.view === 'needs-reply' && waitingCount > 0 ? `Needs reply, ${waitingCount} waiting` : undefined}
+              aria-label={v.view === 'needs-reply' && waitingCount > 0 ? t('convList.needsReplyWaiting', { count: waitingCount, n: formatNumber(waitingCount) }) : undefined}
             >
-              {v.label}
+              {v.view === 'active' ? t('convList.active') : v.view === 'needs-reply' ? t('convList.needsReply') : t('convList.archived')}
               {v.view === 'needs-reply' && waitingCount > 0 && (
                 <span className="badge tab-badge" data-testid="needs-reply-count" aria-hidden="true">
                   {waitingCount > 99 ? '99+' : waitingCount}
@@ -164,11 +171,11 @@ export function ConversationList({ me, selectedId, view }: { me: Me; selectedId:
         ) : !needs.data || needs.data.length === 0 ? (
           <div className="conv-state">
             <ChatIcon />
-            <p className="conv-empty-title">All caught up</p>
-            <p className="muted">No trainee is waiting for your answer.</p>
+            <p className="conv-empty-title">{t('convList.allCaughtUp')}</p>
+            <p className="muted">{t('convList.nobodyWaiting')}</p>
           </div>
         ) : (
-          <ul className="conv-list" aria-label="Waiting for your reply, longest first">
+          <ul className="conv-list" aria-label={t('convList.waitingLabel')}>
             {needs.data.map((c) => (
               <Row
                 key={c.id}
@@ -189,13 +196,13 @@ export function ConversationList({ me, selectedId, view }: { me: Me; selectedId:
       ) : !q.data || q.data.length === 0 ? (
         <div className="conv-state">
           <ChatIcon />
-          <p className="conv-empty-title">{archived ? 'No archived conversations' : 'No conversations yet'}</p>
+          <p className="conv-empty-title">{archived ? t('convList.noArchived') : t('convList.noConversations')}</p>
           {!archived && isTrainer && (
             <p className="muted">
-              Open a trainee from <Link to="/trainees">Trainees</Link> and press “Message”.
+              <Trans i18nKey="convList.startHint" components={{ link: <Link to="/trainees" /> }} />
             </p>
           )}
-          {!archived && me.role === 'trainee' && <p className="muted">Your trainer’s messages will show up here.</p>}
+          {!archived && me.role === 'trainee' && <p className="muted">{t('convList.traineeHint')}</p>}
         </div>
       ) : (
         <ul className="conv-list">

@@ -1,4 +1,5 @@
 import { useId, useState } from 'react';
+import { useTranslation } from 'react-i18next';
 import { ApiError } from '../api/client';
 import type { ExportFormat } from '../api/endpoints';
 import { saveBlob } from '../lib/save';
@@ -18,6 +19,7 @@ export function ExportButtons({
   fallbackName: (format: ExportFormat) => string;
   note?: string;
 }) {
+  const { t } = useTranslation();
   const [busy, setBusy] = useState<ExportFormat | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [done, setDone] = useState<string | null>(null);
@@ -30,10 +32,10 @@ export function ExportButtons({
       const { blob, filename } = await fetchFile(format);
       const name = filename ?? fallbackName(format);
       saveBlob(blob, name);
-      setDone(`Downloaded ${name}`);
+      setDone(t('export.done', { name }));
     } catch (e) {
-      const retry = e instanceof ApiError && e.status === 429 ? ' Exports are limited to 10 an hour.' : '';
-      setError(`Could not download: ${(e as Error).message}${retry}`);
+      const retry = e instanceof ApiError && e.status === 429 ? ` ${t('export.limit')}` : '';
+      setError(t('export.failed', { message: (e as Error).message }) + retry);
     } finally {
       setBusy(null);
     }
@@ -52,9 +54,9 @@ export function ExportButtons({
             onClick={() => void run(f)}
             disabled={busy !== null}
             aria-busy={busy === f || undefined}
-            aria-label={`${label} as ${f.toUpperCase()}`}
+            aria-label={t('export.as', { label, format: f.toUpperCase() })}
           >
-            {busy === f ? 'Preparing…' : f.toUpperCase()}
+            {busy === f ? t('export.preparing') : f.toUpperCase()}
           </button>
         ))}
       </div>

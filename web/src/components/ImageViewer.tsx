@@ -1,5 +1,6 @@
 import { useEffect, useRef, type KeyboardEvent } from 'react';
 import { createPortal } from 'react-dom';
+import { useTranslation } from 'react-i18next';
 import { CloseIcon } from './icons';
 
 interface Props {
@@ -17,6 +18,7 @@ interface Props {
  * Tab inside, closes on Escape or any click, and gives focus back to what opened it.
  */
 export function ImageViewer({ src, label, caption, width, height, onClose }: Props) {
+  const { t } = useTranslation();
   const closeRef = useRef<HTMLButtonElement>(null);
   const dialogRef = useRef<HTMLDivElement>(null);
   const onCloseRef = useRef(onClose);
@@ -60,7 +62,7 @@ export function ImageViewer({ src, label, caption, width, height, onClose }: Pro
       onKeyDown={trapTab}
       data-testid="image-viewer"
     >
-      <button ref={closeRef} type="button" className="viewer-close" aria-label="Close photo" title="Close (Esc)">
+      <button ref={closeRef} type="button" className="viewer-close" aria-label={t('photo.close')} title={t('common.closeEsc')}>
         <CloseIcon />
       </button>
       <figure className="viewer-figure">
@@ -74,7 +76,7 @@ export function ImageViewer({ src, label, caption, width, height, onClose }: Pro
         rel="noopener noreferrer"
         onClick={(e) => e.stopPropagation()}
       >
-        Open original
+        {t('photo.openOriginal')}
       </a>
     </div>,
     document.body,

@@ -1,4 +1,6 @@
 import { memo, useEffect, useId, useRef, useState, type KeyboardEvent } from 'react';
+import { useTranslation } from 'react-i18next';
+import { i18n } from '../i18n';
 import type { ChatMessage } from '../api/types';
 import { clockTime, fullTime } from '../lib/dates';
 import { displaySize, IMAGE_TEXT } from '../lib/images';
@@ -12,6 +14,7 @@ import { MessageMenu, type MenuItem } from './MessageMenu';
 /** The sender may edit a message this long after `created_at`. */
 export const EDIT_WINDOW_MS = 15 * 60_000;
 
+/** The tombstone's text in English (shown translated). */
 export const DELETED_TEXT = 'This message was deleted';
 
 /** Whether the reader's own message can still be edited at `now` (the server has the last word). */
@@ -22,20 +25,21 @@ export function canEditAt(m: Pick<ChatMessage, 'created_at' | 'is_deleted' | 'lo
 function receiptTitle(m: ChatMessage): string {
   switch (receiptOf(m)) {
     case 'sending':
-      return 'Sending…';
+      return i18n.t('receipt.sending');
     case 'failed':
-      return 'Not sent';
+      return i18n.t('receipt.failed');
     case 'read':
-      return `Read${m.read_at ? ` ${fullTime(m.read_at)}` : ''}`;
+      return m.read_at ? i18n.t('receipt.readAt', { time: fullTime(m.read_at) }) : i18n.t('receipt.read');
     case 'delivered':
-      return `Delivered${m.delivered_at ? ` ${fullTime(m.delivered_at)}` : ''}`;
+      return m.delivered_at ? i18n.t('receipt.deliveredAt', { time: fullTime(m.delivered_at) }) : i18n.t('receipt.delivered');
     default:
-      return `Sent ${fullTime(m.created_at)}`;
+      return i18n.t('receipt.sentAt', { time: fullTime(m.created_at) });
   }
 }
 
 /** The photo of a message: its thumbnail in a box of the final size (no jump when it loads). */
 function MessagePhoto({ m, from, size }: { m: ChatMessage; from: string; size: { width: number; height: number } }) {
+  const { t } = useTranslation();
   const [open, setOpen] = useState(false);
   const src = m.thumbnail || m.image || undefined;
   const uploading = m.local?.status === 'sending' && m.local.progress != null;
@@ -45,7 +49,7 @@ function MessagePhoto({ m, from, size }: { m: ChatMessage; from: string; size: {
       <button
         type="button"
         className="msg-photo"
-        aria-label={`Open photo from ${from}`}
+        aria-label={t('photo.openFrom', { name: from })}
         onClick={() => setOpen(true)}
         disabled={!src}
         style={{ width: size.width, aspectRatio: `${size.width} / ${size.height}` }}
@@ -56,7 +60,7 @@ function MessagePhoto({ m, from, size }: { m: ChatMessage; from: string; size: {
             <span
               className="upload-progress"
               role="progressbar"
-              aria-label="Uploading photo"
+              aria-label={t('photo.uploading')}
               aria-valuemin={0}
               aria-valuemax={100}
               aria-valuenow={pct}
@@ -72,7 +76,7 @@ function MessagePhoto({ m, from, size }: { m: ChatMessage; from: string; size: {
       {open && src && (
         <ImageViewer
           src={m.image || src}
-          label={`Photo from ${from}`}
+          label={t('photo.from', { name: from })}
           caption={m.content || undefined}
           width={m.image_width}
           height={m.image_height}
@@ -95,6 +99,7 @@ function EditForm({
   onSave: (content: string) => void;
   onCancel: () => void;
 }) {
+  const { t } = useTranslation();
   const [draft, setDraft] = useState(initial);
   const [problem, setProblem] = useState<string | null>(null);
   const ref = useRef<HTMLTextAreaElement>(null);
@@ -118,7 +123,7 @@ function EditForm({
   const save = () => {
     const content = draft.trim();
     if (!content && !hasImage) return setProblem(IMAGE_TEXT.empty);
-    if (over) return setProblem(`Ensure this field has no more than ${MAX_LENGTH} characters.`);
+    if (over) return setProblem(t('bubble.tooLong', { max: MAX_LENGTH }));
     onSave(content);
   };
   const onKeyDown = (e: KeyboardEvent<HTMLTextAreaElement>) => {
@@ -142,7 +147,7 @@ function EditForm({
     >
       <textarea
         ref={ref}
-        aria-label="Edit message"
+        aria-label={t('bubble.editLabel')}
         aria-describedby={problem ? `${hintId} ${problemId}` : hintId}
         aria-invalid={over || !!problem || undefined}
         rows={1}
@@ -160,13 +165,13 @@ function EditForm({
       )}
       <div className="msg-edit-foot">
         <span id={hintId} className="hint">
-          Enter to save · Esc to cancel
+          {t('bubble.editHint')}
         </span>
         <button type="button" className="button small ghost" onClick={onCancel}>
-          Cancel
+          {t('common.cancel')}
         </button>
         <button type="submit" className="button small primary" disabled={over}>
-          Save
+          {t('common.save')}
         </button>
       </div>
     </form>
@@ -201,6 +206,7 @@ export const MessageBubble = memo(function MessageBubble({
   side,
   showName,
 }: Props) {
+  const { t } = useTranslation();
   const [editing, setEditing] = useState(false);
   const [confirming, setConfirming] = useState(false);
   const [actionError, setActionError] = useState<string | null>(null);
@@ -211,7 +217,7 @@ export const MessageBubble = memo(function MessageBubble({
   const deleted = !!m.is_deleted;
   const hasImage = !deleted && !!(m.image || m.thumbnail || m.local?.upload);
   const photoSize = hasImage ? displaySize(m.image_width, m.image_height) : null;
-  const from = mine ? 'you' : fullName(m.sender);
+  const from = mine ? t('bubble.you') : fullName(m.sender);
   const actionable = mine && !m.local && !deleted && (onEdit || onDelete);
 
   useEffect(() => {
@@ -250,7 +256,7 @@ export const MessageBubble = memo(function MessageBubble({
     // "Edit" only within the edit window, judged when the menu opens.
     if (onEdit && canEditAt(m)) {
       items.push({
-        label: 'Edit',
+        label: t('common.edit'),
         onSelect: () => {
           setActionError(null);
           setEditing(true);
@@ -259,7 +265,7 @@ export const MessageBubble = memo(function MessageBubble({
     }
     if (onDelete) {
       items.push({
-        label: 'Delete',
+        label: t('common.delete'),
         danger: true,
         onSelect: () => {
           setActionError(null);
@@ -291,10 +297,10 @@ export const MessageBubble = memo(function MessageBubble({
           // As wide as the photo (a caption wraps under it), with room for a caption or the time.
           style={photoSize && !editing ? { width: Math.max(photoSize.width, m.content ? 200 : 80) + 8 } : undefined}
         >
-          <span className="visually-hidden">{mine ? 'You' : fullName(m.sender)}: </span>
+          <span className="visually-hidden">{mine ? t('bubble.You') : fullName(m.sender)}: </span>
           {deleted ? (
             <p className="content deleted-text">
-              <BanIcon /> {DELETED_TEXT}
+              <BanIcon /> {t('preview.deleted')}
             </p>
           ) : (
             <>
@@ -316,8 +322,8 @@ export const MessageBubble = memo(function MessageBubble({
           )}
           <span className="meta">
             {m.edited_at && !deleted && (
-              <span className="edited" title={`Edited ${fullTime(m.edited_at)}`}>
-                edited
+              <span className="edited" title={t('bubble.editedAt', { time: fullTime(m.edited_at) })}>
+                {t('bubble.edited')}
               </span>
             )}
             <time dateTime={m.created_at} title={fullTime(m.created_at)}>
@@ -345,9 +351,9 @@ export const MessageBubble = memo(function MessageBubble({
             }
           }}
         >
-          <span id={confirmTextId}>Delete this message for everyone?</span>
+          <span id={confirmTextId}>{t('bubble.confirmDelete')}</span>
           <button ref={confirmRef} type="button" className="button small danger" onClick={remove}>
-            Delete for everyone
+            {t('bubble.deleteForEveryone')}
           </button>
           <button
             type="button"
@@ -357,7 +363,7 @@ export const MessageBubble = memo(function MessageBubble({
               backToMenu();
             }}
           >
-            Cancel
+            {t('common.cancel')}
           </button>
         </div>
       )}
@@ -365,21 +371,21 @@ export const MessageBubble = memo(function MessageBubble({
         <div className="send-failed" role="alert">
           <span>{actionError}</span>
           <button type="button" className="link-button" onClick={() => setActionError(null)}>
-            Dismiss
+            {t('common.dismiss')}
           </button>
         </div>
       )}
       {receipt === 'failed' && (
         <div className="send-failed" role="alert">
-          <span>{m.local?.error ?? 'Not sent.'}</span>
+          <span>{m.local?.error ?? t('send.notSent')}</span>
           {onRetry && m.client_message_id && m.local?.retryable !== false && (
             <button type="button" className="link-button" onClick={() => onRetry(m.client_message_id!)}>
-              Retry
+              {t('common.retry')}
             </button>
           )}
           {onDiscard && m.client_message_id && (
             <button type="button" className="link-button" onClick={() => onDiscard(m.client_message_id!)}>
-              Discard
+              {t('bubble.discard')}
             </button>
           )}
         </div>

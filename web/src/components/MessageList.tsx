@@ -1,4 +1,6 @@
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import { formatNumber } from '../i18n';
 import type { ChatMessage } from '../api/types';
 import { withDateSeparators } from '../lib/dates';
 import { ArrowDownIcon } from './icons';
@@ -54,6 +56,7 @@ export function MessageList({
   footer,
   label,
 }: Props) {
+  const { t, i18n } = useTranslation();
   const ref = useRef<HTMLDivElement>(null);
   const atBottom = useRef(true);
   const prev = useRef<{ first: string | null; last: string | null; height: number; hasNewer: boolean }>({
@@ -70,7 +73,8 @@ export function MessageList({
   const [unseen, setUnseen] = useState(0);
   const [flashId, setFlashId] = useState<number | null>(null);
 
-  const items = useMemo(() => withDateSeparators(messages), [messages]);
+  // Day labels ("Today", "19 February") are in the reader's language: again when it changes.
+  const items = useMemo(() => withDateSeparators(messages), [messages, i18n.language]); // eslint-disable-line react-hooks/exhaustive-deps
   const keyOf = (m: ChatMessage | undefined) => (m ? (m.client_message_id ?? `id-${m.id}`) : null);
 
   const scrollToBottom = useCallback((smooth = false) => {
@@ -177,41 +181,43 @@ export function MessageList({
       <div className="message-scroll" ref={ref} onScroll={onScroll} tabIndex={0} aria-label={label} role="region">
         {hasMore ? (
           <div className="older-status" aria-live="polite">
-            {loadingOlder ? 'Loading older messages…' : (
+            {loadingOlder ? t('common.loadingOlder') : (
               <button type="button" className="link-button" onClick={() => void older()}>
-                Load older messages
+                {t('common.loadOlder')}
               </button>
             )}
           </div>
         ) : messages.length > 0 ? (
-          <div className="older-status muted">Beginning of the conversation</div>
+          <div className="older-status muted">{t('chat.beginning')}</div>
         ) : null}
-        <ol className="message-list" role="log" aria-live="polite" aria-relevant="additions" aria-label={label}>
-          {items.map((it) =>
-            it.kind === 'day' ? (
-              <li key={it.key} className="day-separator" role="separator" aria-label={it.label}>
-                <span>{it.label}</span>
-              </li>
-            ) : (
-              <MessageBubble
-                key={it.key}
-                message={it.message}
-                mine={it.message.sender?.id === meId}
-                firstOfGroup={it.firstOfGroup}
-                highlighted={flashId != null && !it.message.local && it.message.id === flashId}
-                onRetry={onRetry}
-                onDiscard={onDiscard}
-                onEdit={onEdit}
-                onDelete={onDelete}
-              />
-            ),
-          )}
-        </ol>
+        <div role="log" aria-live="polite" aria-relevant="additions" aria-label={label}>
+          <ol className="message-list">
+            {items.map((it) =>
+              it.kind === 'day' ? (
+                <li key={it.key} className="day-separator">
+                  <span role="separator" aria-label={it.label}>{it.label}</span>
+                </li>
+              ) : (
+                <MessageBubble
+                  key={it.key}
+                  message={it.message}
+                  mine={it.message.sender?.id === meId}
+                  firstOfGroup={it.firstOfGroup}
+                  highlighted={flashId != null && !it.message.local && it.message.id === flashId}
+                  onRetry={onRetry}
+                  onDiscard={onDiscard}
+                  onEdit={onEdit}
+                  onDelete={onDelete}
+                />
+              ),
+            )}
+          </ol>
+        </div>
         {hasNewer && (
           <div className="older-status newer-status" aria-live="polite">
-            {loadingNewer ? 'Loading newer messages…' : (
+            {loadingNewer ? t('chat.loadingNewer') : (
               <button type="button" className="link-button" onClick={() => void newer()}>
-                Load newer messages
+                {t('chat.loadNewer')}
               </button>
             )}
           </div>
@@ -220,12 +226,12 @@ export function MessageList({
       </div>
       {hasNewer && onJumpToLatest ? (
         <button type="button" className="new-pill" onClick={onJumpToLatest}>
-          <ArrowDownIcon /> Jump to latest
+          <ArrowDownIcon /> {t('chat.jumpToLatest')}
         </button>
       ) : (
         unseen > 0 && (
           <button type="button" className="new-pill" onClick={() => scrollToBottom(true)}>
-            <ArrowDownIcon /> {unseen === 1 ? '1 new message' : `${unseen} new messages`}
+            <ArrowDownIcon /> {t('chat.newMessages', { count: unseen, n: formatNumber(unseen) })}
           </button>
         )
       )}

@@ -1,4 +1,5 @@
 import { useEffect, useId, useRef, useState, type KeyboardEvent, type Ref } from 'react';
+import { useTranslation } from 'react-i18next';
 import { MoreIcon } from './icons';
 
 export interface MenuItem {
@@ -19,7 +20,9 @@ interface Props {
  * with focus on the first item; arrows, Home and End move; Escape closes and returns focus to
  * the button; Tab or a click elsewhere closes.
  */
-export function MessageMenu({ items, label = 'Message actions', buttonRef }: Props) {
+export function MessageMenu({ items, label: labelProp, buttonRef }: Props) {
+  const { t } = useTranslation();
+  const label = labelProp ?? t('bubble.actions');
   const [open, setOpen] = useState(false);
   const ownButton = useRef<HTMLButtonElement | null>(null);
   const menuRef = useRef<HTMLDivElement>(null);

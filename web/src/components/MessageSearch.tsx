@@ -1,4 +1,6 @@
 import { Fragment, useId, useRef } from 'react';
+import { useTranslation } from 'react-i18next';
+import { formatNumber } from '../i18n';
 import type { Me, SearchResult } from '../api/types';
 import { SEARCH_MIN, useMessageSearch, useNow } from '../data/hooks';
 import { clockTime, dayKey, fullTime, relativeTime } from '../lib/dates';
@@ -11,17 +13,18 @@ import { CloseIcon, ImageIcon, SearchIcon } from './icons';
 
 /** The search field above the conversation list; Escape clears it. */
 export function MessageSearchBox({ value, onChange }: { value: string; onChange: (v: string) => void }) {
+  const { t } = useTranslation();
   const ref = useRef<HTMLInputElement>(null);
   const hintId = useId();
   return (
-    <form className="conv-search" role="search" aria-label="Messages" onSubmit={(e) => e.preventDefault()}>
+    <form className="conv-search" role="search" aria-label={t('nav.messages')} onSubmit={(e) => e.preventDefault()}>
       <SearchIcon />
       <input
         ref={ref}
         type="search"
-        aria-label="Search messages"
+        aria-label={t('search.label')}
         aria-describedby={hintId}
-        placeholder="Search messages"
+        placeholder={t('search.label')}
         value={value}
         autoComplete="off"
         enterKeyHint="search"
@@ -34,13 +37,13 @@ export function MessageSearchBox({ value, onChange }: { value: string; onChange:
         }}
       />
       <span id={hintId} className="visually-hidden">
-        At least {SEARCH_MIN} characters. Results replace the conversation list; Escape clears.
+        {t('search.hint', { min: SEARCH_MIN })}
       </span>
       {value && (
         <button
           type="button"
           className="icon-button search-clear"
-          aria-label="Clear search"
+          aria-label={t('search.clear')}
           onClick={() => {
             onChange('');
             ref.current?.focus();
@@ -58,13 +61,14 @@ function resultTime(iso: string, now: Date): string {
 }
 
 function ResultRow({ r, me, now, current }: { r: SearchResult; me: Me; now: Date; current: boolean }) {
+  const { t } = useTranslation();
   const other = {
     id: r.other_participant_id ?? 0,
     first_name: r.other_participant_first_name ?? '',
     last_name: r.other_participant_last_name ?? '',
     profile_image: null,
   };
-  const name = r.other_participant_id == null ? 'Deleted user' : fullName(other);
+  const name = r.other_participant_id == null ? t('users.deleted') : fullName(other);
   const { text, highlights } = snippet(r.content ?? '', r.highlights ?? []);
   const to = `/messages/${r.conversation_id}?message=${r.message_id}`;
   return (
@@ -92,12 +96,12 @@ function ResultRow({ r, me, now, current }: { r: SearchResult; me: Me; now: Date
             </time>
           </span>
           <span className="search-snippet">
-            {r.sender_id === me.id && <span className="muted">You: </span>}
+            {r.sender_id === me.id && <span className="muted">{t('search.you')} </span>}
             {text ? (
               highlightSegments(text, highlights).map((s, i) => (s.mark ? <mark key={i}>{s.text}</mark> : <Fragment key={i}>{s.text}</Fragment>))
             ) : r.image_url ? (
               <span className="muted">
-                <ImageIcon /> Photo
+                <ImageIcon /> {t('photo.photo')}
               </span>
             ) : null}
           </span>
@@ -113,6 +117,7 @@ function ResultRow({ r, me, now, current }: { r: SearchResult; me: Me; now: Date
  * debounced text that is searched.
  */
 export function SearchResults({ typed, query, me }: { typed: string; query: string; me: Me }) {
+  const { t } = useTranslation();
   const short = Array.from(typed.trim()).length < SEARCH_MIN;
   const q = useMessageSearch(short ? '' : query);
   const now = useNow();
@@ -125,14 +130,14 @@ export function SearchResults({ typed, query, me }: { typed: string; query: stri
   const count = pages[0]?.count ?? 0;
 
   let status: string;
-  if (short) status = `Type at least ${SEARCH_MIN} characters to search.`;
-  else if (pending) status = 'Searching…';
+  if (short) status = t('search.typeAtLeast', { min: SEARCH_MIN });
+  else if (pending) status = t('common.searching');
   else if (q.error) status = '';
-  else if (count === 0) status = `No messages match “${query.trim()}”.`;
-  else status = count === 1 ? '1 message found' : `${count} messages found`;
+  else if (count === 0) status = t('common.noMessagesMatch', { query: query.trim() });
+  else status = t('common.messagesFound', { count, n: formatNumber(count) });
 
   return (
-    <section className="search-results" aria-label="Search results" aria-busy={pending || q.isFetchingNextPage || undefined}>
+    <section className="search-results" aria-label={t('search.results')} aria-busy={pending || q.isFetchingNextPage || undefined}>
       <p className="search-status muted" role="status">
         {status}
       </p>
@@ -140,7 +145,7 @@ export function SearchResults({ typed, query, me }: { typed: string; query: stri
         <div className="conv-state" role="alert">
           <p>{(q.error as Error).message}</p>
           <button type="button" className="button secondary small" onClick={() => void q.refetch()}>
-            Try again
+            {t('common.tryAgain')}
           </button>
         </div>
       )}
@@ -165,11 +170,11 @@ export function SearchResults({ typed, query, me }: { typed: string; query: stri
             onClick={() => void q.fetchNextPage()}
             disabled={q.isFetchingNextPage}
           >
-            {q.isFetchingNextPage ? 'Loading…' : 'More results'}
+            {q.isFetchingNextPage ? t('common.loading') : t('common.moreResults')}
           </button>
           {q.isFetchNextPageError && (
             <p className="form-error" role="alert">
-              {(q.error as Error | null)?.message ?? 'Could not load more results.'}
+              {(q.error as Error | null)?.message ?? t('search.moreFailed')}
             </p>
           )}
         </div>

@@ -1,4 +1,6 @@
 import { useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import { formatNumber } from '../i18n';
 import { useMessagingStats } from '../data/coaching';
 import { humanDuration } from '../lib/coaching';
 import { Link } from '../router';
@@ -22,15 +24,16 @@ function Figure({ label, value, hint, testId }: { label: string; value: React.Re
  * received and sent, the median and 90th percentile first response, and who waits now.
  */
 export function MessagingStatsCard() {
+  const { t } = useTranslation();
   const [days, setDays] = useState<7 | 30>(7);
   const q = useMessagingStats(days);
   const f = q.data;
-  const n = (v: number | undefined) => (v === undefined ? '…' : v.toLocaleString());
+  const n = (v: number | undefined) => (v === undefined ? '…' : formatNumber(v));
   return (
     <section className="card stats-card" aria-labelledby="stats-title" aria-busy={q.isFetching || undefined}>
       <div className="stats-head">
-        <h2 id="stats-title">Your messaging</h2>
-        <div className="segmented" role="group" aria-label="Period">
+        <h2 id="stats-title">{t('stats.title')}</h2>
+        <div className="segmented" role="group" aria-label={t('stats.period')}>
           {WINDOWS.map((d) => (
             <button
               key={d}
@@ -39,38 +42,38 @@ export function MessagingStatsCard() {
               aria-pressed={days === d}
               onClick={() => setDays(d)}
             >
-              {d} days
+              {t('stats.days', { count: d, n: formatNumber(d) })}
             </button>
           ))}
         </div>
       </div>
       {q.error && !f ? (
         <p className="form-error" role="alert">
-          Could not load your figures: {(q.error as Error).message}{' '}
+          {t('stats.loadFailed', { message: (q.error as Error).message })}{' '}
           <button type="button" className="link-button" onClick={() => void q.refetch()}>
-            Try again
+            {t('common.tryAgain')}
           </button>
         </p>
       ) : (
         <dl className="figures">
-          <Figure testId="stat-conversations" label="Conversations" value={n(f?.conversations)} hint="with messages" />
-          <Figure testId="stat-received" label="Received" value={n(f?.messages_received)} hint="from trainees" />
-          <Figure testId="stat-sent" label="Sent" value={n(f?.messages_sent)} hint="by you" />
+          <Figure testId="stat-conversations" label={t('stats.conversations')} value={n(f?.conversations)} hint={t('stats.withMessages')} />
+          <Figure testId="stat-received" label={t('stats.received')} value={n(f?.messages_received)} hint={t('stats.fromTrainees')} />
+          <Figure testId="stat-sent" label={t('stats.sent')} value={n(f?.messages_sent)} hint={t('stats.byYou')} />
           <Figure
             testId="stat-median"
-            label="First response"
+            label={t('stats.firstResponse')}
             value={f ? humanDuration(f.median_first_response_seconds) : '…'}
-            hint="median"
+            hint={t('stats.median')}
           />
           <Figure
             testId="stat-p90"
-            label="90% answered within"
+            label={t('stats.p90')}
             value={f ? humanDuration(f.p90_first_response_seconds) : '…'}
-            hint="first responses"
+            hint={t('stats.firstResponses')}
           />
           <Figure
             testId="stat-waiting"
-            label="Waiting now"
+            label={t('stats.waitingNow')}
             value={
               f && f.waiting_now > 0 ? (
                 <Link to="/messages?view=needs-reply">{n(f.waiting_now)}</Link>
@@ -78,7 +81,7 @@ export function MessagingStatsCard() {
                 n(f?.waiting_now)
               )
             }
-            hint={f && f.waiting_now > 0 ? 'need a reply' : 'all caught up'}
+            hint={f && f.waiting_now > 0 ? t('stats.needReply') : t('stats.allCaughtUp')}
           />
         </dl>
       )}

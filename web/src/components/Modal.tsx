@@ -1,5 +1,6 @@
 import { useEffect, useId, useRef, type KeyboardEvent, type ReactNode } from 'react';
 import { createPortal } from 'react-dom';
+import { useTranslation } from 'react-i18next';
 import { CloseIcon } from './icons';
 
 const FOCUSABLE = 'button:not(:disabled), a[href], input:not(:disabled), textarea:not(:disabled), select:not(:disabled)';
@@ -22,6 +23,7 @@ export function Modal({
   /** A CSS selector inside the dialog. */
   initialFocus?: string;
 }) {
+  const { t } = useTranslation();
   const ref = useRef<HTMLDivElement>(null);
   const onCloseRef = useRef(onClose);
   onCloseRef.current = onClose;
@@ -81,7 +83,7 @@ export function Modal({
       >
         <header className="modal-head">
           <h2 id={titleId}>{title}</h2>
-          <button type="button" className="icon-button" aria-label="Close" title="Close (Esc)" onClick={() => onCloseRef.current()}>
+          <button type="button" className="icon-button" aria-label={t('common.close')} title={t('common.closeEsc')} onClick={() => onCloseRef.current()}>
             <CloseIcon />
           </button>
         </header>

@@ -1,5 +1,6 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useRef, useState } from 'react';
+import { Trans, useTranslation } from 'react-i18next';
 import { fetchTrainee, startConversation } from '../api/endpoints';
 import type { Me, PendingImage } from '../api/types';
 import { useTemplates } from '../data/coaching';
@@ -16,12 +17,13 @@ import { SavedRepliesDialog } from './SavedReplies';
 
 /** No conversation with this trainee yet: the first message sent here starts it. */
 export function NewConversationPane({ traineeId, me, backTo }: { traineeId: number; me: Me; backTo: string }) {
+  const { t } = useTranslation();
   const qc = useQueryClient();
   const trainee = useQuery({ queryKey: keys.trainee(traineeId), queryFn: () => fetchTrainee(traineeId) });
   const [error, setError] = useState<string | null>(null);
   const [progress, setProgress] = useState<number | null>(null);
   const inputRef = useRef<ChatInputHandle>(null);
-  const reason = me.role !== 'trainer' ? 'Only trainers can start conversations.' : readOnlyReason(me, false, null);
+  const reason = me.role !== 'trainer' ? t('chat.onlyTrainersStart') : readOnlyReason(me, false, null);
   const drop = usePhotoDrop((file) => inputRef.current?.attach(file), !reason && !trainee.error);
   const templates = useTemplates(!reason);
   const [managing, setManaging] = useState(false);
@@ -52,18 +54,16 @@ export function NewConversationPane({ traineeId, me, backTo }: { traineeId: numb
 
   const name = trainee.data ? fullName(trainee.data) : '…';
   return (
-    <section className="chat-pane" aria-label={`New conversation with ${name}`} {...drop.handlers}>
+    <section className="chat-pane" aria-label={t('chat.newWith', { name })} {...drop.handlers}>
       {drop.dragging && <DropOverlay />}
-      <ChatHeader user={trainee.data ?? null} backTo={backTo} subtitle="New conversation" />
+      <ChatHeader user={trainee.data ?? null} backTo={backTo} subtitle={t('chat.newConversation')} />
       <div className="chat-empty">
         <ChatIcon />
         {trainee.error ? (
           <p role="alert">{(trainee.error as Error).message}</p>
         ) : (
           <p>
-            No messages with {name} yet.
-            <br />
-            Your first message starts the conversation.
+            <Trans i18nKey="chat.noMessagesWith" values={{ name }} components={{ br: <br /> }} />
           </p>
         )}
         {error && (
@@ -78,7 +78,7 @@ export function NewConversationPane({ traineeId, me, backTo }: { traineeId: numb
         progress={progress}
         disabled={!!reason || !!trainee.error}
         disabledReason={reason ?? undefined}
-        placeholder={trainee.data ? `Message ${trainee.data.first_name || name}…` : undefined}
+        placeholder={trainee.data ? t('chat.placeholderTo', { name: trainee.data.first_name || name }) : undefined}
         autoFocus
         savedReplies={reason ? undefined : (templates.data ?? [])}
         savedRepliesLoading={templates.isLoading}

@@ -1,4 +1,5 @@
 import { useRef, useState, type DragEvent } from 'react';
+import { useTranslation } from 'react-i18next';
 import { pickImageFile } from '../lib/images';
 import { ImageIcon } from './icons';
 
@@ -42,10 +43,11 @@ export function usePhotoDrop(onFile: (file: File) => void, enabled: boolean) {
 }
 
 export function DropOverlay() {
+  const { t } = useTranslation();
   return (
     <div className="drop-overlay" aria-hidden="true" data-testid="drop-overlay">
       <span>
-        <ImageIcon /> Drop a photo to attach it
+        <ImageIcon /> {t('photo.drop')}
       </span>
     </div>
   );

@@ -1,5 +1,7 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
+import { Trans, useTranslation } from 'react-i18next';
+import { i18n } from '../i18n';
 import { ApiError } from '../api/client';
 import type { Template } from '../api/types';
 import { removeTemplate, saveTemplate, useTemplates } from '../data/coaching';
@@ -23,11 +25,12 @@ function problemsOf(e: unknown): Problems {
     if (!out.title && !out.content) out.other = e.message;
     return out;
   }
-  return { other: (e as Error)?.message || 'Could not save the reply.' };
+  return { other: (e as Error)?.message || i18n.t('replies.saveFailed') };
 }
 
 /** The form for a new saved reply, or for changing one (`editing`). */
 function ReplyForm({ editing, onDone, focusFirst }: { editing: Template | null; onDone: () => void; focusFirst?: boolean }) {
+  const { t } = useTranslation();
   const qc = useQueryClient();
   const [title, setTitle] = useState(editing?.title ?? '');
   const [content, setContent] = useState(editing?.content ?? '');
@@ -42,11 +45,11 @@ function ReplyForm({ editing, onDone, focusFirst }: { editing: Template | null; 
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
-    const t = title.trim();
+    const ti = title.trim();
     const c = content.trim();
     const local: Problems = {
-      title: !t ? 'Give it a title.' : charCount(t) > TITLE_MAX ? `At most ${TITLE_MAX} characters.` : undefined,
-      content: !c ? 'Write the reply.' : charCount(c) > MAX_LENGTH ? `At most ${MAX_LENGTH} characters.` : undefined,
+      title: !ti ? t('replies.needTitle') : charCount(ti) > TITLE_MAX ? t('common.atMostChars', { max: TITLE_MAX }) : undefined,
+      content: !c ? t('replies.needContent') : charCount(c) > MAX_LENGTH ? t('common.atMostChars', { max: MAX_LENGTH }) : undefined,
     };
     if (local.title || local.content) {
       setProblems(local);
@@ -55,7 +58,7 @@ function ReplyForm({ editing, onDone, focusFirst }: { editing: Template | null; 
     setBusy(true);
     setProblems({});
     try {
-      await saveTemplate(qc, editing?.id ?? null, t, c);
+      await saveTemplate(qc, editing?.id ?? null, ti, c);
       if (!editing) {
         setTitle('');
         setContent('');
@@ -71,15 +74,15 @@ function ReplyForm({ editing, onDone, focusFirst }: { editing: Template | null; 
 
   const count = charCount(content.trim());
   return (
-    <form className="reply-form" onSubmit={submit} aria-label={editing ? `Edit “${editing.title}”` : 'New saved reply'} noValidate>
+    <form className="reply-form" onSubmit={submit} aria-label={editing ? t('replies.editNamed', { title: editing.title }) : t('replies.new')} noValidate>
       <div className="field">
-        <label htmlFor={ids.title}>Title</label>
+        <label htmlFor={ids.title}>{t('replies.titleLabel')}</label>
         <input
           ref={titleRef}
           id={ids.title}
           value={title}
           maxLength={TITLE_MAX * 2}
-          placeholder="e.g. Check-in reminder"
+          placeholder={t('replies.titlePlaceholder')}
           aria-invalid={!!problems.title || undefined}
           aria-describedby={problems.title ? ids.titleErr : undefined}
           onChange={(e) => setTitle(e.target.value)}
@@ -91,18 +94,18 @@ function ReplyForm({ editing, onDone, focusFirst }: { editing: Template | null; 
         )}
       </div>
       <div className="field">
-        <label htmlFor={ids.content}>Reply</label>
+        <label htmlFor={ids.content}>{t('replies.replyLabel')}</label>
         <textarea
           id={ids.content}
           value={content}
           rows={3}
-          placeholder="Hi {first_name}, how did today's session feel?"
+          placeholder={t('replies.replyPlaceholder')}
           aria-invalid={!!problems.content || undefined}
           aria-describedby={[problems.content ? ids.contentErr : '', ids.count].filter(Boolean).join(' ')}
           onChange={(e) => setContent(e.target.value)}
         />
         <span className="field-foot">
-          <span className="muted">{'{first_name}'} becomes the trainee’s first name.</span>
+          <span className="muted">{t('replies.firstNameHint', { token: '{first_name}' })}</span>
           <span id={ids.count} className={`counter${count > MAX_LENGTH ? ' over' : ''}`}>
             {count}/{MAX_LENGTH}
           </span>
@@ -121,18 +124,19 @@ function ReplyForm({ editing, onDone, focusFirst }: { editing: Template | null; 
       <div className="form-actions">
         {editing && (
           <button type="button" className="button ghost small" onClick={onDone} disabled={busy}>
-            Cancel
+            {t('common.cancel')}
           </button>
         )}
         <button type="submit" className="button primary small" disabled={busy}>
-          {busy ? 'Saving…' : editing ? 'Save changes' : 'Add saved reply'}
+          {busy ? t('common.saving') : editing ? t('replies.saveChanges') : t('replies.add')}
         </button>
       </div>
     </form>
   );
 }
 
-function ReplyRow({ t, onEdit }: { t: Template; onEdit: () => void }) {
+function ReplyRow({ t: reply, onEdit }: { t: Template; onEdit: () => void }) {
+  const { t } = useTranslation();
   const qc = useQueryClient();
   const [confirming, setConfirming] = useState(false);
   const [busy, setBusy] = useState(false);
@@ -146,7 +150,7 @@ function ReplyRow({ t, onEdit }: { t: Template; onEdit: () => void }) {
     setBusy(true);
     setError(null);
     try {
-      await removeTemplate(qc, t.id);
+      await removeTemplate(qc, reply.id);
     } catch (e) {
       setError((e as Error).message);
       setBusy(false);
@@ -154,16 +158,16 @@ function ReplyRow({ t, onEdit }: { t: Template; onEdit: () => void }) {
     }
   };
   return (
-    <li className="reply-row" data-template-id={t.id}>
+    <li className="reply-row" data-template-id={reply.id}>
       <div className="reply-row-text">
-        <span className="reply-title">{t.title}</span>
-        <span className="reply-content">{t.content}</span>
+        <span className="reply-title">{reply.title}</span>
+        <span className="reply-content">{reply.content}</span>
       </div>
       {confirming ? (
         <div
           className="reply-row-actions"
           role="group"
-          aria-label={`Delete “${t.title}”?`}
+          aria-label={t('replies.confirmDeleteNamed', { title: reply.title })}
           onKeyDown={(e) => {
             if (e.key === 'Escape') {
               e.preventDefault();
@@ -173,27 +177,27 @@ function ReplyRow({ t, onEdit }: { t: Template; onEdit: () => void }) {
             }
           }}
         >
-          <span className="small-text">Delete?</span>
+          <span className="small-text">{t('replies.confirmDelete')}</span>
           <button ref={confirmRef} type="button" className="button small danger" onClick={() => void remove()} disabled={busy}>
-            {busy ? 'Deleting…' : 'Delete'}
+            {busy ? t('common.deleting') : t('common.delete')}
           </button>
           <button type="button" className="button small ghost" onClick={() => setConfirming(false)} disabled={busy}>
-            Keep
+            {t('common.keep')}
           </button>
         </div>
       ) : (
         <div className="reply-row-actions">
-          <button type="button" className="button small secondary" onClick={onEdit} aria-label={`Edit “${t.title}”`}>
-            Edit
+          <button type="button" className="button small secondary" onClick={onEdit} aria-label={t('replies.editNamed', { title: reply.title })}>
+            {t('common.edit')}
           </button>
           <button
             ref={deleteRef}
             type="button"
             className="button small ghost"
             onClick={() => setConfirming(true)}
-            aria-label={`Delete “${t.title}”`}
+            aria-label={t('replies.deleteNamed', { title: reply.title })}
           >
-            Delete
+            {t('common.delete')}
           </button>
         </div>
       )}
@@ -208,6 +212,7 @@ function ReplyRow({ t, onEdit }: { t: Template; onEdit: () => void }) {
 
 /** Create, edit and delete the trainer's saved replies (with the server's reasons when refused). */
 export function SavedRepliesManager() {
+  const { t } = useTranslation();
   const q = useTemplates();
   const [editing, setEditing] = useState<Template | null>(null);
   // After an edit (its form goes), the focus goes back to the form for a new one.
@@ -216,7 +221,7 @@ export function SavedRepliesManager() {
   return (
     <div className="saved-replies">
       <p className="muted small-text">
-        Type <kbd>/</kbd> in a message to insert one. You can keep up to 200.
+        <Trans i18nKey="replies.intro" values={{ max: 200 }} components={{ kbd: <kbd /> }} />
       </p>
       <ReplyForm
         key={editing?.id ?? 'new'}
@@ -229,18 +234,18 @@ export function SavedRepliesManager() {
       />
       {q.isLoading ? (
         <p className="muted" aria-busy="true">
-          Loading saved replies…
+          {t('replies.loading')}
         </p>
       ) : q.error ? (
         <p className="form-error" role="alert">
-          Could not load saved replies: {(q.error as Error).message}
+          {t('replies.loadFailed', { message: (q.error as Error).message })}
         </p>
       ) : list.length === 0 ? (
-        <p className="muted">No saved replies yet.</p>
+        <p className="muted">{t('replies.none')}</p>
       ) : (
-        <ul className="reply-list" aria-label="Your saved replies">
-          {list.map((t) => (
-            <ReplyRow key={t.id} t={t} onEdit={() => setEditing(t)} />
+        <ul className="reply-list" aria-label={t('replies.yours')}>
+          {list.map((reply) => (
+            <ReplyRow key={reply.id} t={reply} onEdit={() => setEditing(reply)} />
           ))}
         </ul>
       )}
@@ -249,8 +254,9 @@ export function SavedRepliesManager() {
 }
 
 export function SavedRepliesDialog({ onClose }: { onClose: () => void }) {
+  const { t } = useTranslation();
   return (
-    <Modal title="Saved replies" onClose={onClose} className="saved-replies-dialog">
+    <Modal title={t('replies.title')} onClose={onClose} className="saved-replies-dialog">
       <SavedRepliesManager />
     </Modal>
   );

@@ -1,4 +1,6 @@
 import { Fragment } from 'react';
+import { useTranslation } from 'react-i18next';
+import { formatNumber } from '../i18n';
 import type { Template } from '../api/types';
 
 /** The id of an option of the picker (for `aria-activedescendant`). */
@@ -38,40 +40,39 @@ function Title({ title, query }: { title: string; query: string }) {
  * box (it owns the keys: arrows, Enter or Tab, Escape); a mouse click picks too.
  */
 export function SavedReplyPicker({ listId, query, matches, none, loading, active, canManage, onHover, onPick, onManage }: Props) {
+  const { t } = useTranslation();
   const keep = (e: React.MouseEvent) => e.preventDefault(); // the box keeps focus
   const status = loading
-    ? 'Loading saved replies…'
+    ? t('replies.loading')
     : none
-      ? 'No saved replies yet.'
+      ? t('replies.none')
       : matches.length === 0
-        ? `No saved reply matches “${query}”.`
-        : matches.length === 1
-          ? '1 saved reply'
-          : `${matches.length} saved replies`;
+        ? t('replies.noMatch', { query })
+        : t('replies.count', { count: matches.length, n: formatNumber(matches.length) });
   return (
     <div className="reply-picker" data-testid="saved-reply-picker">
       <div className="reply-picker-head">
-        <span>Saved replies</span>
+        <span>{t('replies.title')}</span>
         <span className="muted" role="status" aria-live="polite">
           {status}
         </span>
       </div>
-      <ul className="reply-options" role="listbox" id={listId} aria-label="Saved replies">
-        {matches.map((t, i) => (
+      <ul className="reply-options" role="listbox" id={listId} aria-label={t('replies.title')}>
+        {matches.map((reply, i) => (
           <li
-            key={t.id}
+            key={reply.id}
             id={optionId(listId, i)}
             role="option"
             aria-selected={i === active}
             className={i === active ? 'active' : undefined}
             onMouseDown={keep}
             onMouseMove={() => i !== active && onHover(i)}
-            onClick={() => onPick(t)}
+            onClick={() => onPick(reply)}
           >
             <span className="reply-title">
-              <Title title={t.title} query={query} />
+              <Title title={reply.title} query={query} />
             </span>
-            <span className="reply-content">{t.content}</span>
+            <span className="reply-content">{reply.content}</span>
           </li>
         ))}
         {canManage && (
@@ -84,12 +85,12 @@ export function SavedReplyPicker({ listId, query, matches, none, loading, active
             onMouseMove={() => active !== matches.length && onHover(matches.length)}
             onClick={onManage}
           >
-            {none ? 'Create a saved reply…' : 'Manage saved replies…'}
+            {none ? t('replies.create') : t('replies.manage')}
           </li>
         )}
       </ul>
       <div className="reply-picker-foot" aria-hidden="true">
-        ↑ ↓ to choose · Enter or Tab to insert · Esc to close
+        {t('replies.keys')}
       </div>
     </div>
   );

@@ -1,4 +1,6 @@
 import { useEffect, useId, useRef, useState, type KeyboardEvent } from 'react';
+import { useTranslation } from 'react-i18next';
+import { intlLocale } from '../i18n';
 import { fromLocalInput, quickPicks, sendAtProblem, toLocalInput, whenLabel } from '../lib/coaching';
 
 interface Props {
@@ -16,6 +18,7 @@ interface Props {
  * non-modal dialog over the Send button; Escape or a click elsewhere closes it.
  */
 export function SchedulePopover({ onSchedule, onClose, busy, blocked, error }: Props) {
+  const { t } = useTranslation();
   const [now] = useState(() => new Date());
   const [custom, setCustom] = useState(() => {
     const d = new Date(now.getTime() + 3_600_000);
@@ -58,18 +61,18 @@ export function SchedulePopover({ onSchedule, onClose, busy, blocked, error }: P
   return (
     <div className="schedule-popover" role="dialog" aria-labelledby={titleId} ref={rootRef} onKeyDown={onKey} data-testid="schedule-popover">
       <h3 className="schedule-title" id={titleId}>
-        Schedule message
+        {t('schedule.title')}
       </h3>
       {blocked && <p className="muted small-text">{blocked}</p>}
-      <div className="schedule-picks" role="group" aria-label="Quick picks">
+      <div className="schedule-picks" role="group" aria-label={t('schedule.quickPicks')}>
         {picks.map((p) => (
           <button
-            key={p.label}
+            key={p.id}
             type="button"
             className="schedule-pick"
             disabled={busy || !!blocked}
             onClick={() => void onSchedule(p.at)}
-            title={p.at.toLocaleString()}
+            title={p.at.toLocaleString(intlLocale())}
           >
             <span>{p.label}</span>
             <span className="muted">{whenLabel(p.at.toISOString(), now)}</span>
@@ -77,7 +80,7 @@ export function SchedulePopover({ onSchedule, onClose, busy, blocked, error }: P
         ))}
       </div>
       <div className="schedule-custom">
-        <label htmlFor={inputId}>Date and time</label>
+        <label htmlFor={inputId}>{t('common.dateAndTime')}</label>
         <div className="schedule-custom-row">
           <input
             id={inputId}
@@ -99,7 +102,7 @@ export function SchedulePopover({ onSchedule, onClose, busy, blocked, error }: P
             }}
           />
           <button type="button" className="button primary small" disabled={busy || !!blocked} onClick={submitCustom}>
-            {busy ? 'Scheduling…' : 'Schedule'}
+            {busy ? t('schedule.scheduling') : t('schedule.schedule')}
           </button>
         </div>
       </div>

@@ -1,5 +1,6 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { useEffect, useId, useRef, useState } from 'react';
+import { useTranslation } from 'react-i18next';
 import type { ScheduledMessage } from '../api/types';
 import { cancelScheduledMessage, dismissScheduled, editScheduledMessage } from '../data/coaching';
 import { useNow } from '../data/hooks';
@@ -9,6 +10,7 @@ import { charCount, MAX_LENGTH } from './ChatInput';
 import { AlertIcon, ClockIcon } from './icons';
 
 function Editor({ s, onDone }: { s: ScheduledMessage; onDone: () => void }) {
+  const { t } = useTranslation();
   const qc = useQueryClient();
   const [content, setContent] = useState(s.content);
   const [when, setWhen] = useState(() => toLocalInput(new Date(s.send_at)));
@@ -26,7 +28,7 @@ function Editor({ s, onDone }: { s: ScheduledMessage; onDone: () => void }) {
   const save = async () => {
     const text = content.trim();
     const at = fromLocalInput(when);
-    const p = !text ? 'Write the message.' : charCount(text) > MAX_LENGTH ? `At most ${MAX_LENGTH} characters.` : null;
+    const p = !text ? t('common.writeTheMessage') : charCount(text) > MAX_LENGTH ? t('common.atMostChars', { max: MAX_LENGTH }) : null;
     const changes: { content?: string; send_at?: string } = {};
     if (text !== s.content) changes.content = text;
     // The minute shown is what counts: an unchanged input keeps the exact time.
@@ -52,7 +54,7 @@ function Editor({ s, onDone }: { s: ScheduledMessage; onDone: () => void }) {
     <div
       className="scheduled-edit"
       role="group"
-      aria-label="Edit scheduled message"
+      aria-label={t('scheduled.editLabel')}
       onKeyDown={(e) => {
         if (e.key === 'Escape') {
           e.preventDefault();
@@ -62,7 +64,7 @@ function Editor({ s, onDone }: { s: ScheduledMessage; onDone: () => void }) {
       }}
     >
       <label className="visually-hidden" htmlFor={ids.box}>
-        Scheduled message text
+        {t('scheduled.text')}
       </label>
       <textarea
         ref={boxRef}
@@ -79,7 +81,7 @@ function Editor({ s, onDone }: { s: ScheduledMessage; onDone: () => void }) {
         }}
       />
       <div className="scheduled-edit-row">
-        <label htmlFor={ids.when}>Send at</label>
+        <label htmlFor={ids.when}>{t('scheduled.sendAt')}</label>
         <input id={ids.when} type="datetime-local" value={when} onChange={(e) => setWhen(e.target.value)} />
       </div>
       {problem && (
@@ -89,10 +91,10 @@ function Editor({ s, onDone }: { s: ScheduledMessage; onDone: () => void }) {
       )}
       <div className="scheduled-actions">
         <button type="button" className="button small ghost" onClick={onDone} disabled={busy}>
-          Discard changes
+          {t('scheduled.discardChanges')}
         </button>
         <button type="button" className="button small primary" onClick={() => void save()} disabled={busy}>
-          {busy ? 'Saving…' : 'Save'}
+          {busy ? t('common.saving') : t('common.save')}
         </button>
       </div>
     </div>
@@ -100,6 +102,7 @@ function Editor({ s, onDone }: { s: ScheduledMessage; onDone: () => void }) {
 }
 
 function Item({ s, now }: { s: ScheduledMessage; now: Date }) {
+  const { t } = useTranslation();
   const qc = useQueryClient();
   const [editing, setEditing] = useState(false);
   const [confirming, setConfirming] = useState(false);
@@ -128,15 +131,15 @@ function Item({ s, now }: { s: ScheduledMessage; now: Date }) {
   };
 
   return (
-    <li className={`scheduled-item${failed ? ' failed' : ''}`} data-scheduled-id={s.id} aria-label={failed ? `Not sent: ${s.content}` : `Scheduled for ${when}: ${s.content}`}>
+    <li className={`scheduled-item${failed ? ' failed' : ''}`} data-scheduled-id={s.id} aria-label={failed ? t('scheduled.failedLabel', { content: s.content }) : t('scheduled.itemLabel', { when, content: s.content })}>
       <div className="scheduled-bubble">
         <p className="scheduled-when">
           {failed ? <AlertIcon /> : <ClockIcon />}
           {failed ? (
-            <span>Not sent{s.failure_reason ? `: ${s.failure_reason}` : ''}</span>
+            <span>{s.failure_reason ? t('scheduled.failedWhy', { reason: s.failure_reason }) : t('receipt.failed')}</span>
           ) : (
             <time dateTime={s.send_at} title={fullTime(s.send_at)}>
-              Scheduled for {when}
+              {t('scheduled.for', { when })}
             </time>
           )}
         </p>
@@ -154,14 +157,14 @@ function Item({ s, now }: { s: ScheduledMessage; now: Date }) {
             {failed ? (
               <div className="scheduled-actions">
                 <button type="button" className="button small ghost" onClick={() => dismissScheduled(qc, s)}>
-                  Dismiss
+                  {t('common.dismiss')}
                 </button>
               </div>
             ) : confirming ? (
               <div
                 className="scheduled-actions"
                 role="group"
-                aria-label="Cancel this scheduled message?"
+                aria-label={t('scheduled.confirmLabel')}
                 onKeyDown={(e) => {
                   if (e.key === 'Escape') {
                     e.preventDefault();
@@ -171,21 +174,21 @@ function Item({ s, now }: { s: ScheduledMessage; now: Date }) {
                   }
                 }}
               >
-                <span className="small-text">It will not be sent.</span>
+                <span className="small-text">{t('scheduled.willNotSend')}</span>
                 <button type="button" className="button small ghost" onClick={() => setConfirming(false)} disabled={busy}>
-                  Keep
+                  {t('common.keep')}
                 </button>
                 <button ref={confirmRef} type="button" className="button small danger" onClick={() => void cancel()} disabled={busy}>
-                  {busy ? 'Cancelling…' : 'Cancel message'}
+                  {busy ? t('common.cancelling') : t('scheduled.cancelMessage')}
                 </button>
               </div>
             ) : (
               <div className="scheduled-actions">
                 <button ref={editRef} type="button" className="button small ghost" onClick={() => setEditing(true)}>
-                  Edit
+                  {t('common.edit')}
                 </button>
                 <button ref={cancelRef} type="button" className="button small ghost" onClick={() => setConfirming(true)}>
-                  Cancel
+                  {t('common.cancel')}
                 </button>
               </div>
             )}
@@ -206,10 +209,11 @@ function Item({ s, now }: { s: ScheduledMessage; now: Date }) {
  * "Scheduled for Mon 06:00", with Edit and Cancel. Kept live by `scheduled_message` frames.
  */
 export function ScheduledList({ items }: { items: ScheduledMessage[] }) {
+  const { t } = useTranslation();
   const now = useNow(30_000);
   if (items.length === 0) return null;
   return (
-    <section className="scheduled" aria-label="Scheduled messages">
+    <section className="scheduled" aria-label={t('scheduled.label')}>
       <ul className="scheduled-list">
         {items.map((s) => (
           <Item key={s.id} s={s} now={now} />

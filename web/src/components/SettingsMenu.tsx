@@ -1,4 +1,5 @@
 import { useEffect, useId, useRef, useState } from 'react';
+import { useTranslation } from 'react-i18next';
 import type { Me } from '../api/types';
 import { useNotificationPreferences, useUpdateNotificationPreferences } from '../data/hooks';
 import { fullName } from '../lib/users';
@@ -7,11 +8,7 @@ import { exportMyMessages } from '../api/endpoints';
 import { Avatar } from './Avatar';
 import { ExportButtons } from './ExportButtons';
 import { EyeIcon, SettingsIcon, SignOutIcon } from './icons';
-
-const PREF_TEXT = {
-  on: 'On: a push notification for each new message, on every device you use.',
-  off: 'Off: no push notifications for new messages, on any device.',
-};
+import { LanguageSwitch } from './LanguageSwitch';
 
 /**
  * "Message notifications": the account's `new_message` preference (all devices; the
@@ -19,6 +16,7 @@ const PREF_TEXT = {
  * back, with the server's reason, when refused.
  */
 export function MessageNotificationsSwitch() {
+  const { t } = useTranslation();
   const prefs = useNotificationPreferences();
   const update = useUpdateNotificationPreferences();
   const descId = useId();
@@ -32,7 +30,7 @@ export function MessageNotificationsSwitch() {
         role="switch"
         className={`push-switch pref-switch${on ? ' on' : ''}`}
         aria-checked={on}
-        aria-label="Message notifications"
+        aria-label={t('settings.messageNotifications')}
         aria-describedby={update.error ? `${descId} ${errorId}` : descId}
         aria-disabled={!ready || undefined}
         aria-busy={prefs.isLoading || undefined}
@@ -42,20 +40,20 @@ export function MessageNotificationsSwitch() {
         }}
       >
         <span className="pref-label" aria-hidden="true">
-          Message notifications
+          {t('settings.messageNotifications')}
         </span>
         <span className="switch-track" aria-hidden="true">
           <span className="switch-thumb" />
         </span>
       </button>
       <p id={descId} className="muted small-text">
-        {prefs.isLoading ? 'Loading…' : ready ? (on ? PREF_TEXT.on : PREF_TEXT.off) : ''}
+        {prefs.isLoading ? t('common.loading') : ready ? (on ? t('settings.prefOn') : t('settings.prefOff')) : ''}
       </p>
       {prefs.error && !ready && (
         <p className="form-error" role="alert">
-          Could not load your notification settings: {(prefs.error as Error).message}{' '}
+          {t('settings.prefLoadFailed', { message: (prefs.error as Error).message })}{' '}
           <button type="button" className="link-button" onClick={() => void prefs.refetch()}>
-            Try again
+            {t('common.tryAgain')}
           </button>
         </p>
       )}
@@ -73,6 +71,7 @@ export function MessageNotificationsSwitch() {
  * closes it). On narrow phones the top bar's "Sign out" moves in here (CSS), for room.
  */
 export function SettingsMenu({ me, onSignOut, signingOut }: { me: Me; onSignOut?: () => void; signingOut?: boolean }) {
+  const { t } = useTranslation();
   const [open, setOpen] = useState(false);
   const buttonRef = useRef<HTMLButtonElement>(null);
   const panelRef = useRef<HTMLDivElement>(null);
@@ -106,11 +105,11 @@ export function SettingsMenu({ me, onSignOut, signingOut }: { me: Me; onSignOut?
         ref={buttonRef}
         type="button"
         className="settings-button"
-        aria-label={`${name}, settings`}
+        aria-label={t('settings.buttonLabel', { name })}
         aria-expanded={open}
         aria-controls={open ? panelId : undefined}
         aria-haspopup="dialog"
-        title="Settings"
+        title={t('settings.title')}
         onClick={() => setOpen((o) => !o)}
       >
         <Avatar user={me} size={30} />
@@ -120,23 +119,24 @@ export function SettingsMenu({ me, onSignOut, signingOut }: { me: Me; onSignOut?
       {open && (
         <div className="settings-panel" id={panelId} ref={panelRef} role="dialog" aria-labelledby={`${panelId}-title`}>
           <h2 className="settings-title" id={`${panelId}-title`}>
-            Settings
+            {t('settings.title')}
           </h2>
           <MessageNotificationsSwitch />
+          <LanguageSwitch className="settings-language" />
           {me.role !== 'admin' && (
             <ExportButtons
-              label="Download my messages"
+              label={t('export.mine')}
               fetchFile={exportMyMessages}
               fallbackName={(f) => `spotter-export-${me.id}.${f}`}
-              note="Every conversation, archived ones too. Photos come as links, which expire (after 7 days by default): save them soon."
+              note={t('export.mineNote')}
             />
           )}
           <Link to="/access-log" className="settings-link" onClick={() => setOpen(false)}>
-            <EyeIcon /> Who accessed my data
+            <EyeIcon /> {t('access.title')}
           </Link>
           {onSignOut && (
             <button type="button" className="button secondary small settings-sign-out" onClick={onSignOut} disabled={signingOut}>
-              <SignOutIcon /> {signingOut ? 'Signing out…' : 'Sign out'}
+              <SignOutIcon /> {signingOut ? t('app.signingOut') : t('app.signOut')}
             </button>
           )}
         </div>

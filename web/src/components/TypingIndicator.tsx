@@ -1,4 +1,7 @@
+import { useTranslation } from 'react-i18next';
+
 export function TypingIndicator({ name }: { name: string | null }) {
+  const { t } = useTranslation();
   return (
     <div className="typing-slot" role="status" aria-live="polite">
       {name && (
@@ -8,7 +11,7 @@ export function TypingIndicator({ name }: { name: string | null }) {
             <i />
             <i />
           </span>
-          <span>{name} is typing…</span>
+          <span>{t('chat.isTyping', { name })}</span>
         </div>
       )}
     </div>

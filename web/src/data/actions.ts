@@ -1,5 +1,6 @@
 import type { InfiniteData, QueryClient } from '@tanstack/react-query';
 import { ApiError, NetworkError } from '../api/client';
+import { i18n } from '../i18n';
 import {
   deleteMessage,
   editMessage,
@@ -56,10 +57,10 @@ export function ingestMessages(qc: QueryClient, me: Pick<Me, 'id'>, conversation
 }
 
 function errorText(e: unknown): { error: string; retryable: boolean } {
-  if (e instanceof NetworkError) return { error: 'Not sent: no connection. Retrying when back online.', retryable: true };
+  if (e instanceof NetworkError) return { error: i18n.t('send.offline'), retryable: true };
   if (e instanceof ApiError)
     return { error: e.message, retryable: e.status >= 500 || e.status === 429 || e.status === 408 };
-  return { error: 'Not sent.', retryable: true };
+  return { error: i18n.t('send.notSent'), retryable: true };
 }
 
 function setLocal(qc: QueryClient, conversationId: number, cmid: string, local: ChatMessage['local']) {
@@ -268,7 +269,7 @@ export function applyMessageDeleted(qc: QueryClient, conversationId: number, mes
 /** An error of an edit or delete as the reader should see it. */
 export function actionErrorText(e: unknown, what: 'edit' | 'delete'): string {
   if (e instanceof ApiError || e instanceof NetworkError) return e.message;
-  return what === 'edit' ? 'Could not edit the message.' : 'Could not delete the message.';
+  return what === 'edit' ? i18n.t('bubble.editFailed') : i18n.t('bubble.deleteFailed');
 }
 
 /**

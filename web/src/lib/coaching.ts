@@ -1,4 +1,5 @@
 import type { Broadcast, Conversation, Message, ScheduledMessage, Template } from '../api/types';
+import { formatNumber, i18n, intlLocale } from '../i18n';
 
 // ---------- saved replies ----------
 
@@ -72,10 +73,10 @@ export function applyMessageToNeedsReply(
 
 /** "waiting 3 h" (from `waiting_since` to now). */
 export function waitingLabel(since: string | null | undefined, now: Date): string {
-  if (!since) return 'waiting';
+  if (!since) return i18n.t('waiting.plain');
   const s = Math.max(0, (now.getTime() - Date.parse(since)) / 1000);
-  if (s < 60) return 'waiting <1 min';
-  return `waiting ${shortDuration(s)}`;
+  if (s < 60) return i18n.t('waiting.underMinute');
+  return i18n.t('waiting.for', { duration: shortDuration(s) });
 }
 
 /** How urgent a wait looks: from 4 hours "late", from a day "overdue". */
@@ -87,24 +88,25 @@ export function waitingLevel(since: string | null | undefined, now: Date): 'fres
 
 /** One unit, rounded down: "12 min", "3 h", "2 d". */
 export function shortDuration(seconds: number): string {
-  if (seconds < 3600) return `${Math.floor(seconds / 60)} min`;
-  if (seconds < 86_400) return `${Math.floor(seconds / 3600)} h`;
-  return `${Math.floor(seconds / 86_400)} d`;
+  if (seconds < 3600) return i18n.t('duration.min', { n: formatNumber(Math.floor(seconds / 60)) });
+  if (seconds < 86_400) return i18n.t('duration.h', { n: formatNumber(Math.floor(seconds / 3600)) });
+  return i18n.t('duration.d', { n: formatNumber(Math.floor(seconds / 86_400)) });
 }
 
 // ---------- figures ----------
 
 /** A human duration of seconds: "42 s", "12 min", "3 h 20 min", "2 d 4 h"; "—" when there is none. */
 export function humanDuration(seconds: number | null | undefined): string {
-  if (seconds == null || !Number.isFinite(seconds)) return '—';
+  if (seconds == null || !Number.isFinite(seconds)) return i18n.t('duration.none');
+  const n = formatNumber;
   const s = Math.max(0, Math.round(seconds));
-  if (s < 60) return `${s} s`;
+  if (s < 60) return i18n.t('duration.s', { n: n(s) });
   const min = Math.round(s / 60);
-  if (min < 60) return `${min} min`;
+  if (min < 60) return i18n.t('duration.min', { n: n(min) });
   const h = Math.floor(min / 60);
-  if (h < 24) return min % 60 ? `${h} h ${min % 60} min` : `${h} h`;
+  if (h < 24) return min % 60 ? i18n.t('duration.hMin', { h: n(h), min: n(min % 60) }) : i18n.t('duration.h', { n: n(h) });
   const d = Math.floor(h / 24);
-  return h % 24 ? `${d} d ${h % 24} h` : `${d} d`;
+  return h % 24 ? i18n.t('duration.dH', { d: n(d), h: n(h % 24) }) : i18n.t('duration.d', { n: n(d) });
 }
 
 // ---------- times for scheduling ----------
@@ -129,6 +131,8 @@ function dayAt(base: Date, addDays: number, hour: number, minute = 0): Date {
 }
 
 export interface QuickPick {
+  /** Which pick, whatever the language. */
+  id: 'in-1-hour' | 'this-evening' | 'tomorrow-6' | 'tomorrow-9' | 'monday-6';
   label: string;
   at: Date;
 }
@@ -137,12 +141,15 @@ export interface QuickPick {
 export function quickPicks(now: Date): QuickPick[] {
   const inHour = new Date(now.getTime() + 3_600_000);
   inHour.setSeconds(0, 0);
-  const picks: QuickPick[] = [{ label: 'In 1 hour', at: inHour }];
-  if (now.getHours() < 17) picks.push({ label: 'This evening 18:00', at: dayAt(now, 0, 18) });
-  picks.push({ label: 'Tomorrow 6:00', at: dayAt(now, 1, 6) }, { label: 'Tomorrow 9:00', at: dayAt(now, 1, 9) });
+  const picks: QuickPick[] = [{ id: 'in-1-hour', label: i18n.t('schedule.pick.inHour'), at: inHour }];
+  if (now.getHours() < 17) picks.push({ id: 'this-evening', label: i18n.t('schedule.pick.thisEvening'), at: dayAt(now, 0, 18) });
+  picks.push(
+    { id: 'tomorrow-6', label: i18n.t('schedule.pick.tomorrow6'), at: dayAt(now, 1, 6) },
+    { id: 'tomorrow-9', label: i18n.t('schedule.pick.tomorrow9'), at: dayAt(now, 1, 9) },
+  );
   // The next Monday (a week on when today is Monday); skipped when it is tomorrow.
   const toMonday = ((8 - now.getDay()) % 7) || 7;
-  if (toMonday > 1) picks.push({ label: 'Monday 6:00', at: dayAt(now, toMonday, 6) });
+  if (toMonday > 1) picks.push({ id: 'monday-6', label: i18n.t('schedule.pick.monday6'), at: dayAt(now, toMonday, 6) });
   return picks;
 }
 
@@ -152,25 +159,25 @@ const startOfDay = (d: Date) => new Date(d.getFullYear(), d.getMonth(), d.getDat
 /** "Today 18:00", "Tomorrow 06:00", "Mon 06:00" (within a week), "12 Mar 06:00", with the year when not this one. */
 export function whenLabel(iso: string, now: Date = new Date()): string {
   const d = new Date(iso);
-  const time = d.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
+  const time = d.toLocaleTimeString(intlLocale(), { hour: '2-digit', minute: '2-digit' });
   const days = Math.round((startOfDay(d) - startOfDay(now)) / DAY);
-  if (days === 0) return `Today ${time}`;
-  if (days === 1) return `Tomorrow ${time}`;
-  if (days === -1) return `Yesterday ${time}`;
-  if (days > 1 && days < 7) return `${d.toLocaleDateString(undefined, { weekday: 'short' })} ${time}`;
-  const date = d.toLocaleDateString(undefined, {
+  if (days === 0) return i18n.t('dates.todayAt', { time });
+  if (days === 1) return i18n.t('dates.tomorrowAt', { time });
+  if (days === -1) return i18n.t('dates.yesterdayAt', { time });
+  if (days > 1 && days < 7) return i18n.t('dates.dayAt', { day: d.toLocaleDateString(intlLocale(), { weekday: 'short' }), time });
+  const date = d.toLocaleDateString(intlLocale(), {
     day: 'numeric',
     month: 'short',
     ...(d.getFullYear() === now.getFullYear() ? {} : { year: 'numeric' }),
   });
-  return `${date} ${time}`;
+  return i18n.t('dates.dayAt', { day: date, time });
 }
 
 /** The server's limit: in the future, at most 366 days ahead. Null when fine, else why not. */
 export function sendAtProblem(d: Date | null, now: Date = new Date()): string | null {
-  if (!d) return 'Pick a date and time.';
-  if (d.getTime() <= now.getTime()) return 'Pick a time in the future.';
-  if (d.getTime() > now.getTime() + 366 * DAY) return 'Pick a time within a year.';
+  if (!d) return i18n.t('schedule.problem.none');
+  if (d.getTime() <= now.getTime()) return i18n.t('schedule.problem.past');
+  if (d.getTime() > now.getTime() + 366 * DAY) return i18n.t('schedule.problem.tooFar');
   return null;
 }
 

@@ -1,4 +1,5 @@
 import type { ChatMessage } from '../api/types';
+import { formatNumber, i18n, intlLocale } from '../i18n';
 
 const DAY = 86_400_000;
 
@@ -18,11 +19,11 @@ export function dayKey(iso: string): string {
 export function dayLabel(iso: string, now: Date = new Date()): string {
   const d = new Date(iso);
   const diff = Math.round((startOfDay(now) - startOfDay(d)) / DAY);
-  if (diff === 0) return 'Today';
-  if (diff === 1) return 'Yesterday';
-  if (diff > 1 && diff < 7) return d.toLocaleDateString(undefined, { weekday: 'long' });
+  if (diff === 0) return i18n.t('dates.today');
+  if (diff === 1) return i18n.t('dates.yesterday');
+  if (diff > 1 && diff < 7) return d.toLocaleDateString(intlLocale(), { weekday: 'long' });
   const sameYear = d.getFullYear() === now.getFullYear();
-  return d.toLocaleDateString(undefined, {
+  return d.toLocaleDateString(intlLocale(), {
     day: 'numeric',
     month: 'long',
     ...(sameYear ? {} : { year: 'numeric' }),
@@ -67,13 +68,13 @@ export function relativeTime(iso: string | null, now: Date = new Date()): string
   if (!iso) return '';
   const d = new Date(iso);
   const ms = now.getTime() - d.getTime();
-  if (ms < 60_000) return 'now';
-  if (ms < 3_600_000) return `${Math.floor(ms / 60_000)}m`;
+  if (ms < 60_000) return i18n.t('dates.now');
+  if (ms < 3_600_000) return i18n.t('dates.minutesShort', { n: formatNumber(Math.floor(ms / 60_000)) });
   const days = Math.round((startOfDay(now) - startOfDay(d)) / DAY);
-  if (days === 0) return `${Math.floor(ms / 3_600_000)}h`;
-  if (days === 1) return 'Yesterday';
-  if (days < 7) return d.toLocaleDateString(undefined, { weekday: 'short' });
-  return d.toLocaleDateString(undefined, {
+  if (days === 0) return i18n.t('dates.hoursShort', { n: formatNumber(Math.floor(ms / 3_600_000)) });
+  if (days === 1) return i18n.t('dates.yesterday');
+  if (days < 7) return d.toLocaleDateString(intlLocale(), { weekday: 'short' });
+  return d.toLocaleDateString(intlLocale(), {
     day: 'numeric',
     month: 'short',
     ...(d.getFullYear() === now.getFullYear() ? {} : { year: 'numeric' }),
@@ -82,12 +83,12 @@ export function relativeTime(iso: string | null, now: Date = new Date()): string
 
 /** "14:05" in the reader's locale. */
 export function clockTime(iso: string): string {
-  return new Date(iso).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
+  return new Date(iso).toLocaleTimeString(intlLocale(), { hour: '2-digit', minute: '2-digit' });
 }
 
 /** "19 Feb 2026, 14:05:09" for tooltips. */
 export function fullTime(iso: string): string {
-  return new Date(iso).toLocaleString(undefined, {
+  return new Date(iso).toLocaleString(intlLocale(), {
     day: 'numeric',
     month: 'short',
     year: 'numeric',

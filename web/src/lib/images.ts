@@ -1,15 +1,25 @@
 /** Photos in messages: the server's limits and wording, display sizes, blob: URLs. */
+import { formatNumber, i18n } from '../i18n';
 
 export const IMAGE_TYPES = ['image/jpeg', 'image/png', 'image/webp'] as const;
 /** At most 5 MiB (5,242,880 bytes), as the server allows. */
 export const MAX_IMAGE_BYTES = 5 * 1024 * 1024;
 
-/** The server's own error texts, so a refusal reads the same before and after upload. */
+/**
+ * The server's error texts (in English they are the server's own words, so a refusal reads the
+ * same before and after upload), in the reader's language.
+ */
 export const IMAGE_TEXT = {
-  type: 'Only JPEG, PNG, and WebP images are supported.',
-  size: 'Image must be under 5MB.',
-  empty: 'Message must contain text or an image.',
-} as const;
+  get type() {
+    return i18n.t('photo.problem.type');
+  },
+  get size() {
+    return i18n.t('photo.problem.size');
+  },
+  get empty() {
+    return i18n.t('photo.problem.empty');
+  },
+};
 
 /** Why this file cannot be sent as a photo, or null when it can. */
 export function imageProblem(file: Pick<File, 'type' | 'size'>): string | null {
@@ -38,9 +48,9 @@ export function displaySize(
 
 /** "1.2 MB", "340 KB". */
 export function formatBytes(n: number): string {
-  if (n >= 1024 * 1024) return `${(n / (1024 * 1024)).toFixed(1)} MB`;
-  if (n >= 1024) return `${Math.round(n / 1024)} KB`;
-  return `${n} B`;
+  if (n >= 1024 * 1024) return `${formatNumber(n / (1024 * 1024), { minimumFractionDigits: 1, maximumFractionDigits: 1 })} MB`;
+  if (n >= 1024) return `${formatNumber(Math.round(n / 1024))} KB`;
+  return `${formatNumber(n)} B`;
 }
 
 /** A blob: URL for a local file ('' where the browser has none, as in tests). */

@@ -1,4 +1,5 @@
 import type { ChatMessage, Conversation, Message } from '../api/types';
+import { i18n } from '../i18n';
 
 /** What the chat keeps per conversation in the query cache. */
 export interface MessagesState {
@@ -185,6 +186,13 @@ export function removeLocal(existing: ChatMessage[], clientMessageId: string): C
 }
 
 export const PREVIEW_TEXT = { photo: 'Sent a photo', deleted: 'This message was deleted' } as const;
+
+/** A preview to show: the server's fixed texts ("Sent a photo") in the reader's language. */
+export function previewLabel(preview: string): string {
+  if (preview === PREVIEW_TEXT.photo) return i18n.t('preview.photo');
+  if (preview === PREVIEW_TEXT.deleted) return i18n.t('preview.deleted');
+  return preview;
+}
 
 /** The conversation list's preview of a message, as the server computes it. */
 export function previewOf(m: Pick<Message, 'content' | 'image' | 'is_deleted'>): string {

@@ -1,9 +1,10 @@
 import type { Conversation, Me, UserSummary } from '../api/types';
+import { i18n } from '../i18n';
 
 export function fullName(u: Pick<UserSummary, 'first_name' | 'last_name'> & { email?: string } | null | undefined): string {
-  if (!u) return 'Deleted user';
+  if (!u) return i18n.t('users.deleted');
   const n = `${u.first_name ?? ''} ${u.last_name ?? ''}`.trim();
-  return n || u.email || 'Unnamed user';
+  return n || u.email || i18n.t('users.unnamed');
 }
 
 export function initials(u: Pick<UserSummary, 'first_name' | 'last_name'> & { email?: string } | null | undefined): string {

@@ -1,3 +1,4 @@
+import { useTranslation } from 'react-i18next';
 import { ApiError } from '../api/client';
 import { useAccessLog, useMyConversationNames } from '../data/admin';
 import { useMeUser } from '../data/me';
@@ -9,6 +10,7 @@ import { fullTime } from '../lib/dates';
  * admin's read, an export, an impersonation by their trainer, an erasure), newest first.
  */
 export function AccessLogPage() {
+  const { t } = useTranslation();
   const me = useMeUser();
   const log = useAccessLog();
   const rows = log.data?.pages.flatMap((p) => p.results) ?? [];
@@ -19,33 +21,33 @@ export function AccessLogPage() {
   return (
     <main className="page access-page">
       <div className="page-head">
-        <h1>Who accessed my data</h1>
+        <h1>{t('access.title')}</h1>
       </div>
       <p className="muted">
-        Every time someone other than you reads your messages, exports them, views Spotter as you, or erases data, it is written down here.
+        {t('access.intro')}
       </p>
       {log.isLoading ? (
         <p className="muted" aria-busy="true">
-          Loading…
+          {t('common.loading')}
         </p>
       ) : forbidden ? (
         <p className="card calm-note" role="status">
           {me.is_impersonating
-            ? `This list is private to ${me.first_name || 'the account holder'}: it cannot be viewed while viewing Spotter as them.`
-            : 'This list cannot be shown right now.'}
+            ? t('access.private', { name: me.first_name || t('access.accountHolder') })
+            : t('access.unavailable')}
         </p>
       ) : log.error && !log.data ? (
         <div role="alert" className="card">
-          <p>Could not load who accessed your data: {(log.error as Error).message}</p>
+          <p>{t('access.loadFailed', { message: (log.error as Error).message })}</p>
           <button type="button" className="button secondary" onClick={() => void log.refetch()}>
-            Try again
+            {t('common.tryAgain')}
           </button>
         </div>
       ) : rows.length === 0 ? (
-        <p className="card muted">Nobody else has accessed your data.</p>
+        <p className="card muted">{t('access.empty')}</p>
       ) : (
         <>
-          <ul className="access-list card" aria-label="Accesses, newest first">
+          <ul className="access-list card" aria-label={t('access.listLabel')}>
             {rows.map((e) => (
               <li key={e.id} className="access-row" data-entry-id={e.id}>
                 <span className="access-text">{accessSentence(e, withWhom)}</span>
@@ -60,12 +62,12 @@ export function AccessLogPage() {
           </ul>
           {log.isFetchNextPageError && (
             <p className="form-error" role="alert">
-              Could not load more: {(log.error as Error).message}
+              {t('common.loadMoreFailed', { message: (log.error as Error).message })}
             </p>
           )}
           {log.hasNextPage && (
             <button type="button" className="button secondary load-more" onClick={() => void log.fetchNextPage()} disabled={log.isFetchingNextPage}>
-              {log.isFetchingNextPage ? 'Loading…' : 'Load more'}
+              {log.isFetchingNextPage ? t('common.loading') : t('common.loadMore')}
             </button>
           )}
         </>

@@ -1,5 +1,7 @@
 import { useQueryClient, type InfiniteData } from '@tanstack/react-query';
 import { Fragment, useEffect, useId, useLayoutEffect, useRef, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import { formatNumber } from '../i18n';
 import type { AdminConversation, Page, Sender, UserSummary } from '../api/types';
 import { exportUserMessages } from '../api/endpoints';
 import { Avatar } from '../components/Avatar';
@@ -9,36 +11,39 @@ import { MessageBubble } from '../components/MessageBubble';
 import { useAdminConversations, useAdminMessages, useAdminSearch, useAdminUser, useAdminUsers } from '../data/admin';
 import { useDebounced } from '../data/hooks';
 import { keys } from '../data/keys';
-import { shortDateTime } from '../lib/audit';
+import { roleName, shortDateTime } from '../lib/audit';
 import { fullTime, withDateSeparators } from '../lib/dates';
 import { highlightSegments, snippet } from '../lib/highlight';
 import { fullName } from '../lib/users';
 import { Link, useSearch } from '../router';
 
 function LoadError({ what, error, retry }: { what: string; error: unknown; retry: () => void }) {
+  const { t } = useTranslation();
   return (
     <div role="alert" className="card">
       <p>
-        Could not load {what}: {(error as Error).message}
+        {t('admin.loadFailed', { what, message: (error as Error).message })}
       </p>
       <button type="button" className="button secondary" onClick={retry}>
-        Try again
+        {t('common.tryAgain')}
       </button>
     </div>
   );
 }
 
 function RolePill({ role, active = true }: { role: string; active?: boolean }) {
+  const { t } = useTranslation();
   return (
     <>
-      <span className={`pill role-pill role-${role}`}>{role}</span>
-      {!active && <span className="pill pill-warn">deactivated</span>}
+      <span className={`pill role-pill role-${role}`}>{roleName(role)}</span>
+      {!active && <span className="pill pill-warn">{t('admin.deactivated')}</span>}
     </>
   );
 }
 
 /** `/admin`: the admin's home, the user finder. Finding accounts is not logged. */
 export function AdminUsersPage() {
+  const { t } = useTranslation();
   const [input, setInput] = useState('');
   const q = useDebounced(input.trim(), 250);
   const users = useAdminUsers(q);
@@ -47,22 +52,21 @@ export function AdminUsersPage() {
   return (
     <main className="page admin-page">
       <div className="page-head">
-        <h1>Admin</h1>
-        {count !== undefined && <span className="muted">{count === 1 ? '1 account' : `${count} accounts`}</span>}
+        <h1>{t('nav.admin')}</h1>
+        {count !== undefined && <span className="muted">{t('admin.accounts', { count, n: formatNumber(count) })}</span>}
         <Link to="/admin/audit-log" className="page-head-link">
-          Audit log
+          {t('nav.auditLog')}
         </Link>
       </div>
       <p className="muted admin-intro">
-        Find an account to see their conversations. Opening a conversation or searching messages is recorded in the audit log, and the
-        people concerned see it under “Who accessed my data”.
+        {t('admin.intro')}
       </p>
       <div className="search-box">
         <SearchIcon />
         <input
           type="search"
-          aria-label="Find a user"
-          placeholder="Name or email"
+          aria-label={t('admin.findUser')}
+          placeholder={t('admin.nameOrEmail')}
           value={input}
           autoComplete="off"
           onChange={(e) => setInput(e.target.value)}
@@ -70,15 +74,15 @@ export function AdminUsersPage() {
       </div>
       {users.isLoading ? (
         <p className="muted" aria-busy="true">
-          Loading accounts…
+          {t('admin.loadingAccounts')}
         </p>
       ) : users.error ? (
-        <LoadError what="accounts" error={users.error} retry={() => void users.refetch()} />
+        <LoadError what={t('admin.what.accounts')} error={users.error} retry={() => void users.refetch()} />
       ) : rows.length === 0 ? (
-        <p className="card muted">{q ? `No account matches “${q}”.` : 'No accounts yet.'}</p>
+        <p className="card muted">{q ? t('admin.noMatch', { query: q }) : t('admin.noAccounts')}</p>
       ) : (
         <>
-          <ul className="trainee-list card" aria-label="Accounts">
+          <ul className="trainee-list card" aria-label={t('admin.accountsLabel')}>
             {rows.map((u) => (
               <li key={u.id}>
                 <Link to={`/admin/users/${u.id}`} className="trainee-row">
@@ -95,7 +99,7 @@ export function AdminUsersPage() {
           </ul>
           {users.hasNextPage && (
             <button type="button" className="button secondary load-more" onClick={() => void users.fetchNextPage()} disabled={users.isFetchingNextPage}>
-              {users.isFetchingNextPage ? 'Loading…' : 'Load more'}
+              {users.isFetchingNextPage ? t('common.loading') : t('common.loadMore')}
             </button>
           )}
         </>
@@ -111,14 +115,15 @@ function partnerOf(c: AdminConversation, userId: number): { who: UserSummary | n
 
 /** `/admin/users/<id>`: the account, their conversations (a logged read) and a search of their messages. */
 export function AdminUserPage({ userId }: { userId: number }) {
+  const { t } = useTranslation();
   const { user, isLoading } = useAdminUser(userId);
-  const name = user ? fullName(user) : isLoading ? 'Loading…' : `User #${userId}`;
+  const name = user ? fullName(user) : isLoading ? t('common.loading') : t('admin.userNumber', { id: userId });
   return (
     <main className="page admin-page">
       <Link to="/admin" className="back-link">
-        ← All accounts
+        ← {t('admin.allAccounts')}
       </Link>
-      <section className="card trainee-card" aria-label="Account">
+      <section className="card trainee-card" aria-label={t('admin.account')}>
         <Avatar user={user} size={56} />
         <div className="trainee-card-text">
           <h1>{name}</h1>
@@ -130,41 +135,42 @@ export function AdminUserPage({ userId }: { userId: number }) {
         </div>
         <div className="trainee-actions">
           <Link to={`/admin/audit-log?subject=${userId}`} className="button secondary small">
-            Audit log about them
+            {t('admin.auditAboutThem')}
           </Link>
         </div>
       </section>
-      <section className="card" aria-label="Export">
+      <section className="card" aria-label={t('admin.export')}>
         <ExportButtons
-          label="Export this user’s messages"
+          label={t('admin.exportLabel')}
           fetchFile={(f) => exportUserMessages(userId, f)}
           fallbackName={(f) => `spotter-export-${userId}.${f}`}
-          note="Recorded in the audit log, and shown to them under “Who accessed my data”."
+          note={t('admin.exportNote')}
         />
       </section>
-      <AdminUserSearch userId={userId} userName={user ? fullName(user) : 'them'} />
+      <AdminUserSearch userId={userId} userName={user ? fullName(user) : t('admin.them')} />
       <AdminConversationList userId={userId} />
     </main>
   );
 }
 
 function AdminConversationList({ userId }: { userId: number }) {
+  const { t } = useTranslation();
   const q = useAdminConversations(userId);
   const rows = q.data?.pages.flatMap((p) => p.results) ?? [];
   return (
     <section aria-labelledby="admin-convs-title" className="admin-section">
-      <h2 id="admin-convs-title">Conversations</h2>
+      <h2 id="admin-convs-title">{t('convList.label')}</h2>
       {q.isLoading ? (
         <p className="muted" aria-busy="true">
-          Loading conversations…
+          {t('admin.loadingConversations')}
         </p>
       ) : q.error ? (
-        <LoadError what="conversations" error={q.error} retry={() => void q.refetch()} />
+        <LoadError what={t('admin.what.conversations')} error={q.error} retry={() => void q.refetch()} />
       ) : rows.length === 0 ? (
-        <p className="card muted">No conversations.</p>
+        <p className="card muted">{t('admin.noConversations')}</p>
       ) : (
         <>
-          <ul className="trainee-list card" aria-label="Their conversations">
+          <ul className="trainee-list card" aria-label={t('admin.theirConversations')}>
             {rows.map((c) => {
               const { who, as } = partnerOf(c, userId);
               return (
@@ -174,13 +180,13 @@ function AdminConversationList({ userId }: { userId: number }) {
                     <Avatar user={who} size={36} />
                     <span className="trainee-text">
                       <span className="trainee-name">
-                        {who ? fullName(who) : 'Deleted account'} <span className="muted small-text">({as})</span>
+                        {who ? fullName(who) : t('admin.deletedAccount')} <span className="muted small-text">({roleName(as)})</span>
                       </span>
                       <span className="muted small-text">
-                        {c.message_count === 1 ? '1 message' : `${c.message_count} messages`}
+                        {t('admin.messageCount', { count: c.message_count, n: formatNumber(c.message_count) })}
                         {c.last_message_at && (
                           <>
-                            {' · last '}
+                            {` · ${t('admin.last')} `}
                             <time dateTime={c.last_message_at} title={fullTime(c.last_message_at)}>
                               {shortDateTime(c.last_message_at)}
                             </time>
@@ -189,8 +195,8 @@ function AdminConversationList({ userId }: { userId: number }) {
                       </span>
                     </span>
                     {c.is_archived && (
-                      <span className="pill pill-muted" title={c.archived_at ? `Archived ${fullTime(c.archived_at)}` : undefined}>
-                        <ArchiveIcon /> Archived
+                      <span className="pill pill-muted" title={c.archived_at ? t('admin.archivedAt', { time: fullTime(c.archived_at) }) : undefined}>
+                        <ArchiveIcon /> {t('common.archived')}
                       </span>
                     )}
                     <ChevronIcon />
@@ -201,7 +207,7 @@ function AdminConversationList({ userId }: { userId: number }) {
           </ul>
           {q.hasNextPage && (
             <button type="button" className="button secondary load-more" onClick={() => void q.fetchNextPage()} disabled={q.isFetchingNextPage}>
-              {q.isFetchingNextPage ? 'Loading…' : 'Load more'}
+              {q.isFetchingNextPage ? t('common.loading') : t('common.loadMore')}
             </button>
           )}
         </>
@@ -211,6 +217,7 @@ function AdminConversationList({ userId }: { userId: number }) {
 }
 
 function AdminUserSearch({ userId, userName }: { userId: number; userName: string }) {
+  const { t } = useTranslation();
   const [input, setInput] = useState('');
   const query = useDebounced(input.trim(), 300);
   const short = Array.from(input.trim()).length < 2;
@@ -222,30 +229,30 @@ function AdminUserSearch({ userId, userName }: { userId: number; userName: strin
   const count = pages[0]?.count ?? 0;
   return (
     <section aria-labelledby="admin-search-title" className="admin-section">
-      <h2 id="admin-search-title">Search their messages</h2>
-      <form className="search-box" role="search" aria-label="Their messages" onSubmit={(e) => e.preventDefault()}>
+      <h2 id="admin-search-title">{t('admin.searchTitle')}</h2>
+      <form className="search-box" role="search" aria-label={t('admin.theirMessages')} onSubmit={(e) => e.preventDefault()}>
         <SearchIcon />
         <input
           type="search"
-          aria-label="Search their messages"
+          aria-label={t('admin.searchTitle')}
           aria-describedby={hintId}
-          placeholder="Search their messages (recorded in the audit log)"
+          placeholder={t('admin.searchPlaceholder')}
           value={input}
           autoComplete="off"
           onChange={(e) => setInput(e.target.value)}
         />
       </form>
       <span id={hintId} className="visually-hidden">
-        At least 2 characters. Each search is recorded in the audit log.
+        {t('admin.searchHint', { min: 2 })}
       </span>
       {!short && (
         <div className="admin-search-results" aria-busy={pending || undefined}>
           <p className="muted" role="status">
-            {pending ? 'Searching…' : s.error ? '' : count === 0 ? `No messages match “${query}”.` : count === 1 ? '1 message found' : `${count} messages found`}
+            {pending ? t('common.searching') : s.error ? '' : count === 0 ? t('common.noMessagesMatch', { query }) : t('common.messagesFound', { count, n: formatNumber(count) })}
           </p>
-          {s.error && !pending && <LoadError what="the search" error={s.error} retry={() => void s.refetch()} />}
+          {s.error && !pending && <LoadError what={t('admin.what.search')} error={s.error} retry={() => void s.refetch()} />}
           {results.length > 0 && (
-            <ul className="trainee-list card" aria-label="Search results">
+            <ul className="trainee-list card" aria-label={t('search.results')}>
               {results.map((r) => {
                 const { text, highlights } = snippet(r.content ?? '', r.highlights ?? []);
                 return (
@@ -253,8 +260,11 @@ function AdminUserSearch({ userId, userName }: { userId: number; userName: strin
                     <Link to={`/admin/conversations/${r.conversation_id}?user=${userId}`} className="trainee-row">
                       <span className="trainee-text">
                         <span className="small-text muted">
-                          {r.sender_first_name} {r.sender_last_name} to{' '}
-                          {r.sender_id === userId ? `${r.other_participant_first_name} ${r.other_participant_last_name}`.trim() || 'a deleted account' : userName} ·{' '}
+                          {t('admin.fromTo', {
+                            from: `${r.sender_first_name} ${r.sender_last_name}`,
+                            to: r.sender_id === userId ? `${r.other_participant_first_name} ${r.other_participant_last_name}`.trim() || t('admin.aDeletedAccount') : userName,
+                          })}{' '}
+                          ·{' '}
                           <time dateTime={r.created_at}>{shortDateTime(r.created_at)}</time>
                         </span>
                         <span>
@@ -272,7 +282,7 @@ function AdminUserSearch({ userId, userName }: { userId: number; userName: strin
           )}
           {s.hasNextPage && (
             <button type="button" className="button secondary load-more" onClick={() => void s.fetchNextPage()} disabled={s.isFetchingNextPage}>
-              {s.isFetchingNextPage ? 'Loading…' : 'More results'}
+              {s.isFetchingNextPage ? t('common.loading') : t('common.moreResults')}
             </button>
           )}
         </div>
@@ -296,6 +306,7 @@ function useKnownConversation(conversationId: number, userId: number | null): Ad
  * pages load when the top comes into view (or with the button). Every page is a logged read.
  */
 export function AdminConversationPage({ conversationId }: { conversationId: number }) {
+  const { t } = useTranslation();
   const search = useSearch();
   const userParam = new URLSearchParams(search).get('user');
   const userId = userParam && /^\d+$/.test(userParam) ? Number(userParam) : null;
@@ -303,7 +314,7 @@ export function AdminConversationPage({ conversationId }: { conversationId: numb
   const q = useAdminMessages(conversationId);
   // A deleted author's messages keep their place, under a stand-in name.
   const messages = q.data
-    ? [...q.data.pages].reverse().flatMap((p) => p.messages.map((m) => (m.sender ? m : { ...m, sender: DELETED_SENDER })))
+    ? [...q.data.pages].reverse().flatMap((p) => p.messages.map((m) => (m.sender ? m : { ...m, sender: { ...DELETED_SENDER, first_name: t('admin.deletedAccount'), last_name: '' } })))
     : [];
   const scroller = useRef<HTMLDivElement>(null);
   const sentinel = useRef<HTMLDivElement>(null);
@@ -346,10 +357,10 @@ export function AdminConversationPage({ conversationId }: { conversationId: numb
   const senders = new Map<number, string>();
   for (const m of messages) if (m.sender && m.sender.id > 0) senders.set(m.sender.id, fullName(m.sender));
   const title = known
-    ? `${trainer ? fullName(trainer) : 'Deleted account'} and ${trainee ? fullName(trainee) : 'a deleted account'}`
+    ? t('admin.pair', { a: trainer ? fullName(trainer) : t('admin.deletedAccount'), b: trainee ? fullName(trainee) : t('admin.aDeletedAccount') })
     : senders.size > 0
-      ? [...senders.values()].join(' and ')
-      : `Conversation ${conversationId}`;
+      ? [...senders.values()].join(t('admin.and'))
+      : t('admin.conversationNumber', { id: conversationId });
   // The trainer's messages on the right, as the trainer sees them.
   const rightId = trainer?.id ?? null;
   const items = withDateSeparators(messages);
@@ -358,46 +369,46 @@ export function AdminConversationPage({ conversationId }: { conversationId: numb
     <main className="admin-history" aria-labelledby="admin-history-title">
       <div className="admin-history-head">
         <Link to={userId != null ? `/admin/users/${userId}` : '/admin'} className="back-link">
-          ← {userId != null ? 'Back to the account' : 'All accounts'}
+          ← {userId != null ? t('admin.backToAccount') : t('admin.allAccounts')}
         </Link>
         <h1 id="admin-history-title">{title}</h1>
         {known?.is_archived && (
           <span className="pill pill-muted">
-            <ArchiveIcon /> Archived
+            <ArchiveIcon /> {t('common.archived')}
           </span>
         )}
       </div>
       <div className="readonly-banner" role="note" data-testid="readonly-banner">
-        <LockIcon /> <span>Read-only · this read is recorded in the audit log</span>
+        <LockIcon /> <span>{t('admin.readOnlyBanner')}</span>
       </div>
-      <div className="message-scroll admin-scroll" ref={scroller} role="log" aria-label="Messages, read-only" aria-busy={q.isLoading || q.isFetchingNextPage || undefined} tabIndex={0}>
+      <div className="message-scroll admin-scroll" ref={scroller} role="log" aria-label={t('admin.messagesReadOnly')} aria-busy={q.isLoading || q.isFetchingNextPage || undefined} tabIndex={0}>
         <div ref={sentinel} />
         {q.hasNextPage && (
           <div className="load-older">
             <button type="button" className="button ghost small" onClick={loadOlder} disabled={q.isFetchingNextPage}>
-              {q.isFetchingNextPage ? 'Loading older messages…' : 'Load older messages'}
+              {q.isFetchingNextPage ? t('common.loadingOlder') : t('common.loadOlder')}
             </button>
           </div>
         )}
         {q.isFetchNextPageError && (
           <p className="form-error" role="alert">
-            Could not load older messages: {(q.error as Error).message}
+            {t('admin.olderFailed', { message: (q.error as Error).message })}
           </p>
         )}
         {q.isLoading ? (
-          <p className="muted">Loading messages…</p>
+          <p className="muted">{t('common.loadingMessages')}</p>
         ) : q.error && !q.data ? (
-          <LoadError what="this conversation" error={q.error} retry={() => void q.refetch()} />
+          <LoadError what={t('admin.what.conversation')} error={q.error} retry={() => void q.refetch()} />
         ) : messages.length === 0 ? (
-          <p className="muted conv-state">No messages in this conversation.</p>
+          <p className="muted conv-state">{t('admin.noMessages')}</p>
         ) : (
-          !q.hasNextPage && <p className="muted history-start">The beginning of the conversation.</p>
+          !q.hasNextPage && <p className="muted history-start">{t('admin.historyStart')}</p>
         )}
-        <ol className="message-list" aria-label="Messages">
+        <ol className="message-list" aria-label={t('nav.messages')}>
           {items.map((it) =>
             it.kind === 'day' ? (
-              <li key={it.key} className="day-separator" role="separator" aria-label={it.label}>
-                <span>{it.label}</span>
+              <li key={it.key} className="day-separator">
+                <span role="separator" aria-label={it.label}>{it.label}</span>
               </li>
             ) : (
               // Nobody here is "you": every bubble is named; the trainer's sit on the right.

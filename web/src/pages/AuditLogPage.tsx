@@ -1,8 +1,10 @@
 import { useEffect, useId, useState, type FormEvent } from 'react';
+import { useTranslation } from 'react-i18next';
+import { formatNumber, i18n } from '../i18n';
 import { ApiError } from '../api/client';
 import type { AuditEntry, AuditFilters, User } from '../api/types';
 import { useAuditLog, useUserDirectory } from '../data/admin';
-import { actionLabel, localInputToIso, OPERATOR_ID, OPERATOR_NAME, shortDateTime, shortHash } from '../lib/audit';
+import { actionLabel, localInputToIso, OPERATOR_ID, roleName, shortDateTime, shortHash } from '../lib/audit';
 import { fullTime } from '../lib/dates';
 import { fullName } from '../lib/users';
 import { Link, navigate, useSearch } from '../router';
@@ -40,13 +42,14 @@ function isoToLocalInput(iso: string | undefined): string {
 
 function personName(id: number | null, dir: Map<number, User> | undefined): string {
   if (id == null) return '—';
-  if (id === OPERATOR_ID) return OPERATOR_NAME;
+  if (id === OPERATOR_ID) return i18n.t('audit.operator');
   const u = dir?.get(id);
-  return u ? fullName(u) : `User #${id}`;
+  return u ? fullName(u) : i18n.t('admin.userNumber', { id });
 }
 
 /** A user id field: type an id, or pick an account from the list (a `<datalist>` of names). */
 function UserField({ label, value, onChange, error, users }: { label: string; value: string; onChange: (v: string) => void; error?: string; users: User[] }) {
+  const { t } = useTranslation();
   const id = useId();
   const listId = `${id}-list`;
   const errorId = `${id}-error`;
@@ -58,7 +61,7 @@ function UserField({ label, value, onChange, error, users }: { label: string; va
         id={id}
         list={listId}
         inputMode="numeric"
-        placeholder="User id or pick"
+        placeholder={t('audit.userPlaceholder')}
         value={value}
         onChange={(e) => onChange(e.target.value.trim())}
         aria-invalid={error ? true : undefined}
@@ -71,7 +74,7 @@ function UserField({ label, value, onChange, error, users }: { label: string; va
           </option>
         ))}
       </datalist>
-      <span className="muted small-text field-hint">{known ? `${fullName(known)} (${known.role})` : '\u00a0'}</span>
+      <span className="muted small-text field-hint">{known ? `${fullName(known)} (${roleName(known.role)})` : '\u00a0'}</span>
       {error && (
         <span className="form-error" id={errorId}>
           {error}
@@ -82,6 +85,7 @@ function UserField({ label, value, onChange, error, users }: { label: string; va
 }
 
 function HashCell({ hash }: { hash: string }) {
+  const { t } = useTranslation();
   const [copied, setCopied] = useState(false);
   useEffect(() => {
     if (!copied) return;
@@ -94,7 +98,7 @@ function HashCell({ hash }: { hash: string }) {
       <button
         type="button"
         className="button ghost small copy-hash"
-        aria-label={copied ? 'Hash copied' : `Copy hash ${shortHash(hash)}`}
+        aria-label={copied ? t('audit.hashCopied') : t('audit.copyHash', { hash: shortHash(hash) })}
         onClick={() => {
           void navigator.clipboard?.writeText(hash).then(
             () => setCopied(true),
@@ -102,13 +106,14 @@ function HashCell({ hash }: { hash: string }) {
           );
         }}
       >
-        {copied ? 'Copied' : 'Copy'}
+        {copied ? t('audit.copied') : t('audit.copy')}
       </button>
     </span>
   );
 }
 
 function Row({ e, dir }: { e: AuditEntry; dir: Map<number, User> | undefined }) {
+  const { t } = useTranslation();
   return (
     <tr data-entry-id={e.id}>
       <td>
@@ -120,7 +125,7 @@ function Row({ e, dir }: { e: AuditEntry; dir: Map<number, User> | undefined }) 
       <td className="audit-action">{actionLabel(e.action)}</td>
       <td>
         {e.subject_user_id == null ? <span className="muted">—</span> : personName(e.subject_user_id, dir)}
-        {e.conversation_id != null && <span className="muted small-text"> · conversation {e.conversation_id}</span>}
+        {e.conversation_id != null && <span className="muted small-text"> · {t('audit.conversation', { id: e.conversation_id })}</span>}
       </td>
       <td>
         <code>{e.ip ?? '—'}</code>
@@ -134,6 +139,7 @@ function Row({ e, dir }: { e: AuditEntry; dir: Map<number, User> | undefined }) 
 
 /** `/admin/audit-log`: the whole log, newest first, with filters (kept in the address) and "Load more". */
 export function AuditLogPage() {
+  const { t } = useTranslation();
   const search = useSearch();
   const filters = filtersFromUrl(search);
   const [draft, setDraft] = useState(() => ({
@@ -171,68 +177,68 @@ export function AuditLogPage() {
   return (
     <main className="page admin-page audit-page">
       <div className="page-head">
-        <h1>Audit log</h1>
-        {count !== undefined && <span className="muted">{count === 1 ? '1 entry' : `${count} entries`}</span>}
+        <h1>{t('nav.auditLog')}</h1>
+        {count !== undefined && <span className="muted">{t('audit.entries', { count, n: formatNumber(count) })}</span>}
         <Link to="/admin" className="page-head-link">
-          Accounts
+          {t('admin.accountsLabel')}
         </Link>
       </div>
-      <form className="card audit-filters" onSubmit={apply} aria-label="Filters">
-        <UserField label="Actor" value={draft.actor} onChange={(v) => setDraft((d) => ({ ...d, actor: v }))} error={errors.actor} users={users} />
-        <UserField label="Subject" value={draft.subject} onChange={(v) => setDraft((d) => ({ ...d, subject: v }))} error={errors.subject} users={users} />
+      <form className="card audit-filters" onSubmit={apply} aria-label={t('audit.filters')}>
+        <UserField label={t('audit.actor')} value={draft.actor} onChange={(v) => setDraft((d) => ({ ...d, actor: v }))} error={errors.actor} users={users} />
+        <UserField label={t('audit.subject')} value={draft.subject} onChange={(v) => setDraft((d) => ({ ...d, subject: v }))} error={errors.subject} users={users} />
         <div className="field audit-field">
-          <label htmlFor="audit-since">From</label>
+          <label htmlFor="audit-since">{t('audit.from')}</label>
           <input id="audit-since" type="datetime-local" value={draft.since} onChange={(e) => setDraft((d) => ({ ...d, since: e.target.value }))} />
           {errors.since && <span className="form-error">{errors.since}</span>}
         </div>
         <div className="field audit-field">
-          <label htmlFor="audit-until">Until</label>
+          <label htmlFor="audit-until">{t('audit.until')}</label>
           <input id="audit-until" type="datetime-local" value={draft.until} onChange={(e) => setDraft((d) => ({ ...d, until: e.target.value }))} />
           {errors.until && <span className="form-error">{errors.until}</span>}
         </div>
         <div className="audit-filter-actions">
           <button type="submit" className="button small">
-            Apply filters
+            {t('audit.apply')}
           </button>
           {filtered && (
             <button type="button" className="button secondary small" onClick={() => navigate('/admin/audit-log')}>
-              Clear
+              {t('audit.clear')}
             </button>
           )}
         </div>
       </form>
       {log.isLoading ? (
         <p className="muted" aria-busy="true">
-          Loading the audit log…
+          {t('audit.loading')}
         </p>
       ) : log.error && !log.data ? (
         fieldErrors(log.error) ? (
           <p className="card muted" role="alert">
-            Check the filters above.
+            {t('audit.checkFilters')}
           </p>
         ) : (
           <div role="alert" className="card">
-            <p>Could not load the audit log: {(log.error as Error).message}</p>
+            <p>{t('audit.loadFailed', { message: (log.error as Error).message })}</p>
             <button type="button" className="button secondary" onClick={() => void log.refetch()}>
-              Try again
+              {t('common.tryAgain')}
             </button>
           </div>
         )
       ) : rows.length === 0 ? (
-        <p className="card muted">{filtered ? 'No entries match these filters.' : 'Nothing has been logged yet.'}</p>
+        <p className="card muted">{filtered ? t('audit.noMatch') : t('audit.empty')}</p>
       ) : (
         <>
-          <div className="table-wrap card" role="region" aria-label="Audit log entries" tabIndex={0}>
+          <div className="table-wrap card" role="region" aria-label={t('audit.entriesLabel')} tabIndex={0}>
             <table className="audit-table">
-              <caption className="visually-hidden">Audit log, newest first</caption>
+              <caption className="visually-hidden">{t('audit.caption')}</caption>
               <thead>
                 <tr>
-                  <th scope="col">Time</th>
-                  <th scope="col">Actor</th>
-                  <th scope="col">Action</th>
-                  <th scope="col">Subject</th>
-                  <th scope="col">IP</th>
-                  <th scope="col">Hash</th>
+                  <th scope="col">{t('audit.col.time')}</th>
+                  <th scope="col">{t('audit.actor')}</th>
+                  <th scope="col">{t('audit.col.action')}</th>
+                  <th scope="col">{t('audit.subject')}</th>
+                  <th scope="col">{t('audit.col.ip')}</th>
+                  <th scope="col">{t('audit.col.hash')}</th>
                 </tr>
               </thead>
               <tbody>
@@ -244,12 +250,12 @@ export function AuditLogPage() {
           </div>
           {log.isFetchNextPageError && (
             <p className="form-error" role="alert">
-              Could not load more: {(log.error as Error).message}
+              {t('common.loadMoreFailed', { message: (log.error as Error).message })}
             </p>
           )}
           {log.hasNextPage && (
             <button type="button" className="button secondary load-more" onClick={() => void log.fetchNextPage()} disabled={log.isFetchingNextPage}>
-              {log.isFetchingNextPage ? 'Loading…' : 'Load more'}
+              {log.isFetchingNextPage ? t('common.loading') : t('common.loadMore')}
             </button>
           )}
         </>

@@ -1,5 +1,7 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { useEffect, useId, useMemo, useRef, useState, type FormEvent } from 'react';
+import { useTranslation } from 'react-i18next';
+import { formatNumber, i18n } from '../i18n';
 import { ApiError } from '../api/client';
 import { createBroadcast } from '../api/endpoints';
 import type { Broadcast, BroadcastDetail, NewBroadcast, Trainee } from '../api/types';
@@ -17,15 +19,22 @@ import { Link, navigate } from '../router';
 
 const PLACEHOLDER = '{first_name}';
 
-const STATE_TEXT: Record<Broadcast['state'], string> = {
-  scheduled: 'Scheduled',
-  sending: 'Sending',
-  done: 'Sent',
-  cancelled: 'Cancelled',
+const stateText = (state: Broadcast['state']): string => {
+  switch (state) {
+    case 'scheduled':
+      return i18n.t('broadcast.state.scheduled');
+    case 'sending':
+      return i18n.t('broadcast.state.sending');
+    case 'done':
+      return i18n.t('broadcast.state.done');
+    case 'cancelled':
+      return i18n.t('broadcast.state.cancelled');
+  }
 };
 
 function StatePill({ b }: { b: Broadcast }) {
-  const text = b.state === 'done' && b.failed > 0 ? 'Sent with failures' : STATE_TEXT[b.state];
+  const { t } = useTranslation();
+  const text = b.state === 'done' && b.failed > 0 ? t('broadcast.state.partial') : stateText(b.state);
   return <span className={`pill state-${b.state}${b.state === 'done' && b.failed > 0 ? ' state-partial' : ''}`}>{text}</span>;
 }
 
@@ -46,18 +55,20 @@ function WithToken({ text }: { text: string }) {
 
 /** Sent and failed of the total: a bar (the failed part in red) and the counts. */
 export function BroadcastProgress({ b, compact }: { b: Broadcast; compact?: boolean }) {
+  const { t } = useTranslation();
   const done = b.sent + b.failed;
   const pct = (n: number) => (b.total > 0 ? (n / b.total) * 100 : 0);
   const label =
     b.state === 'scheduled'
-      ? `${b.total} ${b.total === 1 ? 'recipient' : 'recipients'}`
-      : `${b.sent} of ${b.total} sent${b.failed ? ` · ${b.failed} failed` : ''}`;
+      ? t('broadcast.recipients', { count: b.total, n: formatNumber(b.total) })
+      : t('broadcast.sentOf', { count: b.total, sent: formatNumber(b.sent), total: formatNumber(b.total) }) +
+        (b.failed ? ` · ${t('broadcast.failedCount', { count: b.failed, n: formatNumber(b.failed) })}` : '');
   return (
     <div className={`bc-progress${compact ? ' compact' : ''}`}>
       <div
         className="bc-bar"
         role="progressbar"
-        aria-label="Broadcast progress"
+        aria-label={t('broadcast.progress')}
         aria-valuemin={0}
         aria-valuemax={b.total}
         aria-valuenow={done}
@@ -74,6 +85,7 @@ export function BroadcastProgress({ b, compact }: { b: Broadcast; compact?: bool
 }
 
 function CancelBroadcast({ b }: { b: Broadcast }) {
+  const { t } = useTranslation();
   const qc = useQueryClient();
   const [confirming, setConfirming] = useState(false);
   const [busy, setBusy] = useState(false);
@@ -102,7 +114,7 @@ function CancelBroadcast({ b }: { b: Broadcast }) {
         <span
           className="inline-confirm"
           role="group"
-          aria-label="Cancel this broadcast?"
+          aria-label={t('broadcast.confirmCancel')}
           onKeyDown={(e) => {
             if (e.key === 'Escape') {
               e.preventDefault();
@@ -111,17 +123,17 @@ function CancelBroadcast({ b }: { b: Broadcast }) {
             }
           }}
         >
-          <span className="small-text">Nobody will get it.</span>
+          <span className="small-text">{t('broadcast.nobodyGetsIt')}</span>
           <button type="button" className="button small ghost" onClick={() => setConfirming(false)} disabled={busy}>
-            Keep
+            {t('common.keep')}
           </button>
           <button ref={confirmRef} type="button" className="button small danger" onClick={() => void cancel()} disabled={busy}>
-            {busy ? 'Cancelling…' : 'Cancel broadcast'}
+            {busy ? t('common.cancelling') : t('broadcast.cancel')}
           </button>
         </span>
       ) : (
         <button ref={openRef} type="button" className="button small secondary" onClick={() => setConfirming(true)}>
-          Cancel
+          {t('common.cancel')}
         </button>
       )}
       {error && (
@@ -134,10 +146,11 @@ function CancelBroadcast({ b }: { b: Broadcast }) {
 }
 
 function NotForYou() {
+  const { t } = useTranslation();
   return (
     <main className="page">
-      <h1>Broadcasts</h1>
-      <p className="muted">Only trainers send broadcasts.</p>
+      <h1>{t('nav.broadcasts')}</h1>
+      <p className="muted">{t('broadcast.onlyTrainers')}</p>
     </main>
   );
 }
@@ -146,6 +159,7 @@ function NotForYou() {
 
 /** `/broadcasts`: past and scheduled broadcasts, newest first, live. */
 export function BroadcastsPage() {
+  const { t } = useTranslation();
   const me = useMeUser();
   const allowed = me.role === 'trainer' && !me.is_impersonating;
   const q = useBroadcasts(allowed);
@@ -155,31 +169,31 @@ export function BroadcastsPage() {
   return (
     <main className="page">
       <div className="page-head">
-        <h1>Broadcasts</h1>
+        <h1>{t('nav.broadcasts')}</h1>
         <Link to="/broadcasts/new" className="button primary small head-action">
-          <PlusIcon /> New broadcast
+          <PlusIcon /> {t('broadcast.new')}
         </Link>
       </div>
-      <p className="muted">One message to many trainees, each in their own conversation.</p>
+      <p className="muted">{t('broadcast.intro')}</p>
       {q.isLoading ? (
         <p className="muted" aria-busy="true">
-          Loading broadcasts…
+          {t('broadcast.loading')}
         </p>
       ) : q.error ? (
         <div role="alert" className="card">
-          <p>Could not load broadcasts: {(q.error as Error).message}</p>
+          <p>{t('broadcast.loadFailed', { message: (q.error as Error).message })}</p>
           <button type="button" className="button secondary" onClick={() => void q.refetch()}>
-            Try again
+            {t('common.tryAgain')}
           </button>
         </div>
       ) : rows.length === 0 ? (
         <div className="card empty-card">
           <MegaphoneIcon />
-          <p>No broadcasts yet.</p>
-          <Link to="/broadcasts/new">Write your first one</Link>
+          <p>{t('broadcast.none')}</p>
+          <Link to="/broadcasts/new">{t('broadcast.writeFirst')}</Link>
         </div>
       ) : (
-        <ul className="bc-list card" aria-label="Your broadcasts">
+        <ul className="bc-list card" aria-label={t('broadcast.yours')}>
           {rows.map((b) => (
             <li key={b.id} className="bc-row" data-broadcast-id={b.id}>
               <div className="bc-row-main">
@@ -188,7 +202,7 @@ export function BroadcastsPage() {
                   <span className="muted small-text">
                     {b.state === 'scheduled' && b.send_at ? (
                       <time dateTime={b.send_at} title={fullTime(b.send_at)}>
-                        for {whenLabel(b.send_at, now)}
+                        {t('broadcast.for', { when: whenLabel(b.send_at, now) })}
                       </time>
                     ) : (
                       <time dateTime={b.created_at} title={fullTime(b.created_at)}>
@@ -209,7 +223,7 @@ export function BroadcastsPage() {
       )}
       {q.hasNextPage && (
         <button type="button" className="button secondary" onClick={() => void q.fetchNextPage()} disabled={q.isFetchingNextPage}>
-          {q.isFetchingNextPage ? 'Loading…' : 'Show more'}
+          {q.isFetchingNextPage ? t('common.loading') : t('common.showMore')}
         </button>
       )}
     </main>
@@ -220,6 +234,7 @@ export function BroadcastsPage() {
 
 /** `/broadcasts/:id`: progress live from `broadcast_progress` frames, failures, Cancel while scheduled. */
 export function BroadcastDetailPage({ id }: { id: number }) {
+  const { t } = useTranslation();
   const me = useMeUser();
   const q = useBroadcast(id);
   const now = useNow(30_000);
@@ -228,18 +243,18 @@ export function BroadcastDetailPage({ id }: { id: number }) {
   return (
     <main className="page">
       <Link to="/broadcasts" className="back-link">
-        <BackIcon /> Broadcasts
+        <BackIcon /> {t('nav.broadcasts')}
       </Link>
       {q.isLoading ? (
         <p className="muted" aria-busy="true">
-          Loading…
+          {t('common.loading')}
         </p>
       ) : q.error || !b ? (
-        <p role="alert">Could not load this broadcast: {(q.error as Error | null)?.message ?? 'not found'}</p>
+        <p role="alert">{t('broadcast.loadOneFailed', { message: (q.error as Error | null)?.message ?? t('common.notFound') })}</p>
       ) : (
         <section className="card bc-detail" aria-labelledby="bc-title" data-broadcast-id={b.id}>
           <div className="bc-detail-head">
-            <h1 id="bc-title">Broadcast</h1>
+            <h1 id="bc-title">{t('broadcast.one')}</h1>
             <span role="status" aria-live="polite">
               <StatePill b={b} />
             </span>
@@ -247,11 +262,11 @@ export function BroadcastDetailPage({ id }: { id: number }) {
           </div>
           <p className="muted small-text">
             {b.state === 'scheduled' && b.send_at ? (
-              <>Goes out {whenLabel(b.send_at, now)} ({fullTime(b.send_at)})</>
+              <>{t('broadcast.goesOut', { when: whenLabel(b.send_at, now), time: fullTime(b.send_at) })}</>
             ) : b.finished_at ? (
-              <>Finished {fullTime(b.finished_at)}</>
+              <>{t('broadcast.finished', { time: fullTime(b.finished_at) })}</>
             ) : (
-              <>Created {fullTime(b.created_at)}</>
+              <>{t('broadcast.created', { time: fullTime(b.created_at) })}</>
             )}
           </p>
           <div className="bc-message">
@@ -259,11 +274,11 @@ export function BroadcastDetailPage({ id }: { id: number }) {
           </div>
           <BroadcastProgress b={b} />
           {b.state === 'sending' && (
-            <p className="muted small-text">Sending… you can leave this page, it goes on.</p>
+            <p className="muted small-text">{t('broadcast.sendingNote')}</p>
           )}
           {(b.failures?.length ?? 0) > 0 && (
-            <div className="bc-failures" role="region" aria-label="Not delivered">
-              <h2>Not delivered</h2>
+            <div className="bc-failures" role="region" aria-label={t('broadcast.notDelivered')}>
+              <h2>{t('broadcast.notDelivered')}</h2>
               <ul>
                 {b.failures!.map((f) => (
                   <li key={f.trainee_id}>
@@ -297,7 +312,7 @@ function problemsOf(e: unknown): Problems {
     if (!out.content && !out.trainee_ids && !out.send_at) out.other = e.message;
     return out;
   }
-  return { other: (e as Error)?.message || 'Could not send the broadcast.' };
+  return { other: (e as Error)?.message || i18n.t('broadcast.sendFailed') };
 }
 
 const matchesSearch = (t: Trainee, q: string) => {
@@ -308,6 +323,7 @@ const matchesSearch = (t: Trainee, q: string) => {
 
 /** `/broadcasts/new`: recipients, the message with `{first_name}`, a live preview, now or later. */
 export function BroadcastComposerPage() {
+  const { t } = useTranslation();
   const me = useMeUser();
   const qc = useQueryClient();
   const allowed = me.role === 'trainer' && !me.is_impersonating;
@@ -317,7 +333,7 @@ export function BroadcastComposerPage() {
   const [search, setSearch] = useState('');
   const [content, setContent] = useState('');
   const [mode, setMode] = useState<'now' | 'later'>('now');
-  const [when, setWhen] = useState(() => toLocalInput(quickPicks(new Date()).find((p) => p.label.startsWith('Tomorrow'))!.at));
+  const [when, setWhen] = useState(() => toLocalInput(quickPicks(new Date()).find((p) => p.id === 'tomorrow-6')!.at));
   const [previewId, setPreviewId] = useState<number | null>(null);
   const [cbid, setCbid] = useState(newClientMessageId);
   const [busy, setBusy] = useState(false);
@@ -335,10 +351,10 @@ export function BroadcastComposerPage() {
   };
 
   const list = useMemo(() => trainees.data ?? [], [trainees.data]);
-  const shown = list.filter((t) => matchesSearch(t, search));
-  const recipients = all ? list : list.filter((t) => picked.has(t.id));
+  const shown = list.filter((tr) => matchesSearch(tr, search));
+  const recipients = all ? list : list.filter((tr) => picked.has(tr.id));
   const count = all ? list.length : picked.size;
-  const previewTrainee = recipients.find((t) => t.id === previewId) ?? recipients[0] ?? list[0];
+  const previewTrainee = recipients.find((tr) => tr.id === previewId) ?? recipients[0] ?? list[0];
   const partial = !all && picked.size > 0 && picked.size < list.length;
 
   useEffect(() => {
@@ -351,7 +367,7 @@ export function BroadcastComposerPage() {
     setProblems((p) => ({ ...p, trainee_ids: undefined }));
     if (all) {
       setAll(false);
-      setPicked(new Set(list.map((t) => t.id).filter((x) => x !== id)));
+      setPicked(new Set(list.map((tr) => tr.id).filter((x) => x !== id)));
       return;
     }
     setPicked((cur) => {
@@ -379,8 +395,8 @@ export function BroadcastComposerPage() {
     const text = content.trim();
     const at = mode === 'later' ? fromLocalInput(when) : null;
     const local: Problems = {
-      trainee_ids: count === 0 ? 'Pick at least one trainee.' : undefined,
-      content: !text ? 'Write the message.' : charCount(text) > MAX_LENGTH ? `At most ${MAX_LENGTH} characters.` : undefined,
+      trainee_ids: count === 0 ? t('broadcast.pickOne') : undefined,
+      content: !text ? t('common.writeTheMessage') : charCount(text) > MAX_LENGTH ? t('common.atMostChars', { max: MAX_LENGTH }) : undefined,
       send_at: mode === 'later' ? (sendAtProblem(at) ?? undefined) : undefined,
     };
     if (local.trainee_ids || local.content || local.send_at) {
@@ -408,19 +424,21 @@ export function BroadcastComposerPage() {
   };
 
   const textCount = charCount(content.trim());
-  const previewText = fillFirstName(content.trim(), previewTrainee?.first_name || 'there');
-  const action = mode === 'later' ? 'Schedule for' : 'Send to';
-  const who = count === 1 ? '1 trainee' : `${count} trainees`;
+  const previewText = fillFirstName(content.trim(), previewTrainee?.first_name || t('broadcast.there'));
+  const submitLabel =
+    mode === 'later'
+      ? t('broadcast.scheduleFor', { count, n: formatNumber(count) })
+      : t('broadcast.sendTo', { count, n: formatNumber(count) });
 
   return (
     <main className="page page-wide">
       <Link to="/broadcasts" className="back-link">
-        <BackIcon /> Broadcasts
+        <BackIcon /> {t('nav.broadcasts')}
       </Link>
-      <h1>New broadcast</h1>
-      <form className="bc-composer" onSubmit={submit} noValidate aria-label="New broadcast">
+      <h1>{t('broadcast.new')}</h1>
+      <form className="bc-composer" onSubmit={submit} noValidate aria-label={t('broadcast.new')}>
         <fieldset className="card bc-recipients" aria-describedby={problems.trainee_ids ? ids.recipientsErr : undefined}>
-          <legend>Recipients</legend>
+          <legend>{t('broadcast.recipientsTitle')}</legend>
           <div className="bc-recipients-head">
             <label className="check all-check">
               <input
@@ -433,42 +451,42 @@ export function BroadcastComposerPage() {
                   setProblems((p) => ({ ...p, trainee_ids: undefined }));
                 }}
               />
-              <span>All trainees</span>
+              <span>{t('broadcast.allTrainees')}</span>
             </label>
             <span className="muted small-text" role="status">
-              {trainees.isLoading ? 'Loading trainees…' : `${count} of ${list.length} selected`}
+              {trainees.isLoading ? t('common.loadingTrainees') : t('broadcast.selected', { count: list.length, n: formatNumber(count), total: formatNumber(list.length) })}
             </span>
           </div>
           <div className="search-box small">
             <SearchIcon />
             <input
               type="search"
-              aria-label="Search trainees"
-              placeholder="Search by name or email"
+              aria-label={t('common.searchTrainees')}
+              placeholder={t('common.searchByNameOrEmail')}
               value={search}
               onChange={(e) => setSearch(e.target.value)}
             />
           </div>
           {trainees.error ? (
             <p className="form-error" role="alert">
-              Could not load trainees: {(trainees.error as Error).message}
+              {t('common.loadTraineesFailed', { message: (trainees.error as Error).message })}
             </p>
           ) : (
-            <ul className="bc-trainees" aria-label="Trainees">
-              {shown.map((t) => (
-                <li key={t.id}>
+            <ul className="bc-trainees" aria-label={t('nav.trainees')}>
+              {shown.map((tr) => (
+                <li key={tr.id}>
                   <label className="check trainee-check">
-                    <input type="checkbox" checked={all || picked.has(t.id)} onChange={() => toggle(t.id)} />
-                    <Avatar user={t} size={28} />
+                    <input type="checkbox" checked={all || picked.has(tr.id)} onChange={() => toggle(tr.id)} />
+                    <Avatar user={tr} size={28} />
                     <span className="trainee-text">
-                      <span className="trainee-name">{fullName(t)}</span>
-                      <span className="muted">{t.email}</span>
+                      <span className="trainee-name">{fullName(tr)}</span>
+                      <span className="muted">{tr.email}</span>
                     </span>
                   </label>
                 </li>
               ))}
               {!trainees.isLoading && shown.length === 0 && (
-                <li className="muted small-text">{search ? `No trainee matches “${search}”.` : 'No trainees yet.'}</li>
+                <li className="muted small-text">{search ? t('common.noTraineeMatches', { query: search }) : t('broadcast.noTrainees')}</li>
               )}
             </ul>
           )}
@@ -482,13 +500,13 @@ export function BroadcastComposerPage() {
         <div className="bc-side">
           <div className="card bc-write">
             <div className="field">
-              <label htmlFor={ids.content}>Message</label>
+              <label htmlFor={ids.content}>{t('broadcast.message')}</label>
               <textarea
                 ref={boxRef}
                 id={ids.content}
                 rows={5}
                 value={content}
-                placeholder="Hi {first_name}, the gym is closed on Monday: here is a home workout…"
+                placeholder={t('broadcast.placeholder')}
                 aria-invalid={!!problems.content || undefined}
                 aria-describedby={[problems.content ? ids.contentErr : '', ids.count].filter(Boolean).join(' ')}
                 onChange={(e) => {
@@ -498,7 +516,7 @@ export function BroadcastComposerPage() {
               />
               <span className="field-foot">
                 <button type="button" className="button small secondary" onClick={insertToken}>
-                  Insert {PLACEHOLDER}
+                  {t('broadcast.insertToken', { token: PLACEHOLDER })}
                 </button>
                 <span id={ids.count} className={`counter${textCount > MAX_LENGTH ? ' over' : ''}`}>
                   {textCount}/{MAX_LENGTH}
@@ -514,21 +532,21 @@ export function BroadcastComposerPage() {
             <div className="bc-preview" aria-labelledby={ids.preview}>
               <div className="bc-preview-head">
                 <span id={ids.preview} className="field-label">
-                  Preview
+                  {t('broadcast.preview')}
                 </span>
                 {recipients.length > 1 ? (
                   <label className="small-text">
-                    <span className="muted">as </span>
+                    <span className="muted">{t('broadcast.previewAs')} </span>
                     <select value={previewTrainee?.id ?? ''} onChange={(e) => setPreviewId(Number(e.target.value))}>
-                      {recipients.slice(0, 200).map((t) => (
-                        <option key={t.id} value={t.id}>
-                          {fullName(t)}
+                      {recipients.slice(0, 200).map((tr) => (
+                        <option key={tr.id} value={tr.id}>
+                          {fullName(tr)}
                         </option>
                       ))}
                     </select>
                   </label>
                 ) : previewTrainee ? (
-                  <span className="muted small-text">as {fullName(previewTrainee)}</span>
+                  <span className="muted small-text">{t('broadcast.previewAsName', { name: fullName(previewTrainee) })}</span>
                 ) : null}
               </div>
               <div className="bc-preview-chat" data-testid="broadcast-preview">
@@ -539,25 +557,25 @@ export function BroadcastComposerPage() {
                     </div>
                   </div>
                 ) : (
-                  <p className="muted small-text">Your message shows here as each trainee will read it.</p>
+                  <p className="muted small-text">{t('broadcast.previewEmpty')}</p>
                 )}
               </div>
             </div>
           </div>
 
           <fieldset className="card bc-when">
-            <legend>When</legend>
+            <legend>{t('broadcast.when')}</legend>
             <label className="check">
               <input type="radio" name="bc-when" checked={mode === 'now'} onChange={() => setMode('now')} />
-              <span>Send now</span>
+              <span>{t('broadcast.sendNow')}</span>
             </label>
             <label className="check">
               <input type="radio" name="bc-when" checked={mode === 'later'} onChange={() => setMode('later')} />
-              <span>Schedule</span>
+              <span>{t('schedule.schedule')}</span>
             </label>
             {mode === 'later' && (
               <div className="field">
-                <label htmlFor={ids.when}>Date and time</label>
+                <label htmlFor={ids.when}>{t('common.dateAndTime')}</label>
                 <input
                   id={ids.when}
                   type="datetime-local"
@@ -585,7 +603,7 @@ export function BroadcastComposerPage() {
             </p>
           )}
           <button type="submit" className="button primary bc-submit" disabled={busy}>
-            {busy ? (mode === 'later' ? 'Scheduling…' : 'Sending…') : `${action} ${who}`}
+            {busy ? (mode === 'later' ? t('schedule.scheduling') : t('receipt.sending')) : submitLabel}
           </button>
         </div>
       </form>

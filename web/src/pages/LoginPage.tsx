@@ -1,10 +1,13 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
+import { useTranslation } from 'react-i18next';
 import { login } from '../api/endpoints';
 import { tokens } from '../api/tokens';
+import { LanguageSwitch } from '../components/LanguageSwitch';
 import { navigate } from '../router';
 
 export function LoginPage() {
+  const { t } = useTranslation();
   const qc = useQueryClient();
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
@@ -35,10 +38,10 @@ export function LoginPage() {
           <img src="/icon.svg" alt="" width={40} height={40} />
           <span>Spotter</span>
         </div>
-        <h1 id="login-title">Sign in</h1>
-        <p className="muted">Messages between trainers and trainees.</p>
+        <h1 id="login-title">{t('login.title')}</h1>
+        <p className="muted">{t('login.tagline')}</p>
         <label className="field">
-          <span>Email</span>
+          <span>{t('login.email')}</span>
           <input
             type="email"
             name="email"
@@ -50,7 +53,7 @@ export function LoginPage() {
           />
         </label>
         <label className="field">
-          <span>Password</span>
+          <span>{t('login.password')}</span>
           <input
             type="password"
             name="password"
@@ -66,8 +69,9 @@ export function LoginPage() {
           </p>
         )}
         <button type="submit" className="button primary wide" disabled={busy}>
-          {busy ? 'Signing in…' : 'Sign in'}
+          {busy ? t('login.signingIn') : t('login.submit')}
         </button>
+        <LanguageSwitch className="login-language" />
       </form>
     </main>
   );

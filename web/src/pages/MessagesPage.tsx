@@ -1,3 +1,4 @@
+import { useTranslation } from 'react-i18next';
 import { ChatPane } from '../components/ChatPane';
 import { ConversationList, type ListView } from '../components/ConversationList';
 import { ChatIcon } from '../components/icons';
@@ -10,6 +11,7 @@ import { useSearch } from '../router';
  * chat. Phone width: the list, or the chat with a back button.
  */
 export function MessagesPage({ conversationId, newTraineeId }: { conversationId: number | null; newTraineeId: number | null }) {
+  const { t } = useTranslation();
   const me = useMeUser();
   const search = useSearch();
   const param = new URLSearchParams(search).get('view');
@@ -25,10 +27,10 @@ export function MessagesPage({ conversationId, newTraineeId }: { conversationId:
       ) : newTraineeId != null ? (
         <NewConversationPane key={`new-${newTraineeId}`} traineeId={newTraineeId} me={me} backTo={backTo} />
       ) : (
-        <section className="chat-pane chat-placeholder" aria-label="No conversation selected">
+        <section className="chat-pane chat-placeholder" aria-label={t('messages.noneSelected')}>
           <div className="chat-empty">
             <ChatIcon />
-            <p>Select a conversation to start chatting.</p>
+            <p>{t('messages.selectPrompt')}</p>
           </div>
         </section>
       )}

@@ -1,5 +1,6 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
+import { useTranslation } from 'react-i18next';
 import { fetchConversations, fetchTrainee, startImpersonation } from '../api/endpoints';
 import { tokens } from '../api/tokens';
 import { Avatar } from '../components/Avatar';
@@ -7,15 +8,17 @@ import { BackIcon, ChatIcon } from '../components/icons';
 import { keys } from '../data/keys';
 import { useMeUser } from '../data/me';
 import { sortConversations } from '../lib/merge';
+import { intlLocale } from '../i18n';
 import { fullName } from '../lib/users';
 import { Link, navigate } from '../router';
 
 function since(v: unknown): string | null {
   if (typeof v !== 'string' || Number.isNaN(Date.parse(v))) return null;
-  return new Date(v).toLocaleDateString(undefined, { day: 'numeric', month: 'long', year: 'numeric' });
+  return new Date(v).toLocaleDateString(intlLocale(), { day: 'numeric', month: 'long', year: 'numeric' });
 }
 
 export function TraineeDetailPage({ traineeId }: { traineeId: number }) {
+  const { t: tr } = useTranslation();
   const me = useMeUser();
   const qc = useQueryClient();
   const q = useQuery({ queryKey: keys.trainee(traineeId), queryFn: () => fetchTrainee(traineeId), enabled: me.role === 'trainer' });
@@ -56,12 +59,12 @@ export function TraineeDetailPage({ traineeId }: { traineeId: number }) {
     }
   };
 
-  if (q.isLoading) return <main className="page muted">Loading…</main>;
+  if (q.isLoading) return <main className="page muted">{tr('common.loading')}</main>;
   if (q.error || !q.data)
     return (
       <main className="page">
-        <p role="alert">Could not load this trainee: {(q.error as Error | null)?.message ?? 'not found'}</p>
-        <Link to="/trainees">Back to trainees</Link>
+        <p role="alert">{tr('trainee.loadFailed', { message: (q.error as Error | null)?.message ?? tr('common.notFound') })}</p>
+        <Link to="/trainees">{tr('trainee.back')}</Link>
       </main>
     );
 
@@ -72,7 +75,7 @@ export function TraineeDetailPage({ traineeId }: { traineeId: number }) {
   return (
     <main className="page">
       <Link to="/trainees" className="back-link">
-        <BackIcon /> Trainees
+        <BackIcon /> {tr('nav.trainees')}
       </Link>
       <section className="card trainee-card" aria-labelledby="trainee-name">
         <Avatar user={t} size={72} />
@@ -83,17 +86,17 @@ export function TraineeDetailPage({ traineeId }: { traineeId: number }) {
           </p>
           {(joined || inactive) && (
             <p className="muted small-text">
-              {joined && `Trainee since ${joined}`}
-              {inactive && ' · account inactive'}
+              {joined && tr('trainee.since', { date: joined })}
+              {inactive && ` · ${tr('trainee.inactive')}`}
             </p>
           )}
         </div>
         <div className="trainee-actions">
           <button type="button" className="button primary" onClick={() => void openConversation()} disabled={busy !== null || me.is_impersonating}>
-            <ChatIcon /> {busy === 'message' ? 'Opening…' : 'Message'}
+            <ChatIcon /> {busy === 'message' ? tr('trainee.opening') : tr('trainee.message')}
           </button>
           <button type="button" className="button secondary" onClick={() => void viewAs()} disabled={busy !== null || me.is_impersonating}>
-            {busy === 'view' ? 'Switching…' : 'View as trainee'}
+            {busy === 'view' ? tr('trainee.switching') : tr('trainee.viewAs')}
           </button>
         </div>
         {error && (

@@ -1,21 +1,24 @@
 import { useInfiniteQuery } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
+import { useTranslation } from 'react-i18next';
 import { fetchTrainees } from '../api/endpoints';
 import { Avatar } from '../components/Avatar';
 import { ChevronIcon, SearchIcon } from '../components/icons';
 import { MessagingStatsCard } from '../components/MessagingStats';
 import { keys } from '../data/keys';
 import { useMeUser } from '../data/me';
+import { formatNumber } from '../i18n';
 import { fullName } from '../lib/users';
 import { Link } from '../router';
 
 export function TraineesPage() {
+  const { t } = useTranslation();
   const me = useMeUser();
   const [input, setInput] = useState('');
   const [search, setSearch] = useState('');
   useEffect(() => {
-    const t = setTimeout(() => setSearch(input.trim()), 250);
-    return () => clearTimeout(t);
+    const timer = setTimeout(() => setSearch(input.trim()), 250);
+    return () => clearTimeout(timer);
   }, [input]);
 
   const q = useInfiniteQuery({
@@ -29,8 +32,8 @@ export function TraineesPage() {
   if (me.role !== 'trainer') {
     return (
       <main className="page">
-        <h1>Trainees</h1>
-        <p className="muted">Only trainers have trainees.</p>
+        <h1>{t('nav.trainees')}</h1>
+        <p className="muted">{t('trainees.onlyTrainers')}</p>
       </main>
     );
   }
@@ -40,42 +43,42 @@ export function TraineesPage() {
   return (
     <main className="page">
       <div className="page-head">
-        <h1>Trainees</h1>
-        {count !== undefined && <span className="muted">{count === 1 ? '1 trainee' : `${count} trainees`}</span>}
+        <h1>{t('nav.trainees')}</h1>
+        {count !== undefined && <span className="muted">{t('trainees.count', { count, n: formatNumber(count) })}</span>}
       </div>
       {!me.is_impersonating && <MessagingStatsCard />}
       <div className="search-box">
         <SearchIcon />
         <input
           type="search"
-          aria-label="Search trainees"
-          placeholder="Search by name or email"
+          aria-label={t('common.searchTrainees')}
+          placeholder={t('common.searchByNameOrEmail')}
           value={input}
           onChange={(e) => setInput(e.target.value)}
         />
       </div>
       {q.isLoading ? (
         <p className="muted" aria-busy="true">
-          Loading trainees…
+          {t('common.loadingTrainees')}
         </p>
       ) : q.error ? (
         <div role="alert" className="card">
-          <p>Could not load trainees: {(q.error as Error).message}</p>
+          <p>{t('common.loadTraineesFailed', { message: (q.error as Error).message })}</p>
           <button type="button" className="button secondary" onClick={() => void q.refetch()}>
-            Try again
+            {t('common.tryAgain')}
           </button>
         </div>
       ) : rows.length === 0 ? (
-        <p className="card muted">{search ? `No trainee matches “${search}”.` : 'No trainees assigned to you yet.'}</p>
+        <p className="card muted">{search ? t('common.noTraineeMatches', { query: search }) : t('trainees.none')}</p>
       ) : (
-        <ul className="trainee-list card" aria-label="Trainees">
-          {rows.map((t) => (
-            <li key={t.id}>
-              <Link to={`/trainees/${t.id}`} className="trainee-row">
-                <Avatar user={t} size={40} />
+        <ul className="trainee-list card" aria-label={t('nav.trainees')}>
+          {rows.map((tr) => (
+            <li key={tr.id}>
+              <Link to={`/trainees/${tr.id}`} className="trainee-row">
+                <Avatar user={tr} size={40} />
                 <span className="trainee-text">
-                  <span className="trainee-name">{fullName(t)}</span>
-                  <span className="muted">{t.email}</span>
+                  <span className="trainee-name">{fullName(tr)}</span>
+                  <span className="muted">{tr.email}</span>
                 </span>
                 <ChevronIcon />
               </Link>
@@ -85,7 +88,7 @@ export function TraineesPage() {
       )}
       {q.hasNextPage && (
         <button type="button" className="button secondary" onClick={() => void q.fetchNextPage()} disabled={q.isFetchingNextPage}>
-          {q.isFetchingNextPage ? 'Loading…' : 'Show more'}
+          {q.isFetchingNextPage ? t('common.loading') : t('common.showMore')}
         </button>
       )}
     </main>

@@ -1,15 +1,30 @@
 import { useEffect, useId, useRef, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import { i18n } from '../i18n';
 import type { Me } from '../api/types';
 import { BellIcon, BellOffIcon } from '../components/icons';
 import { checkPush, disablePush, enablePush, pushOwner, pushSupport, PushError, syncPush, TEXT, type PushStatus } from './push';
 
+/** What each state means, in the reader's language (read when shown). */
 const DESCRIPTION: Record<PushStatus, string> = {
-  checking: 'Checking notifications…',
-  on: 'On: new messages show as notifications in this browser.',
-  off: 'Off: turn on to get a notification for new messages.',
-  denied: TEXT.denied,
-  unsupported: TEXT.unsupported,
-  insecure: TEXT.insecure,
+  get checking() {
+    return i18n.t('push.checking');
+  },
+  get on() {
+    return i18n.t('push.on');
+  },
+  get off() {
+    return i18n.t('push.off');
+  },
+  get denied() {
+    return TEXT.denied;
+  },
+  get unsupported() {
+    return TEXT.unsupported;
+  },
+  get insecure() {
+    return TEXT.insecure;
+  },
 };
 
 /**
@@ -18,6 +33,7 @@ const DESCRIPTION: Record<PushStatus, string> = {
  * focusable but aria-disabled, and pressing it says why.
  */
 export function NotificationSwitch({ me }: { me: Me }) {
+  const { t } = useTranslation();
   const owner = pushOwner(me);
   const [status, setStatus] = useState<PushStatus>(() => {
     const s = pushSupport();
@@ -77,7 +93,7 @@ export function NotificationSwitch({ me }: { me: Me }) {
       });
   };
 
-  const description = busy ? (on ? 'Turning notifications off…' : 'Turning notifications on…') : DESCRIPTION[status];
+  const description = busy ? (on ? t('push.turningOff') : t('push.turningOn')) : DESCRIPTION[status];
   return (
     <div
       className="push-toggle"
@@ -91,7 +107,7 @@ export function NotificationSwitch({ me }: { me: Me }) {
         role="switch"
         className={`push-switch${on ? ' on' : ''}${blocked ? ' blocked' : ''}`}
         aria-checked={on}
-        aria-label="Enable notifications"
+        aria-label={t('push.enable')}
         aria-describedby={error ? `${descId} ${msgId}` : descId}
         aria-disabled={blocked || status === 'checking' || undefined}
         aria-busy={busy || status === 'checking' || undefined}
@@ -101,7 +117,7 @@ export function NotificationSwitch({ me }: { me: Me }) {
       >
         {blocked ? <BellOffIcon /> : <BellIcon />}
         <span className="push-label" aria-hidden="true">
-          Notifications
+          {t('push.label')}
         </span>
         <span className={`switch-track${busy ? ' busy' : ''}`} aria-hidden="true">
           <span className="switch-thumb" />
@@ -113,7 +129,7 @@ export function NotificationSwitch({ me }: { me: Me }) {
       {error && (
         <div className="push-message" role="alert" id={msgId} data-testid="push-message">
           <span>{error}</span>
-          <button type="button" className="push-message-close" aria-label="Dismiss" onClick={() => setError(null)}>
+          <button type="button" className="push-message-close" aria-label={t('common.dismiss')} onClick={() => setError(null)}>
             ×
           </button>
         </div>

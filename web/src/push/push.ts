@@ -14,6 +14,7 @@ import {
   type WebPushSubscriptionJSON,
 } from '../api/endpoints';
 import type { Me } from '../api/types';
+import { i18n } from '../i18n';
 
 export const SW_URL = '/sw.js';
 const OWNER_KEY = 'spotter.push.owner';
@@ -24,14 +25,27 @@ export type PushSupport = 'ok' | 'insecure' | 'unsupported';
 /** What the switch shows. `on` = this browser has a subscription that belongs to this account. */
 export type PushStatus = 'checking' | 'unsupported' | 'insecure' | 'denied' | 'off' | 'on';
 
+/** What the switch says, in the reader's language (read when shown). */
 export const TEXT = {
-  unsupported: 'Notifications are not supported in this browser.',
-  insecure: 'Notifications need a secure (https) connection.',
-  denied: "Notifications are blocked in this browser's settings.",
-  dismissed: 'Notifications were not allowed. Turn the switch on to be asked again.',
-  enableFailed: 'Could not enable notifications.',
-  disableFailed: 'Could not turn notifications off.',
-} as const;
+  get unsupported() {
+    return i18n.t('push.unsupported');
+  },
+  get insecure() {
+    return i18n.t('push.insecure');
+  },
+  get denied() {
+    return i18n.t('push.denied');
+  },
+  get dismissed() {
+    return i18n.t('push.dismissed');
+  },
+  get enableFailed() {
+    return i18n.t('push.enableFailed');
+  },
+  get disableFailed() {
+    return i18n.t('push.disableFailed');
+  },
+};
 
 export type PushErrorKind = 'unsupported' | 'insecure' | 'denied' | 'dismissed' | 'key' | 'subscribe' | 'server' | 'worker';
 
@@ -154,14 +168,14 @@ async function activeRegistration(): Promise<ServiceWorkerRegistration> {
   try {
     reg = await registerServiceWorker();
   } catch (e) {
-    throw new PushError('worker', `${TEXT.enableFailed} The service worker did not install (${(e as Error)?.message ?? e}).`, { cause: e });
+    throw new PushError('worker', `${TEXT.enableFailed} ${i18n.t('push.workerNotInstalled', { message: (e as Error)?.message ?? e })}`, { cause: e });
   }
   if (!reg) throw new PushError('unsupported', TEXT.unsupported);
   if (reg.active) return reg;
   return withTimeout(
     navigator.serviceWorker.ready,
     PUSH_TIMEOUT_MS,
-    () => new PushError('worker', `${TEXT.enableFailed} The service worker did not start.`),
+    () => new PushError('worker', `${TEXT.enableFailed} ${i18n.t('push.workerNotStarted')}`),
   );
 }
 
@@ -179,10 +193,10 @@ function subscriptionJSON(sub: PushSubscription): WebPushSubscriptionJSON {
 }
 
 function serverSentence(e: unknown): string {
-  if (e instanceof ApiError && e.status === 404) return 'Push notifications are not available on this server.';
-  if (e instanceof NetworkError) return 'The server could not be reached.';
+  if (e instanceof ApiError && e.status === 404) return i18n.t('push.notOnServer');
+  if (e instanceof NetworkError) return i18n.t('push.unreachable');
   if (e instanceof Error && e.message) return e.message;
-  return 'The server had a problem, try again.';
+  return i18n.t('errors.server');
 }
 
 // ---------- turning it on and off ----------
@@ -208,7 +222,7 @@ export async function enablePush(owner: number): Promise<PushSubscription> {
   let key: Uint8Array<ArrayBuffer>;
   try {
     const res = await fetchVapidPublicKey();
-    if (!res || typeof res.public_key !== 'string' || !res.public_key) throw new Error('The server sent no push key.');
+    if (!res || typeof res.public_key !== 'string' || !res.public_key) throw new Error(i18n.t('push.noKey'));
     key = base64UrlToBytes(res.public_key);
   } catch (e) {
     throw new PushError('key', `${TEXT.enableFailed} ${serverSentence(e)}`, { cause: e });
@@ -226,12 +240,12 @@ export async function enablePush(owner: number): Promise<PushSubscription> {
       sub = await withTimeout(
         reg.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: key }),
         PUSH_TIMEOUT_MS,
-        () => new Error('no answer from the push service'),
+        () => new Error(i18n.t('push.serviceSilent')),
       );
     } catch (e) {
       const err = e as Error;
       const detail = err?.message ? ` (${err.message})` : '';
-      throw new PushError('subscribe', `${TEXT.enableFailed} This browser could not create a push subscription${detail}.`, { cause: e });
+      throw new PushError('subscribe', `${TEXT.enableFailed} ${i18n.t('push.subscribeFailed', { detail })}`, { cause: e });
     }
   }
 

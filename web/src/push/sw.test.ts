@@ -187,6 +187,17 @@ describe('service worker: push', () => {
     expect(options.tag).toBe('conversation-9');
     expect(options.data).toMatchObject({ conversation_id: '9', sender_id: '2', url: '/messages/9' });
   });
+
+  it('a push without a body says "New message" in the browser’s language', async () => {
+    const w = loadWorker();
+    w.navigator.languages = ['de-AT', 'pt-PT', 'en'];
+    await w.push({ data: { conversation_id: 9 } });
+    w.navigator.languages = ['es-MX'];
+    await w.push('');
+    w.navigator.languages = ['fr'];
+    await w.push({ title: 'Ana' });
+    expect(w.shown.map((n) => n.options.body)).toEqual(['Nova mensagem', 'Mensaje nuevo', 'New message']);
+  });
 });
 
 describe('service worker: notificationclick', () => {

@@ -12,9 +12,11 @@ import {
   applyDeliveryReceipt,
   applyReadReceipt,
   markOthersRead,
+  previewLabel,
   previewOf,
   type MessagesState,
 } from '../lib/merge';
+import { i18n } from '../i18n';
 import { fullName } from '../lib/users';
 import { RealtimeClient, userSocketUrl, type SocketStatus } from './socket';
 import { typingStore } from './typing';
@@ -37,7 +39,7 @@ export function applyFrame(qc: QueryClient, me: Me, f: ServerFrame): void {
       ingestMessages(qc, me, cid, [m]);
       if (m.sender) typingStore.set(cid, m.sender.id, false);
       if (m.sender && m.sender.id !== me.id) {
-        announce(`New message from ${fullName(m.sender)}: ${m.content ? m.content.slice(0, 140) : previewOf(m)}`);
+        announce(i18n.t('announce.newMessage', { name: fullName(m.sender), text: m.content ? m.content.slice(0, 140) : previewLabel(previewOf(m)) }));
       }
       break;
     }
@@ -124,7 +126,7 @@ export function RealtimeProvider({ me, children }: { me: Me; children: ReactNode
         if (status !== 'open') typingStore.clearAll();
       }),
       client.onOpen((reconnected) => {
-        if (reconnected) announce('Connection restored.');
+        if (reconnected) announce(i18n.t('announce.reconnected'));
         // A new connection knows nothing of what is in view: tell it (and every change).
         setFocusSink((id) => client.send({ type: 'focus', conversation_id: id }));
         // Anything sent between the first REST load (or the drop) and now: fetch it.

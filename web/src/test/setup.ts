@@ -2,6 +2,7 @@
 import { File as NodeFile } from 'node:buffer';
 import { cleanup } from '@testing-library/react';
 import { afterAll, afterEach, beforeAll } from 'vitest';
+import { i18n } from '../i18n';
 import { network } from './msw';
 
 // MSW turns each XMLHttpRequest body into a fetch `Request`. Vitest 4.1 copies jsdom's FormData
@@ -30,10 +31,15 @@ globalThis.Request = class Request extends JsdomCompatRequest {
   }
 };
 
+// English, as the component tests expect (jsdom's navigator says en-US); a test that switches
+// language gets English back afterwards.
+void i18n.changeLanguage('en');
+
 // Every request and socket goes through MSW; one that no handler answers fails the test.
 beforeAll(() => network.listen({ onUnhandledRequest: 'error' }));
-afterEach(() => {
+afterEach(async () => {
   cleanup();
+  if (i18n.language !== 'en') await i18n.changeLanguage('en');
   localStorage.clear();
   network.resetHandlers();
 });

@@ -1,36 +1,35 @@
 //! The web dashboard: the single-page app built into `web/dist`, embedded in release builds
 //! (read from disk in debug builds). Any path that is not the API, a socket or an operations
 //! endpoint answers `index.html`, so the app's own routes (`/messages`, `/trainees/7`) load.
-//! `SPOTTER_WEB_DIR` serves a dashboard build from another folder instead (a dashboard built
-//! apart from the binary, or a worktree's own build while developing).
+//! The `web_dir` setting serves a dashboard build from another folder instead (one built apart
+//! from the binary, or a worktree's own build while developing).
 
+use std::path::Path;
+
+use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use rust_embed::RustEmbed;
 
 use crate::error::Error;
+use crate::state::AppState;
 
 #[derive(RustEmbed)]
 #[folder = "../../web/dist"]
 #[allow_missing = true]
 struct Assets;
 
-/// The folder named by `SPOTTER_WEB_DIR`, read once.
-fn web_dir() -> Option<&'static std::path::Path> {
-    static DIR: std::sync::OnceLock<Option<std::path::PathBuf>> = std::sync::OnceLock::new();
-    DIR.get_or_init(|| std::env::var_os("SPOTTER_WEB_DIR").map(Into::into))
-        .as_deref()
-}
-
-/// A file of the dashboard: from `SPOTTER_WEB_DIR` when set (never outside it), else embedded.
-fn asset(file: &str) -> Option<Vec<u8>> {
-    match web_dir() {
+/// A file of the dashboard: from `web_dir` when set (never outside it), else embedded.
+fn asset(web_dir: Option<&Path>, file: &str) -> Option<Vec<u8>> {
+    match web_dir {
         Some(dir) => {
             let relative = std::path::Path::new(file);
             let plain = relative
                 .components()
                 .all(|c| matches!(c, std::path::Component::Normal(_)));
-            plain.then(|| std::fs::read(dir.join(relative)).ok()).flatten()
+            plain
+                .then(|| std::fs::read(dir.join(relative)).ok())
+                .flatten()
         }
         None => Assets::get(file).map(|a| a.data.into_owned()),
     }
@@ -59,17 +58,18 @@ fn is_api(path: &str) -> bool {
 }
 
 /// Whether the dashboard bundle is present (tests assert it is, in CI).
-pub fn bundle_present() -> bool {
-    asset("index.html").is_some()
+pub fn bundle_present(web_dir: Option<&Path>) -> bool {
+    asset(web_dir, "index.html").is_some()
 }
 
-pub async fn serve(uri: Uri) -> Response {
+pub async fn serve(State(state): State<AppState>, uri: Uri) -> Response {
+    let web_dir = state.config.web_dir.as_deref();
     let path = uri.path();
     if is_api(path) {
         return Error::NotFound.into_response();
     }
     let file = path.trim_start_matches('/');
-    if let Some(data) = (!file.is_empty()).then(|| asset(file)).flatten() {
+    if let Some(data) = (!file.is_empty()).then(|| asset(web_dir, file)).flatten() {
         // Vite names bundles by content hash: cache them for good; everything else revalidates.
         let cache = if file.starts_with("assets/") {
             "public, max-age=31536000, immutable"
@@ -88,7 +88,7 @@ pub async fn serve(uri: Uri) -> Response {
         )
             .into_response();
     }
-    match asset("index.html") {
+    match asset(web_dir, "index.html") {
         Some(index) => (
             [
                 (

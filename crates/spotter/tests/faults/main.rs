@@ -15,6 +15,7 @@ use helpers::eventually;
 
 mod backup;
 mod later;
+mod operations;
 use spotter_client::{Client, LiveConversation, Update};
 
 fn free_port() -> u16 {

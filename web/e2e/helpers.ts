@@ -1,16 +1,17 @@
-// Helpers for the end-to-end suite: a real `spotter serve --demo`, its REST API, Chromium.
-import { spawn } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+// Helpers for the end-to-end suite: a real `spotter serve --demo`, its REST API, a PNG maker.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync, type WriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { deflateSync } from 'node:zlib';
 import { dirname, join, resolve } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { deflateSync } from 'node:zlib';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const repoRoot = resolve(here, '../..');
 export const SPOTTER_BIN = process.env.SPOTTER_BIN ?? join(repoRoot, 'target/debug/spotter');
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+/** Where the screenshots for the docs go. */
+export const SHOTS = join(repoRoot, 'docs/screenshots');
 export const PASSWORD = 'spotter-demo';
 export const USERS = {
   admin: 'admin@example.com',
@@ -20,42 +21,29 @@ export const USERS = {
   cy: 'cy@example.com',
 };
 
-export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-/** Poll `fn` until it returns a truthy value; throws `what` after `timeout` ms. */
-export async function waitUntil(fn, { timeout = 5000, interval = 50, what = 'condition' } = {}) {
-  const end = Date.now() + timeout;
-  let last;
-  for (;;) {
-    try {
-      last = await fn();
-      if (last) return last;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > end) throw new Error(`timed out after ${timeout} ms waiting for ${what} (last: ${last})`);
-    await sleep(interval);
-  }
-}
-
 /**
  * A `spotter serve --demo` process on a data folder; `restart()` kills it (SIGKILL, as a crash)
  * and starts it again on the same folder and port.
  */
 export class SpotterServer {
+  env: Record<string, string>;
+  ownDataDir: boolean;
+  dataDir: string;
+  logDir: string;
+  port = 0;
+  proc: ChildProcess | null = null;
+  url: string | null = null;
+  starts = 0;
+
   /** `env`: extra environment for the server (e.g. push settings). */
-  constructor({ dataDir, logDir, env = {} } = {}) {
+  constructor({ dataDir, logDir, env = {} }: { dataDir?: string; logDir?: string; env?: Record<string, string> } = {}) {
     this.env = env;
     this.ownDataDir = !dataDir;
     this.dataDir = dataDir ?? mkdtempSync(join(tmpdir(), 'spotter-e2e-data-'));
     this.logDir = logDir ?? mkdtempSync(join(tmpdir(), 'spotter-e2e-logs-'));
-    this.port = 0;
-    this.proc = null;
-    this.url = null;
-    this.starts = 0;
   }
 
-  async start() {
+  async start(): Promise<SpotterServer> {
     if (!existsSync(SPOTTER_BIN)) throw new Error(`spotter binary not found at ${SPOTTER_BIN} (cargo build -p spotter)`);
     mkdirSync(this.logDir, { recursive: true });
     this.starts++;
@@ -66,12 +54,12 @@ export class SpotterServer {
         return await this.#spawn(log);
       } catch (e) {
         if (this.port === 0 || attempt >= 20) throw e;
-        await sleep(250);
+        await delay(250); // the port may still be held by the killed process
       }
     }
   }
 
-  #spawn(log) {
+  #spawn(log: WriteStream): Promise<SpotterServer> {
     return new Promise((resolvePromise, reject) => {
       const proc = spawn(SPOTTER_BIN, ['serve', '--demo'], {
         env: {
@@ -90,7 +78,7 @@ export class SpotterServer {
         proc.kill('SIGKILL');
         reject(new Error(`spotter did not print its URL within 30 s:\n${out}`));
       }, 30_000);
-      proc.stdout.on('data', (chunk) => {
+      proc.stdout.on('data', (chunk: Buffer) => {
         log.write(chunk);
         if (this.proc === proc) return;
         out += chunk;
@@ -103,7 +91,7 @@ export class SpotterServer {
           resolvePromise(this);
         }
       });
-      proc.stderr.on('data', (chunk) => {
+      proc.stderr.on('data', (chunk: Buffer) => {
         log.write(chunk);
         if (this.proc !== proc) out += chunk;
       });
@@ -122,8 +110,8 @@ export class SpotterServer {
     if (!proc) return;
     this.proc = null;
     if (proc.exitCode !== null || proc.signalCode !== null) return;
-    await new Promise((r) => {
-      proc.once('exit', r);
+    await new Promise<void>((r) => {
+      proc.once('exit', () => r());
       proc.kill('SIGKILL');
     });
   }
@@ -134,7 +122,7 @@ export class SpotterServer {
     if (!proc) return;
     this.proc = null;
     if (proc.exitCode !== null || proc.signalCode !== null) return;
-    await new Promise((r) => {
+    await new Promise<void>((r) => {
       const t = setTimeout(() => proc.kill('SIGKILL'), 5000);
       proc.once('exit', () => {
         clearTimeout(t);
@@ -157,10 +145,9 @@ export class SpotterServer {
 
 /** A tiny REST client for setting the scene through the API. */
 export class Api {
-  constructor(base) {
-    this.base = base;
-  }
-  async call(path, { token, method = 'GET', body } = {}) {
+  constructor(readonly base: string) {}
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  async call(path: string, { token, method = 'GET', body }: { token?: string; method?: string; body?: unknown } = {}): Promise<any> {
     const res = await fetch(this.base + path, {
       method,
       headers: {
@@ -175,62 +162,62 @@ export class Api {
     if (!res.ok) throw new Error(`${method} ${path} -> ${res.status} ${text}`);
     return data;
   }
-  async login(email) {
+  async login(email: string) {
     return this.call('/api/auth/jwt/create/', { method: 'POST', body: { email, password: PASSWORD } });
   }
-  async token(email) {
+  async token(email: string): Promise<string> {
     return (await this.login(email)).access;
   }
-  me(token) {
+  me(token: string) {
     return this.call('/api/auth/users/me/', { token });
   }
-  start(token, traineeId, content) {
+  start(token: string, traineeId: number, content: string) {
     return this.call('/api/messaging/conversations/start/', {
       token,
       method: 'POST',
       body: { trainee_id: traineeId, content, client_message_id: crypto.randomUUID() },
     });
   }
-  send(token, conversationId, content) {
+  send(token: string, conversationId: number, content: string) {
     return this.call(`/api/messaging/conversations/${conversationId}/send/`, {
       token,
       method: 'POST',
       body: { content, client_message_id: crypto.randomUUID() },
     });
   }
-  conversations(token, archived = false) {
+  conversations(token: string, archived = false) {
     return this.call(`/api/messaging/conversations/${archived ? '?archived=true' : ''}`, { token });
   }
-  messages(token, conversationId) {
+  messages(token: string, conversationId: number) {
     return this.call(`/api/messaging/conversations/${conversationId}/messages/?limit=100`, { token });
   }
-  trainees(token, search = '') {
+  trainees(token: string, search = '') {
     return this.call(`/api/trainer/trainees/${search ? `?search=${encodeURIComponent(search)}` : ''}`, { token });
   }
-  removeTrainee(token, id) {
+  removeTrainee(token: string, id: number) {
     return this.call(`/api/trainer/trainees/${id}/remove/`, { token, method: 'POST' });
   }
-  impersonate(token, traineeId) {
+  impersonate(token: string, traineeId: number) {
     return this.call(`/api/trainer/impersonate/${traineeId}/start/`, { token, method: 'POST' });
   }
   /** One message by id (through `?around=`, which includes it). */
-  async message(token, conversationId, messageId) {
+  async message(token: string, conversationId: number, messageId: number) {
     const page = await this.call(`/api/messaging/conversations/${conversationId}/messages/?around=${messageId}&limit=1`, { token });
-    return page.results.find((m) => m.id === messageId);
+    return page.results.find((m: { id: number }) => m.id === messageId);
   }
-  search(token, q, page = 1) {
+  search(token: string, q: string, page = 1) {
     return this.call(`/api/messaging/search/?q=${encodeURIComponent(q)}&page=${page}`, { token });
   }
-  notificationPreferences(token) {
+  notificationPreferences(token: string) {
     return this.call('/api/users/notification-preferences/', { token });
   }
-  setNotificationPreferences(token, changes) {
+  setNotificationPreferences(token: string, changes: Record<string, boolean>) {
     return this.call('/api/users/notification-preferences/', { token, method: 'PATCH', body: changes });
   }
 }
 
 /** CRC-32 (IEEE), for PNG chunks. */
-function crc32(buf) {
+function crc32(buf: Buffer): number {
   let c = ~0;
   for (const b of buf) {
     c ^= b;
@@ -243,8 +230,8 @@ function crc32(buf) {
  * A real PNG of `width` x `height` (8-bit RGB), a diagonal gradient over `rgb`, made here so the
  * suite needs no image files. Returns a Buffer.
  */
-export function makePng(width, height, rgb = [15, 118, 110]) {
-  const chunk = (type, data) => {
+export function makePng(width: number, height: number, rgb = [15, 118, 110]): Buffer {
+  const chunk = (type: string, data: Buffer) => {
     const len = Buffer.alloc(4);
     len.writeUInt32BE(data.length);
     const td = Buffer.concat([Buffer.from(type, 'ascii'), data]);
@@ -274,33 +261,4 @@ export function makePng(width, height, rgb = [15, 118, 110]) {
     chunk('IDAT', deflateSync(rows)),
     chunk('IEND', Buffer.alloc(0)),
   ]);
-}
-
-export const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-quic',
-  '--no-first-run',
-];
-
-export function launchBrowser() {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} missing (apt-get install -y chromium)`);
-  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
-}
-
-/** A new browser context + page, logged in through the login form. */
-export async function loggedInPage(browser, base, email, { viewport = { width: 1280, height: 800 }, deviceScaleFactor = 1, path = '/messages' } = {}) {
-  const context = await browser.newContext({ baseURL: base, viewport, deviceScaleFactor, locale: 'en-GB', timezoneId: 'UTC' });
-  context.setDefaultTimeout(10_000);
-  const page = await context.newPage();
-  page.on('pageerror', (e) => console.error(`[${email}] page error:`, e.message));
-  await page.goto(path === '/messages' ? '/login' : `/login?next=${encodeURIComponent(path)}`);
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL((u) => u.pathname === path, { timeout: 10_000 });
-  return { context, page };
 }

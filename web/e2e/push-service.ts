@@ -1,16 +1,23 @@
 // A stand-in for a browser vendor's push service, for the end-to-end suite: it takes the
 // server's Web Push requests (RFC 8030) on loopback, checks VAPID (RFC 8292) and decrypts the
 // aes128gcm payload (RFC 8291) with a subscription's private key, as the browser would.
-import { createECDH, createDecipheriv, createHmac, createPublicKey, randomBytes, verify } from 'node:crypto';
-import { createServer } from 'node:http';
-import { sleep } from './harness.mjs';
+import { type ECDH, createECDH, createDecipheriv, createHmac, createPublicKey, randomBytes, verify } from 'node:crypto';
+import { EventEmitter, once } from 'node:events';
+import { createServer, type Server } from 'node:http';
 
-const b64u = (buf) => Buffer.from(buf).toString('base64url');
-const unb64u = (s) => Buffer.from(s.replace(/=+$/, ''), 'base64url');
-const hmac = (key, data) => createHmac('sha256', key).update(data).digest();
+const b64u = (buf: Uint8Array) => Buffer.from(buf).toString('base64url');
+const unb64u = (s: string) => Buffer.from(s.replace(/=+$/, ''), 'base64url');
+const hmac = (key: Buffer, data: Buffer) => createHmac('sha256', key).update(data).digest();
 
 /** A browser-side subscription's keys: P-256 pair (p256dh) and the 16-byte auth secret. */
-export function subscriptionKeys() {
+export interface SubscriptionKeys {
+  ecdh: ECDH;
+  authBytes: Buffer;
+  p256dh: string;
+  auth: string;
+}
+
+export function subscriptionKeys(): SubscriptionKeys {
   const ecdh = createECDH('prime256v1');
   ecdh.generateKeys();
   const auth = randomBytes(16);
@@ -18,7 +25,7 @@ export function subscriptionKeys() {
 }
 
 /** Decrypt an `aes128gcm` Web Push body for a subscription (RFC 8291 + RFC 8188). */
-export function decryptWebPush(body, keys) {
+export function decryptWebPush(body: Buffer, keys: SubscriptionKeys): string {
   const salt = body.subarray(0, 16);
   const rs = body.readUInt32BE(16);
   const idlen = body[20];
@@ -50,7 +57,7 @@ export function decryptWebPush(body, keys) {
 }
 
 /** Parse and verify `vapid t=<JWT>, k=<key>`; returns {claims, key}. Throws when invalid. */
-export function checkVapid(header) {
+export function checkVapid(header: string | undefined): { claims: Record<string, any>; key: string } {
   const m = /^vapid t=([^,\s]+),\s*k=([A-Za-z0-9_-]+=*)$/.exec(header ?? '');
   if (!m) throw new Error(`not a vapid Authorization header: ${header}`);
   const [jwt, key] = [m[1], m[2]];
@@ -65,45 +72,62 @@ export function checkVapid(header) {
   return { claims: JSON.parse(unb64u(c).toString()), key };
 }
 
-/** The push service: every request is kept in `received` ({path, headers, body}). */
-export class PushService {
-  received = [];
-  status = 201;
+export interface PushRequest {
+  method: string | undefined;
+  path: string | undefined;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+}
 
-  async start() {
+/** The push service: every request is kept in `received` ({method, path, headers, body}). */
+export class PushService {
+  received: PushRequest[] = [];
+  status = 201;
+  origin = '';
+  private server: Server | null = null;
+  private events = new EventEmitter();
+
+  async start(): Promise<this> {
     this.server = createServer((req, res) => {
-      const chunks = [];
-      req.on('data', (c) => chunks.push(c));
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
         this.received.push({ method: req.method, path: req.url, headers: req.headers, body: Buffer.concat(chunks) });
         res.writeHead(this.status, { Location: `${this.origin}/message/${this.received.length}` });
         res.end();
+        this.events.emit('request');
       });
     });
-    await new Promise((r) => this.server.listen(0, '127.0.0.1', r));
-    this.origin = `http://127.0.0.1:${this.server.address().port}`;
+    this.server.listen(0, '127.0.0.1');
+    await once(this.server, 'listening');
+    const address = this.server.address();
+    if (!address || typeof address === 'string') throw new Error('push service: no port');
+    this.origin = `http://127.0.0.1:${address.port}`;
     return this;
   }
 
-  endpoint(name) {
+  endpoint(name: string): string {
     return `${this.origin}/push/${name}`;
   }
 
-  for(name) {
+  for(name: string): PushRequest[] {
     return this.received.filter((r) => r.path === `/push/${name}`);
   }
 
-  /** Wait for the `n`th request (1-based) to `name`'s endpoint. */
-  async nth(name, n, timeout = 15_000) {
-    const end = Date.now() + timeout;
+  /** Wait for the `n`th request (1-based) to `name`'s endpoint (as it arrives, no polling). */
+  async nth(name: string, n: number, timeout = 15_000): Promise<PushRequest> {
+    const signal = AbortSignal.timeout(timeout);
     while (this.for(name).length < n) {
-      if (Date.now() > end) throw new Error(`push service: no request #${n} for ${name} within ${timeout} ms (got ${this.for(name).length})`);
-      await sleep(50);
+      try {
+        await once(this.events, 'request', { signal });
+      } catch {
+        throw new Error(`push service: no request #${n} for ${name} within ${timeout} ms (got ${this.for(name).length})`);
+      }
     }
     return this.for(name)[n - 1];
   }
 
-  stop() {
+  stop(): Promise<void> {
     return new Promise((r) => (this.server ? this.server.close(() => r()) : r()));
   }
 }
