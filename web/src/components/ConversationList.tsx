@@ -199,7 +199,7 @@ export function ConversationList({ me, selectedId, view }: { me: Me; selectedId:
           <p className="conv-empty-title">{archived ? t('convList.noArchived') : t('convList.noConversations')}</p>
           {!archived && isTrainer && (
             <p className="muted">
-              <Trans i18nKey="convList.startHint" components={{ link: <Link to="/trainees" /> }} />
+              <Trans i18nKey="convList.startHint" components={{ go: <Link to="/trainees" /> }} />
             </p>
           )}
           {!archived && me.role === 'trainee' && <p className="muted">{t('convList.traineeHint')}</p>}

@@ -68,6 +68,15 @@ describe('catalogs', () => {
     }
   });
 
+  it('wrap text only in tags that can hold it (an HTML void name such as <link> swallows nothing)', () => {
+    // <Trans> parses translations as HTML: a void element's name ends at its opening tag, and
+    // the words meant for it land after it (an empty link on screen).
+    const VOID = ['area', 'base', 'col', 'embed', 'hr', 'img', 'input', 'link', 'meta', 'param', 'source', 'track', 'wbr'];
+    for (const [lng, entries] of Object.entries(flat))
+      for (const [key, value] of Object.entries(entries))
+        for (const [, tag] of value.matchAll(/<(\w+)>/g)) expect(VOID, `${lng} ${key}: <${tag}>`).not.toContain(tag);
+  });
+
   it('have every key the code asks for, and none that nothing uses', () => {
     const used = usedKeys();
     expect(used.size).toBeGreaterThan(300);
