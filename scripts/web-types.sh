@@ -44,10 +44,8 @@ trap 'rm -rf "$tmp"' EXIT
 
 "$SPOTTER_BIN" openapi > "$tmp/openapi.json"
 
-# The document names several operations alike (`list`, `create`, `search`, … once per
-# resource), and openapi-typescript keys its `operations` interface by operationId, so two
-# endpoints would share one entry. Without the ids it writes each operation in place under
-# `paths`, which is all the app uses.
+# Without operationIds openapi-typescript writes each operation in place under `paths`, which
+# is all the app uses (no `operations` interface to keep in step with the server's names).
 node -e '
   const fs = require("fs");
   const doc = JSON.parse(fs.readFileSync(process.argv[1], "utf8"));

@@ -234,8 +234,7 @@ export async function fetchAllTrainees(maxPages = 50): Promise<Trainee[]> {
 
 /** 202 with the new broadcast; 200 with the first one when `client_broadcast_id` was used already. */
 export const createBroadcast = async (body: NewBroadcast) =>
-  // The document types `trainee_ids` as an object (it is a list of ids or "all").
-  (await ok(rest.POST('/api/messaging/broadcasts/', { body: body as unknown as { trainee_ids?: Record<string, never> } }))) as Broadcast;
+  (await ok(rest.POST('/api/messaging/broadcasts/', { body }))) as Broadcast;
 
 export const fetchBroadcasts = async (next?: string | null) =>
   (await ok(rest.GET('/api/messaging/broadcasts/', { params: { query: { page: pageOf(next) } } }))) as Page<Broadcast>;

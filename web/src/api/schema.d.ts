@@ -3932,6 +3932,11 @@ export interface components {
             trainer: components["schemas"]["UserSummaryJson"];
         };
         /**
+         * @description The word `"all"`.
+         * @enum {string}
+         */
+        AllTrainees: "all";
+        /**
          * @description The page centred on a message (`?around=`), newest first: what opens a search result in
          *     place. Older pages follow with `?before=`, newer ones with `?after=`.
          */
@@ -3940,6 +3945,11 @@ export interface components {
             has_older: boolean;
             results: components["schemas"]["MessageJson"][];
         };
+        /**
+         * @description `trainee_ids` as the OpenAPI document shows it (the body itself is checked by hand, so that
+         *     each mistake gets its own message).
+         */
+        AudienceSchema: number[] | components["schemas"]["AllTrainees"];
         /** @description An entry of the audit log. */
         AuditEntryJson: {
             /**
@@ -3980,7 +3990,7 @@ export interface components {
              */
             send_at?: string | null;
             /** @description The trainer's trainees to reach (ids, at least one), or `"all"`: every active trainee. */
-            trainee_ids?: Record<string, never>;
+            trainee_ids?: components["schemas"]["AudienceSchema"];
         };
         /** @description A broadcast with the recipients it could not reach. */
         BroadcastDetailJson: components["schemas"]["BroadcastJson"] & {

@@ -7,8 +7,7 @@
 //
 // Hand-written, because the OpenAPI document does not describe them: the socket frames
 // (`ServerFrame`, `ClientFrame`, docs/api.md), client-only state (`ChatMessage.local`,
-// `PendingImage`), the body of a broadcast (`NewBroadcast`: the document types `trainee_ids`
-// as an object), and the app's own filter and paging shapes.
+// `PendingImage`), and the app's own filter and paging shapes.
 import type { components } from './schema';
 
 type Schemas = components['schemas'];
@@ -55,10 +54,10 @@ export type BroadcastFailure = Schemas['FailureJson'];
 /** `GET broadcasts/<id>/`: with the recipients it could not reach. */
 export type BroadcastDetail = Schemas['BroadcastDetailJson'] & { state: BroadcastState };
 
-/** The body of `POST broadcasts/` (the document types `trainee_ids` as an object). */
+/** The body of `POST broadcasts/`, as the app always sends it (text, audience and key given). */
 export type NewBroadcast = Omit<Schemas['BroadcastBody'], 'content' | 'trainee_ids' | 'client_broadcast_id'> & {
   content: string;
-  trainee_ids: number[] | 'all';
+  trainee_ids: NonNullable<Schemas['BroadcastBody']['trainee_ids']>;
   client_broadcast_id: string;
 };
 

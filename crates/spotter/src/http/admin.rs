@@ -18,7 +18,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// Read-only tokens acting as a trainer.
-#[utoipa::path(post, path = "/api/admin/impersonate/{id}/", tag = "admin",
+#[utoipa::path(operation_id = "admin_impersonate_start", post, path = "/api/admin/impersonate/{id}/", tag = "admin",
     params(("id" = i64, Path, description = "Trainer id")),
     responses((status = 200, description = "Impersonation tokens", body = ImpersonationJson),
               (status = 403, description = "Not an admin, or already impersonating", body = crate::http::openapi::DetailBody),
@@ -36,7 +36,7 @@ async fn start(
 }
 
 /// Ends an admin's impersonation: the admin's own tokens.
-#[utoipa::path(post, path = "/api/admin/impersonate/end/", tag = "admin",
+#[utoipa::path(operation_id = "admin_impersonate_end", post, path = "/api/admin/impersonate/end/", tag = "admin",
     responses((status = 200, description = "The admin's tokens", body = ImpersonationJson),
               (status = 403, description = "Not impersonating a trainer", body = crate::http::openapi::DetailBody)),
     security(("jwt" = [])))]

@@ -60,7 +60,7 @@ impl From<BroadcastFailure> for FailureJson {
 /// Sends one message to many of the trainer's trainees (or all), now or at `send_at`; 202 with
 /// the broadcast, whose progress moves as the dispatcher reaches them. A retry with the same
 /// `client_broadcast_id` answers 200 with the first one and sends nothing more.
-#[utoipa::path(post, path = "/api/messaging/broadcasts/", tag = "coaching",
+#[utoipa::path(operation_id = "create_broadcast", post, path = "/api/messaging/broadcasts/", tag = "coaching",
     request_body = BroadcastBody,
     responses((status = 202, description = "Recorded; sending (or scheduled)", body = BroadcastJson),
               (status = 200, description = "A retry: the first broadcast with this client_broadcast_id", body = BroadcastJson),
@@ -83,7 +83,7 @@ async fn create(
 }
 
 /// The trainer's broadcasts, newest first, 20 a page.
-#[utoipa::path(get, path = "/api/messaging/broadcasts/", tag = "coaching",
+#[utoipa::path(operation_id = "list_broadcasts", get, path = "/api/messaging/broadcasts/", tag = "coaching",
     params(("page" = Option<i64>, Query, description = "Page number, from 1")),
     responses((status = 200, description = "A page of broadcasts", body = Page<BroadcastJson>),
               (status = 403, description = "Not a trainer", body = crate::http::openapi::ErrorBody),
@@ -113,7 +113,7 @@ async fn list(
 }
 
 /// One of the trainer's broadcasts, with `failures`: who it could not reach, and why.
-#[utoipa::path(get, path = "/api/messaging/broadcasts/{id}/", tag = "coaching",
+#[utoipa::path(operation_id = "broadcast_detail", get, path = "/api/messaging/broadcasts/{id}/", tag = "coaching",
     params(("id" = i64, Path, description = "Broadcast id")),
     responses((status = 200, description = "The broadcast", body = BroadcastDetailJson),
               (status = 403, description = "Not a trainer", body = crate::http::openapi::ErrorBody),
@@ -132,7 +132,7 @@ async fn detail(
 }
 
 /// Cancels a scheduled broadcast that has not begun.
-#[utoipa::path(delete, path = "/api/messaging/broadcasts/{id}/", tag = "coaching",
+#[utoipa::path(operation_id = "cancel_broadcast", delete, path = "/api/messaging/broadcasts/{id}/", tag = "coaching",
     params(("id" = i64, Path, description = "Broadcast id")),
     responses((status = 204, description = "Cancelled"),
               (status = 400, description = "No longer scheduled (sending, done or cancelled)", body = crate::http::openapi::ErrorBody),

@@ -191,7 +191,7 @@ async fn messages(
 /// A user's messages containing `q`, as their own search finds them (their live conversations,
 /// deleted messages excluded, newest first, 20 a page), seen from their side. Logged
 /// (`admin.search_messages`) about the user, and about each other participant the page shows.
-#[utoipa::path(get, path = "/api/admin/search/", tag = "admin",
+#[utoipa::path(operation_id = "admin_search_messages", get, path = "/api/admin/search/", tag = "admin",
     params(("user" = i64, Query, description = "Whose messages"),
            ("q" = String, Query, description = "Text to find, at least 2 characters"),
            ("conversation_id" = Option<i64>, Query, description = "Only this conversation"),

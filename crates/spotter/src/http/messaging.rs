@@ -299,7 +299,7 @@ pub struct StartAnswer {
 }
 
 /// A trainer starts (or resumes) the conversation with one of their trainees.
-#[utoipa::path(post, path = "/api/messaging/conversations/start/", tag = "messaging",
+#[utoipa::path(operation_id = "start_conversation", post, path = "/api/messaging/conversations/start/", tag = "messaging",
     request_body(content((StartBody = "application/json"), (crate::http::form::StartForm = "multipart/form-data"))),
     responses((status = 201, description = "Started, with the first message", body = StartAnswer),
               (status = 200, description = "Idempotent retry", body = StartAnswer),

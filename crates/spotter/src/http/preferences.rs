@@ -79,7 +79,7 @@ async fn read(Auth(actor): Auth, State(state): State<AppState>) -> Result<Json<P
 /// Changes any subset of the switches; 200 with all of them. Booleans as the original reads
 /// them: `true`/`false`, `1`/`0`, or `"true"`, `"false"`, `"yes"`, `"no"`, `"on"`, `"off"`,
 /// `"1"`, `"0"` in any case.
-#[utoipa::path(patch, path = "/api/users/notification-preferences/", tag = "users",
+#[utoipa::path(operation_id = "update_notification_preferences", patch, path = "/api/users/notification-preferences/", tag = "users",
     request_body = PreferencesJson,
     responses((status = 200, description = "The switches after the change", body = PreferencesJson),
               (status = 400, description = "A value that is not a boolean, or null; or a body that is not a JSON object", body = crate::http::openapi::BadRequestBody),

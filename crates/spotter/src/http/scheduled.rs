@@ -29,7 +29,7 @@ pub fn router() -> Router<AppState> {
 
 /// Schedules a message; it is sent at `send_at` (within a second) as an ordinary message of
 /// the caller's, by whichever node is up.
-#[utoipa::path(post, path = "/api/messaging/conversations/{id}/scheduled/", tag = "coaching",
+#[utoipa::path(operation_id = "schedule_message", post, path = "/api/messaging/conversations/{id}/scheduled/", tag = "coaching",
     params(("id" = i64, Path, description = "Conversation id")),
     request_body = ScheduleBody,
     responses((status = 201, description = "Scheduled", body = ScheduledJson),
@@ -49,7 +49,7 @@ async fn create(
 }
 
 /// The caller's pending messages in the conversation, soonest first (not paged: at most 500).
-#[utoipa::path(get, path = "/api/messaging/conversations/{id}/scheduled/", tag = "coaching",
+#[utoipa::path(operation_id = "list_scheduled_messages", get, path = "/api/messaging/conversations/{id}/scheduled/", tag = "coaching",
     params(("id" = i64, Path, description = "Conversation id")),
     responses((status = 200, description = "Pending scheduled messages", body = Vec<ScheduledJson>),
               (status = 403, description = "Not a participant", body = crate::http::openapi::ErrorBody),
@@ -65,7 +65,7 @@ async fn list(
 }
 
 /// Changes a pending message's `content` or `send_at` (any subset).
-#[utoipa::path(patch, path = "/api/messaging/conversations/{id}/scheduled/{scheduled_id}/", tag = "coaching",
+#[utoipa::path(operation_id = "update_scheduled_message", patch, path = "/api/messaging/conversations/{id}/scheduled/{scheduled_id}/", tag = "coaching",
     params(("id" = i64, Path, description = "Conversation id"),
            ("scheduled_id" = i64, Path, description = "Scheduled message id")),
     request_body = ScheduleBody,
@@ -89,7 +89,7 @@ async fn update(
 }
 
 /// Cancels a pending message.
-#[utoipa::path(delete, path = "/api/messaging/conversations/{id}/scheduled/{scheduled_id}/", tag = "coaching",
+#[utoipa::path(operation_id = "cancel_scheduled_message", delete, path = "/api/messaging/conversations/{id}/scheduled/{scheduled_id}/", tag = "coaching",
     params(("id" = i64, Path, description = "Conversation id"),
            ("scheduled_id" = i64, Path, description = "Scheduled message id")),
     responses((status = 204, description = "Cancelled"),

@@ -98,7 +98,7 @@ pub(crate) fn result(hit: Hit, viewer: UserId, text: &str, urls: &dyn MediaUrls)
 /// The caller's messages whose text contains `q` (case-insensitive; `%`, `_` and `\` match
 /// themselves), over their non-archived conversations, deleted messages excluded; newest
 /// first, 20 a page. A page that does not parse is 1; past the end is the last.
-#[utoipa::path(get, path = "/api/messaging/search/", tag = "messaging",
+#[utoipa::path(operation_id = "search_messages", get, path = "/api/messaging/search/", tag = "messaging",
     params(("q" = String, Query, description = "Text to find, at least 2 characters"),
            ("page" = Option<i64>, Query, description = "Page number, from 1"),
            ("conversation_id" = Option<i64>, Query, description = "Only this conversation")),

@@ -48,7 +48,7 @@ impl From<Template> for TemplateJson {
 }
 
 /// The trainer's saved replies, by title (case-insensitive); not paged (at most 200).
-#[utoipa::path(get, path = "/api/messaging/templates/", tag = "coaching",
+#[utoipa::path(operation_id = "list_templates", get, path = "/api/messaging/templates/", tag = "coaching",
     responses((status = 200, description = "The saved replies", body = Vec<TemplateJson>),
               (status = 403, description = "Not a trainer", body = crate::http::openapi::ErrorBody)),
     security(("jwt" = [])))]
@@ -58,7 +58,7 @@ async fn list(Auth(actor): Auth, State(state): State<AppState>) -> Result<Json<V
 }
 
 /// Saves a reply.
-#[utoipa::path(post, path = "/api/messaging/templates/", tag = "coaching",
+#[utoipa::path(operation_id = "create_template", post, path = "/api/messaging/templates/", tag = "coaching",
     request_body = TemplateBody,
     responses((status = 201, description = "Saved", body = TemplateJson),
               (status = 400, description = "A bad or taken title, bad content, or 200 saved already", body = crate::http::openapi::BadRequestBody),
@@ -74,7 +74,7 @@ async fn create(
 }
 
 /// Changes a saved reply's title or content (any subset); 200 with the whole reply.
-#[utoipa::path(patch, path = "/api/messaging/templates/{id}/", tag = "coaching",
+#[utoipa::path(operation_id = "update_template", patch, path = "/api/messaging/templates/{id}/", tag = "coaching",
     params(("id" = i64, Path, description = "Saved reply id")),
     request_body = TemplateBody,
     responses((status = 200, description = "Changed", body = TemplateJson),
@@ -94,7 +94,7 @@ async fn update(
 }
 
 /// Deletes a saved reply.
-#[utoipa::path(delete, path = "/api/messaging/templates/{id}/", tag = "coaching",
+#[utoipa::path(operation_id = "remove_template", delete, path = "/api/messaging/templates/{id}/", tag = "coaching",
     params(("id" = i64, Path, description = "Saved reply id")),
     responses((status = 204, description = "Deleted"),
               (status = 403, description = "Not a trainer, or impersonating", body = crate::http::openapi::ErrorBody),

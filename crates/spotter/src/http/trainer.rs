@@ -30,7 +30,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// The trainer's own trainees, 20 a page; `?search=` matches names and email.
-#[utoipa::path(get, path = "/api/trainer/trainees/", tag = "trainer",
+#[utoipa::path(operation_id = "list_trainees", get, path = "/api/trainer/trainees/", tag = "trainer",
     params(("search" = Option<String>, Query, description = "Case-insensitive match on name or email"),
            ("page" = Option<i64>, Query, description = "Page number, from 1")),
     responses((status = 200, description = "A page of trainees", body = Page<UserJson>),
@@ -66,7 +66,7 @@ async fn list(
 }
 
 /// One of the trainer's trainees.
-#[utoipa::path(get, path = "/api/trainer/trainees/{id}/", tag = "trainer",
+#[utoipa::path(operation_id = "trainee_detail", get, path = "/api/trainer/trainees/{id}/", tag = "trainer",
     params(("id" = i64, Path, description = "Trainee id")),
     responses((status = 200, description = "The trainee", body = UserJson),
               (status = 403, description = "Not a trainer", body = crate::http::openapi::DetailBody),
@@ -91,7 +91,7 @@ pub struct RemovedJson {
 }
 
 /// Unlinks a trainee; their conversation is archived, its history kept.
-#[utoipa::path(post, path = "/api/trainer/trainees/{id}/remove/", tag = "trainer",
+#[utoipa::path(operation_id = "remove_trainee", post, path = "/api/trainer/trainees/{id}/remove/", tag = "trainer",
     params(("id" = i64, Path, description = "Trainee id")),
     responses((status = 200, description = "Removed", body = RemovedJson),
               (status = 403, description = "Not a trainer, or impersonating", body = crate::http::openapi::DetailBody),
@@ -146,7 +146,7 @@ async fn impersonate(
 }
 
 /// Ends an impersonation (call it with the impersonation token): the trainer's own tokens.
-#[utoipa::path(post, path = "/api/trainer/impersonate/end/", tag = "trainer",
+#[utoipa::path(operation_id = "trainer_impersonate_end", post, path = "/api/trainer/impersonate/end/", tag = "trainer",
     responses((status = 200, description = "The trainer's tokens", body = ImpersonationJson),
               (status = 403, description = "Not impersonating a trainee", body = crate::http::openapi::DetailBody)),
     security(("jwt" = [])))]

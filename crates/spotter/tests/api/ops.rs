@@ -7,8 +7,31 @@ use crate::helpers::TestApp;
 
 both_backends!(
     health_and_readiness_answer,
-    openapi_lists_every_operation_with_its_statuses
+    openapi_lists_every_operation_with_its_statuses,
+    openapi_names_each_operation_once
 );
+
+/// Generated clients name their calls by operationId: two alike would collide.
+async fn openapi_names_each_operation_once(app: TestApp) {
+    let doc = app
+        .anon
+        .raw(Method::GET, "api/openapi.json", None)
+        .await
+        .unwrap()
+        .body;
+    let mut seen = std::collections::HashMap::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let id = op["operationId"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{method} {path}: no id"));
+            if let Some(other) = seen.insert(id.to_owned(), format!("{method} {path}")) {
+                panic!("operationId {id} names both {other} and {method} {path}");
+            }
+        }
+    }
+    assert!(seen.len() > 40, "{}", seen.len());
+}
 
 async fn health_and_readiness_answer(app: TestApp) {
     assert_eq!(

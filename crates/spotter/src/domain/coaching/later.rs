@@ -121,7 +121,7 @@ pub struct BroadcastBody {
     #[serde(default)]
     pub content: Option<Value>,
     /// The trainer's trainees to reach (ids, at least one), or `"all"`: every active trainee.
-    #[schema(value_type = Object)]
+    #[schema(value_type = AudienceSchema)]
     #[serde(default)]
     pub trainee_ids: Option<Value>,
     /// Optional idempotency key, 1 to 64 characters: a retry answers the first broadcast.
@@ -133,6 +133,26 @@ pub struct BroadcastBody {
     #[schema(value_type = Option<String>, format = DateTime)]
     #[serde(default)]
     pub send_at: Option<Value>,
+}
+
+/// `trainee_ids` as the OpenAPI document shows it (the body itself is checked by hand, so that
+/// each mistake gets its own message).
+#[derive(Deserialize, ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+pub enum AudienceSchema {
+    /// Some of the trainer's trainees (at least one).
+    Ids(Vec<i64>),
+    /// Every active trainee.
+    All(AllTrainees),
+}
+
+/// The word `"all"`.
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+#[allow(dead_code)]
+pub enum AllTrainees {
+    All,
 }
 
 /// Who a broadcast is for, as asked.
