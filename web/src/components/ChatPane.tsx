@@ -198,8 +198,8 @@ export function ChatPane({ conversationId, me, backTo }: { conversationId: numbe
   };
   const edit = useEditMessage();
   const remove = useDeleteMessage();
-  const onEdit = (m: ChatMessage, content: string) => edit(conversationId, m, content);
-  const onDelete = (m: ChatMessage) => remove(conversationId, m);
+  const onEdit = useCallback((m: ChatMessage, content: string) => edit(conversationId, m, content), [edit, conversationId]);
+  const onDelete = useCallback((m: ChatMessage) => remove(conversationId, m), [remove, conversationId]);
   const onJumpToLatest = () => navigate(withoutMessageParam(), { replace: true });
   const loadOlder = async () => {
     await msgs.fetchPreviousPage({ cancelRefetch: false });
