@@ -200,13 +200,15 @@ export function ChatPane({ conversationId, me, backTo }: { conversationId: numbe
   const remove = useDeleteMessage();
   const onEdit = useCallback((m: ChatMessage, content: string) => edit(conversationId, m, content), [edit, conversationId]);
   const onDelete = useCallback((m: ChatMessage) => remove(conversationId, m), [remove, conversationId]);
-  const onJumpToLatest = () => navigate(withoutMessageParam(), { replace: true });
-  const loadOlder = async () => {
-    await msgs.fetchPreviousPage({ cancelRefetch: false });
-  };
-  const loadNewer = async () => {
-    await msgs.fetchNextPage({ cancelRefetch: false });
-  };
+  const onJumpToLatest = useCallback(() => navigate(withoutMessageParam(), { replace: true }), []);
+  // The list asks again as it scrolls: a page on its way is not fetched twice.
+  const { fetchPreviousPage, fetchNextPage } = msgs;
+  const loadOlder = useCallback(async () => {
+    await fetchPreviousPage({ cancelRefetch: false });
+  }, [fetchPreviousPage]);
+  const loadNewer = useCallback(async () => {
+    await fetchNextPage({ cancelRefetch: false });
+  }, [fetchNextPage]);
   const drop = usePhotoDrop((file) => inputRef.current?.attach(file), !readOnly);
 
   const typingName =
