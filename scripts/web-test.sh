@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Web dashboard tests: Vitest component tests, the API types' drift check (web/src/api/schema.d.ts
-# against the server's OpenAPI document, scripts/web-types.sh --check), then the end-to-end suite
-# (@playwright/test driving Debian's Chromium against a real `spotter serve --demo` per suite
-# file, started by its fixture).
+# Web dashboard tests: ESLint (zero warnings; its failure stops the script), Vitest component
+# tests, the API types' drift check (web/src/api/schema.d.ts against the server's OpenAPI document,
+# scripts/web-types.sh --check), then the end-to-end suite (@playwright/test driving Debian's
+# Chromium against a real `spotter serve --demo` per suite file, started by its fixture).
 # Exits non-zero on any failure. Installs Chromium with apt when /usr/bin/chromium is missing;
 # never downloads browsers any other way.
 #   SPOTTER_BIN=path   use that server binary (default: the workspace's debug build, built first)
@@ -16,6 +16,9 @@ WEB="$ROOT/web"
 
 bash "$ROOT/scripts/web-build.sh"
 cd "$WEB"
+
+echo "== web-test: lint (eslint, zero warnings)"
+npm run --silent lint
 
 echo "== web-test: component tests (vitest)"
 unit_rc=0

@@ -100,7 +100,7 @@ describe('App (the network mocked with MSW, a fake WebSocket)', () => {
     expect(await screen.findByRole('heading', { name: 'Ana Lima' })).toBeTruthy();
     expect((await screen.findAllByRole('separator')).length).toBe(1); // one day: one date separator
     const input = screen.getByLabelText('message input');
-    expect((screen.getByRole('button', { name: 'Send message' }) as HTMLButtonElement).disabled).toBe(true);
+    expect(screen.getByRole<HTMLButtonElement>('button', { name: 'Send message' }).disabled).toBe(true);
 
     // Send: optimistic, then confirmed; the socket echo does not duplicate it.
     fireEvent.change(input, { target: { value: 'On my way' } });
@@ -169,6 +169,28 @@ describe('App (the network mocked with MSW, a fake WebSocket)', () => {
     expect(seen).toHaveLength(2);
     expect(seen[0]).toBe(seen[1]);
     expect(within(screen.getByRole('log')).getAllByText('lost?')).toHaveLength(1);
+  });
+
+  it('offline, sends wait ("Waiting for connection…") and go out in order when the connection returns', async () => {
+    conversations = [conv(1)];
+    boot('/messages/1');
+    const input = await screen.findByLabelText('message input');
+    act(() => void window.dispatchEvent(new Event('offline')));
+    try {
+      for (const text of ['first', 'second']) {
+        fireEvent.change(input, { target: { value: text } });
+        fireEvent.keyDown(input, { key: 'Enter' });
+      }
+      const log = screen.getByRole('log');
+      await waitFor(() => expect(within(log).getAllByRole('img', { name: 'Waiting for connection…' })).toHaveLength(2));
+      expect(log.querySelectorAll('[data-receipt="failed"]')).toHaveLength(0);
+      expect(calls.filter((c) => c.includes('/send/'))).toEqual([]);
+    } finally {
+      act(() => void window.dispatchEvent(new Event('online')));
+    }
+    await waitFor(() => expect(document.querySelectorAll('[data-receipt="sent"]')).toHaveLength(2));
+    expect(messages.map((m) => m.content)).toEqual(['first', 'second']);
+    expect(screen.queryByRole('img', { name: 'Waiting for connection…' })).toBeNull();
   });
 
   it('redirects to the login page without a token', async () => {

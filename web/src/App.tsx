@@ -9,10 +9,11 @@ import type { Me } from './api/types';
 import { Avatar } from './components/Avatar';
 import { ChatIcon, LockIcon, MegaphoneIcon, ShieldIcon, SignOutIcon, UsersIcon } from './components/icons';
 import { SettingsMenu } from './components/SettingsMenu';
-import { onAnnounce } from './data/announcer';
+import { AnnouncerProvider } from './data/announcer';
 import { useUnreadCount } from './data/hooks';
 import { keys } from './data/keys';
 import { MeContext } from './data/me';
+import { registerMessageMutations } from './data/mutations';
 import { LoginPage } from './pages/LoginPage';
 import { NotificationSwitch } from './push/NotificationSwitch';
 import { signOutPush } from './push/push';
@@ -28,7 +29,7 @@ import { Link, match, navigate, usePath } from './router';
 import { fullName } from './lib/users';
 
 export function makeQueryClient() {
-  return new QueryClient({
+  const qc = new QueryClient({
     defaultOptions: {
       queries: {
         retry: (n, e) => n < 2 && !(e instanceof ApiError && e.status < 500),
@@ -36,6 +37,9 @@ export function makeQueryClient() {
       },
     },
   });
+  // The send mutation's function and cache updates: also for a send restored after a reload.
+  registerMessageMutations(qc);
+  return qc;
 }
 
 function NavLink({ to, children, label, exclude }: { to: string; children: React.ReactNode; label?: string; exclude?: string }) {
@@ -164,16 +168,6 @@ function ImpersonationBanner({ me }: { me: Me }) {
   );
 }
 
-function Announcer() {
-  const [text, setText] = useState('');
-  useEffect(() => onAnnounce((t) => setText(t)), []);
-  return (
-    <div className="visually-hidden" aria-live="polite" aria-atomic="true">
-      {text}
-    </div>
-  );
-}
-
 function Redirect({ to }: { to: string }) {
   useEffect(() => navigate(to, { replace: true }), [to]);
   return null;
@@ -221,7 +215,7 @@ function Authenticated() {
   if (me.error || !me.data)
     return (
       <div className="splash" role="alert">
-        <p>{t('app.loadAccountFailed', { message: (me.error as Error | null)?.message })}</p>
+        <p>{t('app.loadAccountFailed', { message: me.error?.message })}</p>
         <button type="button" className="button secondary" onClick={() => void me.refetch()}>
           {t('common.tryAgain')}
         </button>
@@ -229,16 +223,17 @@ function Authenticated() {
     );
   return (
     <MeContext.Provider value={me.data}>
-      <RealtimeProvider me={me.data}>
-        <div className={`app${me.data.is_impersonating ? ' impersonating' : ''}`}>
-          <TopBar me={me.data} />
-          <ImpersonationBanner me={me.data} />
-          <div className="app-body">
-            <Routes me={me.data} />
+      <AnnouncerProvider>
+        <RealtimeProvider me={me.data}>
+          <div className={`app${me.data.is_impersonating ? ' impersonating' : ''}`}>
+            <TopBar me={me.data} />
+            <ImpersonationBanner me={me.data} />
+            <div className="app-body">
+              <Routes me={me.data} />
+            </div>
           </div>
-          <Announcer />
-        </div>
-      </RealtimeProvider>
+        </RealtimeProvider>
+      </AnnouncerProvider>
     </MeContext.Provider>
   );
 }

@@ -1,4 +1,4 @@
-import { useEffect, useRef, type KeyboardEvent } from 'react';
+import { useEffect, useEffectEvent, useRef, type KeyboardEvent } from 'react';
 import { createPortal } from 'react-dom';
 import { useTranslation } from 'react-i18next';
 import { CloseIcon } from './icons';
@@ -21,8 +21,8 @@ export function ImageViewer({ src, label, caption, width, height, onClose }: Pro
   const { t } = useTranslation();
   const closeRef = useRef<HTMLButtonElement>(null);
   const dialogRef = useRef<HTMLDivElement>(null);
-  const onCloseRef = useRef(onClose);
-  onCloseRef.current = onClose;
+  // The latest onClose, for the key listener set up once per opening.
+  const close = useEffectEvent(onClose);
 
   useEffect(() => {
     const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
@@ -31,7 +31,7 @@ export function ImageViewer({ src, label, caption, width, height, onClose }: Pro
       if (e.key === 'Escape') {
         e.preventDefault();
         e.stopPropagation();
-        onCloseRef.current();
+        close();
       }
     };
     document.addEventListener('keydown', onKey, true);
@@ -58,7 +58,7 @@ export function ImageViewer({ src, label, caption, width, height, onClose }: Pro
       role="dialog"
       aria-modal="true"
       aria-label={label}
-      onClick={() => onCloseRef.current()}
+      onClick={onClose}
       onKeyDown={trapTab}
       data-testid="image-viewer"
     >

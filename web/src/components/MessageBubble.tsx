@@ -4,7 +4,7 @@ import { i18n } from '../i18n';
 import type { ChatMessage } from '../api/types';
 import { clockTime, fullTime } from '../lib/dates';
 import { displaySize, IMAGE_TEXT } from '../lib/images';
-import { receiptOf } from '../lib/merge';
+import { receiptOf, type Receipt } from '../lib/merge';
 import { fullName } from '../lib/users';
 import { charCount, MAX_LENGTH } from './ChatInput';
 import { BanIcon, ClockIcon, Tick } from './icons';
@@ -22,8 +22,10 @@ export function canEditAt(m: Pick<ChatMessage, 'created_at' | 'is_deleted' | 'lo
   return !m.local && !m.is_deleted && now - Date.parse(m.created_at) < EDIT_WINDOW_MS;
 }
 
-function receiptTitle(m: ChatMessage): string {
-  switch (receiptOf(m)) {
+function receiptTitle(m: ChatMessage, receipt: Receipt): string {
+  switch (receipt) {
+    case 'waiting':
+      return i18n.t('receipt.waiting');
     case 'sending':
       return i18n.t('receipt.sending');
     case 'failed':
@@ -186,6 +188,8 @@ interface Props {
   highlighted?: boolean;
   onRetry?: (clientMessageId: string) => void;
   onDiscard?: (clientMessageId: string) => void;
+  /** A local message held back until the browser is online again. */
+  waiting?: boolean;
   /** Present when the reader may change their messages here (not read-only). Reject with the reason. */
   onEdit?: (message: ChatMessage, content: string) => Promise<void>;
   onDelete?: (message: ChatMessage) => Promise<void>;
@@ -201,20 +205,24 @@ export const MessageBubble = memo(function MessageBubble({
   highlighted,
   onRetry,
   onDiscard,
+  waiting,
   onEdit,
   onDelete,
   side,
   showName,
 }: Props) {
   const { t } = useTranslation();
-  const [editing, setEditing] = useState(false);
-  const [confirming, setConfirming] = useState(false);
+  const [editRequested, setEditing] = useState(false);
+  const [confirmRequested, setConfirming] = useState(false);
   const [actionError, setActionError] = useState<string | null>(null);
   const menuButton = useRef<HTMLButtonElement | null>(null);
   const confirmRef = useRef<HTMLButtonElement>(null);
   const confirmTextId = useId();
-  const receipt = receiptOf(m);
+  const receipt: Receipt = waiting && m.local?.status === 'sending' ? 'waiting' : receiptOf(m);
   const deleted = !!m.is_deleted;
+  // A deletion from elsewhere ends an edit or a confirmation in progress.
+  const editing = editRequested && !deleted;
+  const confirming = confirmRequested && !deleted;
   const hasImage = !deleted && !!(m.image || m.thumbnail || m.local?.upload);
   const photoSize = hasImage ? displaySize(m.image_width, m.image_height) : null;
   const from = mine ? t('bubble.you') : fullName(m.sender);
@@ -223,13 +231,6 @@ export const MessageBubble = memo(function MessageBubble({
   useEffect(() => {
     if (confirming) confirmRef.current?.focus();
   }, [confirming]);
-  // A deletion from elsewhere ends an edit in progress.
-  useEffect(() => {
-    if (deleted) {
-      setEditing(false);
-      setConfirming(false);
-    }
-  }, [deleted]);
 
   const backToMenu = () => requestAnimationFrame(() => menuButton.current?.focus());
 
@@ -330,8 +331,8 @@ export const MessageBubble = memo(function MessageBubble({
               {clockTime(m.created_at)}
             </time>
             {mine && !deleted && (
-              <span className={`receipt receipt-${receipt}`} title={receiptTitle(m)} role="img" aria-label={receiptTitle(m)}>
-                {receipt === 'sending' ? <ClockIcon /> : receipt === 'failed' ? '!' : <Tick double={receipt !== 'sent'} />}
+              <span className={`receipt receipt-${receipt}`} title={receiptTitle(m, receipt)} role="img" aria-label={receiptTitle(m, receipt)}>
+                {receipt === 'sending' || receipt === 'waiting' ? <ClockIcon /> : receipt === 'failed' ? '!' : <Tick double={receipt !== 'sent'} />}
               </span>
             )}
           </span>

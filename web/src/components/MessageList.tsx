@@ -18,11 +18,13 @@ interface Props {
   onJumpToLatest?: () => void;
   onRetry: (cmid: string) => void;
   onDiscard?: (cmid: string) => void;
+  /** client_message_ids of sends held back until the browser is online again. */
+  waiting?: ReadonlySet<string>;
   onEdit?: (message: ChatMessage, content: string) => Promise<void>;
   onDelete?: (message: ChatMessage) => Promise<void>;
   /** Scroll to this message (it is in `messages`) and mark it briefly; once per `focusKey`. */
   focusId?: number | null;
-  focusKey?: number;
+  focusKey?: string;
   /** Rendered under the last message (typing indicator). */
   footer?: React.ReactNode;
   label: string;
@@ -49,10 +51,11 @@ export function MessageList({
   onJumpToLatest,
   onRetry,
   onDiscard,
+  waiting,
   onEdit,
   onDelete,
   focusId = null,
-  focusKey = 0,
+  focusKey = '',
   footer,
   label,
 }: Props) {
@@ -67,7 +70,7 @@ export function MessageList({
   });
   const loading = useRef(false);
   const loadingNewerRef = useRef(false);
-  const handledFocus = useRef<number | null>(null);
+  const handledFocus = useRef<string | null>(null);
   const [loadingOlder, setLoadingOlder] = useState(false);
   const [loadingNewer, setLoadingNewer] = useState(false);
   const [unseen, setUnseen] = useState(0);
@@ -206,6 +209,7 @@ export function MessageList({
                   highlighted={flashId != null && !it.message.local && it.message.id === flashId}
                   onRetry={onRetry}
                   onDiscard={onDiscard}
+                  waiting={!!it.message.local && !!it.message.client_message_id && !!waiting?.has(it.message.client_message_id)}
                   onEdit={onEdit}
                   onDelete={onDelete}
                 />

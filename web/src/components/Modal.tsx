@@ -1,4 +1,4 @@
-import { useEffect, useId, useRef, type KeyboardEvent, type ReactNode } from 'react';
+import { useEffect, useEffectEvent, useId, useRef, useState, type KeyboardEvent, type ReactNode } from 'react';
 import { createPortal } from 'react-dom';
 import { useTranslation } from 'react-i18next';
 import { CloseIcon } from './icons';
@@ -25,15 +25,17 @@ export function Modal({
 }) {
   const { t } = useTranslation();
   const ref = useRef<HTMLDivElement>(null);
-  const onCloseRef = useRef(onClose);
-  onCloseRef.current = onClose;
+  // The latest onClose, for the key listener set up once per opening.
+  const close = useEffectEvent(onClose);
+  // Where the focus goes when the dialog opens (read once, at opening).
+  const [firstFocus] = useState(initialFocus);
   const titleId = useId();
 
   useEffect(() => {
     const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
     const root = ref.current;
     const first =
-      (initialFocus ? root?.querySelector<HTMLElement>(initialFocus) : null) ??
+      (firstFocus ? root?.querySelector<HTMLElement>(firstFocus) : null) ??
       root?.querySelector<HTMLElement>('input, textarea') ??
       root?.querySelector<HTMLElement>(FOCUSABLE);
     first?.focus();
@@ -41,7 +43,7 @@ export function Modal({
     const onKey = (e: globalThis.KeyboardEvent) => {
       if (e.key === 'Escape' && !e.defaultPrevented) {
         e.preventDefault();
-        onCloseRef.current();
+        close();
       }
     };
     document.addEventListener('keydown', onKey);
@@ -49,8 +51,7 @@ export function Modal({
       document.removeEventListener('keydown', onKey);
       if (opener?.isConnected) opener.focus();
     };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, []);
+  }, [firstFocus]);
 
   const onKeyDown = (e: KeyboardEvent<HTMLDivElement>) => {
     if (e.key !== 'Tab') return;
@@ -70,7 +71,7 @@ export function Modal({
     <div
       className="modal-backdrop"
       onMouseDown={(e) => {
-        if (e.target === e.currentTarget) onCloseRef.current();
+        if (e.target === e.currentTarget) onClose();
       }}
     >
       <div
@@ -83,7 +84,7 @@ export function Modal({
       >
         <header className="modal-head">
           <h2 id={titleId}>{title}</h2>
-          <button type="button" className="icon-button" aria-label={t('common.close')} title={t('common.closeEsc')} onClick={() => onCloseRef.current()}>
+          <button type="button" className="icon-button" aria-label={t('common.close')} title={t('common.closeEsc')} onClick={onClose}>
             <CloseIcon />
           </button>
         </header>

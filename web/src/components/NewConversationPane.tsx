@@ -1,12 +1,12 @@
-import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { useQuery } from '@tanstack/react-query';
 import { useRef, useState } from 'react';
 import { Trans, useTranslation } from 'react-i18next';
-import { fetchTrainee, startConversation } from '../api/endpoints';
+import { fetchTrainee } from '../api/endpoints';
 import type { Me, PendingImage } from '../api/types';
 import { useTemplates } from '../data/coaching';
 import { keys } from '../data/keys';
+import { useStartConversation } from '../data/mutations';
 import { newClientMessageId } from '../lib/ids';
-import type { MessagesState } from '../lib/merge';
 import { fullName } from '../lib/users';
 import { navigate } from '../router';
 import { ChatHeader, readOnlyReason } from './ChatPane';
@@ -18,7 +18,6 @@ import { SavedRepliesDialog } from './SavedReplies';
 /** No conversation with this trainee yet: the first message sent here starts it. */
 export function NewConversationPane({ traineeId, me, backTo }: { traineeId: number; me: Me; backTo: string }) {
   const { t } = useTranslation();
-  const qc = useQueryClient();
   const trainee = useQuery({ queryKey: keys.trainee(traineeId), queryFn: () => fetchTrainee(traineeId) });
   const [error, setError] = useState<string | null>(null);
   const [progress, setProgress] = useState<number | null>(null);
@@ -28,20 +27,18 @@ export function NewConversationPane({ traineeId, me, backTo }: { traineeId: numb
   const templates = useTemplates(!reason);
   const [managing, setManaging] = useState(false);
 
+  const start = useStartConversation();
   const onSend = async (text: string, image?: PendingImage): Promise<boolean> => {
     setError(null);
     setProgress(image ? 0 : null);
     try {
-      const res = await startConversation(
+      const res = await start.mutateAsync({
         traineeId,
-        text,
-        newClientMessageId(),
-        image ? { file: image.file, onProgress: setProgress } : undefined,
-      );
-      if (res.is_new_conversation) {
-        qc.setQueryData<MessagesState>(keys.messages(res.conversation_id), { messages: [res.message], hasMore: false });
-      }
-      await qc.invalidateQueries({ queryKey: keys.allConversations });
+        content: text,
+        clientMessageId: newClientMessageId(),
+        image,
+        onProgress: setProgress,
+      });
       navigate(`/messages/${res.conversation_id}`, { replace: true });
       return true;
     } catch (e) {
@@ -60,7 +57,7 @@ export function NewConversationPane({ traineeId, me, backTo }: { traineeId: numb
       <div className="chat-empty">
         <ChatIcon />
         {trainee.error ? (
-          <p role="alert">{(trainee.error as Error).message}</p>
+          <p role="alert">{(trainee.error).message}</p>
         ) : (
           <p>
             <Trans i18nKey="chat.noMessagesWith" values={{ name }} components={{ br: <br /> }} />

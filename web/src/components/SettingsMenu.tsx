@@ -51,7 +51,7 @@ export function MessageNotificationsSwitch() {
       </p>
       {prefs.error && !ready && (
         <p className="form-error" role="alert">
-          {t('settings.prefLoadFailed', { message: (prefs.error as Error).message })}{' '}
+          {t('settings.prefLoadFailed', { message: prefs.error.message })}{' '}
           <button type="button" className="link-button" onClick={() => void prefs.refetch()}>
             {t('common.tryAgain')}
           </button>
@@ -59,7 +59,7 @@ export function MessageNotificationsSwitch() {
       )}
       {update.error && (
         <p className="form-error" role="alert" id={errorId}>
-          {(update.error as Error).message}
+          {(update.error).message}
         </p>
       )}
     </div>

@@ -9,7 +9,7 @@ import { ana, ben, conv, msg, trainer } from '../test/fixtures';
 import { boot, FakeServer, FakeSocket } from '../test/server';
 
 let server: FakeServer;
-const box = () => screen.getByRole('searchbox', { name: 'Search messages' }) as HTMLInputElement;
+const box = () => screen.getByRole<HTMLInputElement>('searchbox', { name: 'Search messages' });
 const results = () => screen.getByRole('region', { name: 'Search results' });
 const log = () => screen.getByRole('log');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -137,7 +137,7 @@ describe('message search (fetch and WebSocket mocked)', () => {
     await waitFor(() => expect(li.className).not.toContain('flash'), { timeout: 4000 });
     // The search stays, with the opened result marked.
     expect(within(results()).getByRole('link', { name: /Squat depth looks great/ }).getAttribute('aria-current')).toBe('page');
-  });
+  }, 15_000); // it waits for the mark to fade (FLASH_MS) after paging through 80 messages
 
   it('live messages wait while reading an older window; "Jump to latest" shows them', async () => {
     // Newer pages fail here: the window stays open.

@@ -24,7 +24,7 @@ async function reload(path: string) {
   return (await import('.')).i18n;
 }
 
-const languageSwitch = () => screen.getByRole('combobox', { name: /Language|Idioma/ }) as HTMLSelectElement;
+const languageSwitch = () => screen.getByRole<HTMLSelectElement>('combobox', { name: /Language|Idioma/ });
 
 describe('the language', () => {
   let server: FakeServer;

@@ -38,7 +38,7 @@ export function AccessLogPage() {
         </p>
       ) : log.error && !log.data ? (
         <div role="alert" className="card">
-          <p>{t('access.loadFailed', { message: (log.error as Error).message })}</p>
+          <p>{t('access.loadFailed', { message: log.error.message })}</p>
           <button type="button" className="button secondary" onClick={() => void log.refetch()}>
             {t('common.tryAgain')}
           </button>
@@ -62,7 +62,7 @@ export function AccessLogPage() {
           </ul>
           {log.isFetchNextPageError && (
             <p className="form-error" role="alert">
-              {t('common.loadMoreFailed', { message: (log.error as Error).message })}
+              {t('common.loadMoreFailed', { message: log.error.message })}
             </p>
           )}
           {log.hasNextPage && (

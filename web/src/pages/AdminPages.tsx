@@ -1,5 +1,5 @@
 import { useQueryClient, type InfiniteData } from '@tanstack/react-query';
-import { Fragment, useEffect, useId, useLayoutEffect, useRef, useState } from 'react';
+import { Fragment, useEffect, useEffectEvent, useId, useLayoutEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { formatNumber } from '../i18n';
 import type { AdminConversation, Page, Sender, UserSummary } from '../api/types';
@@ -339,14 +339,13 @@ export function AdminConversationPage({ conversationId }: { conversationId: numb
     prevHeight.current = scroller.current?.scrollHeight ?? null;
     void q.fetchNextPage();
   };
-  const loadOlderRef = useRef(loadOlder);
-  loadOlderRef.current = loadOlder;
+  const loadOlderSeen = useEffectEvent(loadOlder);
 
   useEffect(() => {
     const el = sentinel.current;
     if (!el || typeof IntersectionObserver === 'undefined' || !q.hasNextPage) return;
     const io = new IntersectionObserver((entries) => {
-      if (entries.some((e) => e.isIntersecting)) loadOlderRef.current();
+      if (entries.some((e) => e.isIntersecting)) loadOlderSeen();
     }, { root: scroller.current, rootMargin: '200px 0px 0px 0px' });
     io.observe(el);
     return () => io.disconnect();
@@ -392,7 +391,7 @@ export function AdminConversationPage({ conversationId }: { conversationId: numb
         )}
         {q.isFetchNextPageError && (
           <p className="form-error" role="alert">
-            {t('admin.olderFailed', { message: (q.error as Error).message })}
+            {t('admin.olderFailed', { message: q.error.message })}
           </p>
         )}
         {q.isLoading ? (

@@ -181,7 +181,7 @@ export function BroadcastsPage() {
         </p>
       ) : q.error ? (
         <div role="alert" className="card">
-          <p>{t('broadcast.loadFailed', { message: (q.error as Error).message })}</p>
+          <p>{t('broadcast.loadFailed', { message: q.error.message })}</p>
           <button type="button" className="button secondary" onClick={() => void q.refetch()}>
             {t('common.tryAgain')}
           </button>
@@ -280,7 +280,7 @@ export function BroadcastDetailPage({ id }: { id: number }) {
             <div className="bc-failures" role="region" aria-label={t('broadcast.notDelivered')}>
               <h2>{t('broadcast.notDelivered')}</h2>
               <ul>
-                {b.failures!.map((f) => (
+                {b.failures.map((f) => (
                   <li key={f.trainee_id}>
                     <strong>{f.trainee_name}</strong>
                     <span className="muted">{f.reason}</span>
@@ -469,7 +469,7 @@ export function BroadcastComposerPage() {
           </div>
           {trainees.error ? (
             <p className="form-error" role="alert">
-              {t('common.loadTraineesFailed', { message: (trainees.error as Error).message })}
+              {t('common.loadTraineesFailed', { message: trainees.error.message })}
             </p>
           ) : (
             <ul className="bc-trainees" aria-label={t('nav.trainees')}>

@@ -63,7 +63,7 @@ export function TraineeDetailPage({ traineeId }: { traineeId: number }) {
   if (q.error || !q.data)
     return (
       <main className="page">
-        <p role="alert">{tr('trainee.loadFailed', { message: (q.error as Error | null)?.message ?? tr('common.notFound') })}</p>
+        <p role="alert">{tr('trainee.loadFailed', { message: q.error?.message ?? tr('common.notFound') })}</p>
         <Link to="/trainees">{tr('trainee.back')}</Link>
       </main>
     );

@@ -63,7 +63,7 @@ export function TraineesPage() {
         </p>
       ) : q.error ? (
         <div role="alert" className="card">
-          <p>{t('common.loadTraineesFailed', { message: (q.error as Error).message })}</p>
+          <p>{t('common.loadTraineesFailed', { message: q.error.message })}</p>
           <button type="button" className="button secondary" onClick={() => void q.refetch()}>
             {t('common.tryAgain')}
           </button>

@@ -8,7 +8,7 @@ import type { Me } from '../api/types';
 import { meAna, meTrainer } from '../test/fixtures';
 import { network } from '../test/msw';
 import { NotificationSwitch } from './NotificationSwitch';
-import { base64UrlToBytes, resetPushForTests, signOutPush, startServiceWorker, TEXT } from './push';
+import { base64UrlToBytes, signOutPush, startServiceWorker, TEXT } from './push';
 
 // An uncompressed P-256 point (65 bytes, 0x04 first), base64url without padding.
 const VAPID = 'BEl62iUYgUivxIkv69yViEuiBIa-Ib9-SkvMeAtA3LFgDzkrxZJjSgSnfckjBJuBkr3qBUYIHBQFLXYp5Nksh8U';
@@ -118,7 +118,6 @@ function renderSwitch(me: Me = meTrainer) {
 }
 
 beforeEach(() => {
-  resetPushForTests();
   permission = 'default';
   answer = 'granted';
   calls = [];

@@ -39,7 +39,7 @@ export class FakeSocket {
   sent: unknown[] = [];
   constructor(private readonly client: SocketClient) {
     this.url = client.url.href;
-    client.addEventListener('message', (e) => this.sent.push(JSON.parse(String(e.data))));
+    client.addEventListener('message', (e) => this.sent.push(JSON.parse(e.data as string)));
     FakeSocket.all.push(this);
   }
   /** Send a frame; resolves once the app has handled it. */
@@ -110,7 +110,7 @@ const headerName = (n: string) => n.replace(/(^|-)([a-z])/g, (_, d: string, c: s
 async function readReq(request: Request): Promise<Req> {
   const url = new URL(request.url);
   const type = request.headers.get('Content-Type') ?? '';
-  let body: unknown = null;
+  let body: unknown;
   if (type.startsWith('multipart/form-data')) body = await request.formData();
   else {
     const text = await request.text();
