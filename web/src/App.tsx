@@ -1,4 +1,5 @@
-import { QueryClient, QueryClientProvider, useQuery, useQueryClient } from '@tanstack/react-query';
+import { QueryClient, useQuery, useQueryClient } from '@tanstack/react-query';
+import type { Persister } from '@tanstack/react-query-persist-client';
 import { useEffect, useState, useSyncExternalStore } from 'react';
 import { ApiError, setAuthLostHandler } from './api/client';
 import { endImpersonation, fetchMe } from './api/endpoints';
@@ -11,6 +12,8 @@ import { onAnnounce } from './data/announcer';
 import { useUnreadCount } from './data/hooks';
 import { keys } from './data/keys';
 import { MeContext } from './data/me';
+import { OfflineBanner } from './offline/OfflineBanner';
+import { OfflineQueryProvider } from './offline/OfflineQueryProvider';
 import { LoginPage } from './pages/LoginPage';
 import { NotificationSwitch } from './push/NotificationSwitch';
 import { signOutPush } from './push/push';
@@ -211,7 +214,13 @@ function NotFound() {
 
 function Authenticated() {
   const me = useQuery({ queryKey: keys.me, queryFn: fetchMe, staleTime: Infinity });
-  if (me.isLoading) return <div className="splash" aria-busy="true">Loading…</div>;
+  // Pending without an error: loading, the outbox being restored, or waiting for the network.
+  if (me.isPending && !me.error)
+    return (
+      <div className="splash" aria-busy="true">
+        {me.fetchStatus === 'paused' ? "Loading… (you're offline)" : 'Loading…'}
+      </div>
+    );
   if (me.error || !me.data)
     return (
       <div className="splash" role="alert">
@@ -226,6 +235,7 @@ function Authenticated() {
       <RealtimeProvider me={me.data}>
         <div className={`app${me.data.is_impersonating ? ' impersonating' : ''}`}>
           <TopBar me={me.data} />
+          <OfflineBanner />
           <ImpersonationBanner me={me.data} />
           <div className="app-body">
             <Routes me={me.data} />
@@ -256,11 +266,15 @@ function AuthGate() {
   return <Authenticated />;
 }
 
-export function App({ client }: { client?: QueryClient }) {
+/**
+ * `persister`: where the outbox is kept (default: IndexedDB when the browser has it; `null`:
+ * nowhere). See offline/persist.ts.
+ */
+export function App({ client, persister }: { client?: QueryClient; persister?: Persister | null }) {
   const [qc] = useState(() => client ?? makeQueryClient());
   return (
-    <QueryClientProvider client={qc}>
+    <OfflineQueryProvider client={qc} persister={persister}>
       <AuthGate />
-    </QueryClientProvider>
+    </OfflineQueryProvider>
   );
 }

@@ -1,6 +1,8 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App';
+import { captureInstallPrompt } from './offline/install';
+import { seedOnlineState } from './offline/online';
 import { startServiceWorker } from './push/push';
 import { navigate } from './router';
 // Stylesheets, in cascade order.
@@ -13,6 +15,10 @@ import './styles/pages.css';
 import './styles/coaching.css';
 import './styles/admin.css';
 import './styles/phone.css';
+
+// Before the first render: a page opened offline starts paused; the install prompt may come early.
+seedOnlineState();
+captureInstallPrompt();
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>

@@ -4,6 +4,7 @@ import { useNotificationPreferences, useUpdateNotificationPreferences } from '..
 import { fullName } from '../lib/users';
 import { Link } from '../router';
 import { exportMyMessages } from '../api/endpoints';
+import { InstallAppButton } from '../offline/install';
 import { Avatar } from './Avatar';
 import { ExportButtons } from './ExportButtons';
 import { EyeIcon, SettingsIcon, SignOutIcon } from './icons';
@@ -123,6 +124,7 @@ export function SettingsMenu({ me, onSignOut, signingOut }: { me: Me; onSignOut?
             Settings
           </h2>
           <MessageNotificationsSwitch />
+          <InstallAppButton />
           {me.role !== 'admin' && (
             <ExportButtons
               label="Download my messages"

@@ -1,0 +1,35 @@
+import { useMutationState } from '@tanstack/react-query';
+import { useOnline } from './online';
+import './offline.css';
+
+/** The send mutation's key (see data/actions.ts): the outbox is its paused mutations. */
+export const SEND_KEY = ['messages', 'send'] as const;
+
+/** How many sends wait in the outbox (paused, offline or restored). */
+export function useOutboxCount(): number {
+  return useMutationState({ filters: { mutationKey: SEND_KEY, predicate: (m) => m.state.isPaused } }).length;
+}
+
+/** Under the top bar while the browser is offline. */
+export function OfflineBanner() {
+  const online = useOnline();
+  const waiting = useOutboxCount();
+  if (online) return null;
+  return (
+    <div className="offline-banner" role="status" data-testid="offline-banner">
+      <OfflineIcon />
+      <span>You're offline — messages will be sent when you're back</span>
+      {waiting > 0 && <span className="offline-count">{waiting === 1 ? '1 message waiting' : `${waiting} messages waiting`}</span>}
+    </div>
+  );
+}
+
+const OfflineIcon = () => (
+  <svg width={18} height={18} viewBox="0 0 24 24" fill="none" stroke="currentColor" strokeWidth={2} strokeLinecap="round" strokeLinejoin="round" aria-hidden focusable={false}>
+    <path d="M2 2l20 20" />
+    <path d="M8.5 16.5a5 5 0 0 1 7 0" />
+    <path d="M5 12.9a10 10 0 0 1 5.2-2.8" />
+    <path d="M19 12.9a10 10 0 0 0-2.2-1.6" />
+    <path d="M12 20h.01" />
+  </svg>
+);
