@@ -1,8 +1,8 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { App } from './App';
+import { App, makeQueryClient } from './App';
 import { captureInstallPrompt } from './offline/install';
-import { seedOnlineState } from './offline/online';
+import { seedOnlineState, watchConnectivity } from './offline/online';
 import { startServiceWorker } from './push/push';
 import { navigate } from './router';
 // Stylesheets, in cascade order.
@@ -19,10 +19,12 @@ import './styles/phone.css';
 // Before the first render: a page opened offline starts paused; the install prompt may come early.
 seedOnlineState();
 captureInstallPrompt();
+const client = makeQueryClient();
+watchConnectivity(client);
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
-    <App />
+    <App client={client} />
   </StrictMode>,
 );
 

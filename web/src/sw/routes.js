@@ -1,5 +1,5 @@
 /* Which navigations the service worker answers with the app shell (shell.js). Plain JS, no
- * imports: bundled into /sw.js and unit-tested as a module (src/sw/shell.test.ts). */
+ * imports: bundled into /sw.js and unit-tested as a module (routes.test.ts). */
 
 /**
  * Paths of the server itself, never the single-page app: the API, the sockets, the media

@@ -11,25 +11,23 @@
  *   versions are deleted too.
  */
 import { cleanupOutdatedCaches, matchPrecache, precacheAndRoute } from 'workbox-precaching';
-import { NavigationRoute, registerRoute } from 'workbox-routing';
-import { SERVER_PATHS } from './routes.js';
+import { registerRoute } from 'workbox-routing';
+import { isAppPage } from './routes.js';
 
 const SHELL = 'index.html';
 
 // Registered before the precache's route: a navigation to "/" must not be answered cache-first.
 registerRoute(
-  new NavigationRoute(
-    async ({ request }) => {
-      try {
-        return await fetch(request);
-      } catch (e) {
-        const shell = await matchPrecache(SHELL);
-        if (shell) return shell;
-        throw e;
-      }
-    },
-    { denylist: SERVER_PATHS },
-  ),
+  ({ request, url }) => request.mode === 'navigate' && url.origin === self.location.origin && isAppPage(url),
+  async ({ request }) => {
+    try {
+      return await fetch(request);
+    } catch (e) {
+      const shell = await matchPrecache(SHELL);
+      if (shell) return shell;
+      throw e;
+    }
+  },
 );
 
 precacheAndRoute(self.__WB_MANIFEST);
