@@ -382,3 +382,5 @@ await import('./photos-edit-search.e2e.test.mjs');
 await import('./coaching.e2e.test.mjs');
 // Admin console, audit log, "Who accessed my data": its own server.
 await import('./admin.e2e.test.mjs');
+// The installable app, the offline shell and the outbox: its own server.
+await import('./offline.e2e.test.mjs');
