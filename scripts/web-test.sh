@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Web dashboard tests: Vitest component tests, then the end-to-end suite (playwright-core driving
+# Web dashboard tests: ESLint (its failure stops the script), Vitest component tests, then the end-to-end suite (playwright-core driving
 # Debian's Chromium against a real `spotter serve --demo` that the suite starts itself).
 # Exits non-zero on any failure. Installs Chromium with apt when /usr/bin/chromium is missing;
 # never downloads browsers any other way.
@@ -12,6 +12,9 @@ WEB="$ROOT/web"
 
 bash "$ROOT/scripts/web-build.sh"
 cd "$WEB"
+
+echo "== web-test: lint (eslint, zero warnings)"
+npm run --silent lint
 
 echo "== web-test: component tests (vitest)"
 unit_rc=0

@@ -15,7 +15,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Api, launchBrowser, loggedInPage, repoRoot, sleep, SpotterServer, USERS, waitUntil } from './harness.mjs';
+import { Api, launchBrowser, repoRoot, sleep, SpotterServer, USERS, waitUntil } from './harness.mjs';
 import { checkVapid, decryptWebPush, PushService, subscriptionKeys } from './push-service.mjs';
 
 const SHOTS = join(repoRoot, 'docs/screenshots');

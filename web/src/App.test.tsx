@@ -40,7 +40,7 @@ function json(body: unknown, status = 200) {
 }
 
 function fakeFetch(input: RequestInfo | URL, init?: RequestInit) {
-  const url = new URL(String(input), 'http://localhost');
+  const url = new URL((input instanceof Request ? input.url : input.toString()), 'http://localhost');
   const method = init?.method ?? 'GET';
   calls.push(`${method} ${url.pathname}${url.search}`);
   const p = url.pathname;
@@ -54,7 +54,7 @@ function fakeFetch(input: RequestInfo | URL, init?: RequestInit) {
     return json({ results: [...messages].reverse(), has_more: false });
   }
   if (/\/send\/$/.test(p)) {
-    const body = JSON.parse(String(init?.body));
+    const body = JSON.parse(init?.body as string);
     const m = msg(100 + messages.length, { content: body.content, client_message_id: body.client_message_id });
     messages.push(m);
     return json(m, 201);
@@ -100,7 +100,7 @@ describe('App (fetch and WebSocket mocked)', () => {
     expect(await screen.findByRole('heading', { name: 'Ana Lima' })).toBeTruthy();
     expect((await screen.findAllByRole('separator')).length).toBe(1); // one day: one date separator
     const input = screen.getByLabelText('message input');
-    expect((screen.getByRole('button', { name: 'Send message' }) as HTMLButtonElement).disabled).toBe(true);
+    expect(screen.getByRole<HTMLButtonElement>('button', { name: 'Send message' }).disabled).toBe(true);
 
     // Send: optimistic, then confirmed; the socket echo does not duplicate it.
     fireEvent.change(input, { target: { value: 'On my way' } });
@@ -156,8 +156,8 @@ describe('App (fetch and WebSocket mocked)', () => {
     vi.stubGlobal(
       'fetch',
       vi.fn((i: RequestInfo | URL, init?: RequestInit) => {
-        if (String(i).includes('/send/')) {
-          seen.push(JSON.parse(String(init?.body)).client_message_id);
+        if ((i instanceof Request ? i.url : i.toString()).includes('/send/')) {
+          seen.push(JSON.parse(init?.body as string).client_message_id);
           if (fail) return Promise.reject(new TypeError('Failed to fetch'));
         }
         return fakeFetch(i, init);

@@ -224,7 +224,7 @@ function Authenticated() {
   if (me.error || !me.data)
     return (
       <div className="splash" role="alert">
-        <p>Could not load your account: {(me.error as Error | null)?.message}</p>
+        <p>Could not load your account: {(me.error)?.message}</p>
         <button type="button" className="button secondary" onClick={() => void me.refetch()}>
           Try again
         </button>

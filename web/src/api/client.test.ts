@@ -17,7 +17,7 @@ describe('api client', () => {
         const auth = (init.headers as Record<string, string>).Authorization ?? '';
         seen.push(`${url} ${auth}`);
         if (url === '/api/auth/jwt/refresh/') {
-          expect(JSON.parse(String(init.body))).toEqual({ refresh: 'r1' });
+          expect(JSON.parse(init.body as string)).toEqual({ refresh: 'r1' });
           return json({ access: 'new', refresh: 'r2' });
         }
         return auth === 'Bearer new' ? json({ ok: true }) : json({ detail: 'expired' }, 401);

@@ -284,7 +284,10 @@ export const adminSearch = (userId: number, q: string, page = 1) =>
 export function fetchAuditLog(filters: AuditFilters, next: string | null = null) {
   if (next) return api<Page<AuditEntry>>(pathOf(next));
   const params = new URLSearchParams();
-  for (const [k, v] of Object.entries(filters)) if (v) params.set(k, v);
+  for (const k of ['actor', 'subject', 'since', 'until'] as const) {
+    const v = filters[k];
+    if (v) params.set(k, v);
+  }
   const qs = params.toString();
   return api<Page<AuditEntry>>(`${A}/audit-log/${qs ? `?${qs}` : ''}`);
 }

@@ -28,7 +28,7 @@ export const tokens = {
     listeners.forEach((l) => l());
   },
   /** Called whenever the tokens change (login, refresh, logout, impersonation). */
-  subscribe(l: Listener): () => void {
+  subscribe: (l: Listener): (() => void) => {
     listeners.add(l);
     return () => listeners.delete(l);
   },

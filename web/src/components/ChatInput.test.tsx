@@ -2,8 +2,8 @@ import { act, fireEvent, render, screen } from '@testing-library/react';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { ChatInput, MAX_LENGTH, WARN_AT, type ChatInputHandle } from './ChatInput';
 
-const box = () => screen.getByLabelText('message input') as HTMLTextAreaElement;
-const sendButton = () => screen.getByRole('button', { name: 'Send message' }) as HTMLButtonElement;
+const box = () => screen.getByLabelText<HTMLTextAreaElement>('message input');
+const sendButton = () => screen.getByRole<HTMLButtonElement>('button', { name: 'Send message' });
 const type = (text: string) => fireEvent.change(box(), { target: { value: text } });
 
 describe('ChatInput', () => {
@@ -104,7 +104,7 @@ describe('ChatInput', () => {
 
 describe('ChatInput photos', () => {
   const png = (name = 'p.png', size = 100, type = 'image/png') => new File([new Uint8Array(size)], name, { type });
-  const fileInput = () => screen.getByLabelText('Photo file') as HTMLInputElement;
+  const fileInput = () => screen.getByLabelText<HTMLInputElement>('Photo file');
   beforeEach(() => {
     Object.defineProperty(URL, 'createObjectURL', { value: () => 'blob:x', configurable: true, writable: true });
     Object.defineProperty(URL, 'revokeObjectURL', { value: vi.fn(), configurable: true, writable: true });
@@ -166,7 +166,7 @@ describe('ChatInput photos', () => {
   it('read-only: no attaching', () => {
     const ref = { current: null as ChatInputHandle | null };
     render(<ChatInput onSend={() => {}} disabled disabledReason="Archived." ref={ref} />);
-    expect((screen.getByRole('button', { name: 'Attach a photo' }) as HTMLButtonElement).disabled).toBe(true);
+    expect(screen.getByRole<HTMLButtonElement>('button', { name: 'Attach a photo' }).disabled).toBe(true);
     act(() => ref.current!.attach(png()));
     expect(screen.queryByRole('group', { name: 'Photo to send' })).toBeNull();
   });

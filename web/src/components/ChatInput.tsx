@@ -93,6 +93,8 @@ export function ChatInput({
   const [caret, setCaret] = useState(0);
   /** Where the `/` was when Escape closed the picker (it stays closed for that one). */
   const [dismissed, setDismissed] = useState<number | null>(null);
+  // The `/` that Escape closed is gone (deleted, sent): a new one opens the picker again.
+  if (dismissed !== null && text[dismissed] !== '/') setDismissed(null);
   const [picked, setPicked] = useState({ query: '', index: 0 });
   const pendingCaret = useRef<number | null>(null);
   const [scheduling, setScheduling] = useState(false);
@@ -158,9 +160,6 @@ export function ChatInput({
   const openManager = () => onManageSavedReplies?.();
 
   // The `/` that Escape closed is gone (deleted, sent): a new one opens the picker again.
-  useEffect(() => {
-    if (dismissed !== null && text[dismissed] !== '/') setDismissed(null);
-  }, [text, dismissed]);
 
   const closeSchedule = useCallback((refocus: boolean) => {
     setScheduling(false);

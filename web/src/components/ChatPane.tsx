@@ -52,7 +52,7 @@ function withoutMessageParam(): string {
 interface Focus {
   id: number;
   /** Changes with every request to go there (the same message twice scrolls twice). */
-  key: number;
+  key: string;
   status: 'loading' | 'ready' | 'missing';
   error?: string;
 }
@@ -64,8 +64,8 @@ interface Focus {
 function useMessageFocus(conversationId: number) {
   const qc = useQueryClient();
   const focusParam = messageParam(useSearch());
-  const [focus, setFocus] = useState<Focus | null>(null);
-  const seq = useRef(0);
+  // The answer of the last `?around=` request, for the request it answered.
+  const [opened, setOpened] = useState<{ key: string; status: 'ready' | 'missing'; error?: string } | null>(null);
   const [again, setAgain] = useState(0);
 
   useEffect(() => {
@@ -77,32 +77,34 @@ function useMessageFocus(conversationId: number) {
     return () => window.removeEventListener(FOCUS_MESSAGE_EVENT, onAgain);
   }, [conversationId]);
 
+  const key = `${conversationId}:${focusParam}:${again}`;
+  const state = qc.getQueryData<MessagesState>(keys.messages(conversationId));
+  const loaded = focusParam != null && !!state?.messages.some((m) => !m.local && m.id === focusParam);
+
   useEffect(() => {
-    const state = () => qc.getQueryData<MessagesState>(keys.messages(conversationId));
     if (focusParam == null) {
-      setFocus(null);
-      if (state()?.hasNewer) resetToLatest(qc, conversationId);
+      if (qc.getQueryData<MessagesState>(keys.messages(conversationId))?.hasNewer) resetToLatest(qc, conversationId);
       return;
     }
-    const key = ++seq.current;
-    if (state()?.messages.some((m) => !m.local && m.id === focusParam)) {
-      setFocus({ id: focusParam, key, status: 'ready' });
-      return;
-    }
-    setFocus({ id: focusParam, key, status: 'loading' });
+    if (qc.getQueryData<MessagesState>(keys.messages(conversationId))?.messages.some((m) => !m.local && m.id === focusParam)) return;
     let alive = true;
     loadAround(qc, conversationId, focusParam).then(
-      () => alive && setFocus({ id: focusParam, key, status: 'ready' }),
-      (e: Error) => alive && setFocus({ id: focusParam, key, status: 'missing', error: e.message }),
+      () => alive && setOpened({ key, status: 'ready' }),
+      (e: Error) => alive && setOpened({ key, status: 'missing', error: e.message }),
     );
     return () => {
       alive = false;
     };
-  }, [qc, conversationId, focusParam, again]);
+  }, [qc, conversationId, focusParam, key]);
 
+  let focus: Focus | null = null;
+  if (focusParam != null) {
+    if (opened?.key === key) focus = { ...opened, id: focusParam };
+    else focus = { id: focusParam, key, status: loaded ? 'ready' : 'loading' };
+  }
   // Until the window around the message is there, the newest page is not fetched.
-  const paused = focusParam != null && (focus?.id !== focusParam || focus.status === 'loading');
-  return { focus: focusParam != null && focus?.id === focusParam ? focus : null, paused };
+  const paused = focus?.status === 'loading';
+  return { focus, paused };
 }
 
 export function ChatHeader({
@@ -294,7 +296,7 @@ export function ChatPane({ conversationId, me, backTo }: { conversationId: numbe
         </div>
       ) : msgs.error ? (
         <div className="chat-empty" role="alert">
-          <p>Could not load messages: {(msgs.error as Error).message}</p>
+          <p>Could not load messages: {(msgs.error).message}</p>
           <button type="button" className="button secondary" onClick={() => void msgs.refetch()}>
             Try again
           </button>
@@ -309,7 +311,7 @@ export function ChatPane({ conversationId, me, backTo }: { conversationId: numbe
           loadNewer={msgs.loadNewer}
           onJumpToLatest={onJumpToLatest}
           focusId={focusId}
-          focusKey={focus?.key ?? 0}
+          focusKey={focus?.key ?? ''}
           onRetry={onRetry}
           onDiscard={onDiscard}
           onEdit={readOnly ? undefined : onEdit}

@@ -1,4 +1,4 @@
-import { useEffect, useRef, type KeyboardEvent } from 'react';
+import { useEffect, useEffectEvent, useRef, type KeyboardEvent } from 'react';
 import { createPortal } from 'react-dom';
 import { CloseIcon } from './icons';
 
@@ -19,8 +19,8 @@ interface Props {
 export function ImageViewer({ src, label, caption, width, height, onClose }: Props) {
   const closeRef = useRef<HTMLButtonElement>(null);
   const dialogRef = useRef<HTMLDivElement>(null);
-  const onCloseRef = useRef(onClose);
-  onCloseRef.current = onClose;
+  // The latest onClose, for the key listener set up once per opening.
+  const close = useEffectEvent(onClose);
 
   useEffect(() => {
     const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
@@ -29,7 +29,7 @@ export function ImageViewer({ src, label, caption, width, height, onClose }: Pro
       if (e.key === 'Escape') {
         e.preventDefault();
         e.stopPropagation();
-        onCloseRef.current();
+        close();
       }
     };
     document.addEventListener('keydown', onKey, true);
@@ -56,7 +56,7 @@ export function ImageViewer({ src, label, caption, width, height, onClose }: Pro
       role="dialog"
       aria-modal="true"
       aria-label={label}
-      onClick={() => onCloseRef.current()}
+      onClick={onClose}
       onKeyDown={trapTab}
       data-testid="image-viewer"
     >

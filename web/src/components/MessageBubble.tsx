@@ -201,14 +201,17 @@ export const MessageBubble = memo(function MessageBubble({
   side,
   showName,
 }: Props) {
-  const [editing, setEditing] = useState(false);
-  const [confirming, setConfirming] = useState(false);
+  const [editRequested, setEditing] = useState(false);
+  const [confirmRequested, setConfirming] = useState(false);
   const [actionError, setActionError] = useState<string | null>(null);
   const menuButton = useRef<HTMLButtonElement | null>(null);
   const confirmRef = useRef<HTMLButtonElement>(null);
   const confirmTextId = useId();
   const receipt = receiptOf(m);
   const deleted = !!m.is_deleted;
+  // A deletion from elsewhere ends an edit or a confirmation in progress.
+  const editing = editRequested && !deleted;
+  const confirming = confirmRequested && !deleted;
   const hasImage = !deleted && !!(m.image || m.thumbnail || m.local?.upload);
   const photoSize = hasImage ? displaySize(m.image_width, m.image_height) : null;
   const from = mine ? 'you' : fullName(m.sender);
@@ -217,13 +220,6 @@ export const MessageBubble = memo(function MessageBubble({
   useEffect(() => {
     if (confirming) confirmRef.current?.focus();
   }, [confirming]);
-  // A deletion from elsewhere ends an edit in progress.
-  useEffect(() => {
-    if (deleted) {
-      setEditing(false);
-      setConfirming(false);
-    }
-  }, [deleted]);
 
   const backToMenu = () => requestAnimationFrame(() => menuButton.current?.focus());
 

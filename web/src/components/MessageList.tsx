@@ -20,7 +20,7 @@ interface Props {
   onDelete?: (message: ChatMessage) => Promise<void>;
   /** Scroll to this message (it is in `messages`) and mark it briefly; once per `focusKey`. */
   focusId?: number | null;
-  focusKey?: number;
+  focusKey?: string;
   /** Rendered under the last message (typing indicator). */
   footer?: React.ReactNode;
   label: string;
@@ -50,7 +50,7 @@ export function MessageList({
   onEdit,
   onDelete,
   focusId = null,
-  focusKey = 0,
+  focusKey = '',
   footer,
   label,
 }: Props) {
@@ -64,7 +64,7 @@ export function MessageList({
   });
   const loading = useRef(false);
   const loadingNewerRef = useRef(false);
-  const handledFocus = useRef<number | null>(null);
+  const handledFocus = useRef<string | null>(null);
   const [loadingOlder, setLoadingOlder] = useState(false);
   const [loadingNewer, setLoadingNewer] = useState(false);
   const [unseen, setUnseen] = useState(0);

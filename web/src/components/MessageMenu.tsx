@@ -1,4 +1,4 @@
-import { useEffect, useId, useRef, useState, type KeyboardEvent, type Ref } from 'react';
+import { useEffect, useId, useImperativeHandle, useRef, useState, type KeyboardEvent, type Ref } from 'react';
 import { MoreIcon } from './icons';
 
 export interface MenuItem {
@@ -60,16 +60,13 @@ export function MessageMenu({ items, label = 'Message actions', buttonRef }: Pro
     } else if (e.key === 'Tab') close(false);
   };
 
-  const setButton = (el: HTMLButtonElement | null) => {
-    ownButton.current = el;
-    if (typeof buttonRef === 'function') buttonRef(el);
-    else if (buttonRef) (buttonRef as { current: HTMLButtonElement | null }).current = el;
-  };
+  // The owner (the message bubble) gives focus back to the button after an edit.
+  useImperativeHandle(buttonRef, () => ownButton.current!, []);
 
   return (
     <div className={`msg-actions${open ? ' open' : ''}`} ref={rootRef}>
       <button
-        ref={setButton}
+        ref={ownButton}
         type="button"
         className="msg-actions-button"
         aria-label={label}

@@ -138,7 +138,7 @@ export function SearchResults({ typed, query, me }: { typed: string; query: stri
       </p>
       {q.isError && !q.isFetchNextPageError && !pending && (
         <div className="conv-state" role="alert">
-          <p>{(q.error as Error).message}</p>
+          <p>{(q.error).message}</p>
           <button type="button" className="button secondary small" onClick={() => void q.refetch()}>
             Try again
           </button>

@@ -1,4 +1,4 @@
-import { useEffect, useId, useRef, type KeyboardEvent, type ReactNode } from 'react';
+import { useEffect, useEffectEvent, useId, useRef, useState, type KeyboardEvent, type ReactNode } from 'react';
 import { createPortal } from 'react-dom';
 import { CloseIcon } from './icons';
 
@@ -23,15 +23,17 @@ export function Modal({
   initialFocus?: string;
 }) {
   const ref = useRef<HTMLDivElement>(null);
-  const onCloseRef = useRef(onClose);
-  onCloseRef.current = onClose;
+  // The latest onClose, for the key listener set up once per opening.
+  const close = useEffectEvent(onClose);
+  // Where the focus goes when the dialog opens (read once, at opening).
+  const [firstFocus] = useState(initialFocus);
   const titleId = useId();
 
   useEffect(() => {
     const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
     const root = ref.current;
     const first =
-      (initialFocus ? root?.querySelector<HTMLElement>(initialFocus) : null) ??
+      (firstFocus ? root?.querySelector<HTMLElement>(firstFocus) : null) ??
       root?.querySelector<HTMLElement>('input, textarea') ??
       root?.querySelector<HTMLElement>(FOCUSABLE);
     first?.focus();
@@ -39,7 +41,7 @@ export function Modal({
     const onKey = (e: globalThis.KeyboardEvent) => {
       if (e.key === 'Escape' && !e.defaultPrevented) {
         e.preventDefault();
-        onCloseRef.current();
+        close();
       }
     };
     document.addEventListener('keydown', onKey);
@@ -47,8 +49,7 @@ export function Modal({
       document.removeEventListener('keydown', onKey);
       if (opener?.isConnected) opener.focus();
     };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, []);
+  }, [firstFocus]);
 
   const onKeyDown = (e: KeyboardEvent<HTMLDivElement>) => {
     if (e.key !== 'Tab') return;
@@ -68,7 +69,7 @@ export function Modal({
     <div
       className="modal-backdrop"
       onMouseDown={(e) => {
-        if (e.target === e.currentTarget) onCloseRef.current();
+        if (e.target === e.currentTarget) onClose();
       }}
     >
       <div
@@ -81,7 +82,7 @@ export function Modal({
       >
         <header className="modal-head">
           <h2 id={titleId}>{title}</h2>
-          <button type="button" className="icon-button" aria-label="Close" title="Close (Esc)" onClick={() => onCloseRef.current()}>
+          <button type="button" className="icon-button" aria-label="Close" title="Close (Esc)" onClick={onClose}>
             <CloseIcon />
           </button>
         </header>

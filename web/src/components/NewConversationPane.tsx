@@ -58,7 +58,7 @@ export function NewConversationPane({ traineeId, me, backTo }: { traineeId: numb
       <div className="chat-empty">
         <ChatIcon />
         {trainee.error ? (
-          <p role="alert">{(trainee.error as Error).message}</p>
+          <p role="alert">{(trainee.error).message}</p>
         ) : (
           <p>
             No messages with {name} yet.

@@ -54,7 +54,7 @@ export function MessageNotificationsSwitch() {
       </p>
       {prefs.error && !ready && (
         <p className="form-error" role="alert">
-          Could not load your notification settings: {(prefs.error as Error).message}{' '}
+          Could not load your notification settings: {(prefs.error).message}{' '}
           <button type="button" className="link-button" onClick={() => void prefs.refetch()}>
             Try again
           </button>
@@ -62,7 +62,7 @@ export function MessageNotificationsSwitch() {
       )}
       {update.error && (
         <p className="form-error" role="alert" id={errorId}>
-          {(update.error as Error).message}
+          {(update.error).message}
         </p>
       )}
     </div>

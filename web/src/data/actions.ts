@@ -294,7 +294,7 @@ export async function editChatMessage(qc: QueryClient, conversationId: number, m
           : { ...m, content: before.content, edited_at: before.edited_at ?? null },
       ),
     );
-    throw new Error(actionErrorText(e, 'edit'));
+    throw new Error(actionErrorText(e, 'edit'), { cause: e });
   }
 }
 
@@ -310,7 +310,7 @@ export async function deleteChatMessage(qc: QueryClient, conversationId: number,
     // 404: it is gone already (deleted from another tab).
     if (e instanceof ApiError && e.status === 404) return applyMessageDeleted(qc, conversationId, messageId);
     patchCached(qc, conversationId, (list) => patchMessage(list, messageId, () => before));
-    throw new Error(actionErrorText(e, 'delete'));
+    throw new Error(actionErrorText(e, 'delete'), { cause: e });
   }
 }
 

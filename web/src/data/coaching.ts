@@ -128,7 +128,7 @@ const seenBy = new WeakMap<QueryClient, Map<number, Broadcast>>();
 
 function seenOf(qc: QueryClient): Map<number, Broadcast> {
   let m = seenBy.get(qc);
-  if (!m) seenBy.set(qc, (m = new Map()));
+  if (!m) seenBy.set(qc, (m = new Map<number, Broadcast>()));
   return m;
 }
 

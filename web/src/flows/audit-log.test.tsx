@@ -87,7 +87,7 @@ describe('audit log (fetch mocked)', () => {
     fireEvent.click(within(form).getByRole('button', { name: 'Clear' }));
     await waitFor(() => expect(bodyRows()).toHaveLength(4));
     expect(window.location.search).toBe('');
-    expect((within(form).getByLabelText('Subject') as HTMLInputElement).value).toBe('');
+    expect(within(form).getByLabelText<HTMLInputElement>('Subject').value).toBe('');
   });
 
   it('says when nothing matches', async () => {
@@ -115,6 +115,6 @@ describe('audit log (fetch mocked)', () => {
     fireEvent.click(await screen.findByRole('link', { name: 'Audit log about them' }));
     await screen.findByRole('table');
     expect(server.log()).toContain('GET /api/admin/audit-log/?subject=4');
-    expect((screen.getByLabelText('Subject') as HTMLInputElement).value).toBe('4');
+    expect(screen.getByLabelText<HTMLInputElement>('Subject').value).toBe('4');
   });
 });

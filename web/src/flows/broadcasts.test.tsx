@@ -11,8 +11,8 @@ import { boot, FakeServer, FakeSocket } from '../test/server';
 let server: FakeServer;
 const cy = { id: 5, first_name: 'Cy', last_name: 'Young', email: 'cy@example.com', profile_image: null };
 const composer = () => screen.getByRole('form', { name: 'New broadcast' });
-const check = (name: RegExp) => within(composer()).getByRole('checkbox', { name }) as HTMLInputElement;
-const box = () => within(composer()).getByLabelText('Message') as HTMLTextAreaElement;
+const check = (name: RegExp) => within(composer()).getByRole<HTMLInputElement>('checkbox', { name });
+const box = () => within(composer()).getByLabelText<HTMLTextAreaElement>('Message');
 const preview = () => screen.getByTestId('broadcast-preview').textContent;
 const posts = () => server.calls.filter((c) => c.method === 'POST' && c.path === '/api/messaging/broadcasts/');
 
@@ -53,7 +53,7 @@ describe('broadcasts (fetch and WebSocket mocked)', () => {
     fireEvent.change(within(composer()).getByLabelText('Search trainees'), { target: { value: '' } });
     fireEvent.click(check(/Ana Lima/));
     expect(screen.getByRole('status').textContent).toBe('2 of 3 selected');
-    expect((within(composer()).getByRole('checkbox', { name: 'All trainees' }) as HTMLInputElement).indeterminate).toBe(true);
+    expect(within(composer()).getByRole<HTMLInputElement>('checkbox', { name: 'All trainees' }).indeterminate).toBe(true);
 
     // {first_name} at the caret; the preview fills it with a real trainee's name.
     fireEvent.change(box(), { target: { value: 'Hi , the gym is closed on Monday.' } });
@@ -112,7 +112,7 @@ describe('broadcasts (fetch and WebSocket mocked)', () => {
     expect(screen.getByRole('status').textContent).toBe('3 of 3 selected');
     fireEvent.change(box(), { target: { value: 'Monday: rest day for everyone.' } });
     fireEvent.click(within(composer()).getByRole('radio', { name: 'Schedule' }));
-    const when = within(composer()).getByLabelText('Date and time') as HTMLInputElement;
+    const when = within(composer()).getByLabelText<HTMLInputElement>('Date and time');
     // Tomorrow 6:00 by default.
     const tomorrow = new Date();
     tomorrow.setDate(tomorrow.getDate() + 1);

@@ -71,7 +71,7 @@ describe('edit and delete (fetch and WebSocket mocked)', () => {
   it('edits in place: Enter saves (optimistic, "edited" with the time as tooltip), Escape cancels', async () => {
     await openChat();
     fireEvent.click(within(openMenu(row('latest mine'))).getByRole('menuitem', { name: 'Edit' }));
-    let box = within(log()).getByRole('textbox', { name: 'Edit message' }) as HTMLTextAreaElement;
+    let box = within(log()).getByRole<HTMLTextAreaElement>('textbox', { name: 'Edit message' });
     expect(box.value).toBe('latest mine');
     expect(document.activeElement).toBe(box);
     // Escape: nothing changes, nothing is sent.
@@ -82,7 +82,7 @@ describe('edit and delete (fetch and WebSocket mocked)', () => {
     expect(server.log().some((c) => c.startsWith('PATCH'))).toBe(false);
 
     fireEvent.click(within(openMenu(row('latest mine'))).getByRole('menuitem', { name: 'Edit' }));
-    box = within(log()).getByRole('textbox', { name: 'Edit message' }) as HTMLTextAreaElement;
+    box = within(log()).getByRole<HTMLTextAreaElement>('textbox', { name: 'Edit message' });
     fireEvent.change(box, { target: { value: '  latest mine, fixed typo ' } });
     fireEvent.keyDown(box, { key: 'Enter', shiftKey: true }); // a new line, not a save
     expect(within(log()).getByRole('textbox', { name: 'Edit message' })).toBeTruthy();

@@ -66,7 +66,7 @@ describe('needs reply (fetch and WebSocket mocked)', () => {
     vi.useFakeTimers({ shouldAdvanceTime: true });
     await openInbox();
     expect(waitingOf('Ana Lima')).toBe('waiting 3 h');
-    act(() => vi.advanceTimersByTime(60 * 60_000));
+    act(() => void vi.advanceTimersByTime(60 * 60_000));
     await waitFor(() => expect(waitingOf('Ana Lima')).toBe('waiting 4 h'));
     expect(within(inbox()).getByText('waiting 4 h').className).toContain('waiting-late');
     expect(waitingOf('Ben Okafor')).toBe('waiting 1 h');
@@ -95,7 +95,7 @@ describe('needs reply (fetch and WebSocket mocked)', () => {
     expect(count()).toBe('1');
     // Answered here.
     fireEvent.click(within(inbox()).getByText('Ana Lima'));
-    const box = (await screen.findByLabelText('message input')) as HTMLTextAreaElement;
+    const box = await screen.findByLabelText<HTMLTextAreaElement>('message input');
     fireEvent.change(box, { target: { value: 'Rest, and ice it.' } });
     fireEvent.keyDown(box, { key: 'Enter' });
     await screen.findByText('All caught up');

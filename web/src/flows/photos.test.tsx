@@ -7,9 +7,9 @@ import { ana, conv, msg } from '../test/fixtures';
 import { boot, FakeServer, pngFile } from '../test/server';
 
 let server: FakeServer;
-const input = () => screen.getByLabelText('message input') as HTMLTextAreaElement;
-const sendButton = () => screen.getByRole('button', { name: 'Send message' }) as HTMLButtonElement;
-const fileInput = () => screen.getByLabelText('Photo file') as HTMLInputElement;
+const input = () => screen.getByLabelText<HTMLTextAreaElement>('message input');
+const sendButton = () => screen.getByRole<HTMLButtonElement>('button', { name: 'Send message' });
+const fileInput = () => screen.getByLabelText<HTMLInputElement>('Photo file');
 const pick = (file: File) => fireEvent.change(fileInput(), { target: { files: [file] } });
 const log = () => screen.getByRole('log');
 

@@ -8,7 +8,7 @@ import { ana, conv, meAna, msg } from '../test/fixtures';
 import { boot, FakeServer } from '../test/server';
 
 let server: FakeServer;
-const box = () => screen.getByLabelText('message input') as HTMLTextAreaElement;
+const box = () => screen.getByLabelText<HTMLTextAreaElement>('message input');
 const picker = () => screen.queryByTestId('saved-reply-picker');
 const options = () => within(picker()!).getAllByRole('option');
 /** Type as a user does: the value, with the caret at its end. */
@@ -153,7 +153,7 @@ describe('saved replies (fetch and WebSocket mocked)', () => {
     expect(within(dialog).getByLabelText('Title').getAttribute('aria-invalid')).toBe('true');
     // Edit.
     fireEvent.click(within(dialog).getByRole('button', { name: 'Edit “Form check”' }));
-    const title = within(dialog).getByLabelText('Title') as HTMLInputElement;
+    const title = within(dialog).getByLabelText<HTMLInputElement>('Title');
     expect(title.value).toBe('Form check');
     fireEvent.change(title, { target: { value: 'Squat check' } });
     fireEvent.click(within(dialog).getByRole('button', { name: 'Save changes' }));

@@ -10,7 +10,7 @@ import { ana, conv, meAna, msg, trainer } from '../test/fixtures';
 import { boot, FakeServer, FakeSocket, pngFile } from '../test/server';
 
 let server: FakeServer;
-const box = () => screen.getByLabelText('message input') as HTMLTextAreaElement;
+const box = () => screen.getByLabelText<HTMLTextAreaElement>('message input');
 const clock = () => screen.getByRole('button', { name: 'Schedule message' });
 const popover = () => screen.getByRole('dialog', { name: 'Schedule message' });
 const pending = () => screen.queryByRole('region', { name: 'Scheduled messages' });
@@ -95,7 +95,7 @@ describe('scheduled messages (fetch and WebSocket mocked)', () => {
     await openChat();
     fireEvent.click(clock());
     expect(within(popover()).getByText('Write the message first, then pick when it goes.')).toBeTruthy();
-    expect((within(popover()).getByRole('button', { name: /^In 1 hour/ }) as HTMLButtonElement).disabled).toBe(true);
+    expect(within(popover()).getByRole<HTMLButtonElement>('button', { name: /^In 1 hour/ }).disabled).toBe(true);
     fireEvent.click(clock());
     fireEvent.change(screen.getByTestId('photo-file'), { target: { files: [pngFile()] } });
     fireEvent.change(box(), { target: { value: 'caption' } });
@@ -114,7 +114,7 @@ describe('scheduled messages (fetch and WebSocket mocked)', () => {
 
     fireEvent.click(within(item('First')).getByRole('button', { name: 'Edit' }));
     const editor = within(pending()!).getByRole('group', { name: 'Edit scheduled message' });
-    const text = within(editor).getByLabelText('Scheduled message text') as HTMLTextAreaElement;
+    const text = within(editor).getByLabelText<HTMLTextAreaElement>('Scheduled message text');
     expect(document.activeElement).toBe(text);
     fireEvent.change(text, { target: { value: 'First, edited' } });
     const later = inHours(40);

@@ -9,7 +9,7 @@ import { ana, ben, conv, msg, trainer } from '../test/fixtures';
 import { boot, FakeServer, FakeSocket } from '../test/server';
 
 let server: FakeServer;
-const box = () => screen.getByRole('searchbox', { name: 'Search messages' }) as HTMLInputElement;
+const box = () => screen.getByRole<HTMLInputElement>('searchbox', { name: 'Search messages' });
 const results = () => screen.getByRole('region', { name: 'Search results' });
 const log = () => screen.getByRole('log');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -109,12 +109,12 @@ describe('connectivity watch', () => {
     vi.useFakeTimers();
     const qc = new QueryClient({ defaultOptions: { queries: { retry: false } } });
     let serverUp = false;
-    const fetchFn = vi.fn(async (url: RequestInfo | URL) => {
-      expect(String(url)).toBe(PROBE_URL);
+    const fetchFn = vi.fn(async (url: string) => {
+      expect(url).toBe(PROBE_URL);
       if (!serverUp) throw new TypeError('Failed to fetch');
       return new Response('{"status":"ok"}');
     });
-    const stop = watchConnectivity(qc, { fetchFn: fetchFn as typeof fetch });
+    const stop = watchConnectivity(qc, { fetchFn: fetchFn as unknown as typeof fetch });
     function Probe() {
       const q = useQuery({ queryKey: ['x'], queryFn: () => (serverUp ? Promise.resolve('hello') : Promise.reject(new NetworkError('down'))) });
       return <p>{q.data ?? 'no data'}</p>;

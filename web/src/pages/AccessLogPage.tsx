@@ -36,7 +36,7 @@ export function AccessLogPage() {
         </p>
       ) : log.error && !log.data ? (
         <div role="alert" className="card">
-          <p>Could not load who accessed your data: {(log.error as Error).message}</p>
+          <p>Could not load who accessed your data: {(log.error).message}</p>
           <button type="button" className="button secondary" onClick={() => void log.refetch()}>
             Try again
           </button>
@@ -60,7 +60,7 @@ export function AccessLogPage() {
           </ul>
           {log.isFetchNextPageError && (
             <p className="form-error" role="alert">
-              Could not load more: {(log.error as Error).message}
+              Could not load more: {(log.error).message}
             </p>
           )}
           {log.hasNextPage && (

@@ -1,5 +1,5 @@
 import { useQueryClient, type InfiniteData } from '@tanstack/react-query';
-import { Fragment, useEffect, useId, useLayoutEffect, useRef, useState } from 'react';
+import { Fragment, useEffect, useEffectEvent, useId, useLayoutEffect, useRef, useState } from 'react';
 import type { AdminConversation, Page, UserSummary } from '../api/types';
 import { exportUserMessages } from '../api/endpoints';
 import { Avatar } from '../components/Avatar';
@@ -328,14 +328,13 @@ export function AdminConversationPage({ conversationId }: { conversationId: numb
     prevHeight.current = scroller.current?.scrollHeight ?? null;
     void q.fetchNextPage();
   };
-  const loadOlderRef = useRef(loadOlder);
-  loadOlderRef.current = loadOlder;
+  const loadOlderSeen = useEffectEvent(loadOlder);
 
   useEffect(() => {
     const el = sentinel.current;
     if (!el || typeof IntersectionObserver === 'undefined' || !q.hasNextPage) return;
     const io = new IntersectionObserver((entries) => {
-      if (entries.some((e) => e.isIntersecting)) loadOlderRef.current();
+      if (entries.some((e) => e.isIntersecting)) loadOlderSeen();
     }, { root: scroller.current, rootMargin: '200px 0px 0px 0px' });
     io.observe(el);
     return () => io.disconnect();
@@ -381,7 +380,7 @@ export function AdminConversationPage({ conversationId }: { conversationId: numb
         )}
         {q.isFetchNextPageError && (
           <p className="form-error" role="alert">
-            Could not load older messages: {(q.error as Error).message}
+            Could not load older messages: {(q.error).message}
           </p>
         )}
         {q.isLoading ? (

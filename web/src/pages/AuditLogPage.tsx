@@ -143,10 +143,16 @@ export function AuditLogPage() {
     until: isoToLocalInput(filters.until),
   }));
   // A new address (a link from an account) fills the form again.
-  useEffect(() => {
-    const f = filtersFromUrl(search);
-    setDraft({ actor: f.actor ?? '', subject: f.subject ?? '', since: isoToLocalInput(f.since), until: isoToLocalInput(f.until) });
-  }, [search]);
+  const [draftFor, setDraftFor] = useState(search);
+  if (search !== draftFor) {
+    setDraftFor(search);
+    setDraft({
+      actor: filters.actor ?? '',
+      subject: filters.subject ?? '',
+      since: isoToLocalInput(filters.since),
+      until: isoToLocalInput(filters.until),
+    });
+  }
   const log = useAuditLog(filters);
   const dir = useUserDirectory();
   const users = dir.data ? [...dir.data.values()] : [];
@@ -212,7 +218,7 @@ export function AuditLogPage() {
           </p>
         ) : (
           <div role="alert" className="card">
-            <p>Could not load the audit log: {(log.error as Error).message}</p>
+            <p>Could not load the audit log: {(log.error).message}</p>
             <button type="button" className="button secondary" onClick={() => void log.refetch()}>
               Try again
             </button>
@@ -244,7 +250,7 @@ export function AuditLogPage() {
           </div>
           {log.isFetchNextPageError && (
             <p className="form-error" role="alert">
-              Could not load more: {(log.error as Error).message}
+              Could not load more: {(log.error).message}
             </p>
           )}
           {log.hasNextPage && (

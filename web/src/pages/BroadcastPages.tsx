@@ -167,7 +167,7 @@ export function BroadcastsPage() {
         </p>
       ) : q.error ? (
         <div role="alert" className="card">
-          <p>Could not load broadcasts: {(q.error as Error).message}</p>
+          <p>Could not load broadcasts: {(q.error).message}</p>
           <button type="button" className="button secondary" onClick={() => void q.refetch()}>
             Try again
           </button>
@@ -451,7 +451,7 @@ export function BroadcastComposerPage() {
           </div>
           {trainees.error ? (
             <p className="form-error" role="alert">
-              Could not load trainees: {(trainees.error as Error).message}
+              Could not load trainees: {(trainees.error).message}
             </p>
           ) : (
             <ul className="bc-trainees" aria-label="Trainees">

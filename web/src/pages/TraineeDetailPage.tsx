@@ -60,7 +60,7 @@ export function TraineeDetailPage({ traineeId }: { traineeId: number }) {
   if (q.error || !q.data)
     return (
       <main className="page">
-        <p role="alert">Could not load this trainee: {(q.error as Error | null)?.message ?? 'not found'}</p>
+        <p role="alert">Could not load this trainee: {(q.error)?.message ?? 'not found'}</p>
         <Link to="/trainees">Back to trainees</Link>
       </main>
     );

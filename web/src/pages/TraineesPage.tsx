@@ -60,7 +60,7 @@ export function TraineesPage() {
         </p>
       ) : q.error ? (
         <div role="alert" className="card">
-          <p>Could not load trainees: {(q.error as Error).message}</p>
+          <p>Could not load trainees: {(q.error).message}</p>
           <button type="button" className="button secondary" onClick={() => void q.refetch()}>
             Try again
           </button>

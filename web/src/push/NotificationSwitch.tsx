@@ -26,12 +26,15 @@ export function NotificationSwitch({ me }: { me: Me }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const busyRef = useRef(false);
+  // The check on load, once per owner (StrictMode runs the effect twice on one instance).
+  const synced = useRef<{ owner: number; status: Promise<PushStatus> } | null>(null);
   const descId = useId();
   const msgId = useId();
 
   useEffect(() => {
     let alive = true;
-    syncPush(owner).then(
+    if (synced.current?.owner !== owner) synced.current = { owner, status: syncPush(owner) };
+    synced.current.status.then(
       (s) => alive && !busyRef.current && setStatus(s),
       () => alive && !busyRef.current && setStatus('off'),
     );

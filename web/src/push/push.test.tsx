@@ -6,7 +6,7 @@ import { App, makeQueryClient } from '../App';
 import type { Me } from '../api/types';
 import { meAna, meTrainer } from '../test/fixtures';
 import { NotificationSwitch } from './NotificationSwitch';
-import { base64UrlToBytes, resetPushForTests, signOutPush, startServiceWorker, TEXT } from './push';
+import { base64UrlToBytes, signOutPush, startServiceWorker, TEXT } from './push';
 
 // An uncompressed P-256 point (65 bytes, 0x04 first), base64url without padding.
 const VAPID = 'BEl62iUYgUivxIkv69yViEuiBIa-Ib9-SkvMeAtA3LFgDzkrxZJjSgSnfckjBJuBkr3qBUYIHBQFLXYp5Nksh8U';
@@ -61,9 +61,9 @@ function json(body: unknown, status = 200) {
 }
 
 function fakeFetch(input: RequestInfo | URL, init?: RequestInit) {
-  const url = new URL(String(input), 'http://localhost');
+  const url = new URL((input instanceof Request ? input.url : input.toString()), 'http://localhost');
   const method = init?.method ?? 'GET';
-  const body = init?.body ? JSON.parse(String(init.body)) : undefined;
+  const body = init?.body ? JSON.parse(init.body as string) : undefined;
   calls.push({ method, path: url.pathname, body });
   const p = url.pathname;
   if (p === '/api/push/vapid-public-key/')
@@ -117,7 +117,6 @@ function renderSwitch(me: Me = meTrainer) {
 }
 
 beforeEach(() => {
-  resetPushForTests();
   permission = 'default';
   answer = 'granted';
   calls = [];
@@ -447,7 +446,7 @@ describe('signing out from the app', () => {
     vi.stubGlobal(
       'fetch',
       vi.fn((input: RequestInfo | URL, init?: RequestInit) =>
-        String(input).includes('/api/auth/users/me/')
+        (input instanceof Request ? input.url : input.toString()).includes('/api/auth/users/me/')
           ? json({ ...meAna, is_impersonating: true, original_user_id: meTrainer.id })
           : fakeFetch(input, init),
       ),

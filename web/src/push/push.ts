@@ -95,41 +95,24 @@ function sameBytes(a: ArrayBuffer | null | undefined, b: Uint8Array): boolean {
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const t = setTimeout(() => reject(onTimeout()), ms);
-    p.then(
-      (v) => {
-        clearTimeout(t);
-        resolve(v);
-      },
-      (e) => {
-        clearTimeout(t);
-        reject(e);
-      },
-    );
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(onTimeout()), ms);
   });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }
 
 // ---------- the service worker ----------
 
-let registering: Promise<ServiceWorkerRegistration> | null = null;
-
-/** Register /sw.js (scope /) once per page; null where service workers are unavailable. */
+/**
+ * Register /sw.js (scope /); null where service workers are unavailable. Registering again is
+ * harmless: the browser answers with the registration it has.
+ */
 export function registerServiceWorker(): Promise<ServiceWorkerRegistration | null> {
   if (typeof navigator === 'undefined' || !('serviceWorker' in navigator) || window.isSecureContext === false) {
     return Promise.resolve(null);
   }
-  registering ??= navigator.serviceWorker.register(SW_URL, { scope: '/', updateViaCache: 'none' }).catch((e: unknown) => {
-    registering = null;
-    throw e;
-  });
-  return registering;
-}
-
-/** Forget the registration promise (tests). */
-export function resetPushForTests(): void {
-  registering = null;
-  syncing = null;
+  return navigator.serviceWorker.register(SW_URL, { scope: '/', updateViaCache: 'none' });
 }
 
 /**
@@ -174,7 +157,7 @@ export async function currentSubscription(): Promise<PushSubscription | null> {
 }
 
 function subscriptionJSON(sub: PushSubscription): WebPushSubscriptionJSON {
-  const j = sub.toJSON() as WebPushSubscriptionJSON;
+  const j = sub.toJSON();
   return { endpoint: j.endpoint ?? sub.endpoint, expirationTime: j.expirationTime ?? null, keys: j.keys ?? {} };
 }
 
@@ -195,7 +178,6 @@ function serverSentence(e: unknown): string {
 export async function enablePush(owner: number): Promise<PushSubscription> {
   const support = pushSupport();
   if (support !== 'ok') throw new PushError(support, TEXT[support]);
-  syncing = null;
   let permission: NotificationPermission;
   try {
     permission = await Notification.requestPermission();
@@ -250,7 +232,6 @@ export async function enablePush(owner: number): Promise<PushSubscription> {
  * unsubscribed endpoint is dead anyway, the server drops it at its next push) and unsubscribe.
  */
 export function disablePush(opts: { server?: boolean; timeoutMs?: number } = {}): Promise<void> {
-  syncing = null;
   return dropSubscription(opts);
 }
 
@@ -300,39 +281,32 @@ export async function checkPush(owner: number): Promise<PushStatus> {
   return stored === null || stored === String(owner) ? 'on' : 'off';
 }
 
-let syncing: { owner: number; promise: Promise<PushStatus> } | null = null;
-
 /**
  * On load: work out the state, and keep the server in step with it. A subscription of this
  * account is registered again (the server upserts it: it may have been rotated or dropped); one
  * left behind by another account, or one the browser no longer allows, is removed.
- * Runs once per owner and page (StrictMode mounts twice).
+ * The caller runs it once per owner (StrictMode mounts twice).
  */
-export function syncPush(owner: number): Promise<PushStatus> {
-  if (syncing?.owner === owner) return syncing.promise;
-  const promise = (async (): Promise<PushStatus> => {
-    const support = pushSupport();
-    if (support !== 'ok') return support;
-    const sub = await currentSubscription().catch(() => null);
-    const permission = Notification.permission;
-    if (!sub) {
-      setStoredOwner(null);
-      return permission === 'denied' ? 'denied' : 'off';
-    }
-    const stored = storedOwner();
-    if (permission !== 'granted' || (stored !== null && stored !== String(owner))) {
-      // Not allowed any more, or someone else's: drop it (the server only if it is ours).
-      await dropSubscription({ server: stored === String(owner) }).catch(() => {});
-      return permission === 'denied' ? 'denied' : 'off';
-    }
-    setStoredOwner(owner);
-    await registerWebPush(subscriptionJSON(sub)).catch((e: unknown) => {
-      console.warn('Spotter: could not register the push subscription again', e);
-    });
-    return 'on';
-  })();
-  syncing = { owner, promise };
-  return promise;
+export async function syncPush(owner: number): Promise<PushStatus> {
+  const support = pushSupport();
+  if (support !== 'ok') return support;
+  const sub = await currentSubscription().catch(() => null);
+  const permission = Notification.permission;
+  if (!sub) {
+    setStoredOwner(null);
+    return permission === 'denied' ? 'denied' : 'off';
+  }
+  const stored = storedOwner();
+  if (permission !== 'granted' || (stored !== null && stored !== String(owner))) {
+    // Not allowed any more, or someone else's: drop it (the server only if it is ours).
+    await dropSubscription({ server: stored === String(owner) }).catch(() => {});
+    return permission === 'denied' ? 'denied' : 'off';
+  }
+  setStoredOwner(owner);
+  await registerWebPush(subscriptionJSON(sub)).catch((e: unknown) => {
+    console.warn('Spotter: could not register the push subscription again', e);
+  });
+  return 'on';
 }
 
 /** Close the notifications of a conversation (it was just read here). */

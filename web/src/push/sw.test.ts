@@ -59,10 +59,9 @@ function loadWorker({ windows = [] as FakeWindow[], badging = true } = {}) {
 
   async function dispatch(type: string, init: Record<string, unknown>) {
     const pending: Promise<unknown>[] = [];
-    const event = { ...init, waitUntil: (p: Promise<unknown>) => pending.push(p) };
+    const event = { ...init, waitUntil: (p: Promise<unknown>) => void pending.push(p) };
     for (const fn of listeners[type] ?? []) fn(event);
     await Promise.all(pending);
-    return pending;
   }
   /** A PushEvent-like event: `data` as PushMessageData (text() / json()). */
   const push = (payload: unknown) =>

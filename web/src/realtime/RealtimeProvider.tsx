@@ -1,5 +1,5 @@
 import { useQueryClient, type QueryClient } from '@tanstack/react-query';
-import { createContext, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
+import { createContext, useContext, useEffect, useEffectEvent, useMemo, useState, useSyncExternalStore, type ReactNode } from 'react';
 import { refreshTokens } from '../api/client';
 import { tokens } from '../api/tokens';
 import type { Conversation, Me, ServerFrame } from '../api/types';
@@ -101,55 +101,70 @@ export function applyFrame(qc: QueryClient, me: Me, f: ServerFrame): void {
   }
 }
 
+function newClient(): RealtimeClient {
+  return new RealtimeClient({
+    url: () => {
+      const a = tokens.access();
+      return a ? userSocketUrl(a) : null;
+    },
+    refreshToken: refreshTokens,
+    onAuthLost: () => {
+      tokens.clear();
+    },
+  });
+}
+
 /** Owns the per-user socket while a user is logged in, and feeds its frames into the cache. */
 export function RealtimeProvider({ me, children }: { me: Me; children: ReactNode }) {
+  // One socket per logged-in identity: another one starts from a fresh client.
+  return (
+    <IdentitySocket key={`${me.id}:${me.is_impersonating ? 'as' : 'own'}`} me={me}>
+      {children}
+    </IdentitySocket>
+  );
+}
+
+function IdentitySocket({ me, children }: { me: Me; children: ReactNode }) {
   const qc = useQueryClient();
-  const [value, setValue] = useState<RealtimeValue>({ client: null, status: 'connecting' });
+  const [client] = useState(newClient);
+  const status = useSyncExternalStore(
+    (changed) => client.onStatus(changed),
+    () => client.status,
+  );
+  // The identity is fixed for this component (keyed above); `me` may be a fresher copy of it.
+  const onFrame = useEffectEvent((f: ServerFrame) => applyFrame(qc, me, f));
+  const onOpen = useEffectEvent((reconnected: boolean) => {
+    if (reconnected) announce('Connection restored.');
+    // A new connection knows nothing of what is in view: tell it (and every change).
+    setFocusSink((id) => client.send({ type: 'focus', conversation_id: id }));
+    // Anything sent between the first REST load (or the drop) and now: fetch it.
+    void catchUp(qc, me);
+  });
+  const poll = useEffectEvent(() => void catchUp(qc, me));
 
   useEffect(() => {
-    const client = new RealtimeClient({
-      url: () => {
-        const a = tokens.access();
-        return a ? userSocketUrl(a) : null;
-      },
-      refreshToken: refreshTokens,
-      onAuthLost: () => {
-        tokens.clear();
-      },
-    });
     const offs = [
-      client.onFrame((f) => applyFrame(qc, me, f)),
-      client.onStatus((status) => {
-        setValue({ client, status });
-        if (status !== 'open') typingStore.clearAll();
+      client.onFrame(onFrame),
+      client.onStatus((s) => {
+        if (s !== 'open') typingStore.clearAll();
       }),
-      client.onOpen((reconnected) => {
-        if (reconnected) announce('Connection restored.');
-        // A new connection knows nothing of what is in view: tell it (and every change).
-        setFocusSink((id) => client.send({ type: 'focus', conversation_id: id }));
-        // Anything sent between the first REST load (or the drop) and now: fetch it.
-        void catchUp(qc, me);
-      }),
+      client.onOpen(onOpen),
     ];
-    setValue({ client, status: 'connecting' });
     client.start();
     return () => {
       setFocusSink(null);
       offs.forEach((off) => off());
       client.stop();
     };
-    // One socket per logged-in identity.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [qc, me.id, me.is_impersonating]);
+  }, [client]);
 
   // No socket could ever connect: poll over REST until one does.
   useEffect(() => {
-    if (value.status !== 'polling') return;
-    const t = setInterval(() => void catchUp(qc, me), 5000);
+    if (status !== 'polling') return;
+    const t = setInterval(poll, 5000);
     return () => clearInterval(t);
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [value.status, qc, me.id]);
+  }, [status]);
 
-  const v = useMemo(() => value, [value]);
-  return <Ctx.Provider value={v}>{children}</Ctx.Provider>;
+  const value = useMemo(() => ({ client, status }), [client, status]);
+  return <Ctx.Provider value={value}>{children}</Ctx.Provider>;
 }

@@ -203,7 +203,7 @@ export class RealtimeClient {
     if (code === 4001) {
       // Bad or expired token: renew it, then connect again at once.
       this.setStatus('reconnecting');
-      let ok = false;
+      let ok: boolean;
       try {
         ok = await this.o.refreshToken();
       } catch {

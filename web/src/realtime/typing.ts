@@ -19,7 +19,7 @@ export class TypingStore {
     this.timers.delete(key);
     let users = this.state.get(conversationId);
     if (isTyping) {
-      if (!users) this.state.set(conversationId, (users = new Map()));
+      if (!users) this.state.set(conversationId, (users = new Map<number, number>()));
       users.set(userId, Date.now() + this.ttl);
       this.timers.set(
         key,

@@ -189,7 +189,7 @@ export class FakeServer {
   }
 
   private fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
-    const url = new URL(String(input), 'http://localhost');
+    const url = new URL((input instanceof Request ? input.url : input.toString()), 'http://localhost');
     const raw = init?.body;
     const body = typeof raw === 'string' ? JSON.parse(raw) : raw;
     const res = this.handle({

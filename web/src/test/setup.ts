@@ -10,5 +10,5 @@ afterEach(() => {
 if (!Element.prototype.scrollTo) {
   Element.prototype.scrollTo = function scrollTo(this: Element, arg?: ScrollToOptions | number) {
     if (typeof arg === 'object' && arg?.top !== undefined) (this as HTMLElement).scrollTop = arg.top;
-  } as typeof Element.prototype.scrollTo;
+  };
 }
