@@ -12,6 +12,7 @@ import { onAnnounce } from './data/announcer';
 import { useUnreadCount } from './data/hooks';
 import { keys } from './data/keys';
 import { MeContext } from './data/me';
+import { registerMessageMutations } from './data/mutations';
 import { OfflineBanner } from './offline/OfflineBanner';
 import { OfflineQueryProvider } from './offline/OfflineQueryProvider';
 import { LoginPage } from './pages/LoginPage';
@@ -29,7 +30,7 @@ import { Link, match, navigate, usePath } from './router';
 import { fullName } from './lib/users';
 
 export function makeQueryClient() {
-  return new QueryClient({
+  const qc = new QueryClient({
     defaultOptions: {
       queries: {
         retry: (n, e) => n < 2 && !(e instanceof ApiError && e.status < 500),
@@ -37,6 +38,9 @@ export function makeQueryClient() {
       },
     },
   });
+  // The send mutation's function and cache updates: also for a send restored after a reload.
+  registerMessageMutations(qc);
+  return qc;
 }
 
 function NavLink({ to, children, label, exclude }: { to: string; children: React.ReactNode; label?: string; exclude?: string }) {

@@ -1,23 +1,12 @@
-import { useQueryClient } from '@tanstack/react-query';
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useQueryClient, type QueryClient } from '@tanstack/react-query';
+import { useCallback, useEffect, useEffectEvent, useRef, useState } from 'react';
 import { ApiError } from '../api/client';
 import type { ChatMessage, Conversation, Me, PendingImage, UserSummary } from '../api/types';
-import {
-  deleteChatMessage,
-  discardLocal,
-  editChatMessage,
-  loadAround,
-  markConversationRead,
-  resetToLatest,
-  retrySend,
-  sendChatMessage,
-} from '../data/actions';
 import { scheduleChatMessage, useScheduled, useTemplates } from '../data/coaching';
 import { announce } from '../data/announcer';
-import { useConversation, useMessages, usePageActive, useTypingSender } from '../data/hooks';
-import { keys } from '../data/keys';
-import { setViewing } from '../data/viewing';
-import type { MessagesState } from '../lib/merge';
+import { useConversation, usePageActive, useTypingSender } from '../data/hooks';
+import { hasLoaded, useMessages } from '../data/messages';
+import { useDeleteMessage, useEditMessage, useMarkRead, useSendMessage, useWaitingSends } from '../data/mutations';
 import { whenLabel } from '../lib/coaching';
 import { fullName, otherParty } from '../lib/users';
 import { useRealtime } from '../realtime/RealtimeProvider';
@@ -58,14 +47,22 @@ interface Focus {
 }
 
 /**
- * The chat opened on one message (`?message=`): if it is not loaded, a page around it replaces
- * (or joins) what is; without it, a window around an older message goes back to the newest.
+ * Where a history shows message `id`: the newest messages when they hold it, the window in
+ * view when it does, else a new window around it.
+ */
+function anchorFor(qc: QueryClient, conversationId: number, id: number | null, current: number | null): number | null {
+  if (id == null || hasLoaded(qc, conversationId, null, id)) return null;
+  if (current != null && hasLoaded(qc, conversationId, current, id)) return current;
+  return id;
+}
+
+/**
+ * The chat opened on one message (`?message=`): on the newest messages when they hold it, else
+ * on a window around it (`?around=`). Without it, the newest messages.
  */
 function useMessageFocus(conversationId: number) {
   const qc = useQueryClient();
   const focusParam = messageParam(useSearch());
-  // The answer of the last `?around=` request, for the request it answered.
-  const [opened, setOpened] = useState<{ key: string; status: 'ready' | 'missing'; error?: string } | null>(null);
   const [again, setAgain] = useState(0);
 
   useEffect(() => {
@@ -77,34 +74,18 @@ function useMessageFocus(conversationId: number) {
     return () => window.removeEventListener(FOCUS_MESSAGE_EVENT, onAgain);
   }, [conversationId]);
 
-  const key = `${conversationId}:${focusParam}:${again}`;
-  const state = qc.getQueryData<MessagesState>(keys.messages(conversationId));
-  const loaded = focusParam != null && !!state?.messages.some((m) => !m.local && m.id === focusParam);
-
-  useEffect(() => {
-    if (focusParam == null) {
-      if (qc.getQueryData<MessagesState>(keys.messages(conversationId))?.hasNewer) resetToLatest(qc, conversationId);
-      return;
-    }
-    if (qc.getQueryData<MessagesState>(keys.messages(conversationId))?.messages.some((m) => !m.local && m.id === focusParam)) return;
-    let alive = true;
-    loadAround(qc, conversationId, focusParam).then(
-      () => alive && setOpened({ key, status: 'ready' }),
-      (e: Error) => alive && setOpened({ key, status: 'missing', error: e.message }),
-    );
-    return () => {
-      alive = false;
-    };
-  }, [qc, conversationId, focusParam, key]);
-
-  let focus: Focus | null = null;
-  if (focusParam != null) {
-    if (opened?.key === key) focus = { ...opened, id: focusParam };
-    else focus = { id: focusParam, key, status: loaded ? 'ready' : 'loading' };
+  // Decided once per request (loading older messages later does not move the reader).
+  const [choice, setChoice] = useState(() => ({
+    conversationId,
+    focusParam,
+    anchor: anchorFor(qc, conversationId, focusParam, null),
+  }));
+  let anchor = choice.anchor;
+  if (choice.conversationId !== conversationId || choice.focusParam !== focusParam) {
+    anchor = anchorFor(qc, conversationId, focusParam, choice.conversationId === conversationId ? choice.anchor : null);
+    setChoice({ conversationId, focusParam, anchor });
   }
-  // Until the window around the message is there, the newest page is not fetched.
-  const paused = focus?.status === 'loading';
-  return { focus, paused };
+  return { focusParam, anchor, key: `${conversationId}:${focusParam}:${again}` };
 }
 
 export function ChatHeader({
@@ -159,13 +140,18 @@ export function readOnlyReason(me: Me, archived: boolean, other: UserSummary | n
 /** An open conversation: header, messages, typing indicator, input. */
 export function ChatPane({ conversationId, me, backTo }: { conversationId: number; me: Me; backTo: string }) {
   const qc = useQueryClient();
-  const { client } = useRealtime();
+  const { client, typing, view } = useRealtime();
   const { conversation, isArchived, isLoading: convLoading } = useConversation(conversationId, me);
-  const { focus, paused } = useMessageFocus(conversationId);
-  const msgs = useMessages(conversationId, { paused });
+  const { focusParam, anchor, key: focusKey } = useMessageFocus(conversationId);
+  // A window around the message; the newest messages without one (or when it cannot be opened).
+  const around = useMessages(conversationId, anchor, anchor != null);
+  const aroundFailed = anchor != null && around.isError;
+  const latest = useMessages(conversationId, null, anchor == null || aroundFailed);
+  const msgs = anchor != null && !aroundFailed ? around : latest;
   const inputRef = useRef<ChatInputHandle>(null);
   const active = usePageActive();
-  const typingUsers = useTypingUsers(conversationId);
+  const typingUsers = useTypingUsers(typing, conversationId);
+  const waiting = useWaitingSends();
 
   const forbiddenArchived =
     msgs.error instanceof ApiError && msgs.error.status === 403 && /archived/i.test(msgs.error.message);
@@ -175,17 +161,19 @@ export function ChatPane({ conversationId, me, backTo }: { conversationId: numbe
   const readOnly = reason !== null;
 
   useEffect(() => {
-    setViewing(conversationId);
-    return () => setViewing(null);
-  }, [conversationId]);
+    view?.setViewing(conversationId);
+    return () => view?.setViewing(null);
+  }, [view, conversationId]);
 
   // Mark read while the conversation is on screen and the tab is focused.
+  const markRead = useMarkRead(conversationId);
+  const markReadNow = useEffectEvent(markRead);
   const unreadLoaded = msgs.data?.messages.some((m) => !m.local && m.sender.id !== me.id && !m.is_read) ?? false;
   const unreadListed = (conversation?.unread_count ?? 0) > 0;
   useEffect(() => {
     if (!active || readOnly || !msgs.data) return;
-    if (unreadLoaded || unreadListed) void markConversationRead(qc, me, conversationId);
-  }, [active, readOnly, unreadLoaded, unreadListed, msgs.data, qc, me, conversationId]);
+    if (unreadLoaded || unreadListed) markReadNow();
+  }, [active, readOnly, unreadLoaded, unreadListed, msgs.data]);
 
   // Coaching tools: saved replies (trainers), scheduled messages (both sides).
   const isTrainer = me.role === 'trainer' && !me.is_impersonating;
@@ -201,25 +189,23 @@ export function ChatPane({ conversationId, me, backTo }: { conversationId: numbe
   );
 
   const onTyping = useTypingSender(client, conversationId, !readOnly);
-  const onSend = useCallback(
-    (text: string, image?: PendingImage) => {
-      // Writing from a window around an older message: the chat goes back to the newest.
-      if (messageParam(window.location.search) != null) navigate(withoutMessageParam(), { replace: true });
-      void sendChatMessage(qc, me, conversationId, text, image);
-    },
-    [qc, me, conversationId],
-  );
-  const onRetry = useCallback((cmid: string) => retrySend(qc, me, conversationId, cmid), [qc, me, conversationId]);
-  const onDiscard = useCallback((cmid: string) => discardLocal(qc, conversationId, cmid), [qc, conversationId]);
-  const onEdit = useCallback(
-    (m: ChatMessage, content: string) => editChatMessage(qc, conversationId, m.id, content),
-    [qc, conversationId],
-  );
-  const onDelete = useCallback((m: ChatMessage) => deleteChatMessage(qc, conversationId, m.id), [qc, conversationId]);
-  const onJumpToLatest = useCallback(() => {
-    navigate(withoutMessageParam(), { replace: true });
-    resetToLatest(qc, conversationId);
-  }, [qc, conversationId]);
+  const sender = useSendMessage(conversationId);
+  const onSend = (text: string, image?: PendingImage) => {
+    // Writing from a window around an older message: the chat goes back to the newest.
+    if (messageParam(window.location.search) != null) navigate(withoutMessageParam(), { replace: true });
+    sender.send(text, image);
+  };
+  const edit = useEditMessage();
+  const remove = useDeleteMessage();
+  const onEdit = (m: ChatMessage, content: string) => edit(conversationId, m, content);
+  const onDelete = (m: ChatMessage) => remove(conversationId, m);
+  const onJumpToLatest = () => navigate(withoutMessageParam(), { replace: true });
+  const loadOlder = async () => {
+    await msgs.fetchPreviousPage({ cancelRefetch: false });
+  };
+  const loadNewer = async () => {
+    await msgs.fetchNextPage({ cancelRefetch: false });
+  };
   const drop = usePhotoDrop((file) => inputRef.current?.attach(file), !readOnly);
 
   const typingName =
@@ -242,10 +228,15 @@ export function ChatPane({ conversationId, me, backTo }: { conversationId: numbe
 
   const name = conversation ? fullName(other) : convLoading ? '' : 'Conversation';
   const messages = msgs.data?.messages ?? [];
-  const focusId =
-    focus?.status === 'ready' && messages.some((m) => !m.local && m.id === focus.id) ? focus.id : null;
-  // Also while a window around a message loads, and while the newest page comes back after one.
-  const loading = msgs.isLoading || (!msgs.data && paused) || (msgs.isFetching && messages.length === 0);
+  let focus: Focus | null = null;
+  if (focusParam != null) {
+    if (aroundFailed) focus = { id: focusParam, key: focusKey, status: 'missing', error: (around.error).message };
+    else if (messages.some((m) => !m.local && m.id === focusParam)) focus = { id: focusParam, key: focusKey, status: 'ready' };
+    else focus = { id: focusParam, key: focusKey, status: 'loading' };
+  }
+  const focusId = focus?.status === 'ready' ? focus.id : null;
+  // Also while the newest page comes back after a window.
+  const loading = msgs.isPending || (msgs.isFetching && messages.length === 0);
   return (
     <section
       className="chat-pane"
@@ -305,15 +296,16 @@ export function ChatPane({ conversationId, me, backTo }: { conversationId: numbe
         <MessageList
           messages={messages}
           meId={me.id}
-          hasMore={msgs.data?.hasMore ?? false}
-          loadOlder={msgs.loadOlder}
+          hasMore={msgs.data?.hasOlder ?? false}
+          loadOlder={loadOlder}
           hasNewer={msgs.data?.hasNewer ?? false}
-          loadNewer={msgs.loadNewer}
+          loadNewer={loadNewer}
           onJumpToLatest={onJumpToLatest}
           focusId={focusId}
-          focusKey={focus?.key ?? ''}
-          onRetry={onRetry}
-          onDiscard={onDiscard}
+          focusKey={focusKey}
+          onRetry={sender.retry}
+          onDiscard={sender.discard}
+          waiting={waiting}
           onEdit={readOnly ? undefined : onEdit}
           onDelete={readOnly ? undefined : onDelete}
           label={name ? `Messages with ${name}` : 'Messages'}

@@ -2,7 +2,7 @@ import { memo, useEffect, useId, useRef, useState, type KeyboardEvent } from 're
 import type { ChatMessage } from '../api/types';
 import { clockTime, fullTime } from '../lib/dates';
 import { displaySize, IMAGE_TEXT } from '../lib/images';
-import { receiptOf } from '../lib/merge';
+import { receiptOf, type Receipt } from '../lib/merge';
 import { fullName } from '../lib/users';
 import { charCount, MAX_LENGTH } from './ChatInput';
 import { BanIcon, ClockIcon, Tick } from './icons';
@@ -19,8 +19,10 @@ export function canEditAt(m: Pick<ChatMessage, 'created_at' | 'is_deleted' | 'lo
   return !m.local && !m.is_deleted && now - Date.parse(m.created_at) < EDIT_WINDOW_MS;
 }
 
-function receiptTitle(m: ChatMessage): string {
-  switch (receiptOf(m)) {
+function receiptTitle(m: ChatMessage, receipt: Receipt): string {
+  switch (receipt) {
+    case 'waiting':
+      return 'Waiting for connection…';
     case 'sending':
       return 'Sending…';
     case 'failed':
@@ -181,6 +183,8 @@ interface Props {
   highlighted?: boolean;
   onRetry?: (clientMessageId: string) => void;
   onDiscard?: (clientMessageId: string) => void;
+  /** A local message held back until the browser is online again. */
+  waiting?: boolean;
   /** Present when the reader may change their messages here (not read-only). Reject with the reason. */
   onEdit?: (message: ChatMessage, content: string) => Promise<void>;
   onDelete?: (message: ChatMessage) => Promise<void>;
@@ -196,6 +200,7 @@ export const MessageBubble = memo(function MessageBubble({
   highlighted,
   onRetry,
   onDiscard,
+  waiting,
   onEdit,
   onDelete,
   side,
@@ -207,7 +212,7 @@ export const MessageBubble = memo(function MessageBubble({
   const menuButton = useRef<HTMLButtonElement | null>(null);
   const confirmRef = useRef<HTMLButtonElement>(null);
   const confirmTextId = useId();
-  const receipt = receiptOf(m);
+  const receipt: Receipt = waiting && m.local?.status === 'sending' ? 'waiting' : receiptOf(m);
   const deleted = !!m.is_deleted;
   // A deletion from elsewhere ends an edit or a confirmation in progress.
   const editing = editRequested && !deleted;
@@ -320,8 +325,8 @@ export const MessageBubble = memo(function MessageBubble({
               {clockTime(m.created_at)}
             </time>
             {mine && !deleted && (
-              <span className={`receipt receipt-${receipt}`} title={receiptTitle(m)} role="img" aria-label={receiptTitle(m)}>
-                {receipt === 'sending' ? <ClockIcon /> : receipt === 'failed' ? '!' : <Tick double={receipt !== 'sent'} />}
+              <span className={`receipt receipt-${receipt}`} title={receiptTitle(m, receipt)} role="img" aria-label={receiptTitle(m, receipt)}>
+                {receipt === 'sending' || receipt === 'waiting' ? <ClockIcon /> : receipt === 'failed' ? '!' : <Tick double={receipt !== 'sent'} />}
               </span>
             )}
           </span>

@@ -16,6 +16,8 @@ interface Props {
   onJumpToLatest?: () => void;
   onRetry: (cmid: string) => void;
   onDiscard?: (cmid: string) => void;
+  /** client_message_ids of sends held back until the browser is online again. */
+  waiting?: ReadonlySet<string>;
   onEdit?: (message: ChatMessage, content: string) => Promise<void>;
   onDelete?: (message: ChatMessage) => Promise<void>;
   /** Scroll to this message (it is in `messages`) and mark it briefly; once per `focusKey`. */
@@ -47,6 +49,7 @@ export function MessageList({
   onJumpToLatest,
   onRetry,
   onDiscard,
+  waiting,
   onEdit,
   onDelete,
   focusId = null,
@@ -201,6 +204,7 @@ export function MessageList({
                 highlighted={flashId != null && !it.message.local && it.message.id === flashId}
                 onRetry={onRetry}
                 onDiscard={onDiscard}
+                waiting={!!it.message.local && !!it.message.client_message_id && !!waiting?.has(it.message.client_message_id)}
                 onEdit={onEdit}
                 onDelete={onDelete}
               />

@@ -1,11 +1,11 @@
-import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { useQuery } from '@tanstack/react-query';
 import { useRef, useState } from 'react';
-import { fetchTrainee, startConversation } from '../api/endpoints';
+import { fetchTrainee } from '../api/endpoints';
 import type { Me, PendingImage } from '../api/types';
 import { useTemplates } from '../data/coaching';
 import { keys } from '../data/keys';
+import { useStartConversation } from '../data/mutations';
 import { newClientMessageId } from '../lib/ids';
-import type { MessagesState } from '../lib/merge';
 import { fullName } from '../lib/users';
 import { navigate } from '../router';
 import { ChatHeader, readOnlyReason } from './ChatPane';
@@ -16,7 +16,6 @@ import { SavedRepliesDialog } from './SavedReplies';
 
 /** No conversation with this trainee yet: the first message sent here starts it. */
 export function NewConversationPane({ traineeId, me, backTo }: { traineeId: number; me: Me; backTo: string }) {
-  const qc = useQueryClient();
   const trainee = useQuery({ queryKey: keys.trainee(traineeId), queryFn: () => fetchTrainee(traineeId) });
   const [error, setError] = useState<string | null>(null);
   const [progress, setProgress] = useState<number | null>(null);
@@ -26,20 +25,18 @@ export function NewConversationPane({ traineeId, me, backTo }: { traineeId: numb
   const templates = useTemplates(!reason);
   const [managing, setManaging] = useState(false);
 
+  const start = useStartConversation();
   const onSend = async (text: string, image?: PendingImage): Promise<boolean> => {
     setError(null);
     setProgress(image ? 0 : null);
     try {
-      const res = await startConversation(
+      const res = await start.mutateAsync({
         traineeId,
-        text,
-        newClientMessageId(),
-        image ? { file: image.file, onProgress: setProgress } : undefined,
-      );
-      if (res.is_new_conversation) {
-        qc.setQueryData<MessagesState>(keys.messages(res.conversation_id), { messages: [res.message], hasMore: false });
-      }
-      await qc.invalidateQueries({ queryKey: keys.allConversations });
+        content: text,
+        clientMessageId: newClientMessageId(),
+        image,
+        onProgress: setProgress,
+      });
       navigate(`/messages/${res.conversation_id}`, { replace: true });
       return true;
     } catch (e) {

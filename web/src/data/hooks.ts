@@ -1,21 +1,15 @@
-import { skipToken, useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { ApiError } from '../api/client';
 import {
   fetchConversations,
-  fetchLatestMessages,
-  fetchMessagesBefore,
   fetchNotificationPreferences,
   fetchUnreadCount,
   searchMessages,
   updateNotificationPreferences,
 } from '../api/endpoints';
 import type { Conversation, Me, NotificationPreferences } from '../api/types';
-import { firstServerId, mergeMessages, type MessagesState } from '../lib/merge';
 import { sortConversations } from '../lib/merge';
 import type { RealtimeClient } from '../realtime/socket';
-import { loadNewer as loadNewerMessages } from './actions';
-import { useMeUser } from './me';
 import { keys } from './keys';
 
 export function useConversations(archived: boolean, enabled = true) {
@@ -31,61 +25,19 @@ export function useUnreadCount() {
   return useQuery({ queryKey: keys.unread, queryFn: fetchUnreadCount, staleTime: 60_000 });
 }
 
-/**
- * Messages of one conversation: newest page first, merged with anything already cached.
- * `paused`: do not fetch (yet): a window around an older message is being opened instead.
- */
-export function useMessages(conversationId: number | null, { paused = false }: { paused?: boolean } = {}) {
-  const qc = useQueryClient();
-  const me = useMeUser();
-  const query = useQuery<MessagesState>({
-    queryKey: keys.messages(conversationId ?? -1),
-    enabled: conversationId != null && !paused,
-    staleTime: Infinity,
-    retry: (n, e) => n < 2 && !(e instanceof ApiError && e.status < 500),
-    queryFn: async () => {
-      const id = conversationId!;
-      const page = await fetchLatestMessages(id);
-      const cached = qc.getQueryData<MessagesState>(keys.messages(id));
-      if (!cached) return page;
-      // A window around an older message would leave a gap before the newest: replace it.
-      if (cached.hasNewer) return { ...page, messages: [...page.messages, ...cached.messages.filter((m) => m.local)] };
-      return { messages: mergeMessages(cached.messages, page.messages), hasMore: cached.hasMore || page.hasMore };
-    },
-  });
-  const loadOlder = useCallback(async () => {
-    if (conversationId == null) return;
-    const s = qc.getQueryData<MessagesState>(keys.messages(conversationId));
-    const before = s ? firstServerId(s.messages) : null;
-    if (!s || before === null || !s.hasMore) return;
-    const page = await fetchMessagesBefore(conversationId, before);
-    qc.setQueryData<MessagesState>(keys.messages(conversationId), (cur) =>
-      cur ? { ...cur, messages: mergeMessages(cur.messages, page.messages), hasMore: page.hasMore } : cur,
-    );
-  }, [qc, conversationId]);
-  const loadNewer = useCallback(async () => {
-    if (conversationId != null) await loadNewerMessages(qc, me, conversationId);
-  }, [qc, me, conversationId]);
-  return { ...query, loadOlder, loadNewer };
-}
-
 /** Find a conversation in the cached lists (active first, then archived for trainers). */
 export function useConversation(id: number | null, me: Me) {
   const active = useConversations(false, id != null);
   const inActive = active.data?.find((c) => c.id === id);
   const lookArchived = id != null && me.role === 'trainer' && !!active.data && !inActive;
+  // Only trainers fetch the archived list; for a trainee it holds what the socket moved there
+  // (conversation_archived).
   const archived = useConversations(true, lookArchived);
   const inArchived = archived.data?.find((c) => c.id === id);
-  // Set by the socket (conversation.archived), never fetched: skipToken says so.
-  const archivedFlag = useQuery<boolean>({
-    queryKey: keys.archivedFlag(id ?? -1),
-    queryFn: skipToken,
-    initialData: false,
-  });
   const conversation: Conversation | undefined = inActive ?? inArchived;
   return {
     conversation,
-    isArchived: !!conversation?.is_archived || !!inArchived || archivedFlag.data === true,
+    isArchived: !!conversation?.is_archived || !!inArchived,
     isLoading: active.isLoading || (lookArchived && archived.isLoading),
   };
 }

@@ -3,11 +3,12 @@ export const keys = {
   conversations: (archived: boolean) => ['conversations', archived ? 'archived' : 'active'] as const,
   allConversations: ['conversations'] as const,
   unread: ['unread'] as const,
-  messages: (id: number) => ['messages', id] as const,
+  /** A conversation's history, opened on the newest messages or around one (a search result). */
+  messages: (id: number, around: number | null = null) => ['messages', id, around == null ? 'latest' : { around }] as const,
+  conversationMessages: (id: number) => ['messages', id] as const,
   allMessages: ['messages'] as const,
   trainees: (search: string) => ['trainees', search] as const,
   trainee: (id: number) => ['trainee', id] as const,
-  archivedFlag: (id: number) => ['archived-flag', id] as const,
   search: (q: string) => ['search', q] as const,
   allSearches: ['search'] as const,
   notificationPrefs: ['notification-preferences'] as const,
@@ -29,4 +30,13 @@ export const keys = {
   adminSearch: (userId: number, q: string) => ['admin', 'search', userId, q] as const,
   auditLog: (filters: object) => ['admin', 'audit-log', filters] as const,
   accessLog: ['access-log'] as const,
+};
+
+/** Mutation keys (the send one is also what a restored, paused send is found by). */
+export const mutationKeys = {
+  send: ['messages', 'send'] as const,
+  edit: ['messages', 'edit'] as const,
+  delete: ['messages', 'delete'] as const,
+  read: (conversationId: number) => ['messages', 'read', conversationId] as const,
+  startConversation: ['conversations', 'start'] as const,
 };

@@ -1,31 +1,35 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { isViewing, setFocusSink, setViewing } from './viewing';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ViewTracker } from './viewing';
 
 describe('focus reporting', () => {
+  let view: ViewTracker;
+  beforeEach(() => {
+    view = new ViewTracker();
+    view.start();
+  });
   afterEach(() => {
-    setFocusSink(null);
-    setViewing(null);
+    view.stop();
     vi.restoreAllMocks();
   });
 
   it('reports the open conversation while the page is visible and focused, and null otherwise', () => {
     vi.spyOn(document, 'hasFocus').mockReturnValue(true);
     const sent: (number | null)[] = [];
-    setFocusSink((id) => sent.push(id));
-    setViewing(7);
-    expect(isViewing(7)).toBe(true);
+    view.setSink((id) => sent.push(id));
+    view.setViewing(7);
+    expect(view.isViewing(7)).toBe(true);
     vi.spyOn(document, 'hasFocus').mockReturnValue(false);
     window.dispatchEvent(new Event('blur'));
-    setViewing(7); // unchanged view: no duplicate report
-    setViewing(null);
+    view.setViewing(7); // unchanged view: no duplicate report
+    view.setViewing(null);
     expect(sent).toEqual([null, 7, null]);
   });
 
   it('a new socket is told the current view at once', () => {
     vi.spyOn(document, 'hasFocus').mockReturnValue(true);
-    setViewing(3);
+    view.setViewing(3);
     const sent: (number | null)[] = [];
-    setFocusSink((id) => sent.push(id));
+    view.setSink((id) => sent.push(id));
     expect(sent).toEqual([3]);
   });
 });

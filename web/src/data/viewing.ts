@@ -1,46 +1,55 @@
-/** The conversation the reader has open and in view right now (null when none). */
-let viewing: number | null = null;
+/** Where the server learns what the reader is looking at (a `focus` frame on the user socket). */
+type FocusSink = (conversationId: number | null) => void;
 
 /**
- * Where the server learns what the reader is looking at (a `focus` frame on the user socket):
- * while a conversation is open, visible and focused, its messages are not pushed as
- * notifications. Set by the realtime provider for each (re)connected socket.
+ * The conversation the reader has open and in view right now. While a conversation is open,
+ * visible and focused, the server pushes no notifications for its messages, and its messages
+ * count no unread here. One per socket owner (RealtimeProvider); `start` follows the page's
+ * visibility and focus until `stop`.
  */
-type FocusSink = (conversationId: number | null) => void;
-let sink: FocusSink | null = null;
-let reported: number | null | undefined;
+export class ViewTracker {
+  private viewing: number | null = null;
+  private sink: FocusSink | null = null;
+  private reported: number | null | undefined;
 
-function inView(): number | null {
-  if (viewing === null || typeof document === 'undefined') return null;
-  return document.visibilityState === 'visible' && document.hasFocus() ? viewing : null;
-}
+  private inView(): number | null {
+    if (this.viewing === null || typeof document === 'undefined') return null;
+    return document.visibilityState === 'visible' && document.hasFocus() ? this.viewing : null;
+  }
 
-/** Tells the server when what is in view changed (or always, with `force`). */
-export function reportFocus(force = false): void {
-  const now = inView();
-  if (!force && now === reported) return;
-  reported = now;
-  sink?.(now);
-}
+  /** Tells the server when what is in view changed (or always, with `force`). */
+  report = (force = false): void => {
+    const now = this.inView();
+    if (!force && now === this.reported) return;
+    this.reported = now;
+    this.sink?.(now);
+  };
 
-/** The socket to report to (null: none); reports the current view at once. */
-export function setFocusSink(s: FocusSink | null): void {
-  sink = s;
-  reported = undefined;
-  if (s) reportFocus(true);
-}
+  private changed = () => this.report();
 
-export function setViewing(id: number | null): void {
-  viewing = id;
-  reportFocus();
-}
+  /** The socket to report to (null: none); reports the current view at once. */
+  setSink(s: FocusSink | null): void {
+    this.sink = s;
+    this.reported = undefined;
+    if (s) this.report(true);
+  }
 
-export function isViewing(id: number): boolean {
-  return inView() === id;
-}
+  setViewing = (id: number | null): void => {
+    this.viewing = id;
+    this.report();
+  };
 
-if (typeof window !== 'undefined') {
-  document.addEventListener('visibilitychange', () => reportFocus());
-  window.addEventListener('focus', () => reportFocus());
-  window.addEventListener('blur', () => reportFocus());
+  isViewing = (id: number): boolean => this.inView() === id;
+
+  start(): void {
+    document.addEventListener('visibilitychange', this.changed);
+    window.addEventListener('focus', this.changed);
+    window.addEventListener('blur', this.changed);
+  }
+
+  stop(): void {
+    document.removeEventListener('visibilitychange', this.changed);
+    window.removeEventListener('focus', this.changed);
+    window.removeEventListener('blur', this.changed);
+  }
 }

@@ -137,7 +137,7 @@ describe('message search (fetch and WebSocket mocked)', () => {
     await waitFor(() => expect(li.className).not.toContain('flash'), { timeout: 4000 });
     // The search stays, with the opened result marked.
     expect(within(results()).getByRole('link', { name: /Squat depth looks great/ }).getAttribute('aria-current')).toBe('page');
-  });
+  }, 15_000); // it waits for the mark to fade (FLASH_MS) after paging through 80 messages
 
   it('live messages wait while reading an older window; "Jump to latest" shows them', async () => {
     // Newer pages fail here: the window stays open.

@@ -10,9 +10,15 @@ import {
   applyReadReceipt,
   firstServerId,
   lastServerId,
-  mergeIntoState,
+  addLocalToPages,
+  atLiveEnd,
+  flattenPages,
+  mapPages,
+  mergeIntoPages,
   mergeMessages,
-  openWindow,
+  reconcilePage,
+  type MessagesData,
+  type MessagesPage,
   previewOf,
   receiptOf,
   removeLocal,
@@ -199,30 +205,57 @@ describe('edits and deletions', () => {
   });
 });
 
-describe('windows around a message', () => {
-  const page = (ids: number[], hasOlder: boolean, hasNewer: boolean) => ({ messages: ids.map((id) => msg(id)), hasOlder, hasNewer });
+describe('pages of history', () => {
+  const page = (ids: number[], hasOlder = false, hasNewer = false): MessagesPage => ({
+    messages: ids.map((id) => msg(id)),
+    hasOlder,
+    hasNewer,
+  });
+  const data = (...pages: MessagesPage[]): MessagesData => ({ pages, pageParams: pages.map(() => ({ latest: true as const })) });
+  const ids = (d: MessagesData) => flattenPages(d).map((m) => (m.local ? `local:${m.client_message_id}` : m.id));
 
-  it('replaces what is loaded when the two do not meet (local messages stay)', () => {
-    const s = { messages: addLocal([msg(90), msg(91)], local('l')), hasMore: true };
-    const w = openWindow(s, page([10, 11, 12], true, true));
-    expect(w.messages.map((m) => (m.local ? 'local' : m.id))).toEqual([10, 11, 12, 'local']);
-    expect(w).toMatchObject({ hasMore: true, hasNewer: true });
-    expect(openWindow(undefined, page([1, 2], false, true))).toMatchObject({ hasMore: false, hasNewer: true });
+  it('flattens pages (older pages first) into one list, each message once, local ones last', () => {
+    const d = data(page([1, 2]), { ...page([3, 4]), messages: addLocal([msg(3), msg(4)], local('l')) });
+    expect(ids(d)).toEqual([1, 2, 3, 4, 'local:l']);
+    expect(atLiveEnd(d)).toBe(true);
+    expect(atLiveEnd(data(page([1]), page([2], false, true)))).toBe(false);
   });
 
-  it('joins what is loaded when they overlap', () => {
-    const s = { messages: [msg(20), msg(21), msg(22)], hasMore: true };
-    const w = openWindow(s, page([15, 16, 20, 21], true, true));
-    expect(w.messages.map((m) => m.id)).toEqual([15, 16, 20, 21, 22]);
-    expect(w).toMatchObject({ hasMore: true, hasNewer: false }); // the loaded part reached the newest
+  it('merges a copy where the message is, a new message into the newest page, a confirmed local in place', () => {
+    const d = data(page([1, 2], true), { ...page([3]), messages: addLocal([msg(3)], local('c')) });
+    const next = mergeIntoPages(d, [
+      { ...msg(1), content: 'edited', edited_at: '2026-02-19T11:00:00Z' },
+      msg(9, { client_message_id: 'c' }),
+    ]);
+    expect(next.pages[0].messages[0].content).toBe('edited');
+    expect(next.pages[1].messages.map((m) => m.id)).toEqual([3, 9]);
+    expect(ids(next)).toEqual([1, 2, 3, 9]);
+    expect(mergeIntoPages(next, [msg(9, { client_message_id: 'c' })])).toBe(next); // nothing new
   });
 
   it('keeps live messages out of a window until it reaches the newest', () => {
-    const w = { messages: [msg(10), msg(11)], hasMore: true, hasNewer: true };
-    const next = mergeIntoState(w, [msg(99), { ...msg(11), content: 'edited copy', edited_at: '2026-02-19T11:00:00Z' }]);
-    expect(next.messages.map((m) => m.id)).toEqual([10, 11]);
-    expect(next.messages[1].content).toBe('edited copy');
-    const live = { messages: [msg(10)], hasMore: false };
-    expect(mergeIntoState(live, [msg(99)]).messages.map((m) => m.id)).toEqual([10, 99]);
+    const w = data(page([10, 11], true, true));
+    const next = mergeIntoPages(w, [msg(99), { ...msg(11), content: 'edited copy', edited_at: '2026-02-19T11:00:00Z' }]);
+    expect(ids(next)).toEqual([10, 11]);
+    expect(flattenPages(next)[1].content).toBe('edited copy');
+    expect(ids(mergeIntoPages(data(page([10])), [msg(99)]))).toEqual([10, 99]);
+  });
+
+  it('adds a pending message once: adding it again only changes its state', () => {
+    const d = data(page([1]));
+    const once = addLocalToPages(d, local('p'));
+    const failed = mapPages(once, (list) => updateLocal(list, 'p', { status: 'failed', error: 'x' }));
+    const twice = addLocalToPages(failed, local('p'));
+    expect(ids(twice)).toEqual([1, 'local:p']);
+    expect(flattenPages(twice)[1].local?.status).toBe('sending');
+  });
+
+  it('a fetched page keeps what only moves forward, and the newest page keeps unconfirmed local messages', () => {
+    const cached = [{ ...msg(5), content: 'edited', edited_at: '2026-02-19T11:00:00Z' }, msg(6), local('a'), local('b')];
+    const fetched = [msg(5), msg(6), msg(7, { client_message_id: 'a' })];
+    const newest = reconcilePage(cached, fetched, true);
+    expect(newest.map((m) => (m.local ? `local:${m.client_message_id}` : m.id))).toEqual([5, 6, 7, 'local:b']);
+    expect(newest[0].content).toBe('edited');
+    expect(reconcilePage(cached, [msg(1), msg(2)], false).map((m) => m.id)).toEqual([1, 2]);
   });
 });

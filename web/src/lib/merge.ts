@@ -1,17 +1,28 @@
 import type { ChatMessage, Conversation, Message } from '../api/types';
 
-/** What the chat keeps per conversation in the query cache. */
-export interface MessagesState {
-  /** Server messages by id ascending, then local (optimistic) ones in send order. */
+/**
+ * Where a page of a conversation's history starts: the newest messages, older or newer than a
+ * message, or around one (a search result opened in place).
+ */
+export type MessagesCursor = { latest: true } | { before: number } | { after: number } | { around: number };
+
+/** One page of history, oldest first; the last page of the newest ones also holds local messages. */
+export interface MessagesPage {
   messages: ChatMessage[];
-  /** Older messages exist on the server. */
-  hasMore: boolean;
+  /** Older messages exist on the server (read on the first page). */
+  hasOlder: boolean;
   /**
-   * Newer messages exist on the server that are not loaded: the list is a window opened
-   * around an older message (a search result). Live messages then wait until the reader
+   * Newer messages exist on the server that are not loaded (read on the last page): the pages
+   * are a window opened around an older message. Live messages then wait until the reader
    * scrolls down (or jumps to the latest).
    */
-  hasNewer?: boolean;
+  hasNewer: boolean;
+}
+
+/** A conversation's history in the query cache: TanStack's InfiniteData of pages. */
+export interface MessagesData {
+  pages: MessagesPage[];
+  pageParams: MessagesCursor[];
 }
 
 const laterOf = (a: string | null | undefined, b: string | null | undefined) =>
@@ -101,47 +112,95 @@ export function addLocal(existing: ChatMessage[], local: ChatMessage): ChatMessa
   return [...existing.filter((m) => m.client_message_id !== local.client_message_id || !m.local), local];
 }
 
-/**
- * Server messages into a conversation's state. While the state is a window with newer messages
- * not loaded (`hasNewer`), messages past its end are left out: they would sit after a gap.
- */
-export function mergeIntoState(s: MessagesState, incoming: Message[]): MessagesState {
-  let msgs = incoming;
-  if (s.hasNewer) {
-    const last = lastServerId(s.messages);
-    msgs = last === null ? [] : incoming.filter((m) => m.id <= last);
-  }
-  const messages = mergeMessages(s.messages, msgs);
-  return messages === s.messages ? s : { ...s, messages };
+// ---------- pages of history (a TanStack infinite query) ----------
+
+/** All messages of the pages: server ones by id (each once), then local ones in send order. */
+export function flattenPages(data: MessagesData): ChatMessage[] {
+  const byId = new Map<number, ChatMessage>();
+  const locals: ChatMessage[] = [];
+  for (const p of data.pages) for (const m of p.messages) if (m.local) locals.push(m);
+  else byId.set(m.id, m);
+  return [...[...byId.values()].sort((a, b) => a.id - b.id), ...locals];
+}
+
+/** Whether the pages reach the newest message (live messages join them). */
+export const atLiveEnd = (data: MessagesData): boolean => !data.pages[data.pages.length - 1]?.hasNewer;
+
+/** Change the messages of every page; the same object when nothing changed. */
+export function mapPages(data: MessagesData, change: (messages: ChatMessage[]) => ChatMessage[]): MessagesData {
+  let changed = false;
+  const pages = data.pages.map((p) => {
+    const messages = change(p.messages);
+    if (messages === p.messages) return p;
+    changed = true;
+    return { ...p, messages };
+  });
+  return changed ? { ...data, pages } : data;
 }
 
 /**
- * A page of messages around one (oldest first) into the state: joined to what is loaded when
- * the two overlap, else it replaces the loaded messages (local ones stay).
+ * Server messages into the pages: a copy of a loaded message joins it where it is (and a
+ * local message is replaced by its server copy); a new one joins the newest page. While the
+ * pages are a window that does not reach the newest (`hasNewer`), messages past its end are
+ * left out: they would sit after a gap.
  */
-export function openWindow(
-  s: MessagesState | undefined,
-  page: { messages: Message[]; hasOlder: boolean; hasNewer: boolean },
-): MessagesState {
-  const locals = s?.messages.filter((m) => m.local) ?? [];
-  const first = s ? firstServerId(s.messages) : null;
-  const last = s ? lastServerId(s.messages) : null;
-  if (s && first !== null && last !== null && page.messages.length > 0) {
-    const pFirst = page.messages[0].id;
-    const pLast = page.messages[page.messages.length - 1].id;
-    if (pLast >= first && pFirst <= last) {
-      return {
-        messages: mergeMessages(s.messages, page.messages),
-        hasMore: pFirst < first ? page.hasOlder : s.hasMore,
-        hasNewer: pLast > last ? page.hasNewer : !!s.hasNewer,
-      };
+export function mergeIntoPages(data: MessagesData, incoming: Message[]): MessagesData {
+  if (incoming.length === 0 || data.pages.length === 0) return data;
+  const home = new Map<number, number>();
+  const localHome = new Map<string, number>();
+  data.pages.forEach((p, i) =>
+    p.messages.forEach((m) => {
+      if (!m.local) home.set(m.id, i);
+      else if (m.client_message_id) localHome.set(m.client_message_id, i);
+    }),
+  );
+  const last = data.pages.length - 1;
+  const newest = lastServerId(flattenPages(data));
+  const live = atLiveEnd(data);
+  const perPage = new Map<number, Message[]>();
+  for (const m of incoming) {
+    let i = home.get(m.id) ?? (m.client_message_id ? localHome.get(m.client_message_id) : undefined);
+    if (i === undefined) {
+      if (!live && (newest === null || m.id > newest)) continue;
+      i = last;
     }
+    perPage.set(i, [...(perPage.get(i) ?? []), m]);
   }
-  return {
-    messages: [...page.messages.map((m) => ({ ...m, local: undefined })), ...locals],
-    hasMore: page.hasOlder,
-    hasNewer: page.hasNewer,
-  };
+  if (perPage.size === 0) return data;
+  let changed = false;
+  const pages = data.pages.map((p, i) => {
+    const msgs = perPage.get(i);
+    if (!msgs) return p;
+    const messages = mergeMessages(p.messages, msgs);
+    if (messages === p.messages) return p;
+    changed = true;
+    return { ...p, messages };
+  });
+  return changed ? { ...data, pages } : data;
+}
+
+/**
+ * Add a local (optimistic) message to the newest page. Idempotent: when a local message with
+ * the same client_message_id is there already, only its `local` state changes (its blob: URL
+ * and place stay).
+ */
+export function addLocalToPages(data: MessagesData, local: ChatMessage): MessagesData {
+  const cmid = local.client_message_id;
+  const exists = data.pages.some((p) => p.messages.some((m) => m.local && m.client_message_id === cmid));
+  if (exists && cmid) return mapPages(data, (list) => updateLocal(list, cmid, local.local));
+  const last = data.pages.length - 1;
+  return { ...data, pages: data.pages.map((p, i) => (i === last ? { ...p, messages: addLocal(p.messages, local) } : p)) };
+}
+
+/**
+ * A page fetched from the server, joined to what the cache knows: a message already cached
+ * keeps what only moves forward (receipts, edits, deletion), and the page at the newest end
+ * keeps the local messages not confirmed yet (a refetch must not drop a message being sent).
+ */
+export function reconcilePage(cached: ChatMessage[], fetched: Message[], newest: boolean): ChatMessage[] {
+  const ids = new Set(fetched.map((m) => m.id));
+  const known = cached.filter((m) => (m.local ? newest : ids.has(m.id)));
+  return mergeMessages(known, fetched);
 }
 
 /** Replace one server message by id (an answer of the server that is the truth). */
@@ -271,7 +330,7 @@ export function markOthersRead(messages: ChatMessage[], meId: number, readAt: st
   return changed ? out : messages;
 }
 
-export type Receipt = 'sending' | 'failed' | 'sent' | 'delivered' | 'read';
+export type Receipt = 'waiting' | 'sending' | 'failed' | 'sent' | 'delivered' | 'read';
 
 export function receiptOf(m: ChatMessage): Receipt {
   if (m.local) return m.local.status;

@@ -62,10 +62,11 @@ export class TypingStore {
 
 const EMPTY: number[] = [];
 
-export const typingStore = new TypingStore();
+const noSubscription = () => () => {};
 
-export function useTypingUsers(conversationId: number | null): number[] {
-  return useSyncExternalStore(typingStore.subscribe, () =>
-    conversationId == null ? EMPTY : typingStore.typingIn(conversationId),
+/** Who is typing in a conversation, from the store of the user's socket (none without one). */
+export function useTypingUsers(store: TypingStore | null, conversationId: number | null): number[] {
+  return useSyncExternalStore(store?.subscribe ?? noSubscription, () =>
+    store == null || conversationId == null ? EMPTY : store.typingIn(conversationId),
   );
 }
