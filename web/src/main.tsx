@@ -2,7 +2,7 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App, makeQueryClient } from './App';
 import { captureInstallPrompt } from './offline/install';
-import { seedOnlineState, watchConnectivity } from './offline/online';
+import { seedOnlineState, sendsWaitForNetwork, watchConnectivity } from './offline/online';
 import { startServiceWorker } from './push/push';
 import { navigate } from './router';
 // Stylesheets, in cascade order.
@@ -21,6 +21,7 @@ seedOnlineState();
 captureInstallPrompt();
 const client = makeQueryClient();
 watchConnectivity(client);
+sendsWaitForNetwork(client);
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>

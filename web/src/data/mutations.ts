@@ -88,8 +88,10 @@ interface SendContext {
 /**
  * The pending bubble: on the newest messages of the conversation (fetched when they are not
  * loaded). Idempotent: a retry or a resumed send finds its bubble and only marks it sending.
+ * Also called for sends restored from storage after a reload (offline/OfflineQueryProvider.tsx):
+ * their onMutate ran on the page before.
  */
-async function showPending(qc: QueryClient, v: SendVariables): Promise<SendContext> {
+export async function showPending(qc: QueryClient, v: SendVariables): Promise<SendContext> {
   await qc.cancelQueries({ queryKey: keys.conversationMessages(v.conversationId) });
   const existing = localOf(qc, v.conversationId, v.clientMessageId);
   const blob = existing ? (existing.image ?? null) : v.image ? objectUrl(v.image.file) : null;

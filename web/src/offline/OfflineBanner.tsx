@@ -1,13 +1,11 @@
 import { useMutationState } from '@tanstack/react-query';
+import { mutationKeys } from '../data/keys';
 import { useOnline } from './online';
 import './offline.css';
 
-/** The send mutation's key (see data/actions.ts): the outbox is its paused mutations. */
-export const SEND_KEY = ['messages', 'send'] as const;
-
 /** How many sends wait in the outbox (paused, offline or restored). */
 export function useOutboxCount(): number {
-  return useMutationState({ filters: { mutationKey: SEND_KEY, predicate: (m) => m.state.isPaused } }).length;
+  return useMutationState({ filters: { mutationKey: mutationKeys.send, predicate: (m) => m.state.isPaused } }).length;
 }
 
 /** Under the top bar while the browser is offline. */

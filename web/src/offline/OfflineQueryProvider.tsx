@@ -8,14 +8,24 @@
 import { QueryClientProvider, type QueryClient } from '@tanstack/react-query';
 import { PersistQueryClientProvider, type Persister } from '@tanstack/react-query-persist-client';
 import { useState, type ReactNode } from 'react';
-import { keys } from '../data/keys';
+import { keys, mutationKeys } from '../data/keys';
+import { showPending, type SendVariables } from '../data/mutations';
 import { hasIndexedDb, idbPersister, persistOptions } from './persist';
 
 /**
- * After a restore (also when nothing was stored). Not awaited: the app shows once this returns,
- * and paused sends may wait for the network for a long time.
+ * After a restore (also when nothing was stored): the restored sends' bubbles first (their
+ * onMutate ran on the page before the reload), then they are resumed. The sends themselves are
+ * not awaited: they may wait for the network for a long time, and the app shows meanwhile.
  */
-export function afterRestore(client: QueryClient): void {
+export async function afterRestore(client: QueryClient): Promise<void> {
+  const restored = client.getMutationCache().findAll({ mutationKey: mutationKeys.send, status: 'pending' });
+  const shown: Promise<unknown>[] = [];
+  for (const m of restored) {
+    const v = m.state.variables as SendVariables | undefined;
+    if (v) shown.push(showPending(client, v));
+  }
+  await Promise.all(shown);
+  // Restored as it was: fetched again as soon as the network allows.
   void client.invalidateQueries({ queryKey: keys.me, exact: true });
   void client.resumePausedMutations();
 }

@@ -15,6 +15,7 @@
 import { onlineManager, type QueryClient } from '@tanstack/react-query';
 import { useSyncExternalStore } from 'react';
 import { NetworkError } from '../api/client';
+import { mutationKeys } from '../data/keys';
 
 /** At start-up: a page opened offline starts offline. */
 export function seedOnlineState(nav: Pick<Navigator, 'onLine'> | undefined = globalThis.navigator): void {
@@ -99,4 +100,23 @@ export function watchConnectivity(
     unMutations();
     window.removeEventListener('online', onBrowserOnline);
   };
+}
+
+/** How many sends without an answer, each after the server answered the probe, before "Not sent". */
+export const SEND_NETWORK_TRIES = 20;
+
+/**
+ * With the watch above (the real app, main.tsx): a send that got no answer is not marked failed
+ * but tried again, and since the watch has just marked the app offline, TanStack pauses it until
+ * the server answers: it waits in the outbox ("Waiting for connection…", kept across a reload)
+ * like a send written offline. Its client_message_id stays, so a request that did reach the
+ * server is answered with the stored message. Refusals (4xx, 5xx) are not retried here.
+ */
+export function sendsWaitForNetwork(client: QueryClient): void {
+  client.setMutationDefaults(mutationKeys.send, {
+    ...client.getMutationDefaults(mutationKeys.send),
+    retry: (failures, error) => isNetworkError(error) && failures < SEND_NETWORK_TRIES,
+    // No backoff of its own: the pause while offline (and the probe's backoff) is the wait.
+    retryDelay: 0,
+  });
 }

@@ -61,7 +61,7 @@ async function save(qc: QueryClient, persister = idbPersister(store)) {
 async function reload(mutationFn: (v: SendVars) => Promise<unknown>) {
   const qc = makeClient(mutationFn);
   await persistQueryClientRestore({ queryClient: qc, ...persistOptions(idbPersister(store)) });
-  afterRestore(qc);
+  await afterRestore(qc);
   return qc;
 }
 
@@ -169,6 +169,18 @@ describe('the outbox', () => {
     await save(qc);
     const kept = (await stored())?.clientState.queries.map((q) => q.queryKey);
     expect(kept).toEqual([keys.me, keys.conversations(false)]);
+  });
+
+  it('keeps only sends: a pending edit, delete or start has no function after a reload', async () => {
+    onlineManager.setOnline(false);
+    const qc = makeClient(async () => ({}));
+    void send(qc, vars(1));
+    for (const key of [['messages', 'edit'], ['messages', 'delete'], ['conversations', 'start']]) {
+      void new MutationObserver(qc, { mutationKey: key, mutationFn: async () => ({}) }).mutate().catch(() => undefined);
+    }
+    await vi.waitFor(() => expect(qc.getMutationCache().getAll().filter((m) => m.state.isPaused)).toHaveLength(4));
+    await save(qc);
+    expect((await stored())?.clientState.mutations.map((m) => m.mutationKey)).toEqual([['messages', 'send']]);
   });
 
   it('stores what IndexedDB can clone: no errors, a context only if it clones', () => {

@@ -21,7 +21,7 @@ import {
 } from '@tanstack/react-query';
 import type { PersistedClient, PersistQueryClientOptions, Persister } from '@tanstack/react-query-persist-client';
 import { createStore, del, get, set, type UseStore } from 'idb-keyval';
-import { keys } from '../data/keys';
+import { keys, mutationKeys } from '../data/keys';
 
 /** IndexedDB database and object store of the outbox (one entry, `KEY`). */
 export const OUTBOX_DB = 'spotter-offline';
@@ -39,9 +39,15 @@ export function shouldPersistQuery(query: Query): boolean {
   return KEPT_QUERIES.has(query.queryHash) && defaultShouldDehydrateQuery(query);
 }
 
-/** Paused sends, and any still pending when the page goes away. */
+const SEND = hashKey(mutationKeys.send);
+
+/**
+ * Sends only (their function and cache updates are the client's mutation defaults, so a restored
+ * one can run): paused ones, and any still pending when the page goes away.
+ */
 export function shouldPersistMutation(mutation: Mutation): boolean {
-  return mutation.state.status === 'pending';
+  const key = mutation.options.mutationKey;
+  return !!key && hashKey(key) === SEND && mutation.state.status === 'pending';
 }
 
 /** `value` if IndexedDB can store it (structured clone), else undefined. */
