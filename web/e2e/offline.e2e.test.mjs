@@ -2,6 +2,8 @@
 // `spotter serve --demo` (its own server and data folder) in Debian's headless Chromium.
 // - Installable: the manifest and the service worker pass Chromium's own check
 //   (`Page.getInstallabilityErrors` is empty) and "Install app" is offered in the settings panel.
+// - The shell: with the server stopped, a reload still opens the app (from the worker's cache),
+//   offline; once the server is back, so is the app.
 // - Offline: with the network cut (`context.setOffline`), three messages wait in the outbox; the
 //   page reloaded offline comes from the service worker's shell and still shows them waiting;
 //   back online they go out once each, in order, with the client_message_ids the page used
@@ -48,6 +50,23 @@ function storedOutbox(page) {
   });
 }
 
+/**
+ * The network cut for a browser context: Chromium's offline emulation (`navigator.onLine` false,
+ * requests fail), and every request to the server aborted as well. The second is for headless
+ * Chromium's emulation, which reaches a page reloaded offline late: its `navigator.onLine` reads
+ * true and its first requests can get through, which no real loss of network allows.
+ */
+async function cutNetwork(context, base) {
+  const toServer = (url) => url.origin === new URL(base).origin;
+  await context.setOffline(true);
+  await context.route(toServer, (route) => route.abort('internetdisconnected'));
+  /** Back online. */
+  return async () => {
+    await context.unroute(toServer);
+    await context.setOffline(false);
+  };
+}
+
 /** Wait until the service worker controls the page (its precache of the shell is complete). */
 const controlled = (page) => page.waitForFunction(() => !!navigator.serviceWorker.controller, null, { timeout: 20_000 });
 
@@ -60,6 +79,7 @@ describe('Installable app, offline shell and outbox', { timeout: 600_000 }, () =
   let convId;
   const contexts = [];
   const dirs = [];
+  let installed; // the page of the installable profile
 
   const log = (page) => page.getByRole('log');
   const input = (page) => page.getByLabel('message input');
@@ -129,6 +149,21 @@ describe('Installable app, offline shell and outbox', { timeout: 600_000 }, () =
     // The browser offered the install (beforeinstallprompt): the settings panel has the button.
     await page.getByRole('button', { name: /settings$/ }).click();
     await page.getByRole('dialog', { name: 'Settings' }).getByRole('button', { name: 'Install app' }).waitFor();
+    installed = page;
+  });
+
+  it('with the server gone, a reload opens the app from the cache; it is back online when the server is', T, async () => {
+    const page = installed;
+    await server.kill();
+    const shell = await page.reload();
+    assert.ok(shell.fromServiceWorker(), 'served by the service worker');
+    assert.equal(shell.status(), 200);
+    await page.getByText(OFFLINE_TEXT).waitFor({ timeout: 20_000 });
+    await page.getByRole('heading', { name: 'Messages', level: 1 }).waitFor();
+    // Signed in as before (the account was kept), though nothing could be fetched.
+    await page.getByRole('button', { name: 'Sam Rivera, settings' }).waitFor();
+    await server.start();
+    await page.getByText(OFFLINE_TEXT).waitFor({ state: 'detached', timeout: 30_000 });
   });
 
   it('messages written offline wait, survive a reload, then go out once each, in order, with their ids', T, async () => {
@@ -140,13 +175,13 @@ describe('Installable app, offline shell and outbox', { timeout: 600_000 }, () =
     await log(ana.page).getByText('Offline test: hello Ana').waitFor();
     await controlled(p);
 
-    await trainer.context.setOffline(true);
+    const backOnline = await cutNetwork(trainer.context, server.url);
     await p.getByText(OFFLINE_TEXT).waitFor();
     const texts = ['Offline one: warm-up done', 'Offline two: 3 x 8 squats', 'Offline three: see you Friday'];
     for (const text of texts) {
       await input(p).fill(text);
       await input(p).press('Enter');
-      await bubble(p, text).getByText(WAITING).waitFor();
+      await bubble(p, text).getByRole('img', { name: WAITING }).waitFor();
     }
     // The ids the page gave them, as the bubbles carry them.
     const cmids = [];
@@ -164,7 +199,7 @@ describe('Installable app, offline shell and outbox', { timeout: 600_000 }, () =
     const shell = await p.reload();
     assert.ok(shell.fromServiceWorker(), 'the reloaded page came from the service worker');
     await p.getByText(OFFLINE_TEXT).waitFor();
-    for (const text of texts) await bubble(p, text).getByText(WAITING).waitFor();
+    for (const text of texts) await bubble(p, text).getByRole('img', { name: WAITING }).waitFor();
     assert.deepEqual(await log(p).locator('li.msg.mine').evaluateAll((els) => els.map((e) => e.getAttribute('data-client-id'))), cmids);
     // Nothing went out while offline.
     const before = (await api.messages(tokens.ana, convId)).results;
@@ -172,7 +207,7 @@ describe('Installable app, offline shell and outbox', { timeout: 600_000 }, () =
     assert.equal(await log(ana.page).getByText(/^Offline (one|two|three)/).count(), 0);
 
     // Back online: sent, and Ana's open chat gets them live, in order.
-    await trainer.context.setOffline(false);
+    await backOnline();
     for (const text of texts) await log(ana.page).getByText(text, { exact: true }).waitFor({ timeout: 30_000 });
     const seen = await log(ana.page).locator('li.msg.theirs .content').allTextContents();
     assert.deepEqual(seen.filter((t) => texts.includes(t)), texts);
