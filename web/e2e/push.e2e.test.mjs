@@ -141,7 +141,7 @@ describe('Web Push in the dashboard', { timeout: 600_000 }, () => {
     const res = await fetch(`${server.url}/sw.js`);
     assert.equal(res.status, 200);
     assert.match(res.headers.get('content-type') ?? '', /javascript/);
-    assert.match(await res.text(), /addEventListener\('push'/);
+    assert.match(await res.text(), /addEventListener\(['"`]push['"`]/); // bundled: any quotes
     const page = await login(await newContext(), USERS.trainer);
     const reg = await page.evaluate(async () => {
       const r = await navigator.serviceWorker.ready;
