@@ -295,10 +295,10 @@ describe('Spotter web dashboard', { timeout: 600_000 }, () => {
 
     await server.kill();
     await sam.getByText('Reconnecting…').waitFor({ timeout: 15_000 });
-    // Ana writes while the server is down: marked failed, kept.
+    // Ana writes while the server is down: it waits in the outbox (no answer = offline), kept.
     await input(ana).fill('Did you get this? (sent while offline)');
     await input(ana).press('Enter');
-    await ana.locator('li.msg.mine[data-receipt="failed"]').waitFor({ timeout: 10_000 });
+    await ana.locator('li.msg.mine[data-receipt="waiting"]').waitFor({ timeout: 10_000 });
 
     await server.start(); // same data folder, same port
     // Sent before the pages are back on their sockets: they catch up over REST.
@@ -309,9 +309,9 @@ describe('Spotter web dashboard', { timeout: 600_000 }, () => {
       await log(ana).getByText(text).waitFor({ timeout: 20_000 });
     }
     await log(sam).getByText('Did you get this? (sent while offline)').waitFor({ timeout: 20_000 });
-    await waitUntil(async () => (await ana.locator('li.msg.mine[data-receipt="failed"]').count()) === 0, {
+    await waitUntil(async () => (await ana.locator('li.msg.mine:is([data-receipt="waiting"], [data-receipt="failed"])').count()) === 0, {
       timeout: 10_000,
-      what: 'the failed send to be retried',
+      what: 'the waiting send to go out',
     });
     // Live again after the restart.
     await input(sam).fill('All good, connection restored.');
