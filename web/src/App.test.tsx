@@ -175,6 +175,28 @@ describe('App (fetch and WebSocket mocked)', () => {
     expect(within(screen.getByRole('log')).getAllByText('lost?')).toHaveLength(1);
   });
 
+  it('offline, sends wait ("Waiting for connection…") and go out in order when the connection returns', async () => {
+    conversations = [conv(1)];
+    boot('/messages/1');
+    const input = await screen.findByLabelText('message input');
+    act(() => void window.dispatchEvent(new Event('offline')));
+    try {
+      for (const text of ['first', 'second']) {
+        fireEvent.change(input, { target: { value: text } });
+        fireEvent.keyDown(input, { key: 'Enter' });
+      }
+      const log = screen.getByRole('log');
+      await waitFor(() => expect(within(log).getAllByRole('img', { name: 'Waiting for connection…' })).toHaveLength(2));
+      expect(log.querySelectorAll('[data-receipt="failed"]')).toHaveLength(0);
+      expect(calls.filter((c) => c.includes('/send/'))).toEqual([]);
+    } finally {
+      act(() => void window.dispatchEvent(new Event('online')));
+    }
+    await waitFor(() => expect(document.querySelectorAll('[data-receipt="sent"]')).toHaveLength(2));
+    expect(messages.map((m) => m.content)).toEqual(['first', 'second']);
+    expect(screen.queryByRole('img', { name: 'Waiting for connection…' })).toBeNull();
+  });
+
   it('redirects to the login page without a token', async () => {
     window.history.pushState(null, '', '/messages');
     render(<App client={makeQueryClient()} />);

@@ -8,7 +8,7 @@ import type { Me } from './api/types';
 import { Avatar } from './components/Avatar';
 import { ChatIcon, LockIcon, MegaphoneIcon, ShieldIcon, SignOutIcon, UsersIcon } from './components/icons';
 import { SettingsMenu } from './components/SettingsMenu';
-import { onAnnounce } from './data/announcer';
+import { AnnouncerProvider } from './data/announcer';
 import { useUnreadCount } from './data/hooks';
 import { keys } from './data/keys';
 import { MeContext } from './data/me';
@@ -167,16 +167,6 @@ function ImpersonationBanner({ me }: { me: Me }) {
   );
 }
 
-function Announcer() {
-  const [text, setText] = useState('');
-  useEffect(() => onAnnounce((t) => setText(t)), []);
-  return (
-    <div className="visually-hidden" aria-live="polite" aria-atomic="true">
-      {text}
-    </div>
-  );
-}
-
 function Redirect({ to }: { to: string }) {
   useEffect(() => navigate(to, { replace: true }), [to]);
   return null;
@@ -236,17 +226,18 @@ function Authenticated() {
     );
   return (
     <MeContext.Provider value={me.data}>
-      <RealtimeProvider me={me.data}>
-        <div className={`app${me.data.is_impersonating ? ' impersonating' : ''}`}>
-          <TopBar me={me.data} />
-          <OfflineBanner />
-          <ImpersonationBanner me={me.data} />
-          <div className="app-body">
-            <Routes me={me.data} />
+      <AnnouncerProvider>
+        <RealtimeProvider me={me.data}>
+          <div className={`app${me.data.is_impersonating ? ' impersonating' : ''}`}>
+            <TopBar me={me.data} />
+            <OfflineBanner />
+            <ImpersonationBanner me={me.data} />
+            <div className="app-body">
+              <Routes me={me.data} />
+            </div>
           </div>
-          <Announcer />
-        </div>
-      </RealtimeProvider>
+        </RealtimeProvider>
+      </AnnouncerProvider>
     </MeContext.Provider>
   );
 }

@@ -3,8 +3,9 @@ import type { TokenPair } from './types';
 const ACCESS = 'spotter.access';
 const REFRESH = 'spotter.refresh';
 
-type Listener = () => void;
-const listeners = new Set<Listener>();
+/** Fired on window when this tab changes the tokens (another tab's changes come as `storage`). */
+const CHANGED = 'spotter:tokens';
+const changed = () => window.dispatchEvent(new Event(CHANGED));
 
 function read(key: string): string | null {
   try {
@@ -20,23 +21,25 @@ export const tokens = {
   set(pair: TokenPair): void {
     localStorage.setItem(ACCESS, pair.access);
     localStorage.setItem(REFRESH, pair.refresh);
-    listeners.forEach((l) => l());
+    changed();
   },
   clear(): void {
     localStorage.removeItem(ACCESS);
     localStorage.removeItem(REFRESH);
-    listeners.forEach((l) => l());
+    changed();
   },
   /** Called whenever the tokens change (login, refresh, logout, impersonation). */
-  subscribe: (l: Listener): (() => void) => {
-    listeners.add(l);
-    return () => listeners.delete(l);
+  subscribe: (l: () => void): (() => void) => {
+    // Another tab logged in or out: follow it.
+    const fromStorage = (e: StorageEvent) => {
+      if (e.key === ACCESS || e.key === REFRESH || e.key === null) l();
+    };
+    window.addEventListener(CHANGED, l);
+    window.addEventListener('storage', fromStorage);
+    return () => {
+      window.removeEventListener(CHANGED, l);
+      window.removeEventListener('storage', fromStorage);
+    };
   },
 };
 
-// Another tab logged in or out: follow it.
-if (typeof window !== 'undefined') {
-  window.addEventListener('storage', (e) => {
-    if (e.key === ACCESS || e.key === REFRESH || e.key === null) listeners.forEach((l) => l());
-  });
-}

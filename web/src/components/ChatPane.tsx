@@ -3,7 +3,7 @@ import { useCallback, useEffect, useEffectEvent, useRef, useState } from 'react'
 import { ApiError } from '../api/client';
 import type { ChatMessage, Conversation, Me, PendingImage, UserSummary } from '../api/types';
 import { scheduleChatMessage, useScheduled, useTemplates } from '../data/coaching';
-import { announce } from '../data/announcer';
+import { useAnnounce } from '../data/announcer';
 import { useConversation, usePageActive, useTypingSender } from '../data/hooks';
 import { hasLoaded, useMessages } from '../data/messages';
 import { useDeleteMessage, useEditMessage, useMarkRead, useSendMessage, useWaitingSends } from '../data/mutations';
@@ -180,12 +180,13 @@ export function ChatPane({ conversationId, me, backTo }: { conversationId: numbe
   const templates = useTemplates(isTrainer && !readOnly);
   const [managing, setManaging] = useState(false);
   const scheduled = useScheduled(conversationId, !me.is_impersonating);
+  const announce = useAnnounce();
   const onSchedule = useCallback(
     async (text: string, at: Date) => {
       const s = await scheduleChatMessage(qc, conversationId, text, at);
       announce(`Message scheduled for ${whenLabel(s.send_at)}.`);
     },
-    [qc, conversationId],
+    [qc, conversationId, announce],
   );
 
   const onTyping = useTypingSender(client, conversationId, !readOnly);
@@ -197,15 +198,17 @@ export function ChatPane({ conversationId, me, backTo }: { conversationId: numbe
   };
   const edit = useEditMessage();
   const remove = useDeleteMessage();
-  const onEdit = (m: ChatMessage, content: string) => edit(conversationId, m, content);
-  const onDelete = (m: ChatMessage) => remove(conversationId, m);
-  const onJumpToLatest = () => navigate(withoutMessageParam(), { replace: true });
-  const loadOlder = async () => {
-    await msgs.fetchPreviousPage({ cancelRefetch: false });
-  };
-  const loadNewer = async () => {
-    await msgs.fetchNextPage({ cancelRefetch: false });
-  };
+  const onEdit = useCallback((m: ChatMessage, content: string) => edit(conversationId, m, content), [edit, conversationId]);
+  const onDelete = useCallback((m: ChatMessage) => remove(conversationId, m), [remove, conversationId]);
+  const onJumpToLatest = useCallback(() => navigate(withoutMessageParam(), { replace: true }), []);
+  // The list asks again as it scrolls: a page on its way is not fetched twice.
+  const { fetchPreviousPage, fetchNextPage } = msgs;
+  const loadOlder = useCallback(async () => {
+    await fetchPreviousPage({ cancelRefetch: false });
+  }, [fetchPreviousPage]);
+  const loadNewer = useCallback(async () => {
+    await fetchNextPage({ cancelRefetch: false });
+  }, [fetchNextPage]);
   const drop = usePhotoDrop((file) => inputRef.current?.attach(file), !readOnly);
 
   const typingName =

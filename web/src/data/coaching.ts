@@ -121,20 +121,15 @@ export function useAllTrainees(enabled = true) {
 type BroadcastPages = InfiniteData<Page<Broadcast>, string | null>;
 
 /**
- * The newest state of each broadcast seen in a frame: an answer that left the server before
- * that frame (a fetch racing a fast broadcast) must not take the page back to "sending".
+ * A fetched broadcast, joined to the newest state the cache has seen of it (a frame): an
+ * answer that left the server before that frame (a fetch racing a fast broadcast) must not
+ * take the page back to "sending". The failures are the fetched ones.
  */
-const seenBy = new WeakMap<QueryClient, Map<number, Broadcast>>();
-
-function seenOf(qc: QueryClient): Map<number, Broadcast> {
-  let m = seenBy.get(qc);
-  if (!m) seenBy.set(qc, (m = new Map<number, Broadcast>()));
-  return m;
-}
-
 function withSeen<B extends Broadcast>(qc: QueryClient, b: B): B {
-  const frame = seenOf(qc).get(b.id);
-  return frame ? newerBroadcast(b, frame) : b;
+  const seen = qc.getQueryData<BroadcastDetail>(keys.broadcast(b.id));
+  if (!seen) return b;
+  const { failures: _omit, ...summary } = seen;
+  return newerBroadcast(b, summary);
 }
 
 export function useBroadcasts(enabled = true) {
@@ -164,13 +159,15 @@ export function useBroadcast(id: number) {
 
 /** A broadcast as the server now has it (a frame, an answer): into its detail and the list. */
 export function applyBroadcast(qc: QueryClient, b: Broadcast): void {
-  const { failures: _omit, ...summary } = b as BroadcastDetail;
-  const seen = seenOf(qc);
-  seen.set(b.id, newerBroadcast(seen.get(b.id), summary));
-  if (seen.size > 200) seen.delete(seen.keys().next().value!);
   const before = qc.getQueryData<BroadcastDetail>(keys.broadcast(b.id));
   const detail = newerBroadcast(before, b);
   if (before) qc.setQueryData<BroadcastDetail>(keys.broadcast(b.id), detail);
+  else {
+    // Not loaded (or on its way): kept, marked stale, so a fetch brings the failures and
+    // cannot take it back (withSeen).
+    const { failures: _omit, ...summary } = b as BroadcastDetail;
+    qc.setQueryData<BroadcastDetail>(keys.broadcast(b.id), summary, { updatedAt: 0 });
+  }
   qc.setQueryData<BroadcastPages>(keys.broadcasts, (d) => {
     if (!d) return d;
     let found = false;

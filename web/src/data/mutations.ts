@@ -17,7 +17,7 @@ import {
   useQueryClient,
   type QueryClient,
 } from '@tanstack/react-query';
-import { useSyncExternalStore } from 'react';
+import { useCallback, useMemo, useSyncExternalStore } from 'react';
 import { ApiError, NetworkError } from '../api/client';
 import { deleteMessage, editMessage, markRead, sendMessage, startConversation } from '../api/endpoints';
 import type { ChatMessage, Conversation, Me, Message } from '../api/types';
@@ -88,10 +88,8 @@ interface SendContext {
 /**
  * The pending bubble: on the newest messages of the conversation (fetched when they are not
  * loaded). Idempotent: a retry or a resumed send finds its bubble and only marks it sending.
- * Also called for sends restored from storage after a reload (offline/OfflineQueryProvider.tsx):
- * their onMutate ran on the page before.
  */
-export async function showPending(qc: QueryClient, v: SendVariables): Promise<SendContext> {
+export async function showPendingSend(qc: QueryClient, v: SendVariables): Promise<SendContext> {
   await qc.cancelQueries({ queryKey: keys.conversationMessages(v.conversationId) });
   const existing = localOf(qc, v.conversationId, v.clientMessageId);
   const blob = existing ? (existing.image ?? null) : v.image ? objectUrl(v.image.file) : null;
@@ -143,7 +141,7 @@ export function registerMessageMutations(qc: QueryClient): void {
       };
       return sendMessage(v.conversationId, v.content, v.clientMessageId, v.image ? { file: v.image.file, onProgress } : undefined);
     },
-    onMutate: (v) => showPending(qc, v),
+    onMutate: (v) => showPendingSend(qc, v),
     onSuccess: (msg, v, ctx) => {
       const user = me(qc);
       const confirmed = { ...msg, client_message_id: msg.client_message_id ?? v.clientMessageId };
@@ -180,18 +178,23 @@ export function useSendMessage(conversationId: number) {
     mutationKey: mutationKeys.send,
     scope: sendScope(conversationId),
   });
-  return {
-    send: (content: string, image?: SendVariables['image']) => m.mutate(newSend(conversationId, content, image)),
-    retry: (cmid: string) => {
-      const local = localOf(qc, conversationId, cmid);
-      const v = local?.local?.status === 'failed' ? sendOf(local) : null;
-      if (v) m.mutate(v);
-    },
-    discard: (cmid: string) => {
-      revokeUrl(localOf(qc, conversationId, cmid)?.image ?? null);
-      patchMessages(qc, conversationId, (list) => removeLocal(list, cmid));
-    },
-  };
+  const { mutate } = m;
+  // Stable functions: the message bubbles are memoised.
+  return useMemo(
+    () => ({
+      send: (content: string, image?: SendVariables['image']) => mutate(newSend(conversationId, content, image)),
+      retry: (cmid: string) => {
+        const local = localOf(qc, conversationId, cmid);
+        const v = local?.local?.status === 'failed' ? sendOf(local) : null;
+        if (v) mutate(v);
+      },
+      discard: (cmid: string) => {
+        revokeUrl(localOf(qc, conversationId, cmid)?.image ?? null);
+        patchMessages(qc, conversationId, (list) => removeLocal(list, cmid));
+      },
+    }),
+    [qc, conversationId, mutate],
+  );
 }
 
 /**
@@ -277,12 +280,16 @@ export function useEditMessage() {
       applyMessageEdited(qc, v.conversationId, v.messageId, saved.content, saved.edited_at ?? new Date().toISOString());
     },
   });
-  return async (conversationId: number, message: ChatMessage, content: string): Promise<void> => {
-    if (message.is_deleted) return;
-    await m.mutateAsync({ conversationId, messageId: message.id, content }).catch((e: unknown) => {
-      throw actionError(e, 'edit');
-    });
-  };
+  const { mutateAsync } = m;
+  return useCallback(
+    async (conversationId: number, message: ChatMessage, content: string): Promise<void> => {
+      if (message.is_deleted) return;
+      await mutateAsync({ conversationId, messageId: message.id, content }).catch((e: unknown) => {
+        throw actionError(e, 'edit');
+      });
+    },
+    [mutateAsync],
+  );
 }
 
 interface DeleteVariables {
@@ -315,12 +322,16 @@ export function useDeleteMessage() {
     },
     onSuccess: (_r, v) => applyMessageDeleted(qc, v.conversationId, v.messageId),
   });
-  return async (conversationId: number, message: ChatMessage): Promise<void> => {
-    if (message.is_deleted) return;
-    await m.mutateAsync({ conversationId, messageId: message.id }).catch((e: unknown) => {
-      throw actionError(e, 'delete');
-    });
-  };
+  const { mutateAsync } = m;
+  return useCallback(
+    async (conversationId: number, message: ChatMessage): Promise<void> => {
+      if (message.is_deleted) return;
+      await mutateAsync({ conversationId, messageId: message.id }).catch((e: unknown) => {
+        throw actionError(e, 'delete');
+      });
+    },
+    [mutateAsync],
+  );
 }
 
 // ---------- mark read ----------

@@ -182,6 +182,30 @@ describe('broadcasts (fetch and WebSocket mocked)', () => {
     expect(within(rows[1]).getByText('{first_name}').className).toBe('token');
   });
 
+  it('an answer that left the server before a frame does not take the detail back', async () => {
+    server.broadcasts = [bc({ id: 71, state: 'sending', sent: 1, failed: 0, finished_at: null })];
+    // The detail's answer is held until the frame is in; it then says "1 of 3" still.
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let answered = false;
+    const serverFetch = globalThis.fetch;
+    vi.stubGlobal('fetch', async (input: RequestInfo | URL, init?: RequestInit) => {
+      const url = input instanceof Request ? input.url : input.toString();
+      if (!url.includes('/broadcasts/71/')) return serverFetch(input, init);
+      await held;
+      const res = await serverFetch(input, init);
+      answered = true;
+      return res;
+    });
+    boot('/broadcasts/71');
+    await waitFor(() => expect(FakeSocket.all.length).toBeGreaterThan(0));
+    FakeSocket.last().push({ type: 'broadcast_progress', broadcast: { ...server.broadcasts[0], failures: undefined, state: 'done', sent: 3 } });
+    release();
+    await waitFor(() => expect(answered).toBe(true));
+    await waitFor(() => expect(screen.getByTestId('broadcast-counts').textContent).toBe('3 of 3 sent'));
+    expect(screen.getByText('Sent')).toBeTruthy();
+  });
+
   it('trainees have no broadcasts', async () => {
     server.me = meAna;
     boot('/broadcasts');

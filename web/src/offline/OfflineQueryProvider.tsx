@@ -9,7 +9,7 @@ import { QueryClientProvider, type QueryClient } from '@tanstack/react-query';
 import { PersistQueryClientProvider, type Persister } from '@tanstack/react-query-persist-client';
 import { useState, type ReactNode } from 'react';
 import { keys, mutationKeys } from '../data/keys';
-import { showPending, type SendVariables } from '../data/mutations';
+import { showPendingSend, type SendVariables } from '../data/mutations';
 import { hasIndexedDb, idbPersister, persistOptions } from './persist';
 
 /**
@@ -22,7 +22,7 @@ export async function afterRestore(client: QueryClient): Promise<void> {
   const shown: Promise<unknown>[] = [];
   for (const m of restored) {
     const v = m.state.variables as SendVariables | undefined;
-    if (v) shown.push(showPending(client, v));
+    if (v) shown.push(showPendingSend(client, v));
   }
   await Promise.all(shown);
   // Restored as it was: fetched again as soon as the network allows.

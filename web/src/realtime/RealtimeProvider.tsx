@@ -3,7 +3,7 @@ import { createContext, useContext, useEffect, useEffectEvent, useMemo, useState
 import { refreshTokens } from '../api/client';
 import { tokens } from '../api/tokens';
 import type { Me, ServerFrame } from '../api/types';
-import { announce } from '../data/announcer';
+import { useAnnounce } from '../data/announcer';
 import { ViewTracker } from '../data/viewing';
 import { previewOf } from '../lib/merge';
 import { fullName } from '../lib/users';
@@ -25,7 +25,7 @@ const Ctx = createContext<RealtimeValue>({ client: null, status: 'stopped', typi
 export const useRealtime = () => useContext(Ctx);
 
 /** A frame's effects outside the cache: who is typing, and a spoken note of a new message. */
-function frameToScreen(typing: TypingStore, me: Me, f: ServerFrame): void {
+function frameToScreen(typing: TypingStore, announce: (text: string) => void, me: Me, f: ServerFrame): void {
   if (f.type === 'typing_indicator') {
     if (f.user_id !== me.id) typing.set(f.conversation_id, f.user_id, f.is_typing);
   } else if (f.type === 'new_message' && f.message.sender) {
@@ -65,6 +65,7 @@ function IdentitySocket({ me, children }: { me: Me; children: ReactNode }) {
   const [client] = useState(newClient);
   const [typing] = useState(() => new TypingStore());
   const [view] = useState(() => new ViewTracker());
+  const announce = useAnnounce();
   const status = useSyncExternalStore(
     (changed) => client.onStatus(changed),
     () => client.status,
@@ -73,7 +74,7 @@ function IdentitySocket({ me, children }: { me: Me; children: ReactNode }) {
   const target = (): CacheTarget => ({ qc, me, isViewing: view.isViewing });
   const onFrame = useEffectEvent((f: ServerFrame) => {
     frameToCache(target(), f);
-    frameToScreen(typing, me, f);
+    frameToScreen(typing, announce, me, f);
   });
   const onOpen = useEffectEvent((reconnected: boolean) => {
     if (reconnected) announce('Connection restored.');
