@@ -49,7 +49,7 @@ export default defineConfig([
     },
   },
   {
-    // The service worker test runs public/sw.js's source against a fake global scope.
+    // The service worker test runs src/sw/push.js's source against a fake global scope.
     files: ['src/push/sw.test.ts'],
     rules: { '@typescript-eslint/no-implied-eval': 'off' },
   },
@@ -59,7 +59,8 @@ export default defineConfig([
     languageOptions: { globals: globals.node },
   },
   {
-    files: ['public/**/*.js'],
+    // The service worker (src/sw/, bundled into dist/sw.js by vite-plugin-pwa).
+    files: ['public/**/*.js', 'src/sw/**/*.js'],
     extends: [js.configs.recommended],
     languageOptions: { globals: globals.serviceworker },
   },

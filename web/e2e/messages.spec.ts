@@ -296,11 +296,11 @@ test('survives a server restart mid-chat: nothing lost, nothing doubled', async 
 
   await server.kill();
   await expect(sam.getByText('Reconnecting…')).toBeVisible({ timeout: 15_000 });
-  // Ana writes while the server is down: marked failed, kept.
+  // Ana writes while the server is down: it waits in the outbox (no answer = offline), kept.
   await input(ana).fill('Did you get this? (sent while offline)');
   await expect(input(ana)).toHaveValue('Did you get this? (sent while offline)');
   await input(ana).press('Enter');
-  await expect(ana.locator('li.msg.mine[data-receipt="failed"]')).toBeVisible();
+  await expect(ana.locator('li.msg.mine[data-receipt="waiting"]')).toBeVisible();
 
   await server.start(); // same data folder, same port
   // Sent before the pages are back on their sockets: they catch up over REST.
@@ -311,7 +311,10 @@ test('survives a server restart mid-chat: nothing lost, nothing doubled', async 
     await expect(log(ana).getByText(text)).toBeVisible({ timeout: 20_000 });
   }
   await expect(log(sam).getByText('Did you get this? (sent while offline)')).toBeVisible({ timeout: 20_000 });
-  await expect(ana.locator('li.msg.mine[data-receipt="failed"]'), 'the failed send to be retried').toHaveCount(0);
+  await expect(
+    ana.locator('li.msg.mine:is([data-receipt="waiting"], [data-receipt="failed"])'),
+    'the waiting send to go out',
+  ).toHaveCount(0);
   // Live again after the restart.
   await input(sam).fill('All good, connection restored.');
   await expect(input(sam)).toHaveValue('All good, connection restored.');

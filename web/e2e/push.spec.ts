@@ -122,7 +122,7 @@ test('serves /sw.js, which registers with scope / and controls the page', async 
   const res = await fetch(`${server.url}/sw.js`);
   expect(res.status).toBe(200);
   expect(res.headers.get('content-type') ?? '').toMatch(/javascript/);
-  expect(await res.text()).toMatch(/addEventListener\('push'/);
+  expect(await res.text()).toMatch(/addEventListener\(['"`]push['"`]/); // bundled: any quotes
   const page = await login(await session.newContext(), USERS.trainer);
   const reg = await page.evaluate(async () => {
     const r = await navigator.serviceWorker.ready;

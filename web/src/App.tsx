@@ -1,4 +1,5 @@
-import { QueryClient, QueryClientProvider, useQuery, useQueryClient } from '@tanstack/react-query';
+import { QueryClient, useQuery, useQueryClient } from '@tanstack/react-query';
+import type { Persister } from '@tanstack/react-query-persist-client';
 import { useEffect, useState, useSyncExternalStore } from 'react';
 import { useTranslation } from 'react-i18next';
 import './i18n';
@@ -14,6 +15,8 @@ import { useUnreadCount } from './data/hooks';
 import { keys } from './data/keys';
 import { MeContext } from './data/me';
 import { registerMessageMutations } from './data/mutations';
+import { OfflineBanner } from './offline/OfflineBanner';
+import { OfflineQueryProvider } from './offline/OfflineQueryProvider';
 import { LoginPage } from './pages/LoginPage';
 import { NotificationSwitch } from './push/NotificationSwitch';
 import { signOutPush } from './push/push';
@@ -211,7 +214,13 @@ function NotFound() {
 function Authenticated() {
   const { t } = useTranslation();
   const me = useQuery({ queryKey: keys.me, queryFn: fetchMe, staleTime: Infinity });
-  if (me.isLoading) return <div className="splash" aria-busy="true">{t('common.loading')}</div>;
+  // Pending without an error: loading, the outbox being restored, or waiting for the network.
+  if (me.isPending && !me.error)
+    return (
+      <div className="splash" aria-busy="true">
+        {me.fetchStatus === 'paused' ? t('app.loadingOffline') : t('common.loading')}
+      </div>
+    );
   if (me.error || !me.data)
     return (
       <div className="splash" role="alert">
@@ -227,6 +236,7 @@ function Authenticated() {
         <RealtimeProvider me={me.data}>
           <div className={`app${me.data.is_impersonating ? ' impersonating' : ''}`}>
             <TopBar me={me.data} />
+            <OfflineBanner />
             <ImpersonationBanner me={me.data} />
             <div className="app-body">
               <Routes me={me.data} />
@@ -257,11 +267,15 @@ function AuthGate() {
   return <Authenticated />;
 }
 
-export function App({ client }: { client?: QueryClient }) {
+/**
+ * `persister`: where the outbox is kept (default: IndexedDB when the browser has it; `null`:
+ * nowhere). See offline/persist.ts.
+ */
+export function App({ client, persister }: { client?: QueryClient; persister?: Persister | null }) {
   const [qc] = useState(() => client ?? makeQueryClient());
   return (
-    <QueryClientProvider client={qc}>
+    <OfflineQueryProvider client={qc} persister={persister}>
       <AuthGate />
-    </QueryClientProvider>
+    </OfflineQueryProvider>
   );
 }

@@ -1,6 +1,8 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { App } from './App';
+import { App, makeQueryClient } from './App';
+import { captureInstallPrompt } from './offline/install';
+import { seedOnlineState, sendsWaitForNetwork, watchConnectivity } from './offline/online';
 import { startServiceWorker } from './push/push';
 import { navigate } from './router';
 // Stylesheets, in cascade order.
@@ -14,9 +16,16 @@ import './styles/coaching.css';
 import './styles/admin.css';
 import './styles/phone.css';
 
+// Before the first render: a page opened offline starts paused; the install prompt may come early.
+seedOnlineState();
+captureInstallPrompt();
+const client = makeQueryClient();
+watchConnectivity(client);
+sendsWaitForNetwork(client);
+
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
-    <App />
+    <App client={client} />
   </StrictMode>,
 );
 

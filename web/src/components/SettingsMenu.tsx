@@ -5,6 +5,7 @@ import { useNotificationPreferences, useUpdateNotificationPreferences } from '..
 import { fullName } from '../lib/users';
 import { Link } from '../router';
 import { exportMyMessages } from '../api/endpoints';
+import { InstallAppButton } from '../offline/install';
 import { Avatar } from './Avatar';
 import { ExportButtons } from './ExportButtons';
 import { EyeIcon, SettingsIcon, SignOutIcon } from './icons';
@@ -123,6 +124,7 @@ export function SettingsMenu({ me, onSignOut, signingOut }: { me: Me; onSignOut?
           </h2>
           <MessageNotificationsSwitch />
           <LanguageSwitch className="settings-language" />
+          <InstallAppButton />
           {me.role !== 'admin' && (
             <ExportButtons
               label={t('export.mine')}

@@ -2,7 +2,7 @@
 // its rules need), no empty text, the same {{placeholders}} and <tags>; every key the code asks
 // for exists, and none is left over; the service worker's own fallback text matches.
 import { describe, expect, it } from 'vitest';
-import swSource from '../../public/sw.js?raw';
+import swSource from '../sw/push.js?raw';
 import en from './en.json';
 import es from './es.json';
 import ptBR from './pt-BR.json';

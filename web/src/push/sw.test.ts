@@ -1,6 +1,6 @@
-// The service worker (public/sw.js) run against a fake ServiceWorkerGlobalScope.
+// The service worker (src/sw/push.js) run against a fake ServiceWorkerGlobalScope.
 import { describe, expect, it, vi } from 'vitest';
-import swSource from '../../public/sw.js?raw';
+import swSource from '../sw/push.js?raw';
 
 type Listener = (event: unknown) => void;
 

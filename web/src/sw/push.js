@@ -1,5 +1,6 @@
-/* Spotter service worker (served at /sw.js, scope /): Web Push notifications (wire contract,
- * Part B 8). A plain script, copied as is into web/dist; no caching, no fetch handler.
+/* Spotter service worker, part 1 of 2 (bundled with shell.js from sw.js into /sw.js, scope /):
+ * Web Push notifications (wire contract, Part B 8). A plain script on the global `self`, no
+ * imports, so src/push/sw.test.ts runs it as is against a fake ServiceWorkerGlobalScope.
  *
  * Payload (decrypted by the browser): {"title", "body", "data": {"type": "direct_message",
  * "conversation_id", "sender_id"}, "badge": <unread count>}. Anything else (not JSON, missing
@@ -30,7 +31,9 @@ function fallbackBody() {
 const ICON = '/icon-192.png';
 
 self.addEventListener('install', () => {
-  // Nothing to cache: take over at once so a fresh registration can receive pushes.
+  // Take over at once: a fresh registration can receive pushes, and a new deploy's shell (the
+  // precache fills in shell.js's own install handler, which this does not cut short) serves the
+  // next navigation. An open page keeps running the code it loaded.
   self.skipWaiting();
 });
 
