@@ -2,6 +2,8 @@
 // `spotter serve --demo` (this file's own server and data folder) in Debian's headless Chromium.
 // - Installable: the manifest and the service worker pass Chromium's own check
 //   (`Page.getInstallabilityErrors` is empty) and "Install app" is offered in the settings panel.
+// - The shell: with the server stopped, a reload still opens the app (from the worker's cache),
+//   offline; once the server is back, so is the app.
 // - Offline: with the network cut (`context.setOffline`), three messages wait in the outbox; the
 //   page reloaded offline comes from the service worker's shell and still shows them waiting;
 //   back online they go out once each, in order, with the client_message_ids the page used
@@ -10,7 +12,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Page } from '@playwright/test';
+import { chromium, type BrowserContext, type Page } from '@playwright/test';
 import { expect, expectAccessible, test } from './fixtures';
 import { PASSWORD, USERS } from './helpers';
 
@@ -22,6 +24,8 @@ const OFFLINE_TEXT = "You're offline — messages will be sent when you're back"
 const tokens: Record<string, string> = {};
 const ids: Record<string, number> = {};
 let convId: number;
+/** The installable profile of the first case, reused by the second (the worker's cache in it). */
+let installed: { context: BrowserContext; page: Page; dir: string } | null = null;
 
 const log = (page: Page) => page.getByRole('log');
 const input = (page: Page) => page.getByLabel('message input');
@@ -55,6 +59,23 @@ function storedOutbox(page: Page): Promise<{ content: string; id: string }[] | n
   });
 }
 
+/**
+ * The network cut for a browser context: Chromium's offline emulation (`navigator.onLine` false,
+ * requests fail), and every request to the server aborted as well. The second is for headless
+ * Chromium's emulation, which reaches a page reloaded offline late: its `navigator.onLine` reads
+ * true and its first requests can get through, which no real loss of network allows.
+ */
+async function cutNetwork(context: BrowserContext, base: string): Promise<() => Promise<void>> {
+  const toServer = (url: URL) => url.origin === new URL(base).origin;
+  await context.setOffline(true);
+  await context.route(toServer, (route) => route.abort('internetdisconnected'));
+  /** Back online. */
+  return async () => {
+    await context.unroute(toServer);
+    await context.setOffline(false);
+  };
+}
+
 /** Wait until the service worker controls the page (its precache of the shell is complete). */
 const controlled = (page: Page) => page.waitForFunction(() => !!navigator.serviceWorker.controller, null, { timeout: 20_000 });
 
@@ -62,6 +83,12 @@ test.beforeAll(async ({ api }) => {
   for (const who of ['trainer', 'ana'] as const) tokens[who] = await api.token(USERS[who]);
   for (const who of ['trainer', 'ana'] as const) ids[who] = (await api.me(tokens[who])).id;
   convId = (await api.start(tokens.trainer, ids.ana, 'Offline test: hello Ana')).conversation_id;
+});
+
+test.afterAll(async () => {
+  if (!installed) return;
+  await installed.context.close().catch(() => {});
+  rmSync(installed.dir, { recursive: true, force: true });
 });
 
 test('the manifest and the service worker make the dashboard installable; "Install app" is offered', async ({ server, launchOptions }) => {
@@ -74,62 +101,73 @@ test('the manifest and the service worker make the dashboard installable; "Insta
     locale: 'en-GB',
     timezoneId: 'UTC',
   });
-  try {
-    context.setDefaultTimeout(10_000);
-    const page = context.pages()[0] ?? (await context.newPage());
-    await page.goto('/login');
-    await page.getByLabel('Email').fill(USERS.trainer);
-    await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForURL((u) => u.pathname === '/messages');
-    await controlled(page);
+  const page = context.pages()[0] ?? (await context.newPage());
+  installed = { context, page, dir }; // closed after the suite
+  context.setDefaultTimeout(10_000);
+  await page.goto('/login');
+  await page.getByLabel('Email').fill(USERS.trainer);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL((u) => u.pathname === '/messages');
+  await controlled(page);
 
-    const cdp = await context.newCDPSession(page);
-    const { installabilityErrors } = await cdp.send('Page.getInstallabilityErrors');
-    expect(installabilityErrors).toEqual([]);
-    const { url, errors, data } = await cdp.send('Page.getAppManifest');
-    expect(new URL(url).pathname).toBe('/manifest.webmanifest');
-    expect(errors).toEqual([]);
-    const manifest = JSON.parse(data ?? '{}');
-    expect(manifest.id).toBe('/messages');
-    expect(manifest.start_url).toBe('/messages');
-    expect(manifest.scope).toBe('/');
-    expect(manifest.display).toBe('standalone');
-    const icon = (sizes: string, purpose: string) =>
-      manifest.icons.find((i: { sizes: string; type: string; purpose: string }) => i.sizes === sizes && i.type === 'image/png' && i.purpose === purpose);
-    for (const [sizes, purpose] of [['192x192', 'any'], ['512x512', 'any'], ['512x512', 'maskable']]) {
-      const i = icon(sizes, purpose);
-      expect(i, `a ${sizes} ${purpose} PNG icon`).toBeTruthy();
-      const res = await page.request.get(i.src);
-      expect(res.status()).toBe(200);
-      expect(res.headers()['content-type']).toBe('image/png');
-    }
-
-    // The browser offered the install (beforeinstallprompt): the settings panel has the button.
-    await page.getByRole('button', { name: /settings$/ }).click();
-    await expect(page.getByRole('dialog', { name: 'Settings' }).getByRole('button', { name: 'Install app' })).toBeVisible();
-    await expectAccessible(page, 'settings panel with "Install app"');
-  } finally {
-    await context.close();
-    rmSync(dir, { recursive: true, force: true });
+  const cdp = await context.newCDPSession(page);
+  const { installabilityErrors } = await cdp.send('Page.getInstallabilityErrors');
+  expect(installabilityErrors).toEqual([]);
+  const { url, errors, data } = await cdp.send('Page.getAppManifest');
+  expect(new URL(url).pathname).toBe('/manifest.webmanifest');
+  expect(errors).toEqual([]);
+  const manifest = JSON.parse(data ?? '{}');
+  expect(manifest.id).toBe('/messages');
+  expect(manifest.start_url).toBe('/messages');
+  expect(manifest.scope).toBe('/');
+  expect(manifest.display).toBe('standalone');
+  const icon = (sizes: string, purpose: string) =>
+    manifest.icons.find((i: { sizes: string; type: string; purpose: string }) => i.sizes === sizes && i.type === 'image/png' && i.purpose === purpose);
+  for (const [sizes, purpose] of [['192x192', 'any'], ['512x512', 'any'], ['512x512', 'maskable']]) {
+    const i = icon(sizes, purpose);
+    expect(i, `a ${sizes} ${purpose} PNG icon`).toBeTruthy();
+    const res = await page.request.get(i.src);
+    expect(res.status()).toBe(200);
+    expect(res.headers()['content-type']).toBe('image/png');
   }
+
+  // The browser offered the install (beforeinstallprompt): the settings panel has the button.
+  await page.getByRole('button', { name: /settings$/ }).click();
+  await expect(page.getByRole('dialog', { name: 'Settings' }).getByRole('button', { name: 'Install app' })).toBeVisible();
+  await expectAccessible(page, 'settings panel with "Install app"');
 });
 
-test('messages written offline wait, survive a reload, then go out once each, in order, with their ids', async ({ api, session }) => {
+test('with the server gone, a reload opens the app from the cache; it is back online when the server is', async ({ server }) => {
+  expect(installed, 'the installable profile of the case before').not.toBeNull();
+  const page = installed!.page;
+  await server.kill();
+  const shell = await page.reload();
+  expect(shell?.fromServiceWorker(), 'served by the service worker').toBe(true);
+  expect(shell?.status()).toBe(200);
+  await expect(page.getByText(OFFLINE_TEXT)).toBeVisible({ timeout: 20_000 });
+  await expect(page.getByRole('heading', { name: 'Messages', level: 1 })).toBeVisible();
+  // Signed in as before (the account was kept), though nothing could be fetched.
+  await expect(page.getByRole('button', { name: 'Sam Rivera, settings' })).toBeVisible();
+  await server.start();
+  await expect(page.getByText(OFFLINE_TEXT)).toHaveCount(0, { timeout: 30_000 });
+});
+
+test('messages written offline wait, survive a reload, then go out once each, in order, with their ids', async ({ api, server, session }) => {
   const p = await session.open(USERS.trainer, { path: `/messages/${convId}` });
   const ana = await session.open(USERS.ana, { path: `/messages/${convId}` });
   await expect(log(p).getByText('Offline test: hello Ana')).toBeVisible();
   await expect(log(ana).getByText('Offline test: hello Ana')).toBeVisible();
   await controlled(p);
 
-  await p.context().setOffline(true);
+  const backOnline = await cutNetwork(p.context(), server.url!);
   await expect(p.getByText(OFFLINE_TEXT)).toBeVisible();
   const texts = ['Offline one: warm-up done', 'Offline two: 3 x 8 squats', 'Offline three: see you Friday'];
   for (const text of texts) {
     await input(p).fill(text);
     await expect(input(p)).toHaveValue(text);
     await input(p).press('Enter');
-    await expect(bubble(p, text).getByText(WAITING)).toBeVisible();
+    await expect(bubble(p, text).getByRole('img', { name: WAITING })).toBeVisible();
   }
   await expectAccessible(p, 'chat offline, messages waiting');
   // The ids the page gave them, as the bubbles carry them.
@@ -145,7 +183,7 @@ test('messages written offline wait, survive a reload, then go out once each, in
   const shell = await p.reload();
   expect(shell?.fromServiceWorker(), 'the reloaded page came from the service worker').toBe(true);
   await expect(p.getByText(OFFLINE_TEXT)).toBeVisible();
-  for (const text of texts) await expect(bubble(p, text).getByText(WAITING)).toBeVisible();
+  for (const text of texts) await expect(bubble(p, text).getByRole('img', { name: WAITING })).toBeVisible();
   expect(await log(p).locator('li.msg.mine').evaluateAll((els) => els.map((e) => e.getAttribute('data-client-id')))).toEqual(cmids);
   // Nothing went out while offline.
   const before = (await api.messages(tokens.ana, convId)).results;
@@ -153,7 +191,7 @@ test('messages written offline wait, survive a reload, then go out once each, in
   await expect(log(ana).getByText(/^Offline (one|two|three)/)).toHaveCount(0);
 
   // Back online: sent, and Ana's open chat gets them live, in order.
-  await p.context().setOffline(false);
+  await backOnline();
   for (const text of texts) await expect(log(ana).getByText(text, { exact: true })).toBeVisible({ timeout: 30_000 });
   const seen = await log(ana).locator('li.msg.theirs .content').allTextContents();
   expect(seen.filter((t) => texts.includes(t))).toEqual(texts);
