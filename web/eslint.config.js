@@ -2,7 +2,8 @@
 // - src/: typescript-eslint's type-aware recommended rules, and eslint-plugin-react-hooks'
 //   recommended set (the rules of hooks, exhaustive deps, and the React Compiler rules: no
 //   refs read in render, no setState straight in an effect body, purity, immutability).
-// - the service worker, the end-to-end suite and the build config: plain JavaScript rules.
+// - the end-to-end suite (TypeScript): typescript-eslint's recommended rules.
+// - the service worker and the build config: plain JavaScript rules.
 import js from '@eslint/js';
 import reactHooks from 'eslint-plugin-react-hooks';
 import { defineConfig, globalIgnores } from 'eslint/config';
@@ -63,6 +64,16 @@ export default defineConfig([
     files: ['public/**/*.js', 'src/sw/**/*.js'],
     extends: [js.configs.recommended],
     languageOptions: { globals: globals.serviceworker },
+  },
+  {
+    // The end-to-end suite (Playwright, TypeScript): typescript-eslint's recommended rules;
+    // `tsc` type-checks it (npm run typecheck).
+    files: ['e2e/**/*.ts', 'playwright.config.ts'],
+    extends: [js.configs.recommended, tseslint.configs.recommended],
+    languageOptions: { globals: { ...globals.node, ...globals.browser } },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
   },
   {
     files: ['e2e/**/*.{js,mjs}', 'eslint.config.js'],

@@ -56,8 +56,11 @@ export function decryptWebPush(body: Buffer, keys: SubscriptionKeys): string {
   return Buffer.concat(out).toString('utf8');
 }
 
+/** A VAPID JWT's claims (RFC 8292): audience, expiry (seconds), subject. */
+export type VapidClaims = { aud: string; exp: number; sub: string };
+
 /** Parse and verify `vapid t=<JWT>, k=<key>`; returns {claims, key}. Throws when invalid. */
-export function checkVapid(header: string | undefined): { claims: Record<string, any>; key: string } {
+export function checkVapid(header: string | undefined): { claims: VapidClaims; key: string } {
   const m = /^vapid t=([^,\s]+),\s*k=([A-Za-z0-9_-]+=*)$/.exec(header ?? '');
   if (!m) throw new Error(`not a vapid Authorization header: ${header}`);
   const [jwt, key] = [m[1], m[2]];
@@ -69,7 +72,7 @@ export function checkVapid(header: string | undefined): { claims: Record<string,
   if (!ok) throw new Error('VAPID JWT signature does not verify');
   const header_ = JSON.parse(unb64u(h).toString());
   if (header_.alg !== 'ES256') throw new Error(`VAPID alg ${header_.alg}`);
-  return { claims: JSON.parse(unb64u(c).toString()), key };
+  return { claims: JSON.parse(unb64u(c).toString()) as VapidClaims, key };
 }
 
 export interface PushRequest {
