@@ -4,33 +4,37 @@
 #
 #   export SPOTTER_TEST_S3_ENDPOINT="$(bash scripts/s3-server.sh)"
 #   cargo test -p spotter --test media_s3
-#   bash scripts/s3-server.sh stop
+#   bash scripts/s3-server.sh stop "$SPOTTER_TEST_S3_ENDPOINT"   # that one (no URL: every one)
 #
 # moto is installed on first use into a virtualenv under ${XDG_CACHE_HOME:-$HOME/.cache}/spotter/moto
 # (created with the system's site packages, so a moto already installed there is used as is).
-# moto keeps every bucket in memory: each start is empty. Its log is moto.log in the same folder.
+# moto keeps every bucket in memory: each start is empty. Each server has its own pid file and
+# log (moto-<port>.pid, moto-<port>.log) in the same folder, so two test runs side by side (two
+# checkouts on one machine) never stop each other's server.
 set -euo pipefail
 
 # 5.1 and later speak the SigV4 presigned requests Spotter sends; 6 may change the CLI.
 MOTO_REQUIREMENT='moto[server]>=5.1,<6'
 dir="${XDG_CACHE_HOME:-$HOME/.cache}/spotter/moto"
 venv="$dir/venv"
-pidfile="$dir/moto.pid"
-log="$dir/moto.log"
 
-stop() {
-  if [ -f "$pidfile" ]; then
-    pid="$(cat "$pidfile")"
-    # Only the process this script started (its pid file), and only if it is still moto.
-    if kill -0 "$pid" 2>/dev/null && grep -q moto "/proc/$pid/cmdline" 2>/dev/null; then
-      kill "$pid"
-    fi
-    rm -f "$pidfile"
+# Stops the server of one pid file: only a process this script started, and only if still moto.
+stop_one() {
+  local file="$1" pid
+  [ -f "$file" ] || return 0
+  pid="$(cat "$file")"
+  if kill -0 "$pid" 2>/dev/null && grep -q moto "/proc/$pid/cmdline" 2>/dev/null; then
+    kill "$pid"
   fi
+  rm -f "$file"
 }
 
 if [ "${1:-}" = stop ]; then
-  stop
+  if [ -n "${2:-}" ]; then
+    stop_one "$dir/moto-${2##*:}.pid"
+  else
+    for f in "$dir"/moto-*.pid "$dir"/moto.pid; do stop_one "$f"; done
+  fi
   exit 0
 fi
 
@@ -44,9 +48,9 @@ if ! "$venv/bin/python" -c 'import moto.server, flask, flask_cors' 2>/dev/null; 
   "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "$MOTO_REQUIREMENT" >&2
 fi
 
-# One server per cache folder: a second start replaces the first.
-stop
 port="$("$venv/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+pidfile="$dir/moto-$port.pid"
+log="$dir/moto-$port.log"
 nohup "$venv/bin/python" -m moto.server -H 127.0.0.1 -p "$port" >"$log" 2>&1 </dev/null &
 echo $! >"$pidfile"
 
@@ -66,5 +70,5 @@ EOF
 done
 echo "moto did not start on $url; its log ($log):" >&2
 tail -n 20 "$log" >&2 || true
-stop
+stop_one "$pidfile"
 exit 1

@@ -35,7 +35,7 @@ bash scripts/ops-test.sh
 step "starting an S3-speaking server (moto) for the media store's S3 tests"
 SPOTTER_TEST_S3_ENDPOINT="$(bash scripts/s3-server.sh)"
 export SPOTTER_TEST_S3_ENDPOINT
-trap 'bash scripts/s3-server.sh stop' EXIT
+trap 'bash scripts/s3-server.sh stop "$SPOTTER_TEST_S3_ENDPOINT"' EXIT
 
 step "cargo test"
 cargo test --workspace
